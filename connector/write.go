@@ -1,0 +1,71 @@
+package connector
+
+// Update is one record's desired field values in a CRM write. Fields holds
+// CRM field names (Salesforce API names, HubSpot internal property names)
+// and values that encode to JSON (numbers, strings, nil to clear).
+type Update struct {
+	ID     string
+	Fields map[string]any
+}
+
+// Result is the outcome of one record of a batched write, in the order the
+// records were sent. ID is the record's ID (for creations, the new ID).
+// Err is nil on success. Retryable says whether sending the same record
+// again later may succeed (a locked row, a 5xx); validation errors, deleted
+// records and missing permissions are not retryable.
+type Result struct {
+	ID        string
+	Err       *APIError
+	Retryable bool
+}
+
+// OK reports whether the record was written.
+func (r Result) OK() bool { return r.Err == nil }
+
+// TaskRef is a follow-up task that already exists in the CRM, found by the
+// healthsync key stored on it.
+type TaskRef struct {
+	Key    string
+	ID     string
+	Open   bool
+	Status string
+	// SnoozedUntil is set when the CSM snoozed the task (a mapped snooze
+	// field or status); nil otherwise.
+	SnoozedUntil *string
+}
+
+// Field describes one field of a CRM object as its describe/properties API
+// reports it, reduced to what healthsync validates.
+type Field struct {
+	Name       string
+	Label      string
+	Type       string // the CRM's type name: "double", "string", "number", "enumeration", ...
+	Updateable bool
+	Calculated bool // formula or roll-up: does not bump the modification stamp
+	Custom     bool
+}
+
+// FieldSpec is a custom field (Salesforce) or property (HubSpot) that
+// healthsync writes to and can install.
+type FieldSpec struct {
+	Object    string // CRM object name: "Account", "companies", "Task", "tasks"
+	Name      string // API name: "Health_Score__c", "healthsync_score"
+	Label     string
+	Type      FieldType
+	Length    int // text length, when Type is FieldText
+	Precision int // digits, when Type is FieldNumber
+	Scale     int // decimals, when Type is FieldNumber
+	Help      string
+}
+
+// FieldType is the portable kind of an installed field.
+type FieldType string
+
+// Field types healthsync installs.
+const (
+	FieldNumber   FieldType = "number"
+	FieldText     FieldType = "text"
+	FieldLongText FieldType = "longtext"
+	FieldDate     FieldType = "date"
+	FieldDateTime FieldType = "datetime"
+)
