@@ -1,0 +1,30 @@
+// Package scoring turns one account's canonical CRM records into what a
+// Customer Success Manager acts on: relationship metrics per contact and per
+// account, a health score with its measures, grade, trend and reasons, and
+// risk flags with their evidence. It also aggregates per-account results
+// into portfolio KPIs and measures, by backtest, how well past scores ranked
+// the accounts that later churned.
+//
+// The package is pure. Records and an instant ("now") go in; results come
+// out. It does no I/O, keeps no global state and reads no clock: scoring the
+// same records as of an earlier instant replays history, because only data
+// at or before that instant counts.
+//
+// The main types:
+//
+//   - Config holds every threshold and weight of SCORING.md with its yaml
+//     key; DefaultConfig returns the documented defaults and Validate names
+//     the offending key.
+//   - AccountData is the bundle for one account (account, contacts,
+//     opportunities, activities). The store streams one bundle at a time, so
+//     memory is bounded by the largest account, not the org.
+//   - Scorer (from NewScorer) compiles a Config once and scores bundles;
+//     Score is the one-shot form.
+//   - Result carries Metrics, Measures, Score, Grade, Trend, Reasons, Flags
+//     and per-contact Relationships; Result.Value reads any metric or output
+//     by name for custom flag rules and writeback.
+//   - Portfolio computes the KPIs for a period; Backtest computes ROC AUC,
+//     churn rate per grade and warning lead time.
+//   - RenderExplain, RenderReport, RenderReportJSON/CSV and RenderBacktest
+//     write what the CLI prints.
+package scoring
