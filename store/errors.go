@@ -1,0 +1,23 @@
+package store
+
+import "errors"
+
+var (
+	// ErrNotFound means the requested row does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrNewerSchema means the database was migrated by a newer healthsync.
+	ErrNewerSchema = errors.New("database schema is newer than this healthsync")
+	// ErrDirtySchema means a previous migration failed halfway.
+	ErrDirtySchema = errors.New("database schema is dirty")
+	// ErrForeignDatabase means the database holds tables healthsync did not create.
+	ErrForeignDatabase = errors.New("database belongs to another program")
+	// ErrNotDatabase means the SQLite file is corrupt or not a database.
+	ErrNotDatabase = errors.New("not a SQLite database")
+	// ErrLocked means another process holds the SQLite database.
+	ErrLocked = errors.New("database is used by another healthsync process")
+	// ErrDecrypt means a stored secret could not be decrypted, usually
+	// because the encryption key changed.
+	ErrDecrypt = errors.New("cannot decrypt stored secret")
+	// ErrBadKey means the configured encryption key is unusable.
+	ErrBadKey = errors.New("bad encryption key")
+)

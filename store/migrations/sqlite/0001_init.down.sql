@@ -1,0 +1,13 @@
+DROP TABLE oauth_tokens;
+DROP TABLE tasks;
+DROP TABLE writeback_ledger;
+DROP TABLE scores;
+DROP TABLE sync_runs;
+DROP TABLE state;
+DROP TABLE cursors;
+DROP TABLE users;
+DROP TABLE activities;
+DROP TABLE opportunities;
+DROP TABLE contacts;
+DROP TABLE accounts;
+DROP TABLE raw_records;

@@ -1,0 +1,311 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"healthsync/crm"
+)
+
+// RawRecord is a CRM record as received. Raw is stored verbatim.
+type RawRecord struct {
+	Object     string
+	ID         string
+	ModifiedAt time.Time
+	Deleted    bool
+	Raw        []byte
+}
+
+// Entity names a canonical table.
+type Entity string
+
+// Canonical entities.
+const (
+	Accounts      Entity = "accounts"
+	Contacts      Entity = "contacts"
+	Opportunities Entity = "opportunities"
+	Activities    Entity = "activities"
+	Users         Entity = "users"
+)
+
+func (e Entity) valid() bool {
+	switch e {
+	case Accounts, Contacts, Opportunities, Activities, Users:
+		return true
+	}
+	return false
+}
+
+// UpsertRaw stores a raw record, replacing the stored one with the same
+// object and ID. Upserting the same record twice leaves one row.
+func (t *Tx) UpsertRaw(ctx context.Context, connection string, r RawRecord) error {
+	if !json.Valid(r.Raw) {
+		return fmt.Errorf("store raw %s %s: raw is not valid JSON", r.Object, r.ID)
+	}
+	err := t.exec(ctx, `INSERT INTO raw_records (connection, object, id, modified_at, deleted, raw, fetched_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (connection, object, id) DO UPDATE SET
+			modified_at = excluded.modified_at, deleted = excluded.deleted,
+			raw = excluded.raw, fetched_at = excluded.fetched_at`,
+		connection, r.Object, r.ID, ms(r.ModifiedAt), r.Deleted, string(r.Raw), time.Now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("store raw %s %s: %w", r.Object, r.ID, err)
+	}
+	return nil
+}
+
+// UpsertAccount stores the canonical account.
+func (t *Tx) UpsertAccount(ctx context.Context, connection string, a crm.Account) error {
+	data, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("encode account %s: %w", a.ID, err)
+	}
+	err = t.exec(ctx, `INSERT INTO accounts (connection, id, name, owner_id, modified_at, data) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (connection, id) DO UPDATE SET name = excluded.name, owner_id = excluded.owner_id,
+			modified_at = excluded.modified_at, data = excluded.data`,
+		connection, string(a.ID), a.Name, string(a.OwnerID), ms(a.ModifiedAt), string(data))
+	if err != nil {
+		return fmt.Errorf("store account %s: %w", a.ID, err)
+	}
+	return nil
+}
+
+// UpsertContact stores the canonical contact.
+func (t *Tx) UpsertContact(ctx context.Context, connection string, c crm.Contact) error {
+	return t.upsertLinked(ctx, "contacts", connection, string(c.ID), string(c.AccountID), c.ModifiedAt, c)
+}
+
+// UpsertOpportunity stores the canonical opportunity.
+func (t *Tx) UpsertOpportunity(ctx context.Context, connection string, o crm.Opportunity) error {
+	return t.upsertLinked(ctx, "opportunities", connection, string(o.ID), string(o.AccountID), o.ModifiedAt, o)
+}
+
+func (t *Tx) upsertLinked(ctx context.Context, table, connection, id, accountID string, modified time.Time, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s %s: %w", table, id, err)
+	}
+	err = t.exec(ctx, `INSERT INTO `+table+` (connection, id, account_id, modified_at, data) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (connection, id) DO UPDATE SET account_id = excluded.account_id,
+			modified_at = excluded.modified_at, data = excluded.data`,
+		connection, id, accountID, ms(modified), string(data))
+	if err != nil {
+		return fmt.Errorf("store %s %s: %w", table, id, err)
+	}
+	return nil
+}
+
+// UpsertActivity stores the canonical activity. object is the CRM object it
+// came from (Task, Event, calls, ...), so a deletion of that object can
+// find it.
+func (t *Tx) UpsertActivity(ctx context.Context, connection, object string, a crm.Activity) error {
+	data, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("encode activity %s: %w", a.ID, err)
+	}
+	err = t.exec(ctx, `INSERT INTO activities (connection, id, object, account_id, occurred_at, modified_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (connection, id) DO UPDATE SET object = excluded.object, account_id = excluded.account_id,
+			occurred_at = excluded.occurred_at, modified_at = excluded.modified_at, data = excluded.data`,
+		connection, string(a.ID), object, string(a.AccountID), ms(a.OccurredAt), ms(a.ModifiedAt), string(data))
+	if err != nil {
+		return fmt.Errorf("store activity %s: %w", a.ID, err)
+	}
+	return nil
+}
+
+// UpsertUser stores the canonical user.
+func (t *Tx) UpsertUser(ctx context.Context, connection string, u crm.User) error {
+	data, err := json.Marshal(u)
+	if err != nil {
+		return fmt.Errorf("encode user %s: %w", u.ID, err)
+	}
+	err = t.exec(ctx, `INSERT INTO users (connection, id, modified_at, data) VALUES (?, ?, ?, ?)
+		ON CONFLICT (connection, id) DO UPDATE SET modified_at = excluded.modified_at, data = excluded.data`,
+		connection, string(u.ID), ms(u.ModifiedAt), string(data))
+	if err != nil {
+		return fmt.Errorf("store user %s: %w", u.ID, err)
+	}
+	return nil
+}
+
+// Delete removes a canonical entity. Deleting a row that is not there is
+// not an error (deletions are replayed after a crash).
+func (t *Tx) Delete(ctx context.Context, connection string, e Entity, id string) error {
+	if !e.valid() {
+		return fmt.Errorf("delete: unknown entity %q", e)
+	}
+	if err := t.exec(ctx, `DELETE FROM `+string(e)+` WHERE connection = ? AND id = ?`, connection, id); err != nil {
+		return fmt.Errorf("delete %s %s: %w", e, id, err)
+	}
+	return nil
+}
+
+// Cursor is the stored incremental watermark of one object.
+type Cursor struct {
+	ModifiedAt time.Time
+	LastID     string
+	// FieldsHash identifies the set of fields downloaded under this
+	// cursor, so a mapping that needs new fields can trigger a re-pull.
+	FieldsHash string
+	UpdatedAt  time.Time
+}
+
+// SetCursor advances (or sets) an object's cursor inside the transaction
+// that stores the rows it covers.
+func (t *Tx) SetCursor(ctx context.Context, connection, object string, c Cursor) error {
+	err := t.exec(ctx, `INSERT INTO cursors (connection, object, modified_at, last_id, fields_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (connection, object) DO UPDATE SET modified_at = excluded.modified_at, last_id = excluded.last_id,
+			fields_hash = excluded.fields_hash, updated_at = excluded.updated_at`,
+		connection, object, ms(c.ModifiedAt), c.LastID, c.FieldsHash, time.Now().UnixMilli())
+	if err != nil {
+		return fmt.Errorf("set cursor %s: %w", object, err)
+	}
+	return nil
+}
+
+// ResetCursor forgets an object's cursor so the next sync pulls it fully.
+func (t *Tx) ResetCursor(ctx context.Context, connection, object string) error {
+	if err := t.exec(ctx, `DELETE FROM cursors WHERE connection = ? AND object = ?`, connection, object); err != nil {
+		return fmt.Errorf("reset cursor %s: %w", object, err)
+	}
+	return nil
+}
+
+// Cursor returns an object's cursor; the zero Cursor when none is stored.
+func (s *Store) Cursor(ctx context.Context, connection, object string) (Cursor, error) {
+	var (
+		c        Cursor
+		mod, upd int64
+	)
+	err := s.queryRow(ctx, `SELECT modified_at, last_id, fields_hash, updated_at FROM cursors WHERE connection = ? AND object = ?`,
+		connection, object).Scan(&mod, &c.LastID, &c.FieldsHash, &upd)
+	switch {
+	case notFound(err):
+		return Cursor{}, nil
+	case err != nil:
+		return Cursor{}, fmt.Errorf("read cursor %s: %w", object, err)
+	}
+	c.ModifiedAt, c.UpdatedAt = fromMs(mod), fromMs(upd)
+	return c, nil
+}
+
+// Cursors returns every stored cursor of a connection by object.
+func (s *Store) Cursors(ctx context.Context, connection string) (map[string]Cursor, error) {
+	rows, err := s.query(ctx, `SELECT object, modified_at, last_id, fields_hash, updated_at FROM cursors WHERE connection = ?`, connection)
+	if err != nil {
+		return nil, fmt.Errorf("read cursors: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]Cursor{}
+	for rows.Next() {
+		var (
+			obj      string
+			c        Cursor
+			mod, upd int64
+		)
+		if err := rows.Scan(&obj, &mod, &c.LastID, &c.FieldsHash, &upd); err != nil {
+			return nil, fmt.Errorf("read cursors: %w", err)
+		}
+		c.ModifiedAt, c.UpdatedAt = fromMs(mod), fromMs(upd)
+		out[obj] = c
+	}
+	return out, rows.Err()
+}
+
+// SetState stores a small per-connection value (the mapping hash, the time
+// of the last reconciliation, ...).
+func (t *Tx) SetState(ctx context.Context, connection, key, value string) error {
+	err := t.exec(ctx, `INSERT INTO state (connection, key, value) VALUES (?, ?, ?)
+		ON CONFLICT (connection, key) DO UPDATE SET value = excluded.value`, connection, key, value)
+	if err != nil {
+		return fmt.Errorf("set state %s: %w", key, err)
+	}
+	return nil
+}
+
+// State reads a per-connection value; "" when unset.
+func (s *Store) State(ctx context.Context, connection, key string) (string, error) {
+	var v string
+	err := s.queryRow(ctx, `SELECT value FROM state WHERE connection = ? AND key = ?`, connection, key).Scan(&v)
+	if err != nil && !notFound(err) {
+		return "", fmt.Errorf("read state %s: %w", key, err)
+	}
+	return v, nil
+}
+
+// ForEachRaw streams the stored raw records of an object in ID order, for
+// re-mapping without a download. Deleted records are included with their
+// flag set.
+func (s *Store) ForEachRaw(ctx context.Context, connection, object string, fn func(RawRecord) error) error {
+	rows, err := s.query(ctx, `SELECT id, modified_at, deleted, raw FROM raw_records WHERE connection = ? AND object = ? ORDER BY id`, connection, object)
+	if err != nil {
+		return fmt.Errorf("read raw %s: %w", object, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r := RawRecord{Object: object}
+		var (
+			mod int64
+			raw string
+		)
+		if err := rows.Scan(&r.ID, &mod, &r.Deleted, &raw); err != nil {
+			return fmt.Errorf("read raw %s: %w", object, err)
+		}
+		r.ModifiedAt, r.Raw = fromMs(mod), []byte(raw)
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// RawIDs streams the IDs of the live (not deleted) raw records of an
+// object, in ID order, for hard-delete reconciliation.
+func (s *Store) RawIDs(ctx context.Context, connection, object string, fn func(id string) error) error {
+	rows, err := s.query(ctx, `SELECT id FROM raw_records WHERE connection = ? AND object = ? AND deleted = ? ORDER BY id`, connection, object, false)
+	if err != nil {
+		return fmt.Errorf("read raw ids %s: %w", object, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("read raw ids %s: %w", object, err)
+		}
+		if err := fn(id); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Counts returns the number of canonical rows per entity for a connection.
+func (s *Store) Counts(ctx context.Context, connection string) (map[Entity]int, error) {
+	out := map[Entity]int{}
+	for _, e := range []Entity{Accounts, Contacts, Opportunities, Activities, Users} {
+		var n int
+		if err := s.queryRow(ctx, `SELECT count(*) FROM `+string(e)+` WHERE connection = ?`, connection).Scan(&n); err != nil {
+			return nil, fmt.Errorf("count %s: %w", e, err)
+		}
+		out[e] = n
+	}
+	return out, nil
+}
+
+// RawCount returns the number of stored raw records of an object, counting
+// deleted ones only when withDeleted is set.
+func (s *Store) RawCount(ctx context.Context, connection, object string, withDeleted bool) (int, error) {
+	q := `SELECT count(*) FROM raw_records WHERE connection = ? AND object = ?`
+	args := []any{connection, object}
+	if !withDeleted {
+		q += ` AND deleted = ?`
+		args = append(args, false)
+	}
+	var n int
+	if err := s.queryRow(ctx, q, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count raw %s: %w", object, err)
+	}
+	return n, nil
+}

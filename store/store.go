@@ -1,0 +1,300 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+)
+
+// Store is the one API over both backends. It is safe for concurrent use.
+type Store struct {
+	db      *sql.DB
+	loc     Location
+	sealer  *sealer
+	lock    *os.File // SQLite only: the process lock
+	keyPath string   // a key file generated on this open, if any
+}
+
+// Options tune Open.
+type Options struct {
+	// Shared opens a SQLite database without taking the single-process
+	// lock, for read-only commands (explain, report) that may run beside a
+	// worker.
+	Shared bool
+}
+
+// Open connects to the configured database and checks that it is
+// reachable and, for SQLite, that the file is a database. It does not
+// migrate: call Migrate.
+func Open(ctx context.Context, cfg Config, opts Options) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	loc, err := cfg.Location()
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{loc: loc}
+	switch loc.Backend {
+	case SQLite:
+		err = s.openSQLite(ctx, opts)
+	case Postgres:
+		err = s.openPostgres(ctx)
+	}
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	key, generated, err := loadKey(cfg, loc)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	if s.sealer, err = newSealer(key); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.keyPath = generated
+	return s, nil
+}
+
+func (s *Store) openSQLite(ctx context.Context, opts Options) error {
+	dir := filepath.Dir(s.loc.Path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create database directory %s: %w", dir, err)
+	}
+	if !opts.Shared {
+		f, err := os.OpenFile(s.loc.Path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+		if err != nil {
+			return fmt.Errorf("open lock file: %w", err)
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			f.Close()
+			return fmt.Errorf("%w: %s is a single-process database and another healthsync holds it; stop the other process, or use Postgres (HEALTHSYNC_DATABASE_URL=postgres://…) to run several", ErrLocked, s.loc.Path)
+		}
+		s.lock = f
+	}
+	dsn := "file:" + s.loc.Path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return fmt.Errorf("open sqlite %s: %w", s.loc.Path, err)
+	}
+	s.db = db
+	// Probe the file: a corrupt or foreign non-database file fails here.
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
+		if strings.Contains(err.Error(), "not a database") || strings.Contains(err.Error(), "malformed") {
+			return fmt.Errorf("%w: %s is corrupt or not a SQLite file; nothing was changed. Point HEALTHSYNC_DATABASE_URL at a new file, or restore this one from a backup", ErrNotDatabase, s.loc.Path)
+		}
+		return fmt.Errorf("open sqlite %s: %w", s.loc.Path, err)
+	}
+	return nil
+}
+
+func (s *Store) openPostgres(ctx context.Context) error {
+	db, err := sql.Open("pgx", s.loc.DSN)
+	if err != nil {
+		return fmt.Errorf("open postgres: %w", err)
+	}
+	s.db = db
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(4)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		return fmt.Errorf("connect to postgres at %s: %v; check that the server runs and HEALTHSYNC_DATABASE_URL is right", RedactDSN(s.loc.DSN), redactErr(err, s.loc.DSN))
+	}
+	return nil
+}
+
+// RedactDSN returns a connection URL with its password replaced, safe to
+// print.
+func RedactDSN(dsn string) string {
+	i := strings.Index(dsn, "://")
+	at := strings.LastIndex(dsn, "@")
+	if i < 0 || at < i {
+		return dsn
+	}
+	userinfo := dsn[i+3 : at]
+	if c := strings.IndexByte(userinfo, ':'); c >= 0 {
+		userinfo = userinfo[:c] + ":xxxxx"
+	}
+	return dsn[:i+3] + userinfo + dsn[at:]
+}
+
+// redactErr removes a DSN's password from an error text.
+func redactErr(err error, dsn string) string {
+	msg := err.Error()
+	i := strings.Index(dsn, "://")
+	at := strings.LastIndex(dsn, "@")
+	if i >= 0 && at > i {
+		if c := strings.IndexByte(dsn[i+3:at], ':'); c >= 0 {
+			if pw := dsn[i+3+c+1 : at]; pw != "" {
+				msg = strings.ReplaceAll(msg, pw, "xxxxx")
+			}
+		}
+	}
+	return msg
+}
+
+// Close releases the database and, for SQLite, the process lock.
+func (s *Store) Close() error {
+	var err error
+	if s.db != nil {
+		err = s.db.Close()
+	}
+	if s.lock != nil {
+		s.lock.Close()
+		s.lock = nil
+	}
+	return err
+}
+
+// Backend says which database engine the store uses.
+func (s *Store) Backend() Backend { return s.loc.Backend }
+
+// Where describes the database for messages: the SQLite file path or the
+// Postgres URL without its password.
+func (s *Store) Where() string {
+	if s.loc.Backend == SQLite {
+		return s.loc.Path
+	}
+	return RedactDSN(s.loc.DSN)
+}
+
+// GeneratedKeyFile is the path of an encryption key file this Open created
+// (SQLite default), or "".
+func (s *Store) GeneratedKeyFile() string { return s.keyPath }
+
+// DB exposes the database handle for packages that need backend features
+// the store API does not cover (the Postgres lease). Prefer the typed API.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s database: %w", s.loc.Backend, err)
+	}
+	return nil
+}
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// rebind turns ? placeholders into $n for Postgres.
+func rebind(b Backend, q string) string {
+	if b != Postgres {
+		return q
+	}
+	var out strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			out.WriteByte('$')
+			out.WriteString(strconv.Itoa(n))
+			continue
+		}
+		out.WriteByte(q[i])
+	}
+	return out.String()
+}
+
+// Tx is a store transaction. Everything written through one Tx commits or
+// rolls back together.
+type Tx struct {
+	tx *sql.Tx
+	s  *Store
+}
+
+// InTx runs fn in a transaction and commits it when fn returns nil. Any
+// error, or a panic, rolls everything back.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	sqlTx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			sqlTx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			sqlTx.Rollback()
+		}
+	}()
+	if err = fn(&Tx{tx: sqlTx, s: s}); err != nil {
+		return err
+	}
+	if err = sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (t *Tx) exec(ctx context.Context, q string, args ...any) error {
+	_, err := t.tx.ExecContext(ctx, rebind(t.s.loc.Backend, q), args...)
+	return err
+}
+
+func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return s.db.QueryContext(ctx, rebind(s.loc.Backend, q), args...)
+}
+
+func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return s.db.QueryRowContext(ctx, rebind(s.loc.Backend, q), args...)
+}
+
+func (s *Store) exec(ctx context.Context, q string, args ...any) error {
+	_, err := s.db.ExecContext(ctx, rebind(s.loc.Backend, q), args...)
+	return err
+}
+
+// ms converts a time to epoch milliseconds; the zero time is 0.
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMs converts epoch milliseconds to a UTC time; 0 is the zero time.
+func fromMs(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
+
+func nullMs(t *time.Time) sql.NullInt64 {
+	if t == nil || t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
+}
+
+func fromNullMs(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMs(v.Int64)
+	return &t
+}
+
+var errNoRows = sql.ErrNoRows
+
+func notFound(err error) bool { return errors.Is(err, errNoRows) }

@@ -1,0 +1,525 @@
+// Package storetest is the store conformance suite: one set of tests that
+// runs unchanged against every backend. A backend's test calls Run with a
+// function that returns the configuration of a fresh, empty database.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	stdsync "sync"
+	"testing"
+	"time"
+
+	"healthsync/crm"
+	"healthsync/store"
+)
+
+// Fresh returns the configuration of a new, empty, isolated database for
+// one test, and registers its cleanup with t.
+type Fresh func(t *testing.T) store.Config
+
+// Key is a valid encryption key for tests.
+var Key = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+
+// Open opens and migrates a store for cfg, closing it when t ends.
+func Open(t *testing.T, cfg store.Config, opts store.Options) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := store.Open(ctx, cfg, opts)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return s
+}
+
+// Run runs the conformance suite.
+func Run(t *testing.T, fresh Fresh) {
+	tests := map[string]func(*testing.T, Fresh){
+		"MigrateIdempotent":     testMigrateIdempotent,
+		"UpsertIdempotent":      testUpsertIdempotent,
+		"CursorSameTransaction": testCursorSameTransaction,
+		"DeleteAndRaw":          testDeleteAndRaw,
+		"ForEachAccount":        testForEachAccount,
+		"LoadBundle":            testLoadBundle,
+		"ScoreHistoryOrder":     testScoreHistoryOrder,
+		"Ledger":                testLedger,
+		"Tasks":                 testTasks,
+		"TokenEncryption":       testTokenEncryption,
+		"Runs":                  testRuns,
+		"ConcurrentWriters":     testConcurrentWriters,
+	}
+	names := make([]string, 0, len(tests))
+	for n := range tests {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		fn := tests[name]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, fresh)
+		})
+	}
+}
+
+const conn = "test"
+
+var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func mustTx(t *testing.T, s *store.Store, fn func(tx *store.Tx) error) {
+	t.Helper()
+	if err := s.InTx(context.Background(), fn); err != nil {
+		t.Fatalf("transaction: %v", err)
+	}
+}
+
+func testMigrateIdempotent(t *testing.T, fresh Fresh) {
+	s := Open(t, fresh(t), store.Options{})
+	st, err := s.Migrate(context.Background())
+	if err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+	if st.Current != st.Latest || st.Current == 0 || st.Dirty {
+		t.Fatalf("status after migrate = %+v, want current = latest > 0, clean", st)
+	}
+}
+
+func testUpsertIdempotent(t *testing.T, fresh Fresh) {
+	ctx := context.Background()
+	s := Open(t, fresh(t), store.Options{})
+	acc := crm.Account{ID: "001A", Name: "Acme", ModifiedAt: t0}
+	for i := 0; i < 3; i++ {
+		mustTx(t, s, func(tx *store.Tx) error {
+			if err := tx.UpsertRaw(ctx, conn, store.RawRecord{Object: "Account", ID: "001A", ModifiedAt: t0, Raw: []byte(`{"Id":"001A"}`)}); err != nil {
+				return err
+			}
+			return tx.UpsertAccount(ctx, conn, acc)
+		})
+	}
+	acc.Name = "Acme Corp"
+	mustTx(t, s, func(tx *store.Tx) error { return tx.UpsertAccount(ctx, conn, acc) })
+	counts, err := s.Counts(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[store.Accounts] != 1 {
+		t.Fatalf("accounts = %d after repeated upserts, want 1", counts[store.Accounts])
+	}
+	if n, _ := s.RawCount(ctx, conn, "Account", true); n != 1 {
+		t.Fatalf("raw records = %d, want 1", n)
+	}
+	b, err := s.LoadBundle(ctx, conn, "001A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Account.Name != "Acme Corp" || !b.Account.ModifiedAt.Equal(t0) {
+		t.Fatalf("account = %+v, want the last upsert", b.Account)
+	}
+}
+
+func testCursorSameTransaction(t *testing.T, fresh Fresh) {
+	ctx := context.Background()
+	s := Open(t, fresh(t), store.Options{})
+	c1 := store.Cursor{ModifiedAt: t0, LastID: "001A", FieldsHash: "h1"}
+	mustTx(t, s, func(tx *store.Tx) error {
+		if err := tx.UpsertAccount(ctx, conn, crm.Account{ID: "001A", ModifiedAt: t0}); err != nil {
+			return err
+		}
+		return tx.SetCursor(ctx, conn, "Account", c1)
+	})
+	boom := errors.New("crash before commit")
+	err := s.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.UpsertAccount(ctx, conn, crm.Account{ID: "001B", ModifiedAt: t0.Add(time.Second)}); err != nil {
+			return err
+		}
+		if err := tx.SetCursor(ctx, conn, "Account", store.Cursor{ModifiedAt: t0.Add(time.Second), LastID: "001B"}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx error = %v, want the callback's", err)
+	}
+	got, err := s.Cursor(ctx, conn, "Account")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.ModifiedAt.Equal(c1.ModifiedAt) || got.LastID != c1.LastID || got.FieldsHash != "h1" {
+		t.Fatalf("cursor after failed tx = %+v, want %+v", got, c1)
+	}
+	counts, _ := s.Counts(ctx, conn)
+	if counts[store.Accounts] != 1 {
+		t.Fatalf("accounts after failed tx = %d, want 1", counts[store.Accounts])
+	}
+	// A panic inside the transaction rolls back too.
+	func() {
+		defer func() { recover() }()
+		s.InTx(ctx, func(tx *store.Tx) error {
+			tx.SetCursor(ctx, conn, "Account", store.Cursor{LastID: "zzz"})
+			panic("boom")
+		})
+	}()
+	if got, _ := s.Cursor(ctx, conn, "Account"); got.LastID != "001A" {
+		t.Fatalf("cursor after panic = %+v", got)
+	}
+	if c, _ := s.Cursor(ctx, conn, "Contact"); c != (store.Cursor{}) {
+		t.Fatalf("unknown object cursor = %+v, want zero", c)
+	}
+}
+
+func testDeleteAndRaw(t *testing.T, fresh Fresh) {
+	ctx := context.Background()
+	s := Open(t, fresh(t), store.Options{})
+	mustTx(t, s, func(tx *store.Tx) error {
+		for _, id := range []string{"003B", "003A", "003C"} {
+			if err := tx.UpsertRaw(ctx, conn, store.RawRecord{Object: "Contact", ID: id, ModifiedAt: t0, Raw: []byte(`{"Id":"` + id + `"}`)}); err != nil {
+				return err
+			}
+			if err := tx.UpsertContact(ctx, conn, crm.Contact{ID: crm.ContactID(id), AccountID: "001A"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	mustTx(t, s, func(tx *store.Tx) error {
+		if err := tx.UpsertRaw(ctx, conn, store.RawRecord{Object: "Contact", ID: "003B", ModifiedAt: t0, Deleted: true, Raw: []byte(`{"Id":"003B","IsDeleted":true}`)}); err != nil {
+			return err
+		}
+		if err := tx.Delete(ctx, conn, store.Contacts, "003B"); err != nil {
+			return err
+		}
+		return tx.Delete(ctx, conn, store.Contacts, "never-existed")
+	})
+	var live []string
+	if err := s.RawIDs(ctx, conn, "Contact", func(id string) error { live = append(live, id); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(live, []string{"003A", "003C"}) {
+		t.Fatalf("live raw ids = %v", live)
+	}
+	var all []string
+	err := s.ForEachRaw(ctx, conn, "Contact", func(r store.RawRecord) error {
+		all = append(all, fmt.Sprintf("%s:%v", r.ID, r.Deleted))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(all, []string{"003A:false", "003B:true", "003C:false"}) {
+		t.Fatalf("raw = %v", all)
+	}
+	counts, _ := s.Counts(ctx, conn)
+	if counts[store.Contacts] != 2 {
+		t.Fatalf("contacts = %d, want 2", counts[store.Contacts])
+	}
+	if err := s.InTx(ctx, func(tx *store.Tx) error {
+		return tx.UpsertRaw(ctx, conn, store.RawRecord{Object: "Contact", ID: "x", Raw: []byte("{not json")})
+	}); err == nil {
+		t.Fatal("want an error for invalid raw JSON")
+	}
+}
+
+func testForEachAccount(t *testing.T, fresh Fresh) {
+	ctx := context.Background()
+	s := Open(t, fresh(t), store.Options{})
+	// IDs chosen so that byte order differs from a case-insensitive locale order.
+	accounts := []string{"001a", "001B", "001C"}
+	mustTx(t, s, func(tx *store.Tx) error {
+		for _, id := range accounts {
+			if err := tx.UpsertAccount(ctx, conn, crm.Account{ID: crm.AccountID(id), Name: "n" + id}); err != nil {
+				return err
+			}
+			for j := 0; j < 2; j++ {
+				cid := fmt.Sprintf("003-%s-%d", id, j)
+				if err := tx.UpsertContact(ctx, conn, crm.Contact{ID: crm.ContactID(cid), AccountID: crm.AccountID(id)}); err != nil {
+					return err
+				}
+			}
+			if err := tx.UpsertOpportunity(ctx, conn, crm.Opportunity{ID: crm.OpportunityID("006-" + id), AccountID: crm.AccountID(id)}); err != nil {
+				return err
+			}
+			for j := 3; j > 0; j-- {
+				a := crm.Activity{ID: crm.ActivityID(fmt.Sprintf("00T-%s-%d", id, j)), AccountID: crm.AccountID(id), OccurredAt: t0.Add(time.Duration(j) * time.Hour)}
+				if err := tx.UpsertActivity(ctx, conn, "Task", a); err != nil {
+					return err
+				}
+			}
+		}
+		// Orphans: rows whose account is unknown must be skipped, before, between and after.
+		for _, orphan := range []string{"000", "001Ab", "zzz"} {
+			if err := tx.UpsertContact(ctx, conn, crm.Contact{ID: crm.ContactID("orphan-" + orphan), AccountID: crm.AccountID(orphan)}); err != nil {
+				return err
+			}
+			if err := tx.UpsertActivity(ctx, conn, "Task", crm.Activity{ID: crm.ActivityID("orphan-" + orphan), AccountID: crm.AccountID(orphan)}); err != nil {
+				return err
+			}
+		}
+		return tx.UpsertContact(ctx, conn, crm.Contact{ID: "other-conn"})
+	})
+	var seen []string
+	err := s.ForEachAccount(ctx, conn, func(b store.Bundle) error {
+		id := string(b.Account.ID)
+		seen = append(seen, id)
+		if len(b.Contacts) != 2 || len(b.Opportunities) != 1 || len(b.Activities) != 3 {
+			t.Errorf("%s: contacts=%d opps=%d activities=%d, want 2/1/3", id, len(b.Contacts), len(b.Opportunities), len(b.Activities))
+		}
+		for _, c := range b.Contacts {
+			if string(c.AccountID) != id {
+				t.Errorf("%s got contact of %s", id, c.AccountID)
+			}
+		}
+		for i := 1; i < len(b.Activities); i++ {
+			if b.Activities[i].OccurredAt.Before(b.Activities[i-1].OccurredAt) {
+				t.Errorf("%s activities not in time order", id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Clone(accounts)
+	slices.Sort(want)
+	if !slices.Equal(seen, want) {
+		t.Fatalf("accounts visited %v, want %v", seen, want)
+	}
+	stop := errors.New("stop")
+	if err := s.ForEachAccount(ctx, conn, func(store.Bundle) error { return stop }); !errors.Is(err, stop) {
+		t.Fatalf("callback error not returned: %v", err)
+	}
+}
+
+func testLoadBundle(t *testing.T, fresh Fresh) {
+	ctx := context.Background()
+	s := Open(t, fresh(t), store.Options{})
+	mustTx(t, s, func(tx *store.Tx) error {
+		for _, a := range []crm.Account{{ID: "1", Name: "Acme"}, {ID: "2", Name: "Twin"}, {ID: "3", Name: "twin"}} {
+			if err := tx.UpsertAccount(ctx, conn, a); err != nil {
+				return err
+			}
+		}
+		return tx.UpsertContact(ctx, conn, crm.Contact{ID: "c1", AccountID: "1", Title: "CEO"})
+	})
+	b, err := s.LoadBundle(ctx, conn, "acme")
+	if err != nil || b.Account.ID != "1" || len(b.Contacts) != 1 || b.Contacts[0].Title != "CEO" {
+		t.Fatalf("LoadBundle by name = %+v, %v", b, err)
+	}
+	if _, err := s.LoadBundle(ctx, conn, "Twin"); err == nil {
+		t.Fatal("want an error for an ambiguous name")
+	}
+	if _, err := s.LoadBundle(ctx, conn, "nobody"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing account error = %v, want ErrNotFound", err)
+	}
+}
+
+func testScoreHistoryOrder(t *testing.T, fresh Fresh) {
+	ctx := context.Background()
+	s := Open(t, fresh(t), store.Options{})
+	f := func(v float64) *float64 { return &v }
+	mustTx(t, s, func(tx *store.Tx) error {
+		for _, d := range []int{3, 1, 2} {
+			sc := store.Score{AccountID: "A", ScoredAt: t0.AddDate(0, 0, d), Score: f(float64(d * 10)), Grade: "red", Reasons: []byte(`["r"]`)}
+			if err := tx.PutScore(ctx, conn, sc); err != nil {
+				return err
+			}
+		}
+		// Replacing the same instant keeps one row.
+		if err := tx.PutScore(ctx, conn, store.Score{AccountID: "A", ScoredAt: t0.AddDate(0, 0, 2), Score: f(25)}); err != nil {
+			return err
+		}
+		return tx.PutScore(ctx, conn, store.Score{AccountID: "B", ScoredAt: t0, Score: nil, Grade: ""})
+	})
+	h, err := s.ScoreHistory(ctx, conn, "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h) != 3 {
+		t.Fatalf("history length = %d, want 3", len(h))
+	}
+	for i, want := range []float64{10, 25, 30} {
+		if h[i].Score == nil || *h[i].Score != want || (i > 0 && !h[i].ScoredAt.After(h[i-1].ScoredAt)) {
+			t.Fatalf("history[%d] = %+v, want score %v in time order", i, h[i], want)
+		}
+	}
+	latest := map[string]*float64{}
+	if err := s.ForEachLatestScore(ctx, conn, func(sc store.Score) error { latest[sc.AccountID] = sc.Score; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(latest) != 2 || latest["A"] == nil || *latest["A"] != 30 || latest["B"] != nil {
+		t.Fatalf("latest scores = %v", latest)
+	}
+}
+
+func testLedger(t *testing.T, fresh Fresh) {
+	ctx := context.Background()
+	s := Open(t, fresh(t), store.Options{})
+	mustTx(t, s, func(tx *store.Tx) error {
+		if err := tx.RecordWrite(ctx, conn, store.LedgerEntry{Object: "Account", RecordID: "1", Field: "Health_Score__c", Value: "70", WrittenAt: t0}); err != nil {
+			return err
+		}
+		if err := tx.RecordWrite(ctx, conn, store.LedgerEntry{Object: "Account", RecordID: "1", Field: "Health_Grade__c", Value: "green", WrittenAt: t0}); err != nil {
+			return err
+		}
+		return tx.RecordWrite(ctx, conn, store.LedgerEntry{Object: "Account", RecordID: "1", Field: "Health_Score__c", Value: "71", WrittenAt: t0.Add(time.Hour)})
+	})
+	got, err := s.Ledger(ctx, conn, "Account", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got["Health_Score__c"].Value != "71" || !got["Health_Score__c"].WrittenAt.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("ledger = %+v", got)
+	}
+	var n int
+	if err := s.ForEachLedger(ctx, conn, "Account", func(store.LedgerEntry) error { n++; return nil }); err != nil || n != 2 {
+		t.Fatalf("ForEachLedger = %d entries, %v", n, err)
+	}
+}
+
+func testTasks(t *testing.T, fresh Fresh) {
+	ctx := context.Background()
+	s := Open(t, fresh(t), store.Options{})
+	r := store.TaskRecord{Key: "A/single_threaded/1", AccountID: "A", Flag: "single_threaded", Status: store.TaskPending, CreatedAt: t0}
+	mustTx(t, s, func(tx *store.Tx) error { return tx.PutTask(ctx, conn, r) })
+	r.TaskID, r.Status = "00T1", store.TaskOpen
+	mustTx(t, s, func(tx *store.Tx) error { return tx.PutTask(ctx, conn, r) })
+	got, err := s.Task(ctx, conn, r.Key)
+	if err != nil || got.TaskID != "00T1" || got.Status != store.TaskOpen || !got.CreatedAt.Equal(t0) {
+		t.Fatalf("task = %+v, %v", got, err)
+	}
+	if _, err := s.Task(ctx, conn, "missing"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing task error = %v", err)
+	}
+	open, err := s.Tasks(ctx, conn, store.TaskOpen)
+	if err != nil || len(open) != 1 {
+		t.Fatalf("open tasks = %v, %v", open, err)
+	}
+}
+
+func testTokenEncryption(t *testing.T, fresh Fresh) {
+	ctx := context.Background()
+	cfg := fresh(t)
+	cfg.EncryptionKey = Key
+	s := Open(t, cfg, store.Options{Shared: true})
+	if blob, err := s.LoadToken(ctx, "sf"); err != nil || blob != nil {
+		t.Fatalf("LoadToken before save = %q, %v; want nil, nil", blob, err)
+	}
+	secret := []byte(`{"access_token":"00Dxx!SECRET-ACCESS","refresh_token":"SECRET-REFRESH"}`)
+	if err := s.SaveToken(ctx, "sf", secret); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.LoadToken(ctx, "sf")
+	if err != nil || !bytes.Equal(got, secret) {
+		t.Fatalf("round trip = %q, %v", got, err)
+	}
+	// Nothing in the database holds the secret in clear.
+	var sealed []byte
+	if err := s.DB().QueryRowContext(ctx, "SELECT sealed FROM oauth_tokens").Scan(&sealed); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(sealed, []byte("SECRET")) {
+		t.Fatal("token stored in clear text")
+	}
+	// Another key cannot decrypt it, and says what to do.
+	other := cfg
+	other.EncryptionKey = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, 32))
+	s2 := Open(t, other, store.Options{Shared: true})
+	_, err = s2.LoadToken(ctx, "sf")
+	if !errors.Is(err, store.ErrDecrypt) || !bytes.Contains([]byte(err.Error()), []byte("HEALTHSYNC_ENCRYPTION_KEY")) {
+		t.Fatalf("load with another key: %v, want ErrDecrypt naming the variable", err)
+	}
+	// The failed read did not touch the stored token.
+	if got, err := s.LoadToken(ctx, "sf"); err != nil || !bytes.Equal(got, secret) {
+		t.Fatalf("token after a failed read = %q, %v", got, err)
+	}
+}
+
+func testRuns(t *testing.T, fresh Fresh) {
+	ctx := context.Background()
+	s := Open(t, fresh(t), store.Options{})
+	id, err := s.StartRun(ctx, conn, "sync", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id2, err := s.StartRun(ctx, conn, "sync", t0.Add(time.Minute))
+	if err != nil || id2 == id {
+		t.Fatalf("second run id %d (first %d), %v", id2, id, err)
+	}
+	fin := t0.Add(30 * time.Second)
+	err = s.FinishRun(ctx, store.Run{ID: id, Status: store.RunStopped, StopReason: "budget", FinishedAt: &fin, APICalls: 12,
+		Counts: map[string]store.ObjectCounts{"Account": {New: 3, Changed: 1, Deleted: 1, Pages: 2}},
+		Problems: []store.Problem{{Object: "Contact", ID: "003", Error: "bad date"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := s.Runs(ctx, conn, 10)
+	if err != nil || len(runs) != 2 {
+		t.Fatalf("runs = %v, %v", runs, err)
+	}
+	r := runs[1]
+	if r.ID != id || r.Status != store.RunStopped || r.APICalls != 12 || r.Counts["Account"].New != 3 || len(r.Problems) != 1 || r.FinishedAt == nil || !r.FinishedAt.Equal(fin) {
+		t.Fatalf("finished run = %+v", r)
+	}
+	if runs[0].Status != store.RunRunning || runs[0].FinishedAt != nil {
+		t.Fatalf("running run = %+v", runs[0])
+	}
+}
+
+func testConcurrentWriters(t *testing.T, fresh Fresh) {
+	ctx := context.Background()
+	cfg := fresh(t)
+	s := Open(t, cfg, store.Options{})
+	const writers, pages, perPage = 4, 10, 20
+	var wg stdsync.WaitGroup
+	errs := make(chan error, writers)
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			object := fmt.Sprintf("Object%d", w)
+			for p := 0; p < pages; p++ {
+				err := s.InTx(ctx, func(tx *store.Tx) error {
+					var last string
+					for i := 0; i < perPage; i++ {
+						last = fmt.Sprintf("%d-%03d-%03d", w, p, i)
+						if err := tx.UpsertRaw(ctx, conn, store.RawRecord{Object: object, ID: last, ModifiedAt: t0, Raw: []byte(`{}`)}); err != nil {
+							return err
+						}
+						// All writers also touch one shared row.
+						if err := tx.UpsertAccount(ctx, conn, crm.Account{ID: "shared", Name: last}); err != nil {
+							return err
+						}
+					}
+					return tx.SetCursor(ctx, conn, object, store.Cursor{ModifiedAt: t0, LastID: last})
+				})
+				if err != nil {
+					errs <- fmt.Errorf("writer %d page %d: %w", w, p, err)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for w := 0; w < writers; w++ {
+		object := fmt.Sprintf("Object%d", w)
+		n, err := s.RawCount(ctx, conn, object, true)
+		if err != nil || n != pages*perPage {
+			t.Fatalf("%s rows = %d, %v; want %d", object, n, err, pages*perPage)
+		}
+		c, _ := s.Cursor(ctx, conn, object)
+		if c.LastID != fmt.Sprintf("%d-%03d-%03d", w, pages-1, perPage-1) {
+			t.Fatalf("%s cursor = %+v", object, c)
+		}
+	}
+}
