@@ -63,9 +63,9 @@ const scoreColumns = `account_id, scored_at, score, grade, trend, reasons, flags
 
 func scanScore(sc interface{ Scan(...any) error }) (Score, error) {
 	var (
-		s                        Score
-		at                       int64
-		score, trend             sql.NullFloat64
+		s                       Score
+		at                      int64
+		score, trend            sql.NullFloat64
 		reasons, flags, metrics string
 	)
 	if err := sc.Scan(&s.AccountID, &at, &score, &s.Grade, &trend, &reasons, &flags, &metrics); err != nil {

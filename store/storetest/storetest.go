@@ -454,7 +454,7 @@ func testRuns(t *testing.T, fresh Fresh) {
 	}
 	fin := t0.Add(30 * time.Second)
 	err = s.FinishRun(ctx, store.Run{ID: id, Status: store.RunStopped, StopReason: "budget", FinishedAt: &fin, APICalls: 12,
-		Counts: map[string]store.ObjectCounts{"Account": {New: 3, Changed: 1, Deleted: 1, Pages: 2}},
+		Counts:   map[string]store.ObjectCounts{"Account": {New: 3, Changed: 1, Deleted: 1, Pages: 2}},
 		Problems: []store.Problem{{Object: "Contact", ID: "003", Error: "bad date"}}})
 	if err != nil {
 		t.Fatal(err)
