@@ -1,0 +1,236 @@
+package connector
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// maxErrorBody bounds how much of an error response is buffered.
+const maxErrorBody = 1 << 20
+
+// bufferedBody is an error response's body, read once and kept with its
+// decoded error so every layer sees the same bytes.
+type bufferedBody struct {
+	*bytes.Reader
+	data   []byte
+	apiErr *APIError
+}
+
+func (*bufferedBody) Close() error { return nil }
+
+// inspect buffers a non-2xx response's body (once) and decodes it.
+func (s *Stack) inspect(resp *http.Response) *APIError {
+	if bb, ok := resp.Body.(*bufferedBody); ok {
+		if bb.apiErr == nil {
+			bb.apiErr = s.decode(resp.StatusCode, resp.Header, bb.data)
+		}
+		return bb.apiErr
+	}
+	var data []byte
+	if resp.Body != nil {
+		data, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+		resp.Body.Close()
+	}
+	bb := &bufferedBody{Reader: bytes.NewReader(data), data: data}
+	bb.apiErr = s.decode(resp.StatusCode, resp.Header, data)
+	resp.Body = bb
+	return bb.apiErr
+}
+
+// decide classifies a response; nil for success.
+func (s *Stack) decide(resp *http.Response) (Decision, *APIError) {
+	if resp.StatusCode < 400 {
+		return Fail, nil
+	}
+	e := s.inspect(resp)
+	return s.policy(resp.StatusCode, e), e
+}
+
+// checkRetry is the stack's retryablehttp.CheckRetry.
+func (s *Stack) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if err != nil {
+		return retryableError(ctx, err), nil
+	}
+	d, _ := s.decide(resp)
+	switch d {
+	case Retry:
+	case RetryIfIdempotent:
+		if isNonIdempotent(ctx) {
+			return false, nil
+		}
+	default:
+		return false, nil
+	}
+	if ra, ok := retryAfter(resp.Header, time.Now()); ok && ra > s.cfg.RetryWaitMax {
+		// Waiting that long is not a retry: let the caller see the answer.
+		s.logger.Warn("not retrying: Retry-After exceeds HEALTHSYNC_HTTP_RETRY_WAIT_MAX",
+			"status", resp.StatusCode, "retry_after", ra, "max", s.cfg.RetryWaitMax)
+		return false, nil
+	}
+	return true, nil
+}
+
+// retryableError says whether a failed attempt (no response) is retried.
+func retryableError(ctx context.Context, err error) bool {
+	switch {
+	case errors.Is(err, ErrBudgetExhausted), errors.Is(err, ErrDailyLimit), errors.Is(err, ErrReauthorize),
+		errors.Is(err, context.Canceled):
+		return false
+	}
+	var certErr *x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	if errors.As(err, &certErr) || errors.As(err, &hostErr) {
+		return false
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+		return false
+	}
+	if isNonIdempotent(ctx) {
+		// Only a failure to connect proves the CRM never saw the request.
+		var op *net.OpError
+		return errors.As(err, &op) && op.Op == "dial"
+	}
+	return true
+}
+
+// attemptTransport runs once per attempt, under the retries: it waits for
+// the rate limiters, charges the budget, bounds the attempt with the
+// configured timeout and reads the usage headers of the answer.
+type attemptTransport struct{ s *Stack }
+
+func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	s := t.s
+	ctx := req.Context()
+	if err := s.limiter.Wait(ctx); err != nil {
+		return nil, err
+	}
+	if class := RateClass(ctx); class != "" {
+		if err := s.classes[class].Wait(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.budget.Acquire(); err != nil {
+		return nil, err
+	}
+	actx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	resp, err := s.base.RoundTrip(req.WithContext(actx))
+	if err != nil {
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return nil, fmt.Errorf("no response within %s (HEALTHSYNC_HTTP_TIMEOUT): %w", s.cfg.Timeout, err)
+		}
+		return nil, err
+	}
+	s.budget.Observe(resp.Header)
+	s.limiter.Observe(resp.Header)
+	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+// cancelBody ends the attempt's timeout when the body is closed.
+type cancelBody struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
+}
+
+// authTransport adds the token, refreshes once on a 401 and retries once,
+// and turns the daily limit into an error.
+type authTransport struct {
+	s    *Stack
+	next http.RoundTripper
+}
+
+func (t *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	s := t.s
+	ctx := req.Context()
+	getBody, err := replayable(req)
+	if err != nil {
+		return nil, err
+	}
+	var tok *oauth2.Token
+	if s.auth != nil {
+		if tok, err = s.auth.AccessToken(ctx); err != nil {
+			return nil, fmt.Errorf("get access token: %w", err)
+		}
+	}
+	resp, err := t.send(req, tok, getBody)
+	if err != nil {
+		return nil, err
+	}
+	d, apiErr := s.decide(resp)
+	if d == Reauthenticate && s.auth != nil && tok != nil {
+		fresh, ferr := s.auth.ForceRefresh(ctx, tok)
+		switch {
+		case errors.Is(ferr, ErrNoRefresh):
+			return resp, nil
+		case ferr != nil:
+			resp.Body.Close()
+			return nil, fmt.Errorf("refresh rejected access token (%s): %w", apiErr.Code, ferr)
+		}
+		resp.Body.Close()
+		s.logger.Debug("access token rejected; retrying with a refreshed token", "status", resp.StatusCode, "code", apiErr.Code)
+		if resp, err = t.send(req, fresh, getBody); err != nil {
+			return nil, err
+		}
+		d, apiErr = s.decide(resp)
+	}
+	if d == DailyLimit {
+		resp.Body.Close()
+		err := fmt.Errorf("%w: %w", ErrDailyLimit, apiErr)
+		s.budget.markDaily(err)
+		return nil, err
+	}
+	return resp, nil
+}
+
+// send clones req with the token's header and a fresh body.
+func (t *authTransport) send(req *http.Request, tok *oauth2.Token, getBody func() (io.ReadCloser, error)) (*http.Response, error) {
+	r := req.Clone(req.Context())
+	if getBody != nil {
+		b, err := getBody()
+		if err != nil {
+			return nil, fmt.Errorf("rewind request body: %w", err)
+		}
+		r.Body, r.GetBody = b, getBody
+	}
+	if tok != nil {
+		r.Header.Set("Authorization", tok.Type()+" "+tok.AccessToken)
+	}
+	return t.next.RoundTrip(r)
+}
+
+// replayable returns a function giving a fresh copy of req's body, reading
+// it into memory when the request cannot rewind it itself.
+func replayable(req *http.Request) (func() (io.ReadCloser, error), error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return nil, nil
+	}
+	if req.GetBody != nil {
+		return req.GetBody, nil
+	}
+	data, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read request body: %w", err)
+	}
+	return func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }, nil
+}
