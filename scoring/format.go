@@ -1,0 +1,64 @@
+package scoring
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// days renders a day count in words: "1 day", "41 days".
+func days(n int) string {
+	if n == 1 || n == -1 {
+		return fmt.Sprintf("%d day", n)
+	}
+	return fmt.Sprintf("%d days", n)
+}
+
+// count renders "one strong relationship", "3 strong relationships".
+func count(n int, singular, plural string) string {
+	switch n {
+	case 0:
+		return "no " + plural
+	case 1:
+		return "one " + singular
+	}
+	return fmt.Sprintf("%d %s", n, plural)
+}
+
+// adoptionText renders an adoption value: as a percentage when the
+// configured scale is a fraction (adoption_full <= 1), else as the number.
+func adoptionText(v float64, mc *MeasureConfig) string {
+	if mc.AdoptionFull <= 1 {
+		return fmt.Sprintf("%.0f%%", v*100)
+	}
+	return formatNumber(v)
+}
+
+// money renders an amount with thousands separators and no decimals.
+func money(v float64) string {
+	neg := v < 0
+	s := strconv.FormatInt(int64(math.Round(math.Abs(v))), 10)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// sentimentWord turns a 0..100 CSM sentiment into the CSM's own words.
+func sentimentWord(v float64) string {
+	switch {
+	case v < 34:
+		return "red"
+	case v < 67:
+		return "yellow"
+	}
+	return "green"
+}

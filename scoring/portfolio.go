@@ -1,0 +1,378 @@
+package scoring
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"healthsync/crm"
+)
+
+// Period is the half-open interval [From, To) a report covers.
+type Period struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
+
+// KPIs are the portfolio figures of SCORING.md for one period, plus the CSM
+// pipeline as of AsOf. Ratios are nil when their denominator is zero.
+type KPIs struct {
+	Period Period    `json:"period"`
+	AsOf   time.Time `json:"as_of"`
+
+	// CustomersAtStart are the accounts that were customers at Period.From
+	// (customer since then or earlier, not churned); the retention cohort.
+	CustomersAtStart int `json:"customers_at_start"`
+	CustomersAtEnd   int `json:"customers_at_end"`
+
+	// RenewalsDue counts accounts with a renewal opportunity closing in the
+	// period; RenewalsWon those where it was won. RenewalRate = won / due.
+	RenewalsDue int      `json:"renewals_due"`
+	RenewalsWon int      `json:"renewals_won"`
+	RenewalRate *float64 `json:"renewal_rate"`
+
+	// ChurnedLogos counts cohort accounts that churned in the period (churn
+	// field dated in the period, or a lost renewal with none won); LogoChurn
+	// = churned / customers at start.
+	ChurnedLogos  int      `json:"churned_logos"`
+	LogoChurnRate *float64 `json:"logo_churn_rate"`
+
+	// StartARR is the cohort's ARR; ChurnedARR the ARR of churned accounts;
+	// ContractionARR what won renewals gave up against ARR; ExpansionARR the
+	// cohort's won expansion plus renewal uplift.
+	StartARR       float64  `json:"start_arr"`
+	ChurnedARR     float64  `json:"churned_arr"`
+	ContractionARR float64  `json:"contraction_arr"`
+	ExpansionARR   float64  `json:"expansion_arr"`
+	GRR            *float64 `json:"grr"` // (start − churn − contraction) / start
+	NRR            *float64 `json:"nrr"` // (start − churn − contraction + expansion) / start
+
+	EndARR float64 `json:"end_arr"`
+	// ARPA is the ARR of customers at the end over their number (an account
+	// without ARR counts as zero revenue).
+	ARPA *float64 `json:"arpa"`
+	// ExpansionRevenue is all won expansion and renewal uplift in the period.
+	ExpansionRevenue float64 `json:"expansion_revenue"`
+	// TimeToFirstValueDays is the median days from customer-since to the
+	// first adoption milestone, over milestones reached in the period.
+	TimeToFirstValueDays  *float64 `json:"time_to_first_value_days"`
+	TimeToFirstValueCount int      `json:"time_to_first_value_count"`
+
+	// NPS over customers at the end with an NPS: % promoters (9–10) minus %
+	// detractors (0–6) when nps_scale is response; the mean account NPS when
+	// it is score.
+	NPS          *float64 `json:"nps"`
+	NPSScale     string   `json:"nps_scale"`
+	NPSResponses int      `json:"nps_responses"`
+	Promoters    int      `json:"promoters"`
+	Passives     int      `json:"passives"`
+	Detractors   int      `json:"detractors"`
+
+	// Pipeline counts active accounts per lifecycle stage and grade.
+	Pipeline []StageRow `json:"pipeline"`
+	// RenewalsDueIn are open renewals within 30, 60 and 90 days of AsOf
+	// (cumulative windows); Overdue those past their date and still open.
+	RenewalsDueIn []RenewalWindow `json:"renewals_due_in"`
+	Overdue       RenewalWindow   `json:"overdue"`
+	// AtRiskARR is the ARR of active accounts graded red.
+	AtRiskARR      float64 `json:"at_risk_arr"`
+	AtRiskAccounts int     `json:"at_risk_accounts"`
+	// NoScore counts active accounts with too little data for a score.
+	NoScore int `json:"no_score"`
+}
+
+// StageRow is one lifecycle stage of the CSM pipeline.
+type StageRow struct {
+	Stage   string `json:"stage"`
+	Green   int    `json:"green"`
+	Yellow  int    `json:"yellow"`
+	Red     int    `json:"red"`
+	NoScore int    `json:"no_score"`
+	Total   int    `json:"total"`
+}
+
+// RenewalWindow counts renewals due within Days and their amount.
+type RenewalWindow struct {
+	Days     int     `json:"days"`
+	Accounts int     `json:"accounts"`
+	ARR      float64 `json:"arr"`
+}
+
+// PortfolioBuilder aggregates accounts one at a time, so a report streams
+// the store like scoring does. Build it with NewPortfolioBuilder.
+type PortfolioBuilder struct {
+	npsScale string
+	k        KPIs
+	stages   map[string]*StageRow
+	ttfv     []float64
+	npsSum   float64
+}
+
+// NewPortfolioBuilder starts a report for period, with the pipeline as of
+// asOf (the instant the results were scored at).
+func NewPortfolioBuilder(cfg Config, period Period, asOf time.Time) (*PortfolioBuilder, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if period.From.IsZero() || !period.From.Before(period.To) {
+		return nil, fmt.Errorf("portfolio period %s – %s: from must be set and before to",
+			period.From.Format(time.DateOnly), period.To.Format(time.DateOnly))
+	}
+	b := &PortfolioBuilder{
+		npsScale: cfg.Measures.NPSScale,
+		stages:   map[string]*StageRow{},
+	}
+	b.k.Period = Period{From: crm.Normalize(period.From), To: crm.Normalize(period.To)}
+	b.k.AsOf = crm.Normalize(asOf)
+	b.k.NPSScale = cfg.Measures.NPSScale
+	b.k.RenewalsDueIn = []RenewalWindow{{Days: 30}, {Days: 60}, {Days: 90}}
+	return b, nil
+}
+
+// in reports whether t falls in [from, to).
+func (p Period) in(t time.Time) bool { return !t.Before(p.From) && t.Before(p.To) }
+
+// customerAt reports whether the account was an active customer at t.
+func customerAt(a *crm.Account, opps []crm.Opportunity, t time.Time) bool {
+	if a.Churned && (a.ChurnedAt == nil || !a.ChurnedAt.After(t)) {
+		return false
+	}
+	d := AccountData{Account: *a, Opportunities: opps}
+	if since := customerSince(&d, t); since != nil {
+		return true
+	}
+	// No customer-since date and no won deal: a customer only if it pays.
+	known := a.CustomerSince != nil
+	for i := range opps {
+		if opps[i].IsWon {
+			known = true
+		}
+	}
+	return !known && a.ARR != nil && *a.ARR > 0
+}
+
+// Add counts one account: its record, its opportunities and its result as
+// of the builder's asOf.
+func (b *PortfolioBuilder) Add(a crm.Account, opps []crm.Opportunity, r Result) {
+	k := &b.k
+	p := k.Period
+	arr := 0.0
+	if a.ARR != nil {
+		arr = *a.ARR
+	}
+
+	// Renewals and expansion closing in the period.
+	var due, won, lost bool
+	var renewed, expansion float64
+	for i := range opps {
+		o := &opps[i]
+		if o.CloseDate == nil || !p.in(*o.CloseDate) {
+			continue
+		}
+		switch o.Kind {
+		case crm.OpportunityRenewal:
+			due = true
+			if o.IsClosed && o.IsWon {
+				won = true
+				if o.Amount != nil {
+					renewed += *o.Amount
+				} else {
+					renewed += arr
+				}
+			} else if o.IsClosed {
+				lost = true
+			}
+		case crm.OpportunityExpansion:
+			if o.IsClosed && o.IsWon && o.Amount != nil {
+				expansion += *o.Amount
+			}
+		}
+	}
+	if due {
+		k.RenewalsDue++
+		if won {
+			k.RenewalsWon++
+		}
+	}
+	contraction, uplift := 0.0, 0.0
+	if won {
+		contraction = max(0, arr-renewed)
+		uplift = max(0, renewed-arr)
+	}
+	k.ExpansionRevenue += expansion + uplift
+
+	if customerAt(&a, opps, p.From) {
+		k.CustomersAtStart++
+		k.StartARR += arr
+		churned := (a.Churned && a.ChurnedAt != nil && p.in(*a.ChurnedAt)) || (lost && !won)
+		if churned {
+			k.ChurnedLogos++
+			k.ChurnedARR += arr
+		} else {
+			k.ContractionARR += contraction
+			k.ExpansionARR += expansion + uplift
+		}
+	}
+
+	endAt := p.To.Add(-time.Millisecond)
+	if customerAt(&a, opps, endAt) {
+		k.CustomersAtEnd++
+		if a.ARR != nil {
+			k.EndARR += arr
+		}
+		if a.NPS != nil {
+			k.NPSResponses++
+			v := *a.NPS
+			b.npsSum += v
+			switch {
+			case v >= 9:
+				k.Promoters++
+			case v > 6:
+				k.Passives++
+			default:
+				k.Detractors++
+			}
+		}
+	}
+	if a.FirstValueAt != nil && p.in(*a.FirstValueAt) {
+		d := AccountData{Account: a, Opportunities: opps}
+		if since := customerSince(&d, *a.FirstValueAt); since != nil {
+			b.ttfv = append(b.ttfv, float64(crm.DaysBetween(*since, *a.FirstValueAt)))
+		}
+	}
+
+	// The CSM pipeline, from the result as of asOf.
+	if !customerAt(&a, opps, k.AsOf) {
+		return
+	}
+	stage := r.Metrics.LifecycleStage
+	if stage == "" {
+		stage = "(none)"
+	}
+	row := b.stages[stage]
+	if row == nil {
+		row = &StageRow{Stage: stage}
+		b.stages[stage] = row
+	}
+	row.Total++
+	switch r.Grade {
+	case GradeGreen:
+		row.Green++
+	case GradeYellow:
+		row.Yellow++
+	case GradeRed:
+		row.Red++
+		k.AtRiskAccounts++
+		k.AtRiskARR += arr
+	default:
+		row.NoScore++
+		k.NoScore++
+	}
+	if d := r.Metrics.DaysToRenewal; d != nil {
+		amount := arr
+		if r.Metrics.RenewalAmount != nil {
+			amount = *r.Metrics.RenewalAmount
+		}
+		if *d < 0 {
+			k.Overdue.Accounts++
+			k.Overdue.ARR += amount
+		}
+		for i := range k.RenewalsDueIn {
+			w := &k.RenewalsDueIn[i]
+			if *d >= 0 && *d <= w.Days {
+				w.Accounts++
+				w.ARR += amount
+			}
+		}
+	}
+}
+
+// KPIs returns the figures of the accounts added so far.
+func (b *PortfolioBuilder) KPIs() KPIs {
+	k := b.k
+	k.RenewalRate = ratio(float64(k.RenewalsWon), float64(k.RenewalsDue))
+	k.LogoChurnRate = ratio(float64(k.ChurnedLogos), float64(k.CustomersAtStart))
+	if k.StartARR > 0 {
+		k.GRR = ratio(k.StartARR-k.ChurnedARR-k.ContractionARR, k.StartARR)
+		k.NRR = ratio(k.StartARR-k.ChurnedARR-k.ContractionARR+k.ExpansionARR, k.StartARR)
+	}
+	if k.CustomersAtEnd > 0 {
+		k.ARPA = ratio(k.EndARR, float64(k.CustomersAtEnd))
+	}
+	if len(b.ttfv) > 0 {
+		m := median(b.ttfv)
+		k.TimeToFirstValueDays = &m
+		k.TimeToFirstValueCount = len(b.ttfv)
+	}
+	if k.NPSResponses > 0 {
+		var v float64
+		if b.npsScale == "response" {
+			v = 100 * float64(k.Promoters-k.Detractors) / float64(k.NPSResponses)
+		} else {
+			v = b.npsSum / float64(k.NPSResponses)
+			k.Promoters, k.Passives, k.Detractors = 0, 0, 0
+		}
+		v = round1(v)
+		k.NPS = &v
+	}
+	k.Pipeline = make([]StageRow, 0, len(b.stages))
+	for _, row := range b.stages {
+		k.Pipeline = append(k.Pipeline, *row)
+	}
+	sort.Slice(k.Pipeline, func(i, j int) bool {
+		oi, oj := stageOrder(k.Pipeline[i].Stage), stageOrder(k.Pipeline[j].Stage)
+		if oi != oj {
+			return oi < oj
+		}
+		return k.Pipeline[i].Stage < k.Pipeline[j].Stage
+	})
+	k.RenewalsDueIn = append([]RenewalWindow(nil), k.RenewalsDueIn...)
+	return k
+}
+
+// PortfolioAccount is one account's input to ComputeKPIs.
+type PortfolioAccount struct {
+	Account       crm.Account
+	Opportunities []crm.Opportunity
+	Result        Result
+}
+
+// ComputeKPIs is the one-shot form of PortfolioBuilder.
+func ComputeKPIs(cfg Config, period Period, asOf time.Time, accounts []PortfolioAccount) (KPIs, error) {
+	b, err := NewPortfolioBuilder(cfg, period, asOf)
+	if err != nil {
+		return KPIs{}, err
+	}
+	for i := range accounts {
+		b.Add(accounts[i].Account, accounts[i].Opportunities, accounts[i].Result)
+	}
+	return b.KPIs(), nil
+}
+
+// stageOrder puts the journey's stages in their order, others after.
+func stageOrder(s string) int {
+	for i, st := range []string{"Onboarding", "Adoption", "Growth", "Renewal", "Advocacy"} {
+		if s == st {
+			return i
+		}
+	}
+	return 100
+}
+
+func ratio(num, den float64) *float64 {
+	if den == 0 {
+		return nil
+	}
+	v := num / den
+	return &v
+}
+
+// median of the values; it sorts them in place.
+func median(v []float64) float64 {
+	sort.Float64s(v)
+	n := len(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
+}

@@ -1,0 +1,176 @@
+package scoring
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+const dash = "—"
+
+// RenderExplain writes one account's result as a CSM would read it: score,
+// grade and trend, reasons, flags with their evidence and tasks, the
+// scorecard, every metric, and the contacts behind the relationship metrics.
+func RenderExplain(w io.Writer, r Result) error {
+	ew := &errWriter{w: w}
+	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	name := r.AccountName
+	if name == "" {
+		name = "(unnamed)"
+	}
+	fmt.Fprintf(tw, "Account\t%s (%s)\n", name, r.AccountID)
+	owner := r.OwnerName
+	if owner == "" {
+		owner = string(r.OwnerID)
+	}
+	if owner != "" {
+		fmt.Fprintf(tw, "Owner\t%s\n", owner)
+	}
+	fmt.Fprintf(tw, "As of\t%s\n", r.At.UTC().Format("2006-01-02 15:04 UTC"))
+	if r.Score == nil {
+		fmt.Fprintf(tw, "Score\tnone: %s\n", r.NoScoreReason)
+	} else {
+		line := fmt.Sprintf("%s  %s", formatScore(*r.Score), r.Grade)
+		if r.Trend != nil {
+			line += fmt.Sprintf("  (%s since the score about 30 days ago)", signed(*r.Trend))
+		} else {
+			line += "  (no score about 30 days ago to compare with)"
+		}
+		fmt.Fprintf(tw, "Score\t%s\n", line)
+		if r.Override != nil && r.ComputedScore != nil {
+			fmt.Fprintf(tw, "\tset by the CSM; the model says %s\n", formatScore(*r.ComputedScore))
+		}
+	}
+	for i, reason := range r.Reasons {
+		label := ""
+		if i == 0 {
+			label = "Reasons"
+		}
+		fmt.Fprintf(tw, "%s\t- %s\n", label, reason)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(ew, "\nFlags\n")
+	if len(r.Flags) == 0 {
+		fmt.Fprintf(ew, "  none\n")
+	}
+	for _, f := range r.Flags {
+		fmt.Fprintf(ew, "  %s: %s\n", f.Name, f.Description)
+		ev := make([]string, len(f.Evidence))
+		for i, e := range f.Evidence {
+			ev[i] = e.String()
+		}
+		fmt.Fprintf(ew, "    evidence: %s\n", strings.Join(ev, "; "))
+		fmt.Fprintf(ew, "    task: %q, %s, %s priority\n", f.Task.Subject, dueText(f.Task.DueInDays), f.Task.Priority)
+	}
+
+	fmt.Fprintf(ew, "\nMeasures\n")
+	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "  MEASURE\tVALUE\tWEIGHT\tSHARE\tIMPACT\t\n")
+	for _, me := range r.Measures {
+		if !me.HasData {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t\n", me.Name, dash, formatNumber(me.Weight), dash, dash)
+			continue
+		}
+		fmt.Fprintf(tw, "  %s\t%.0f\t%s\t%.0f%%\t%s\t\n", me.Name, me.Value, formatNumber(me.Weight), me.Share*100, signed(me.Impact))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	for _, me := range r.Measures {
+		fmt.Fprintf(tw, "  %s\t%s\t(%s)\n", me.Name, me.Reason, me.Explanation)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(ew, "\nMetrics\n")
+	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	for _, name := range metricOrder {
+		v, ok := r.Metrics.Value(name)
+		s := dash
+		if ok {
+			s = v.String()
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", name, s)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(ew, "\nContacts\n")
+	if len(r.Contacts) == 0 {
+		fmt.Fprintf(ew, "  none\n")
+		return ew.err
+	}
+	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "  NAME\tTITLE\tROLE\tLEVEL\tSTRENGTH\tLAST CONTACT\tMEETINGS\tCALLS\tEMAILS IN/OUT\tTASKS\tNOTE\n")
+	for _, c := range r.Contacts {
+		last := dash
+		if c.LastContact != nil {
+			last = fmt.Sprintf("%s (%s ago)", c.LastContact.UTC().Format(time.DateOnly), days(*c.DaysSinceContact))
+		}
+		note := ""
+		switch {
+		case c.OneWay && c.Strength > 0:
+			note = "one-way: no reply or meeting"
+		case c.TwoWay:
+			note = "two-way"
+		}
+		title := c.Title
+		if title == "" {
+			title = dash
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d/%d\t%d\t%s\n",
+			c.Name, title, c.Role, strings.ReplaceAll(c.Level.String(), "_", " "), formatNumber(c.Strength), last,
+			c.Meetings, c.Calls, c.EmailsInbound, c.EmailsOutbound, c.Tasks, note)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return ew.err
+}
+
+// errWriter keeps the first write error so rendering code can stay linear.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	if err != nil {
+		e.err = fmt.Errorf("write: %w", err)
+	}
+	return n, e.err
+}
+
+func formatScore(v float64) string { return fmt.Sprintf("%.1f", v) }
+
+func signed(v float64) string {
+	if v > 0 {
+		return fmt.Sprintf("+%.1f", v)
+	}
+	if v == 0 {
+		return "0.0"
+	}
+	return fmt.Sprintf("%.1f", v)
+}
+
+func dueText(d int) string {
+	switch d {
+	case 0:
+		return "due today"
+	case 1:
+		return "due tomorrow"
+	}
+	return fmt.Sprintf("due in %s", days(d))
+}
