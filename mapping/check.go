@@ -1,0 +1,283 @@
+package mapping
+
+import (
+	"fmt"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+
+	"healthsync/crm"
+)
+
+// Field name shapes: Salesforce API names, optionally through parent
+// relationships (Owner.Email, Account.Owner.Email); HubSpot internal
+// property names.
+var (
+	sfFieldName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,79}(\.[A-Za-z][A-Za-z0-9_]{0,79}){0,4}$`)
+	hsFieldName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,99}$`)
+	sfUserID    = regexp.MustCompile(`^005[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$`)
+	hsUserID    = regexp.MustCompile(`^[0-9]{1,20}$`)
+)
+
+// Lifecycle stages, in order.
+var lifecycleStages = []string{"Onboarding", "Adoption", "Growth", "Renewal", "Advocacy"}
+
+// checkFile finds the problems the decoder cannot see: names that must
+// exist, duplicate targets, rules that can never match.
+func checkFile(d *decoder, f *File, sys crm.System) {
+	if f.Version != 1 {
+		d.errAt("version", "version: unsupported version %d: this healthsync reads version 1", f.Version)
+	}
+	checkObjects(d, f, sys)
+	checkFieldNames(d, f, sys)
+	checkClassify(d, f)
+	checkOutputs(d, f, sys)
+	checkTasks(d, f, sys)
+	checkScoring(d, f)
+}
+
+func checkObjects(d *decoder, f *File, sys crm.System) {
+	known := objectNames(sys)
+	seen := map[string]bool{}
+	for i, o := range f.CRM.Objects {
+		p := fmt.Sprintf("crm.objects[%d]", i)
+		if _, ok := lookupObject(sys, o); !ok {
+			d.errAt(p, "crm.objects: unknown %s object %q: want one of %s%s", sys, o, strings.Join(known, ", "), didYouMean(o, known))
+			continue
+		}
+		if seen[o] {
+			d.errAt(p, "crm.objects: %q is listed twice", o)
+		}
+		seen[o] = true
+	}
+	acct := objectNames(sys)[0]
+	if !seen[acct] && len(f.CRM.Objects) > 0 {
+		d.errAt("crm.objects", "crm.objects: %s must be synced: every score belongs to an account", acct)
+	}
+	if len(f.CRM.Objects) == 0 {
+		d.errAt("crm.objects", "crm.objects: the list is empty: leave the key out to sync every standard object")
+	}
+	var activity []string
+	for _, o := range standardObjects[sys] {
+		if o.entity == KindActivity {
+			activity = append(activity, o.name)
+		}
+	}
+	for obj := range f.Fields.Activity {
+		if !slices.Contains(activity, obj) {
+			d.errAtKey("fields.activity."+obj, "fields.activity: %q is not a %s activity object: want one of %s%s",
+				obj, sys, strings.Join(activity, ", "), didYouMean(obj, activity))
+		}
+	}
+}
+
+// entityStructs returns each canonical field struct of f with its path.
+func entityStructs(f *File) []struct {
+	path string
+	v    reflect.Value
+} {
+	out := []struct {
+		path string
+		v    reflect.Value
+	}{
+		{"fields.account", reflect.ValueOf(&f.Fields.Account).Elem()},
+		{"fields.contact", reflect.ValueOf(&f.Fields.Contact).Elem()},
+		{"fields.opportunity", reflect.ValueOf(&f.Fields.Opportunity).Elem()},
+		{"fields.user", reflect.ValueOf(&f.Fields.User).Elem()},
+	}
+	for _, obj := range sortedKeys(f.Fields.Activity) {
+		af := f.Fields.Activity[obj]
+		out = append(out, struct {
+			path string
+			v    reflect.Value
+		}{"fields.activity." + obj, reflect.ValueOf(&af).Elem()})
+	}
+	return out
+}
+
+func checkFieldNames(d *decoder, f *File, sys crm.System) {
+	for _, e := range entityStructs(f) {
+		for _, fi := range structFields(e.v.Type()).list {
+			name := e.v.FieldByIndex(fi.index).String()
+			p := e.path + "." + fi.name
+			if name == "" {
+				if fi.required && !(sys == crm.HubSpot && fi.name == "account_id") {
+					d.errAt(p, "%s: required: name the CRM field it comes from", p)
+				}
+				continue
+			}
+			checkCRMFieldName(d, sys, p, name)
+		}
+	}
+}
+
+func checkCRMFieldName(d *decoder, sys crm.System, path, name string) {
+	switch sys {
+	case crm.Salesforce:
+		if !sfFieldName.MatchString(name) {
+			d.errAt(path, "%s: %q is not a Salesforce field API name (letters, digits and _, e.g. Adoption__c or Owner.Email)", path, name)
+		}
+	case crm.HubSpot:
+		if !hsFieldName.MatchString(name) {
+			d.errAt(path, "%s: %q is not a HubSpot internal property name (letters, digits and _, e.g. adoption_score)", path, name)
+		}
+	}
+}
+
+func checkMatch(d *decoder, path string, m Match) {
+	if m.Field == "" {
+		d.errAt(path, "%s: field is missing: say which activity field the rule tests (subject, type, subtype, status, direction or outcome)", path)
+	}
+	if len(m.Equals) == 0 && m.Matches.IsZero() {
+		d.errAt(path, "%s: the rule has neither equals nor matches, so it would never apply", path)
+	}
+}
+
+func checkClassify(d *decoder, f *File) {
+	c := &f.Classify
+	for i, k := range c.Activities.Kinds {
+		p := fmt.Sprintf("classify.activities.kinds[%d]", i)
+		checkMatch(d, p, k.Match)
+		if k.Kind == "" {
+			d.errAt(p, "%s: kind is missing: say which kind it gives (email, call, meeting, task, event or note)", p)
+		}
+	}
+	for i, k := range c.Activities.EmailDirection {
+		p := fmt.Sprintf("classify.activities.email_direction[%d]", i)
+		checkMatch(d, p, k.Match)
+		if k.Direction == "" {
+			d.errAt(p, "%s: direction is missing: say inbound, outbound or unknown", p)
+		}
+	}
+	for _, k := range sortedKeys(c.Activities.CallDirection) {
+		v := c.Activities.CallDirection[k]
+		if v != "inbound" && v != "outbound" {
+			d.errAt("classify.activities.call_direction."+k, "classify.activities.call_direction.%s: invalid value %q: want inbound or outbound%s",
+				k, v, didYouMean(v, []string{"inbound", "outbound"}))
+		}
+	}
+	for _, k := range sortedKeys(c.Sentiment.Values) {
+		if v := c.Sentiment.Values[k]; v < 0 || v > 100 {
+			d.errAt("classify.sentiment.values."+k, "classify.sentiment.values.%s: %g is outside 0..100", k, v)
+		}
+	}
+	if c.Sentiment.Scale.Min >= c.Sentiment.Scale.Max {
+		d.errAt("classify.sentiment.scale", "classify.sentiment.scale: min (%g) must be below max (%g)", c.Sentiment.Scale.Min, c.Sentiment.Scale.Max)
+	}
+	for _, k := range sortedKeys(c.Lifecycle.Values) {
+		v := c.Lifecycle.Values[k]
+		if !slices.Contains(lifecycleStages, v) {
+			d.errAt("classify.lifecycle.values."+k, "classify.lifecycle.values.%s: unknown stage %q: want %s%s",
+				k, v, orList(lifecycleStages), didYouMean(v, lifecycleStages))
+		}
+	}
+	for i, r := range c.Segments.Rules {
+		if strings.TrimSpace(r.Segment) == "" {
+			d.errAt(fmt.Sprintf("classify.segments.rules[%d]", i), "classify.segments.rules[%d]: segment is missing: name the segment the rule gives", i)
+		}
+	}
+	for _, k := range sortedKeys(c.Segments.Values) {
+		if strings.TrimSpace(c.Segments.Values[k]) == "" {
+			d.errAt("classify.segments.values."+k, "classify.segments.values.%s: empty segment name", k)
+		}
+	}
+}
+
+// inputFields returns every CRM field the account object is read from,
+// upper-cased for case-insensitive comparison (Salesforce API names are
+// case-insensitive).
+func inputFields(f *File) map[string]string {
+	out := map[string]string{}
+	v := reflect.ValueOf(f.Fields.Account)
+	for _, fi := range structFields(v.Type()).list {
+		if name := v.FieldByIndex(fi.index).String(); name != "" {
+			out[strings.ToUpper(name)] = "fields.account." + fi.name
+		}
+	}
+	return out
+}
+
+func checkOutputs(d *decoder, f *File, sys crm.System) {
+	inputs := inputFields(f)
+	targets := map[string]string{} // upper-cased field → output path
+	for _, o := range outputList(f) {
+		if o.Field == "" {
+			continue
+		}
+		p := o.path
+		checkCRMFieldName(d, sys, p, o.Field)
+		if strings.Contains(o.Field, ".") {
+			d.errAt(p, "%s: %q names a field of a related record; outputs must be fields of the record itself", p, o.Field)
+			continue
+		}
+		if o.Name != OutputTaskKey {
+			key := strings.ToUpper(o.Field)
+			if prev, dup := targets[key]; dup {
+				d.errAt(p, "%s: %s is already written by %s: every output needs its own field", p, o.Field, prev)
+			} else {
+				targets[key] = p
+			}
+			if in, ok := inputs[key]; ok {
+				d.errAt(p, "%s: %s is also read as %s: healthsync would overwrite its own input", p, o.Field, in)
+			}
+		}
+		if o.metric {
+			if _, ok := metricKind(o.Name); !ok {
+				d.errAtKey(p, "outputs.metrics: unknown metric %q%s", o.Name, didYouMean(o.Name, metricNames()))
+			}
+		}
+	}
+	if f.Outputs.Score == "" {
+		d.errAt("outputs.score", "outputs.score: required: name the field the health score is written to")
+	}
+}
+
+func checkTasks(d *decoder, f *File, sys crm.System) {
+	t := &f.Tasks
+	if !t.Disabled && f.Outputs.TaskKey == "" {
+		d.errAt("outputs.task_key", "outputs.task_key: required while tasks are enabled: the key stops a task being created twice (or set tasks.disabled: true)")
+	}
+	if t.Snooze.Field != "" {
+		checkCRMFieldName(d, sys, "tasks.snooze.field", t.Snooze.Field)
+	}
+	flags := knownFlags(f)
+	for _, name := range sortedKeys(t.Flags) {
+		tt := t.Flags[name]
+		p := "tasks.flags." + name
+		if !slices.Contains(flags, name) {
+			d.errAtKey(p, "tasks.flags: unknown flag %q: want one of %s%s", name, strings.Join(flags, ", "), didYouMean(name, flags))
+			continue
+		}
+		if tt.Disabled {
+			continue
+		}
+		if strings.TrimSpace(tt.Subject) == "" {
+			d.errAt(p, "%s: subject is missing", p)
+		}
+		if tt.DueInDays != nil && (*tt.DueInDays < 0 || *tt.DueInDays > 365) {
+			d.errAt(p+".due_in_days", "%s.due_in_days: %d is outside 0..365", p, *tt.DueInDays)
+		}
+		switch {
+		case tt.Owner == "" || tt.Owner == OwnerAccountOwner:
+		case sys == crm.Salesforce && !sfUserID.MatchString(tt.Owner):
+			d.errAt(p+".owner", "%s.owner: %q is neither account_owner nor a Salesforce user id (005...)", p, tt.Owner)
+		case sys == crm.HubSpot && !hsUserID.MatchString(tt.Owner):
+			d.errAt(p+".owner", "%s.owner: %q is neither account_owner nor a HubSpot owner id (digits)", p, tt.Owner)
+		}
+		for _, part := range []struct{ key, text string }{{"subject", tt.Subject}, {"description", tt.Description}} {
+			if _, err := parseTaskTemplate(name+"."+part.key, part.text); err != nil {
+				d.errAt(p+"."+part.key, "%s.%s: %v", p, part.key, err)
+			}
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,179 @@
+package mapping
+
+import (
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"healthsync/crm"
+)
+
+// Options tune Load and Parse.
+type Options struct {
+	// System is the CRM to use when the file does not set crm.system (the
+	// HEALTHSYNC_CRM setting). When both are set they must agree.
+	System crm.System
+	// Clock decides "now" for rules that need it (a meeting whose start
+	// time has passed counts as held). Default crm.SystemClock.
+	Clock crm.Clock
+}
+
+// maxFileSize bounds the mapping file; a real one is a few kilobytes.
+const maxFileSize = 1 << 20
+
+// Load reads and parses the mapping file at path. Every problem in the
+// file is reported at once, as an Errors value whose lines read
+// "path:line:column: message".
+func Load(path string, opts Options) (*Mapping, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read mapping file: %w", err)
+	}
+	return Parse(path, data, opts)
+}
+
+// Parse parses a mapping file held in memory; name is used in error
+// messages (normally the file's path). Empty data gives the defaults.
+func Parse(name string, data []byte, opts Options) (*Mapping, error) {
+	if len(data) > maxFileSize {
+		return nil, Errors{{File: name, Msg: fmt.Sprintf("file is %d bytes; a mapping file must be under %d", len(data), maxFileSize)}}
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, Errors{yamlSyntaxError(name, err)}
+	}
+	sys, err := chooseSystem(name, &root, opts.System)
+	if err != nil {
+		return nil, err
+	}
+	d := &decoder{file: name, pos: map[string]Pos{}, failed: map[string]bool{}}
+	f := Default(sys)
+	if root.Kind != 0 {
+		d.decode(&root, reflect.ValueOf(&f).Elem(), "", "")
+	}
+	checkFile(d, &f, sys)
+	if len(d.errs) > 0 {
+		d.errs.sort()
+		return nil, d.errs
+	}
+	m, err := compile(name, f, sys, d.pos, opts.Clock)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// New returns the mapping of an empty file for sys: the built-in defaults.
+func New(sys crm.System, clock crm.Clock) (*Mapping, error) {
+	return Parse("(defaults)", nil, Options{System: sys, Clock: clock})
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func yamlSyntaxError(name string, err error) *Error {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{File: name, Line: line, Msg: "invalid YAML: " + m[2]}
+	}
+	return &Error{File: name, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+}
+
+// chooseSystem finds crm.system in the file without decoding the rest,
+// because the defaults the file is merged over depend on it.
+func chooseSystem(name string, root *yaml.Node, fallback crm.System) (crm.System, error) {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	var fromFile *yaml.Node
+	if crmNode := mappingValue(n, "crm"); crmNode != nil {
+		if s := mappingValue(crmNode, "system"); s != nil && s.Kind == yaml.ScalarNode && s.Tag != "!!null" {
+			fromFile = s
+		}
+	}
+	if fromFile == nil {
+		if fallback == "" {
+			return "", Errors{{File: name, Msg: ErrNoSystem.Error()}}
+		}
+		return fallback, nil
+	}
+	sys, err := crm.ParseSystem(fromFile.Value)
+	if err != nil {
+		return "", Errors{{File: name, Line: fromFile.Line, Column: fromFile.Column,
+			Msg: fmt.Sprintf("crm.system: invalid value %q: want salesforce or hubspot%s", fromFile.Value,
+				didYouMean(fromFile.Value, []string{"salesforce", "hubspot"}))}}
+	}
+	if fallback != "" && sys != fallback {
+		return "", Errors{{File: name, Line: fromFile.Line, Column: fromFile.Column,
+			Msg: fmt.Sprintf("crm.system is %s but the configured CRM (HEALTHSYNC_CRM) is %s: make them agree", sys, fallback)}}
+	}
+	return sys, nil
+}
+
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			v := n.Content[i+1]
+			for v.Kind == yaml.AliasNode && v.Alias != nil {
+				v = v.Alias
+			}
+			return v
+		}
+	}
+	return nil
+}
+
+// errAt adds a semantic error at the position of a path in the file, or
+// of its closest parent that the file holds, or without position when the
+// value is a default.
+func (d *decoder) errAt(path string, format string, args ...any) {
+	if d.related(path) {
+		return // the value already had a decoding error; do not pile on
+	}
+	e := &Error{File: d.file, Msg: fmt.Sprintf(format, args...)}
+	for p := path; ; {
+		if pos, ok := d.pos[p]; ok {
+			e.Line, e.Column = pos.Line, pos.Column
+			break
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	d.errs = append(d.errs, e)
+}
+
+// errAtKey is errAt for problems with a map key rather than its value.
+func (d *decoder) errAtKey(path string, format string, args ...any) {
+	if pos, ok := d.pos["key:"+path]; ok {
+		d.errs = append(d.errs, &Error{File: d.file, Line: pos.Line, Column: pos.Column, Msg: fmt.Sprintf(format, args...)})
+		return
+	}
+	d.errAt(path, format, args...)
+}
+
+// related reports whether path, one of its parents or one of its children
+// already failed to decode.
+func (d *decoder) related(path string) bool {
+	for p := range d.failed {
+		if p == path || strings.HasPrefix(p, path+".") || strings.HasPrefix(p, path+"[") ||
+			strings.HasPrefix(path, p+".") || strings.HasPrefix(path, p+"[") {
+			return true
+		}
+	}
+	return false
+}
