@@ -239,14 +239,3 @@ func (s *Store) Users(ctx context.Context, connection string) (map[crm.UserID]cr
 	}
 	return out, rows.Err()
 }
-
-// ContactAccount returns the account of a contact ("" when unknown), for linking
-// activities that name only a contact.
-func (s *Store) ContactAccount(ctx context.Context, connection string, contact crm.ContactID) (crm.AccountID, error) {
-	var acc string
-	err := s.queryRow(ctx, `SELECT account_id FROM contacts WHERE connection = ? AND id = ?`, connection, string(contact)).Scan(&acc)
-	if err != nil && !notFound(err) {
-		return "", fmt.Errorf("read contact %s: %w", contact, err)
-	}
-	return crm.AccountID(acc), nil
-}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"healthsync/crm"
@@ -308,4 +309,70 @@ func (s *Store) RawCount(ctx context.Context, connection, object string, withDel
 		return 0, fmt.Errorf("count raw %s: %w", object, err)
 	}
 	return n, nil
+}
+
+// ExistingRaw reports which of ids already have a stored raw record of
+// object, so a sync can count new and changed records apart.
+func (t *Tx) ExistingRaw(ctx context.Context, connection, object string, ids []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(ids))
+	const chunk = 500
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		args := make([]any, 0, len(part)+2)
+		args = append(args, connection, object)
+		for _, id := range part {
+			args = append(args, id)
+		}
+		q := `SELECT id FROM raw_records WHERE connection = ? AND object = ? AND id IN (?` + strings.Repeat(", ?", len(part)-1) + `)`
+		rows, err := t.tx.QueryContext(ctx, rebind(t.s.loc.Backend, q), args...)
+		if err != nil {
+			return nil, fmt.Errorf("look up stored %s: %w", object, err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("look up stored %s: %w", object, err)
+			}
+			out[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("look up stored %s: %w", object, err)
+		}
+	}
+	return out, nil
+}
+
+// ContactAccounts returns the account of each of the given contacts that
+// is stored, for linking activities that name only a contact.
+func (t *Tx) ContactAccounts(ctx context.Context, connection string, ids []crm.ContactID) (map[crm.ContactID]crm.AccountID, error) {
+	out := make(map[crm.ContactID]crm.AccountID, len(ids))
+	const chunk = 500
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		args := make([]any, 0, len(part)+1)
+		args = append(args, connection)
+		for _, id := range part {
+			args = append(args, string(id))
+		}
+		q := `SELECT id, account_id FROM contacts WHERE connection = ? AND id IN (?` + strings.Repeat(", ?", len(part)-1) + `)`
+		rows, err := t.tx.QueryContext(ctx, rebind(t.s.loc.Backend, q), args...)
+		if err != nil {
+			return nil, fmt.Errorf("look up contacts' accounts: %w", err)
+		}
+		for rows.Next() {
+			var id, acc string
+			if err := rows.Scan(&id, &acc); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("look up contacts' accounts: %w", err)
+			}
+			out[crm.ContactID(id)] = crm.AccountID(acc)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("look up contacts' accounts: %w", err)
+		}
+	}
+	return out, nil
 }

@@ -73,12 +73,13 @@ func TestSQLiteBadFiles(t *testing.T) {
 		if _, err := s.Migrate(ctx); !errors.Is(err, store.ErrNewerSchema) || !strings.Contains(err.Error(), "upgrade healthsync") {
 			t.Fatalf("migrate newer: %v", err)
 		}
-		s.DB().Exec("UPDATE schema_migrations SET version = 1, dirty = 1")
+		st, _ := s.Status(ctx)
+		s.DB().Exec("UPDATE schema_migrations SET version = ?, dirty = 1", st.Latest)
 		_, err := s.Migrate(ctx)
 		if !errors.Is(err, store.ErrDirtySchema) || !strings.Contains(err.Error(), "--force") {
 			t.Fatalf("migrate dirty: %v", err)
 		}
-		if err := s.ForceVersion(ctx, 1); err != nil {
+		if err := s.ForceVersion(ctx, int(st.Latest)); err != nil {
 			t.Fatal(err)
 		}
 		if st, err := s.Migrate(ctx); err != nil || st.Dirty {

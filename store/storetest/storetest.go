@@ -55,6 +55,8 @@ func Run(t *testing.T, fresh Fresh) {
 		"TokenEncryption":       testTokenEncryption,
 		"Runs":                  testRuns,
 		"ConcurrentWriters":     testConcurrentWriters,
+		"Lease":                 testLease,
+		"LookupsInTx":           testLookupsInTx,
 	}
 	names := make([]string, 0, len(tests))
 	for n := range tests {
@@ -522,4 +524,119 @@ func testConcurrentWriters(t *testing.T, fresh Fresh) {
 			t.Fatalf("%s cursor = %+v", object, c)
 		}
 	}
+}
+
+func testLease(t *testing.T, fresh Fresh) {
+	ctx := context.Background()
+	s := Open(t, fresh(t), store.Options{Shared: true})
+	ttl := time.Minute
+	acquire := func(holder string, at time.Time) bool {
+		t.Helper()
+		ok, err := s.AcquireLease(ctx, conn, holder, at, ttl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !acquire("A", t0) {
+		t.Fatal("A could not take a free lease")
+	}
+	if acquire("B", t0.Add(time.Second)) {
+		t.Fatal("B took A's live lease")
+	}
+	if !acquire("A", t0.Add(30*time.Second)) {
+		t.Fatal("A could not renew its lease")
+	}
+	if acquire("B", t0.Add(80*time.Second)) {
+		t.Fatal("B took the renewed lease before it expired")
+	}
+	if !acquire("B", t0.Add(91*time.Second)) {
+		t.Fatal("B could not take over an expired lease")
+	}
+	if acquire("A", t0.Add(92*time.Second)) {
+		t.Fatal("A took B's lease back")
+	}
+	l, err := s.LeaseOf(ctx, conn)
+	if err != nil || l.Holder != "B" {
+		t.Fatalf("lease = %+v, %v", l, err)
+	}
+	if err := s.ReleaseLease(ctx, conn, "A"); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := s.LeaseOf(ctx, conn); l.Holder != "B" {
+		t.Fatal("a non-holder released the lease")
+	}
+	if err := s.ReleaseLease(ctx, conn, "B"); err != nil {
+		t.Fatal(err)
+	}
+	if !acquire("A", t0.Add(93*time.Second)) {
+		t.Fatal("A could not take a released lease")
+	}
+
+	// Many contenders at once: exactly one wins.
+	const n = 8
+	var (
+		wg   stdsync.WaitGroup
+		mu   stdsync.Mutex
+		wins []string
+	)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			holder := fmt.Sprintf("R%d", i)
+			ok, err := s.AcquireLease(ctx, "contended", holder, t0, ttl)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if ok {
+				mu.Lock()
+				wins = append(wins, holder)
+				mu.Unlock()
+			}
+		}(i)
+	}
+	wg.Wait()
+	if len(wins) != 1 {
+		t.Fatalf("winners of a contended lease = %v, want exactly one", wins)
+	}
+}
+
+func testLookupsInTx(t *testing.T, fresh Fresh) {
+	ctx := context.Background()
+	s := Open(t, fresh(t), store.Options{})
+	mustTx(t, s, func(tx *store.Tx) error {
+		for i := 0; i < 1200; i++ {
+			id := fmt.Sprintf("003%05d", i)
+			if err := tx.UpsertRaw(ctx, conn, store.RawRecord{Object: "Contact", ID: id, Raw: []byte("{}")}); err != nil {
+				return err
+			}
+			if err := tx.UpsertContact(ctx, conn, crm.Contact{ID: crm.ContactID(id), AccountID: crm.AccountID("001" + id[3:])}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	mustTx(t, s, func(tx *store.Tx) error {
+		ids := []string{"00300000", "00301199", "nope"}
+		for i := 0; i < 1000; i++ {
+			ids = append(ids, fmt.Sprintf("003%05d", i))
+		}
+		got, err := tx.ExistingRaw(ctx, conn, "Contact", ids)
+		if err != nil {
+			return err
+		}
+		if len(got) != 1001 || got["nope"] || !got["00301199"] {
+			t.Errorf("ExistingRaw found %d (nope=%v), want 1001", len(got), got["nope"])
+		}
+		accs, err := tx.ContactAccounts(ctx, conn, []crm.ContactID{"00300007", "missing"})
+		if err != nil {
+			return err
+		}
+		if len(accs) != 1 || accs["00300007"] != "00100007" {
+			t.Errorf("ContactAccounts = %v", accs)
+		}
+		return nil
+	})
 }
