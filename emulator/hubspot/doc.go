@@ -1,0 +1,34 @@
+// Package hubspot emulates the parts of HubSpot's public API that healthsync
+// uses, closely enough that HubSpot's official client libraries (and our own
+// connector) work against it unchanged when pointed at it with a custom base
+// URL.
+//
+// A [Server] is an [net/http.Handler]. It keeps a portal in memory:
+// companies, contacts, deals and the engagement objects (calls, emails,
+// meetings, notes, tasks), their property definitions and groups,
+// associations (v4, with HubSpot's default association type ids), owners and
+// the default deal pipeline. It serves:
+//
+//   - OAuth 2.0: the /oauth/authorize consent page, POST /oauth/v1/token
+//     (authorization_code and refresh_token grants, tokens expiring after
+//     30 minutes of the injected clock), token information and revocation;
+//     private-app tokens (pat-na1-…) carrying chosen scopes, with 403
+//     MISSING_SCOPES naming the scope a call needs.
+//   - CRM v3 objects: list, get, create, update, archive, batch read, create,
+//     update and archive (≤ 100 inputs, 207 multi-status), and search with
+//     filter groups, sorts, the 200-per-page and 10,000-result caps.
+//   - Associations v4, properties and property groups, owners, pipelines.
+//   - Rate limits: a rolling ten-second window and a daily quota per token
+//     with HubSpot's X-HubSpot-RateLimit-* headers, a five-per-second limit on
+//     search without headers, and HubSpot's exact 429 bodies.
+//   - Faults, off by default and deterministic by seed: a fraction of 5xx
+//     answers, added latency, early token expiry and rate-limit pressure.
+//
+// Data comes from [Server.LoadOrg] (a generated organisation), from CSV files
+// ([Server.LoadCSV], [Server.LoadCSVDir]) or from API calls. Tests inspect the
+// portal in-process through [Server.Record], [Server.Records],
+// [Server.Associations], [Server.APICalls] and [Server.CreatedTasks].
+//
+// All time-based behaviour (token expiry, rate-limit windows, modification
+// timestamps) reads the [crm.Clock] given in [Options], so tests control it.
+package hubspot
