@@ -90,7 +90,7 @@ func DecodeHubSpot(status int, header http.Header, body []byte) *APIError {
 		} `json:"errors"`
 	}
 	if err := json.Unmarshal(body, &env); err != nil || (env.Message == "" && env.Category == "" && env.PolicyName == "" && env.Error == "") {
-		return MalformedError(status, header, body, err)
+		return MalformedError(status, header, body, nil)
 	}
 	e := &APIError{Status: status}
 	switch {
