@@ -172,11 +172,6 @@ func checkClassify(d *decoder, f *File) {
 				k, v, orList(lifecycleStages), didYouMean(v, lifecycleStages))
 		}
 	}
-	for i, r := range c.Segments.Rules {
-		if strings.TrimSpace(r.Segment) == "" {
-			d.errAt(fmt.Sprintf("classify.segments.rules[%d]", i), "classify.segments.rules[%d]: segment is missing: name the segment the rule gives", i)
-		}
-	}
 	for _, k := range sortedKeys(c.Segments.Values) {
 		if strings.TrimSpace(c.Segments.Values[k]) == "" {
 			d.errAt("classify.segments.values."+k, "classify.segments.values.%s: empty segment name", k)
@@ -243,21 +238,21 @@ func checkTasks(d *decoder, f *File, sys crm.System) {
 	}
 	flags := knownFlags(f)
 	for _, name := range sortedKeys(t.Flags) {
-		tt := t.Flags[name]
-		p := "tasks.flags." + name
 		if !slices.Contains(flags, name) {
-			d.errAtKey(p, "tasks.flags: unknown flag %q: want one of %s%s", name, strings.Join(flags, ", "), didYouMean(name, flags))
+			d.errAtKey("tasks.flags."+name, "tasks.flags: unknown flag %q: want one of %s (or define it under scoring.custom_flags)%s",
+				name, strings.Join(flags, ", "), didYouMean(name, flags))
+		}
+	}
+	if t.Disabled {
+		return
+	}
+	for _, name := range flags {
+		tt := t.Flags[name]
+		task, taskPath, enabled := flagTask(f, name)
+		if !enabled || tt.Disabled {
 			continue
 		}
-		if tt.Disabled {
-			continue
-		}
-		if strings.TrimSpace(tt.Subject) == "" {
-			d.errAt(p, "%s: subject is missing", p)
-		}
-		if tt.DueInDays != nil && (*tt.DueInDays < 0 || *tt.DueInDays > 365) {
-			d.errAt(p+".due_in_days", "%s.due_in_days: %d is outside 0..365", p, *tt.DueInDays)
-		}
+		p := "tasks.flags." + name
 		switch {
 		case tt.Owner == "" || tt.Owner == OwnerAccountOwner:
 		case sys == crm.Salesforce && !sfUserID.MatchString(tt.Owner):
@@ -265,10 +260,11 @@ func checkTasks(d *decoder, f *File, sys crm.System) {
 		case sys == crm.HubSpot && !hsUserID.MatchString(tt.Owner):
 			d.errAt(p+".owner", "%s.owner: %q is neither account_owner nor a HubSpot owner id (digits)", p, tt.Owner)
 		}
-		for _, part := range []struct{ key, text string }{{"subject", tt.Subject}, {"description", tt.Description}} {
-			if _, err := parseTaskTemplate(name+"."+part.key, part.text); err != nil {
-				d.errAt(p+"."+part.key, "%s.%s: %v", p, part.key, err)
-			}
+		if _, err := parseTaskTemplate(name+".description", tt.Description); err != nil {
+			d.errAt(p+".description", "%s.description: %v", p, err)
+		}
+		if _, err := parseTaskTemplate(name+".subject", task.Subject); err != nil {
+			d.errAt(taskPath+".subject", "%s.subject: %v", taskPath, err)
 		}
 	}
 }

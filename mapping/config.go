@@ -1,5 +1,7 @@
 package mapping
 
+import "healthsync/scoring"
+
 // This file is the single definition of the mapping file's shape. The
 // loader (decode.go) and the JSON Schema generator (schema.go) both walk
 // these structs by reflection, so a key added here is accepted by the
@@ -22,7 +24,7 @@ type File struct {
 	Classify ClassifyConfig `yaml:"classify" doc:"Rules that turn CRM values into healthsync's meanings: opportunity kinds, executives, activity kinds and direction, EBRs, sentiment, segment and lifecycle stage."`
 	Outputs  OutputsConfig  `yaml:"outputs" doc:"Where results are written back. Only the fields named here are ever written to the CRM."`
 	Tasks    TasksConfig    `yaml:"tasks" doc:"Follow-up tasks created in the CRM for risk flags."`
-	Scoring  ScoringSection `yaml:"scoring" doc:"Scoring weights and thresholds, merged over healthsync's defaults."`
+	Scoring  scoring.Config `yaml:"scoring" doc:"Scoring weights, thresholds, executive title patterns, segment and lifecycle rules, and the risk flags with their task subject, priority and due date; merged over healthsync's defaults (SCORING.md)."`
 }
 
 // CRMConfig selects the CRM and the objects to sync.
@@ -48,8 +50,8 @@ type AccountFields struct {
 	OwnerID          string `yaml:"owner_id" kind:"id" doc:"Account owner (user id); tasks are assigned to this user."`
 	Industry         string `yaml:"industry" kind:"string" doc:"Industry."`
 	Type             string `yaml:"type" kind:"string" doc:"Account type (e.g. Customer)."`
-	Segment          string `yaml:"segment" kind:"string" doc:"A field holding the segment (values translated by classify.segments.values). When empty, classify.segments.rules decide."`
-	LifecycleStage   string `yaml:"lifecycle_stage" kind:"string" doc:"A field holding the lifecycle stage (values translated by classify.lifecycle.values)."`
+	Segment          string `yaml:"segment" kind:"string" doc:"A field holding the segment (values translated by classify.segments.values). When empty, scoring.segments rules decide."`
+	LifecycleStage   string `yaml:"lifecycle_stage" kind:"string" doc:"A field holding the lifecycle stage (values translated by classify.lifecycle.values). When empty, scoring.lifecycle rules decide."`
 	Employees        string `yaml:"employees" kind:"int" doc:"Number of employees."`
 	AnnualRevenue    string `yaml:"annual_revenue" kind:"number" doc:"The customer's own annual revenue."`
 	ARR              string `yaml:"arr" kind:"number" doc:"Contracted annual recurring revenue."`
@@ -74,8 +76,8 @@ type ContactFields struct {
 	AccountID  string `yaml:"account_id" kind:"id" required:"true" doc:"The contact's account. HubSpot: a company id property; the primary associated company is used when it is empty."`
 	FirstName  string `yaml:"first_name" kind:"string" doc:"First name."`
 	LastName   string `yaml:"last_name" kind:"string" doc:"Last name."`
-	Title      string `yaml:"title" kind:"string" doc:"Job title, matched against classify.executives.titles."`
-	Seniority  string `yaml:"seniority" kind:"string" doc:"A seniority field, matched against classify.executives.seniority."`
+	Title      string `yaml:"title" kind:"string" doc:"Job title, matched against scoring.roles.executive_title_patterns."`
+	Seniority  string `yaml:"seniority" kind:"string" doc:"A seniority field, matched against scoring.roles.executive_seniority_patterns."`
 	Email      string `yaml:"email" kind:"string" doc:"Email address."`
 	Department string `yaml:"department" kind:"string" doc:"Department."`
 	OwnerID    string `yaml:"owner_id" kind:"id" doc:"Contact owner."`
@@ -126,10 +128,9 @@ type UserFields struct {
 // ClassifyConfig holds the classification rules.
 type ClassifyConfig struct {
 	Opportunities OpportunityRules `yaml:"opportunities" doc:"Which opportunity types or record types mean renewal, expansion or new business; anything else is other."`
-	Executives    ExecutiveRules   `yaml:"executives" doc:"Which contacts count as executives."`
 	Activities    ActivityRules    `yaml:"activities" doc:"How activities are classified."`
 	Sentiment     SentimentRules   `yaml:"sentiment" doc:"How the CSM sentiment field becomes 0..100."`
-	Segments      SegmentRules     `yaml:"segments" doc:"How an account's segment is decided."`
+	Segments      SegmentRules     `yaml:"segments" doc:"How a segment field's values are translated. Without a segment field, scoring.segments rules decide."`
 	Lifecycle     LifecycleRules   `yaml:"lifecycle" doc:"How a lifecycle-stage field's values map onto healthsync's stages."`
 }
 
@@ -146,13 +147,6 @@ type KindRule struct {
 	Types       []string `yaml:"types" doc:"Type values (case-insensitive)."`
 	RecordTypes []string `yaml:"record_types" doc:"Record type names (case-insensitive)."`
 	NamePattern Pattern  `yaml:"name_pattern" doc:"A regular expression (RE2) matched against the name."`
-}
-
-// ExecutiveRules decide which contacts are executives.
-type ExecutiveRules struct {
-	Titles        []Pattern `yaml:"titles" doc:"Regular expressions (RE2, add (?i) for case-insensitive) matched against the title; any match makes an executive."`
-	ExcludeTitles []Pattern `yaml:"exclude_titles" doc:"Titles that are never executive even when a titles pattern matches (e.g. assistants)."`
-	Seniority     []string  `yaml:"seniority" doc:"Values of the seniority field that mean executive (case-insensitive)."`
 }
 
 // ActivityRules classify activities.
@@ -205,15 +199,6 @@ type ScaleRule struct {
 // SegmentRules decide an account's segment.
 type SegmentRules struct {
 	Values map[string]string `yaml:"values" doc:"Values of the segment field (case-insensitive) and the segment name they mean; values not listed are kept as they are."`
-	Rules  []SegmentRule     `yaml:"rules" doc:"Ordered rules used when the segment field is not mapped or empty; first match wins."`
-}
-
-// SegmentRule gives a segment when every threshold it sets is reached.
-type SegmentRule struct {
-	Segment          string   `yaml:"segment" doc:"The segment name, e.g. Enterprise."`
-	MinEmployees     *int     `yaml:"min_employees" doc:"At least this many employees."`
-	MinARR           *float64 `yaml:"min_arr" doc:"At least this ARR."`
-	MinAnnualRevenue *float64 `yaml:"min_annual_revenue" doc:"At least this annual revenue."`
 }
 
 // LifecycleRules translate a lifecycle-stage field.
@@ -238,7 +223,7 @@ type OutputsConfig struct {
 type TasksConfig struct {
 	Disabled bool                    `yaml:"disabled" doc:"Create no tasks at all."`
 	Snooze   SnoozeConfig            `yaml:"snooze" doc:"How a CSM snoozes a task."`
-	Flags    map[string]TaskTemplate `yaml:"flags" doc:"One task template per risk flag, keyed by flag name."`
+	Flags    map[string]TaskTemplate `yaml:"flags" doc:"Task settings per risk flag, keyed by flag name (renewal_exec_gap, single_threaded, champion_opportunity, adoption_emergency, or a scoring.custom_flags name). The subject, priority and due date are set under scoring.flags.<flag>.task (or the custom flag's task)."`
 }
 
 // SnoozeConfig says how a snoozed task is recognised.
@@ -247,13 +232,11 @@ type SnoozeConfig struct {
 	Status string `yaml:"status" doc:"A task status value that means snoozed (e.g. Deferred)."`
 }
 
-// TaskTemplate is the task created for one flag.
+// TaskTemplate is how the task of one flag is written. Its subject,
+// priority and due date come from the flag's task in the scoring section.
 type TaskTemplate struct {
-	Disabled         bool   `yaml:"disabled" doc:"Create no task for this flag."`
-	Subject          string `yaml:"subject" doc:"Subject (a Go text/template, e.g. \"Reach an executive at {{.AccountName}}\")."`
-	Description      string `yaml:"description" doc:"Description (a Go text/template; fields: AccountName, AccountID, Flag, Score, Grade, Reasons, Metrics)."`
-	Priority         string `yaml:"priority" enum:"low,normal,high" doc:"Priority."`
-	DueInDays        *int   `yaml:"due_in_days" doc:"Days from creation to the due date (0 = today). Default 7."`
-	Owner            string `yaml:"owner" doc:"account_owner (default) or a fixed user id."`
+	Disabled         bool   `yaml:"disabled" doc:"Create no task for this flag (the flag is still computed and shown)."`
+	Description      string `yaml:"description" doc:"Description: a Go text/template; fields .AccountName .AccountID .Flag .Why .Score .Grade .Reasons and {{.Metric \"days_to_renewal\"}}."`
+	Owner            string `yaml:"owner" doc:"Who gets the task: account_owner (default) or a fixed user id (Salesforce 005..., HubSpot owner id)."`
 	CloseWhenCleared *bool  `yaml:"close_when_cleared" doc:"Close the task when the flag clears. Default true."`
 }

@@ -81,6 +81,8 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path, enum string) {
 		n = n.Content[0]
 	}
 	d.pos[path] = Pos{n.Line, n.Column}
+	before := len(d.errs)
+	defer d.markFailed(path, before)
 	t := v.Type()
 	switch {
 	case t == patternType:
@@ -253,14 +255,11 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		seen[k.Value] = true
 		f, ok := fields.byName[k.Value]
 		if !ok {
+			d.failed[join(path, k.Value)] = true
 			d.errorf(k, "unknown key %q %s%s", k.Value, where(path), didYouMean(k.Value, fields.names))
 			continue
 		}
-		before := len(d.errs)
 		d.decode(val, v.FieldByIndex(f.index), join(path, k.Value), f.enum)
-		if len(d.errs) > before {
-			d.failed[join(path, k.Value)] = true
-		}
 	}
 }
 
@@ -307,11 +306,7 @@ func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
 		}
 		p := join(path, k.Value)
 		d.pos["key:"+p] = Pos{k.Line, k.Column}
-		before := len(d.errs)
 		d.decode(val, elem, p, "")
-		if len(d.errs) > before {
-			d.failed[p] = true
-		}
 		v.SetMapIndex(key, elem)
 	}
 }
@@ -327,12 +322,7 @@ func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) {
 	}
 	out := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 	for i, item := range n.Content {
-		p := fmt.Sprintf("%s[%d]", path, i)
-		before := len(d.errs)
-		d.decode(item, out.Index(i), p, "")
-		if len(d.errs) > before {
-			d.failed[p] = true
-		}
+		d.decode(item, out.Index(i), fmt.Sprintf("%s[%d]", path, i), "")
 	}
 	v.Set(out)
 }
@@ -452,4 +442,18 @@ func levenshtein(a, b string) int {
 		}
 	}
 	return d[len(ra)][len(rb)]
+}
+
+// markFailed records path as failed when decoding it added errors that no
+// deeper path accounts for, so later checks do not pile onto them.
+func (d *decoder) markFailed(path string, before int) {
+	if len(d.errs) == before {
+		return
+	}
+	for p := range d.failed {
+		if strings.HasPrefix(p, path+".") || strings.HasPrefix(p, path+"[") || (path == "" && p != "") {
+			return
+		}
+	}
+	d.failed[path] = true
 }

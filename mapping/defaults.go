@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"healthsync/crm"
+	"healthsync/scoring"
 )
 
 // Object names of each CRM, as its API spells them.
@@ -117,7 +118,7 @@ func Default(sys crm.System) File {
 	}
 	f.Classify = defaultClassify(sys)
 	f.Tasks = defaultTasks()
-	f.Scoring = defaultScoring()
+	f.Scoring = scoring.DefaultConfig()
 	return f
 }
 
@@ -233,14 +234,6 @@ func defaultClassify(sys crm.System) ClassifyConfig {
 			Expansion: KindRule{Types: []string{"Upsell", "Cross-sell", "Cross Sell", "Expansion", "Add-on", "Existing Customer - Upgrade", "Existing Business", "existingbusiness"}, RecordTypes: []string{"Expansion", "Upsell"}},
 			New:       KindRule{Types: []string{"New Business", "New Customer", "newbusiness"}, RecordTypes: []string{"New_Business", "New Business"}},
 		},
-		Executives: ExecutiveRules{
-			Titles: []Pattern{
-				MustPattern(`(?i)\b(director|head of|vp|svp|evp|vice[- ]president|chief|president|founder|co-founder|owner|partner)\b`),
-				MustPattern(`(?i)\b(ceo|cfo|coo|cto|cio|cro|cmo|ciso|cpo|cdo)\b`),
-			},
-			ExcludeTitles: []Pattern{MustPattern(`(?i)\b(assistant|associate director|product owner|partner manager|channel partner)\b`)},
-			Seniority:     []string{"Executive", "Director", "VP", "C-Level", "C-Suite", "Owner", "Partner"},
-		},
 		Activities: ActivityRules{
 			DefaultEmailDirection: "outbound",
 			CallDirection: map[string]string{
@@ -256,16 +249,7 @@ func defaultClassify(sys crm.System) ClassifyConfig {
 			Values: map[string]float64{"green": 100, "yellow": 50, "amber": 50, "red": 0},
 			Scale:  ScaleRule{Min: 1, Max: 5},
 		},
-		Segments: SegmentRules{
-			Values: map[string]string{},
-			Rules: []SegmentRule{
-				{Segment: "Enterprise", MinEmployees: ptr(1000)},
-				{Segment: "Enterprise", MinARR: ptr(100000.0)},
-				{Segment: "Mid-market", MinEmployees: ptr(200)},
-				{Segment: "Mid-market", MinARR: ptr(25000.0)},
-				{Segment: "SMB"},
-			},
-		},
+		Segments:  SegmentRules{Values: map[string]string{}},
 		Lifecycle: LifecycleRules{Values: map[string]string{}},
 	}
 	switch sys {
@@ -298,32 +282,20 @@ func defaultClassify(sys crm.System) ClassifyConfig {
 }
 
 func defaultTasks() TasksConfig {
+	why := "{{.Why}}\n\n"
 	return TasksConfig{
-		Snooze: SnoozeConfig{},
 		Flags: map[string]TaskTemplate{
-			"renewal_exec_gap": {
-				Subject:     "Reach an executive before the renewal",
-				Description: "{{.AccountName}} renews on {{.Metric \"next_renewal_date\"}} and no executive has been contacted for {{.Metric \"days_since_exec_contact\"}} days. Book time with an executive sponsor before the renewal.",
-				Priority:    "high",
-				DueInDays:   ptr(2),
+			scoring.FlagRenewalExecGap: {
+				Description: why + "{{.AccountName}} renews on {{.Metric \"next_renewal_date\"}}; the last executive contact was {{.Metric \"days_since_exec_contact\"}} days ago. Book time with an executive sponsor before the renewal.",
 			},
-			"single_threaded": {
-				Subject:     "Build a second executive relationship",
-				Description: "{{.AccountName}} depends on too few executive relationships ({{.Metric \"strong_exec_relationships\"}} strong). Get introduced to another executive.",
-				Priority:    "normal",
-				DueInDays:   ptr(14),
+			scoring.FlagSingleThreaded: {
+				Description: why + "{{.AccountName}} has {{.Metric \"strong_exec_relationships\"}} strong executive relationship(s). Ask your sponsor for an introduction to another executive.",
 			},
-			"champion_opportunity": {
-				Subject:     "Turn active users into champions",
-				Description: "{{.AccountName}} uses the product well (adoption {{.Metric \"adoption\"}}) but has no strong user relationship. Reach out to the most active users.",
-				Priority:    "normal",
-				DueInDays:   ptr(14),
+			scoring.FlagChampionOpportunity: {
+				Description: why + "{{.AccountName}} uses the product well (adoption {{.Metric \"adoption\"}}) but no user relationship is strong. Reach out to the most active users and make them champions.",
 			},
-			"adoption_emergency": {
-				Subject:     "Emergency outreach",
-				Description: "Adoption at {{.AccountName}} fell and no user has been contacted for {{.Metric \"days_since_user_contact\"}} days. Reach out today.",
-				Priority:    "high",
-				DueInDays:   ptr(0),
+			scoring.FlagAdoptionEmergency: {
+				Description: why + "Adoption at {{.AccountName}} fell and no user has been contacted for {{.Metric \"days_since_user_contact\"}} days. Reach out today.",
 			},
 		},
 	}

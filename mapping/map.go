@@ -181,7 +181,7 @@ func (m *Mapping) mapAccount(r *reader, id string, modified time.Time) crm.Accou
 			r.problem(f.GradeOverride, g, "green, yellow or red")
 		}
 	}
-	a.Segment = m.segment(r.str(f.Segment), a)
+	a.Segment = m.segment(r.str(f.Segment))
 	a.LifecycleStage = m.lifecycle(r.str(f.LifecycleStage))
 	return a
 }
@@ -209,28 +209,13 @@ func (m *Mapping) sentiment(r *reader, field string) *float64 {
 	return nil
 }
 
-// segment takes the segment field's value (translated) or, without one,
-// the first segment rule the account meets.
-func (m *Mapping) segment(raw string, a crm.Account) string {
-	if raw != "" {
-		if v, ok := m.segmentValues[strings.ToLower(raw)]; ok {
-			return v
-		}
-		return raw
+// segment translates the segment field's value; without one it stays
+// empty and scoring's segment rules decide.
+func (m *Mapping) segment(raw string) string {
+	if v, ok := m.segmentValues[strings.ToLower(raw)]; ok && raw != "" {
+		return v
 	}
-	for _, rule := range m.cfg.Classify.Segments.Rules {
-		if rule.MinEmployees != nil && (a.Employees == nil || *a.Employees < *rule.MinEmployees) {
-			continue
-		}
-		if rule.MinARR != nil && (a.ARR == nil || *a.ARR < *rule.MinARR) {
-			continue
-		}
-		if rule.MinAnnualRevenue != nil && (a.AnnualRevenue == nil || *a.AnnualRevenue < *rule.MinAnnualRevenue) {
-			continue
-		}
-		return rule.Segment
-	}
-	return ""
+	return raw
 }
 
 // lifecycle translates a lifecycle-stage value; stage names themselves

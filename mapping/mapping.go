@@ -29,7 +29,6 @@ type Mapping struct {
 	renewalTypes, renewalRecordTypes     map[string]bool
 	expansionTypes, expansionRecordTypes map[string]bool
 	newTypes, newRecordTypes             map[string]bool
-	execSeniority                        map[string]bool
 	ebrTypes                             map[string]bool
 	completedStatuses                    map[string]bool
 	callDirection                        map[string]crm.Direction
@@ -74,7 +73,6 @@ func compile(name string, f File, sys crm.System, pos map[string]Pos, clock crm.
 	m.renewalTypes, m.renewalRecordTypes = lowerSet(c.Opportunities.Renewal.Types), lowerSet(c.Opportunities.Renewal.RecordTypes)
 	m.expansionTypes, m.expansionRecordTypes = lowerSet(c.Opportunities.Expansion.Types), lowerSet(c.Opportunities.Expansion.RecordTypes)
 	m.newTypes, m.newRecordTypes = lowerSet(c.Opportunities.New.Types), lowerSet(c.Opportunities.New.RecordTypes)
-	m.execSeniority = lowerSet(c.Executives.Seniority)
 	m.ebrTypes = lowerSet(c.Activities.EBR.Types)
 	m.completedStatuses = lowerSet(c.Activities.CompletedStatuses)
 	m.callDirection = map[string]crm.Direction{}
@@ -199,25 +197,4 @@ func hashOf(f *File) string {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
-}
-
-// IsExecutive reports whether a contact counts as an executive: its
-// seniority field holds one of classify.executives.seniority, or its title
-// matches a title pattern and no exclude pattern.
-func (m *Mapping) IsExecutive(c crm.Contact) bool {
-	if c.Seniority != "" && m.execSeniority[strings.ToLower(strings.TrimSpace(c.Seniority))] {
-		return true
-	}
-	ex := m.cfg.Classify.Executives
-	for _, p := range ex.ExcludeTitles {
-		if p.MatchString(c.Title) {
-			return false
-		}
-	}
-	for _, p := range ex.Titles {
-		if p.MatchString(c.Title) {
-			return true
-		}
-	}
-	return false
 }

@@ -8,26 +8,25 @@ import (
 	"time"
 
 	"healthsync/crm"
+	"healthsync/scoring"
 )
 
 // OwnerAccountOwner is the owner rule that assigns a task to the owner of
 // its account (the default).
 const OwnerAccountOwner = "account_owner"
 
-// Default task settings for flags whose template leaves them out.
-const (
-	defaultDueInDays = 7
-	maxTemplateOut   = 32 << 10
-)
+// maxTemplateOut bounds what a task template may produce.
+const maxTemplateOut = 32 << 10
 
 // builtinFlags are the risk flags scoring raises by default (SCORING.md).
-var builtinFlags = []string{"adoption_emergency", "champion_opportunity", "renewal_exec_gap", "single_threaded"}
+var builtinFlags = []string{scoring.FlagRenewalExecGap, scoring.FlagSingleThreaded, scoring.FlagChampionOpportunity, scoring.FlagAdoptionEmergency}
 
 // TaskData is what a task's subject and description templates see.
 type TaskData struct {
 	AccountID   crm.AccountID
 	AccountName string
 	Flag        string
+	Why         string // the flag's description from scoring: why it is up
 	Score       string // formatted; "" when the account has no score
 	Grade       string
 	Reasons     []string
@@ -134,10 +133,10 @@ func parseTaskTemplate(name, text string) (*template.Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid template: %s", trimTemplateErr(err, name))
 	}
-	sample := TaskData{AccountID: "001000000000001", AccountName: "Acme", Flag: name, Score: "55", Grade: "yellow",
+	sample := TaskData{AccountID: "001000000000001", AccountName: "Acme", Flag: name, Why: "renewal in 28 days", Score: "55", Grade: "yellow",
 		Reasons: []string{"no executive contact for 41 days"}, Metrics: map[string]string{"days_to_renewal": "28"}}
 	if _, err := render(t, sample); err != nil {
-		return nil, fmt.Errorf("invalid template: %s (fields: AccountName, AccountID, Flag, Score, Grade, Reasons, Metrics, Metric \"name\")", trimTemplateErr(err, name))
+		return nil, fmt.Errorf("invalid template: %s (fields: .AccountName .AccountID .Flag .Why .Score .Grade .Reasons .Metrics, {{.Metric \"name\"}})", trimTemplateErr(err, name))
 	}
 	return t, nil
 }
@@ -154,12 +153,13 @@ func compileTasks(f *File) (map[string]TaskSpec, error) {
 	if f.Tasks.Disabled {
 		return out, nil
 	}
-	for _, flag := range sortedKeys(f.Tasks.Flags) {
+	for _, flag := range knownFlags(f) {
+		task, _, enabled := flagTask(f, flag)
 		tt := f.Tasks.Flags[flag]
-		if tt.Disabled {
+		if !enabled || tt.Disabled {
 			continue
 		}
-		subj, err := parseTaskTemplate(flag+".subject", tt.Subject)
+		subj, err := parseTaskTemplate(flag+".subject", task.Subject)
 		if err != nil {
 			return nil, err
 		}
@@ -168,14 +168,11 @@ func compileTasks(f *File) (map[string]TaskSpec, error) {
 			return nil, err
 		}
 		spec := TaskSpec{
-			Flag: flag, Priority: crm.PriorityNormal, DueInDays: defaultDueInDays,
+			Flag: flag, Priority: task.Priority, DueInDays: task.DueInDays,
 			Owner: OwnerAccountOwner, CloseWhenCleared: true, subject: subj, description: desc,
 		}
-		if tt.Priority != "" {
-			spec.Priority = crm.Priority(tt.Priority)
-		}
-		if tt.DueInDays != nil {
-			spec.DueInDays = *tt.DueInDays
+		if spec.Priority == "" {
+			spec.Priority = crm.PriorityNormal
 		}
 		if tt.Owner != "" {
 			spec.Owner = tt.Owner
