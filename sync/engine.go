@@ -1,0 +1,113 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"healthsync/connector"
+	"healthsync/crm"
+	"healthsync/mapping"
+	"healthsync/store"
+)
+
+// Config holds the engine's settings from the environment.
+type Config struct {
+	// ReconcileEvery is how often the IDs of every object are compared with
+	// the CRM's to find hard deletes the incremental pull cannot see.
+	ReconcileEvery time.Duration `env:"HEALTHSYNC_RECONCILE_INTERVAL, default=24h"`
+	// Connection names the CRM connection in the store (cursors, tokens,
+	// runs, leases). One store may hold several connections.
+	Connection string `env:"HEALTHSYNC_CONNECTION, default=default"`
+}
+
+// Validate checks the settings.
+func (c Config) Validate() error {
+	if c.ReconcileEvery < 0 {
+		return fmt.Errorf("HEALTHSYNC_RECONCILE_INTERVAL=%s: must not be negative (0 reconciles on every sync)", c.ReconcileEvery)
+	}
+	if c.Connection == "" {
+		return errors.New("HEALTHSYNC_CONNECTION is empty: name the connection, e.g. default or acme-salesforce")
+	}
+	return nil
+}
+
+// Hooks let tests stop the engine at exact points, as a crash would.
+// Production code leaves them nil.
+type Hooks struct {
+	// BeforeCommit runs inside a page's transaction after its rows are
+	// written and before the commit; an error rolls the page back.
+	BeforeCommit func(object string, page int) error
+	// AfterCommit runs after a page committed; an error ends the run there.
+	AfterCommit func(object string, page int) error
+}
+
+// Engine runs syncs of one CRM connection into the store.
+type Engine struct {
+	store    *store.Store
+	src      Source
+	mapping  *mapping.Mapping
+	cfg      Config
+	clock    crm.Clock
+	log      hclog.Logger
+	progress Progress
+	hooks    Hooks
+}
+
+// Options are the optional parts of an Engine.
+type Options struct {
+	Clock    crm.Clock    // default: the system clock
+	Log      hclog.Logger // default: discard
+	Progress Progress     // default: none
+	Hooks    Hooks
+}
+
+// New returns an engine that syncs src into st with mapping m.
+func New(st *store.Store, src Source, m *mapping.Mapping, cfg Config, opts Options) *Engine {
+	e := &Engine{store: st, src: src, mapping: m, cfg: cfg, clock: opts.Clock, log: opts.Log, progress: opts.Progress, hooks: opts.Hooks}
+	if e.clock == nil {
+		e.clock = crm.SystemClock{}
+	}
+	if e.log == nil {
+		e.log = hclog.NewNullLogger()
+	}
+	if e.progress == nil {
+		e.progress = noProgress{}
+	}
+	return e
+}
+
+// Connection is the connection this engine syncs.
+func (e *Engine) Connection() string { return e.cfg.Connection }
+
+// stopReason classifies an error that ended a run: a controlled stop gives
+// a reason, anything else "".
+func stopReason(err error) string {
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "interrupted"
+	case errors.Is(err, connector.ErrBudgetExhausted):
+		return "API budget for this run used up"
+	case errors.Is(err, connector.ErrDailyLimit):
+		return "the CRM's daily API limit is reached"
+	}
+	return ""
+}
+
+// entityTable maps a mapping entity kind onto the store's table.
+func entityTable(k mapping.EntityKind) store.Entity {
+	switch k {
+	case mapping.KindAccount:
+		return store.Accounts
+	case mapping.KindContact:
+		return store.Contacts
+	case mapping.KindOpportunity:
+		return store.Opportunities
+	case mapping.KindActivity:
+		return store.Activities
+	}
+	return store.Users
+}

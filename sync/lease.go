@@ -1,0 +1,87 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"healthsync/crm"
+	"healthsync/store"
+)
+
+// Lease holds a connection's lease in the store while work runs, so that
+// of several replicas against one Postgres only one syncs or writes a
+// connection at a time. A replica that dies stops renewing; its lease
+// expires after TTL and another replica takes over.
+type Lease struct {
+	Store      *store.Store
+	Connection string
+	Holder     string        // unique per replica, e.g. hostname-pid
+	TTL        time.Duration // default 30s
+	Clock      crm.Clock     // default system clock
+}
+
+// Do runs fn while holding the lease, renewing it every TTL/3. If the
+// lease cannot be taken, Do returns a *LeaseHeldError without running fn.
+// If the lease is lost while fn runs (the store unreachable for longer
+// than the TTL, or taken over), fn's context is cancelled so it stops at
+// the next page, and Do returns an error saying so.
+func (l Lease) Do(ctx context.Context, fn func(ctx context.Context) error) error {
+	ttl := l.TTL
+	if ttl <= 0 {
+		ttl = 30 * time.Second
+	}
+	clock := l.Clock
+	if clock == nil {
+		clock = crm.SystemClock{}
+	}
+	ok, err := l.Store.AcquireLease(ctx, l.Connection, l.Holder, clock.Now(), ttl)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		held := &LeaseHeldError{Connection: l.Connection}
+		if cur, err := l.Store.LeaseOf(ctx, l.Connection); err == nil {
+			held.Holder, held.ExpiresAt = cur.Holder, cur.ExpiresAt
+		}
+		return held
+	}
+	workCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	errLost := errors.New("lease lost")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(ttl / 3)
+		defer tick.Stop()
+		lastOK := clock.Now()
+		for {
+			select {
+			case <-workCtx.Done():
+				return
+			case <-tick.C:
+			}
+			now := clock.Now()
+			ok, err := l.Store.AcquireLease(workCtx, l.Connection, l.Holder, now, ttl)
+			if err == nil && ok {
+				lastOK = now
+				continue
+			}
+			if (err == nil && !ok) || now.Sub(lastOK) >= ttl {
+				cancel(fmt.Errorf("%w: connection %s (renewal: %v)", errLost, l.Connection, err))
+				return
+			}
+		}
+	}()
+	fnErr := fn(workCtx)
+	cancel(nil)
+	<-done
+	if cause := context.Cause(workCtx); cause != nil && errors.Is(cause, errLost) {
+		return fmt.Errorf("%w; the work stopped and the next turn resumes", cause)
+	}
+	if err := l.Store.ReleaseLease(context.WithoutCancel(ctx), l.Connection, l.Holder); err != nil && fnErr == nil {
+		return err
+	}
+	return fnErr
+}

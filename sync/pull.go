@@ -1,0 +1,399 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"healthsync/connector"
+	"healthsync/crm"
+	"healthsync/mapping"
+	"healthsync/store"
+)
+
+// SyncOptions choose what a sync run does beyond the incremental pull.
+type SyncOptions struct {
+	// Objects limits the run to these CRM objects (default: all the
+	// mapping syncs).
+	Objects []string
+	// Remap maps every stored raw record again even if the mapping did
+	// not change.
+	Remap bool
+	// Reconcile compares ID sets now instead of when due.
+	Reconcile bool
+}
+
+// State keys.
+const (
+	stateMappingHash = "mapping_hash"
+	stateFieldsOf    = "fields:"        // + object: JSON list of downloaded fields
+	stateReconciled  = "reconciled_at:" // + object: epoch ms of the last reconciliation
+)
+
+// Sync pulls every object's changes since its cursor, maps them and stores
+// them with the advanced cursor one page per transaction. Stored raw
+// records are mapped again when the mapping changed; objects whose stored
+// records lack a field the mapping now needs are pulled again. The run is
+// recorded in the store whatever its outcome. A controlled stop (signal,
+// budget, daily limit) returns an error wrapping ErrStopped.
+func (e *Engine) Sync(ctx context.Context, opts SyncOptions) (*Report, error) {
+	started := e.clock.Now()
+	calls0 := e.src.APICalls()
+	rep := &Report{}
+	// The run record is written even when ctx is cancelled.
+	bg := context.WithoutCancel(ctx)
+	runID, err := e.store.StartRun(bg, e.cfg.Connection, "sync", started)
+	if err != nil {
+		return nil, err
+	}
+	rep.RunID = runID
+	runErr := e.sync(ctx, opts, rep)
+	rep.APICalls = e.src.APICalls() - calls0
+	rep.Duration = e.clock.Now().Sub(started)
+	rep.Status = store.RunOK
+	if runErr != nil {
+		if reason := stopReason(runErr); reason != "" {
+			rep.Status, rep.StopReason = store.RunStopped, reason
+			runErr = fmt.Errorf("%w: %s: %w", ErrStopped, reason, runErr)
+		} else {
+			rep.Status, rep.StopReason = store.RunFailed, runErr.Error()
+		}
+	}
+	finished := e.clock.Now()
+	counts := map[string]store.ObjectCounts{}
+	for _, o := range rep.Objects {
+		counts[o.Object] = o.Counts
+	}
+	if err := e.store.FinishRun(bg, store.Run{ID: runID, FinishedAt: &finished, Status: rep.Status,
+		StopReason: rep.StopReason, APICalls: rep.APICalls, Counts: counts, Problems: rep.Problems}); err != nil && runErr == nil {
+		runErr = err
+	}
+	return rep, runErr
+}
+
+func (e *Engine) objects(opts SyncOptions) ([]string, error) {
+	all := e.mapping.Objects()
+	if len(opts.Objects) == 0 {
+		return all, nil
+	}
+	for _, o := range opts.Objects {
+		if !slices.Contains(all, o) {
+			return nil, fmt.Errorf("object %q is not synced by the mapping (it syncs %v)", o, all)
+		}
+	}
+	return opts.Objects, nil
+}
+
+func (e *Engine) sync(ctx context.Context, opts SyncOptions, rep *Report) error {
+	objects, err := e.objects(opts)
+	if err != nil {
+		return err
+	}
+	storedHash, err := e.store.State(ctx, e.cfg.Connection, stateMappingHash)
+	if err != nil {
+		return err
+	}
+	remap := opts.Remap || (storedHash != "" && storedHash != e.mapping.Hash())
+	for _, obj := range objects {
+		or := rep.object(obj)
+		missing, err := e.missingFields(ctx, obj)
+		if err != nil {
+			return err
+		}
+		if len(missing) > 0 {
+			e.log.Info("the mapping needs fields the stored records lack; pulling the object again", "object", obj, "fields", missing)
+			or.Repulled = missing
+			if err := e.store.InTx(ctx, func(tx *store.Tx) error { return tx.ResetCursor(ctx, e.cfg.Connection, obj) }); err != nil {
+				return err
+			}
+		} else if remap {
+			if err := e.remapObject(ctx, obj, rep); err != nil {
+				return fmt.Errorf("remap %s: %w", obj, err)
+			}
+			or.Remapped = true
+		}
+		if err := e.pullObject(ctx, obj, rep); err != nil {
+			return fmt.Errorf("sync %s: %w", obj, err)
+		}
+		if err := e.maybeReconcile(ctx, obj, opts.Reconcile, rep); err != nil {
+			return fmt.Errorf("reconcile %s: %w", obj, err)
+		}
+	}
+	if len(opts.Objects) == 0 && storedHash != e.mapping.Hash() {
+		return e.store.InTx(ctx, func(tx *store.Tx) error {
+			return tx.SetState(ctx, e.cfg.Connection, stateMappingHash, e.mapping.Hash())
+		})
+	}
+	return nil
+}
+
+// missingFields returns the fields the mapping needs from obj that its
+// stored records were not downloaded with. Nothing is missing before the
+// first pull.
+func (e *Engine) missingFields(ctx context.Context, obj string) ([]string, error) {
+	raw, err := e.store.State(ctx, e.cfg.Connection, stateFieldsOf+obj)
+	if err != nil || raw == "" {
+		return nil, err
+	}
+	var downloaded []string
+	if err := json.Unmarshal([]byte(raw), &downloaded); err != nil {
+		return nil, fmt.Errorf("read downloaded fields of %s: %w", obj, err)
+	}
+	return e.mapping.MissingFields(obj, downloaded), nil
+}
+
+func (e *Engine) pullObject(ctx context.Context, obj string, rep *Report) error {
+	or := rep.object(obj)
+	start := e.clock.Now()
+	defer func() { or.Duration += e.clock.Now().Sub(start) }()
+	cur, err := e.store.Cursor(ctx, e.cfg.Connection, obj)
+	if err != nil {
+		return err
+	}
+	fields := e.mapping.Fields(obj)
+	fieldsJSON, err := json.Marshal(fields)
+	if err != nil {
+		return err
+	}
+	full := cur.ModifiedAt.IsZero() && cur.LastID == ""
+	req := PullRequest{Object: obj, Fields: fields, Since: connector.Cursor{ModifiedAt: cur.ModifiedAt, LastID: cur.LastID}}
+	e.progress.Start(obj)
+	defer e.progress.Done(obj)
+	page := 0
+	err = e.src.Pull(ctx, req, func(pctx context.Context, p Page) error {
+		page++
+		// A page that arrived is committed even if a stop was asked for
+		// meanwhile: the stop takes effect before the next request.
+		if err := e.commitPage(context.WithoutCancel(pctx), obj, page, p, string(fieldsJSON), or, rep); err != nil {
+			return err
+		}
+		e.progress.Page(obj, len(p.Records))
+		if e.hooks.AfterCommit != nil {
+			if err := e.hooks.AfterCommit(obj, page); err != nil {
+				return err
+			}
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return err
+	}
+	if full {
+		// A complete full pull saw every live record: no reconciliation is
+		// due until the interval passes.
+		return e.store.InTx(ctx, func(tx *store.Tx) error {
+			return tx.SetState(ctx, e.cfg.Connection, stateReconciled+obj, strconv.FormatInt(e.clock.Now().UnixMilli(), 10))
+		})
+	}
+	return nil
+}
+
+// mapped is one record of a page, mapped.
+type mapped struct {
+	rec    connector.Record
+	entity mapping.Entity
+	ok     bool // entity usable
+}
+
+func (e *Engine) commitPage(ctx context.Context, obj string, pageNo int, p Page, fieldsJSON string, or *ObjectReport, rep *Report) error {
+	conn := e.cfg.Connection
+	items := make([]mapped, 0, len(p.Records))
+	ids := make([]string, 0, len(p.Records))
+	for _, rec := range p.Records {
+		if rec.Object == "" {
+			rec.Object = obj
+		}
+		ids = append(ids, rec.ID)
+		ent, err := e.mapping.Map(rec)
+		var recErr *mapping.RecordError
+		switch {
+		case err == nil:
+			items = append(items, mapped{rec: rec, entity: ent, ok: true})
+		case errors.As(err, &recErr):
+			// Bad values: keep the record with those fields empty, and say so.
+			rep.addProblem(store.Problem{Object: obj, ID: rec.ID, Error: err.Error()})
+			or.Counts.Problems++
+			items = append(items, mapped{rec: rec, entity: ent, ok: true})
+		default:
+			rep.addProblem(store.Problem{Object: obj, ID: rec.ID, Error: err.Error()})
+			or.Counts.Problems++
+			items = append(items, mapped{rec: rec})
+		}
+	}
+	var counts store.ObjectCounts
+	var problems []store.Problem
+	err := e.store.InTx(ctx, func(tx *store.Tx) error {
+		counts, problems = store.ObjectCounts{}, nil
+		existing, err := tx.ExistingRaw(ctx, conn, obj, ids)
+		if err != nil {
+			return err
+		}
+		if err := e.linkActivities(ctx, tx, items); err != nil {
+			return err
+		}
+		unknown, err := e.unknownAccounts(ctx, tx, items)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			raw := it.rec.Raw
+			if len(raw) == 0 {
+				raw = []byte("{}")
+			}
+			if err := tx.UpsertRaw(ctx, conn, store.RawRecord{Object: obj, ID: it.rec.ID, ModifiedAt: it.rec.ModifiedAt, Deleted: it.rec.Deleted, Raw: raw}); err != nil {
+				return err
+			}
+			switch {
+			case it.rec.Deleted:
+				if existing[it.rec.ID] {
+					counts.Deleted++
+				}
+				kind, _ := e.mapping.Entity(obj)
+				if err := tx.Delete(ctx, conn, entityTable(kind), it.rec.ID); err != nil {
+					return err
+				}
+				continue
+			case existing[it.rec.ID]:
+				counts.Changed++
+			default:
+				counts.New++
+			}
+			if !it.ok {
+				continue
+			}
+			if acc := accountOf(it.entity); acc != "" && unknown[acc] {
+				problems = append(problems, store.Problem{Object: obj, ID: it.rec.ID,
+					Error: fmt.Sprintf("references account %s, which is not in the CRM data synced (deleted, or not visible to the integration user); kept without it counting for any account", acc)})
+			}
+			if err := upsertEntity(ctx, tx, conn, it.entity); err != nil {
+				return err
+			}
+		}
+		if err := tx.SetCursor(ctx, conn, obj, store.Cursor{ModifiedAt: p.Cursor.ModifiedAt, LastID: p.Cursor.LastID, FieldsHash: e.mapping.FieldsHash(obj)}); err != nil {
+			return err
+		}
+		if err := tx.SetState(ctx, conn, stateFieldsOf+obj, fieldsJSON); err != nil {
+			return err
+		}
+		if e.hooks.BeforeCommit != nil {
+			return e.hooks.BeforeCommit(obj, pageNo)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("commit page %d: %w", pageNo, err)
+	}
+	or.Counts.New += counts.New
+	or.Counts.Changed += counts.Changed
+	or.Counts.Deleted += counts.Deleted
+	or.Counts.Pages++
+	for _, p := range problems {
+		rep.addProblem(p)
+		or.Counts.Problems++
+	}
+	return nil
+}
+
+// accountOf returns the account a non-account entity points at.
+func accountOf(ent mapping.Entity) crm.AccountID {
+	switch {
+	case ent.Contact != nil:
+		return ent.Contact.AccountID
+	case ent.Opportunity != nil:
+		return ent.Opportunity.AccountID
+	case ent.Activity != nil:
+		return ent.Activity.AccountID
+	}
+	return ""
+}
+
+// linkActivities fills the account of activities that name only contacts
+// from the stored contacts.
+func (e *Engine) linkActivities(ctx context.Context, tx *store.Tx, items []mapped) error {
+	var need []crm.ContactID
+	for _, it := range items {
+		if a := it.entity.Activity; it.ok && a != nil && a.AccountID == "" && len(a.ContactIDs) > 0 {
+			need = append(need, a.ContactIDs...)
+		}
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	accs, err := tx.ContactAccounts(ctx, e.cfg.Connection, need)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		if a := it.entity.Activity; it.ok && a != nil && a.AccountID == "" {
+			for _, c := range a.ContactIDs {
+				if acc := accs[c]; acc != "" {
+					a.AccountID = acc
+					break
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// unknownAccounts returns the accounts the page's entities point at that
+// are not stored.
+func (e *Engine) unknownAccounts(ctx context.Context, tx *store.Tx, items []mapped) (map[crm.AccountID]bool, error) {
+	set := map[string]bool{}
+	for _, it := range items {
+		if acc := accountOf(it.entity); it.ok && acc != "" {
+			set[string(acc)] = true
+		}
+	}
+	if len(set) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, 0, len(set))
+	for id := range set {
+		ids = append(ids, id)
+	}
+	found, err := tx.ExistingRaw(ctx, e.cfg.Connection, e.mapping.AccountObject(), ids)
+	if err != nil {
+		return nil, err
+	}
+	out := map[crm.AccountID]bool{}
+	for _, id := range ids {
+		if !found[id] {
+			out[crm.AccountID(id)] = true
+		}
+	}
+	return out, nil
+}
+
+func upsertEntity(ctx context.Context, tx *store.Tx, conn string, ent mapping.Entity) error {
+	switch {
+	case ent.Account != nil:
+		return tx.UpsertAccount(ctx, conn, *ent.Account)
+	case ent.Contact != nil:
+		return tx.UpsertContact(ctx, conn, *ent.Contact)
+	case ent.Opportunity != nil:
+		return tx.UpsertOpportunity(ctx, conn, *ent.Opportunity)
+	case ent.Activity != nil:
+		return tx.UpsertActivity(ctx, conn, ent.Object, *ent.Activity)
+	case ent.User != nil:
+		return tx.UpsertUser(ctx, conn, *ent.User)
+	}
+	return nil
+}
+
+// reconciledAt reads when obj was last reconciled.
+func (e *Engine) reconciledAt(ctx context.Context, obj string) (time.Time, error) {
+	v, err := e.store.State(ctx, e.cfg.Connection, stateReconciled+obj)
+	if err != nil || v == "" {
+		return time.Time{}, err
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read last reconciliation of %s: %w", obj, err)
+	}
+	return time.UnixMilli(n).UTC(), nil
+}
