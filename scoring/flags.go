@@ -132,9 +132,9 @@ func (s *Scorer) computeFlags(m *Metrics) []Flag {
 			f.Evidence = append(f.Evidence, e)
 			parts = append(parts, e.String())
 		}
-		f.Description = strings.Join(parts, " and ")
-		if rule.Description != "" {
-			f.Description = rule.Description + ": " + f.Description
+		f.Description = rule.Description
+		if f.Description == "" {
+			f.Description = strings.Join(parts, " and ")
 		}
 		flags = append(flags, f)
 	}

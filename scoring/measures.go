@@ -124,16 +124,24 @@ func depth(me *Measure, m *Metrics, rels []ContactRelationship, cfg *Config) {
 	}
 	me.Value = 100 * sum / float64(n)
 	best := rels[0]
+	veryStrong := 0
 	for _, r := range rels {
 		if r.Level > best.Level {
 			best = r
 		}
+		if r.Level == LevelVeryStrong {
+			veryStrong++
+		}
 	}
-	switch best.Level {
-	case LevelNone:
+	switch {
+	case best.Level == LevelNone:
 		me.Reason = "no relationship with anyone at the account"
-	case LevelWeak:
+	case best.Level == LevelWeak:
 		me.Reason = "every relationship is weak"
+	case me.Value < 50 && best.Level == LevelStrong:
+		me.Reason = fmt.Sprintf("no very strong relationship (strongest: %s)", best.Name)
+	case me.Value < 50:
+		me.Reason = fmt.Sprintf("only %s", count(veryStrong, "very strong relationship", "very strong relationships"))
 	default:
 		me.Reason = fmt.Sprintf("%s relationship with %s", strings.ReplaceAll(best.Level.String(), "_", " "), best.Name)
 	}
@@ -192,10 +200,13 @@ func execEngagement(me *Measure, m *Metrics, mc *MeasureConfig) {
 	default:
 		ebrText = fmt.Sprintf("no EBR for %s", days(*m.DaysSinceLastEBR))
 	}
-	// The reason names the weaker half.
-	if exec <= ebr {
+	// The reason names the weaker half, or both when both are poor.
+	switch {
+	case exec < 50 && ebr < 50:
+		me.Reason = execText + " and " + ebrText
+	case exec <= ebr:
 		me.Reason = execText
-	} else {
+	default:
 		me.Reason = ebrText
 	}
 	me.Explanation = fmt.Sprintf("mean of executive-contact recency (%s: %.0f) and EBR recency (%s: %.0f)", execText, exec, ebrText, ebr)

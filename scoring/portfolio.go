@@ -132,9 +132,24 @@ func NewPortfolioBuilder(cfg Config, period Period, asOf time.Time) (*PortfolioB
 // in reports whether t falls in [from, to).
 func (p Period) in(t time.Time) bool { return !t.Before(p.From) && t.Before(p.To) }
 
-// customerAt reports whether the account was an active customer at t.
+// customerAt reports whether the account was an active customer at t: a
+// customer since then or earlier (or, with no date and no won deal, one
+// with ARR), not churned by then and without a lost renewal as its latest.
 func customerAt(a *crm.Account, opps []crm.Opportunity, t time.Time) bool {
 	if a.Churned && (a.ChurnedAt == nil || !a.ChurnedAt.After(t)) {
+		return false
+	}
+	// The latest renewal closed by t decides: a lost one means the
+	// customer left.
+	var latest *crm.Opportunity
+	for i := range opps {
+		o := &opps[i]
+		if o.Kind == crm.OpportunityRenewal && o.IsClosed && o.CloseDate != nil && !o.CloseDate.After(t) &&
+			(latest == nil || o.CloseDate.After(*latest.CloseDate)) {
+			latest = o
+		}
+	}
+	if latest != nil && !latest.IsWon {
 		return false
 	}
 	d := AccountData{Account: *a, Opportunities: opps}

@@ -14,6 +14,10 @@ const dash = "—"
 // grade and trend, reasons, flags with their evidence and tasks, the
 // scorecard, every metric, and the contacts behind the relationship metrics.
 func RenderExplain(w io.Writer, r Result) error {
+	return trimmed(w, func(w io.Writer) error { return renderExplain(w, r) })
+}
+
+func renderExplain(w io.Writer, r Result) error {
 	ew := &errWriter{w: w}
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	name := r.AccountName
@@ -69,21 +73,26 @@ func RenderExplain(w io.Writer, r Result) error {
 	}
 
 	fmt.Fprintf(ew, "\nMeasures\n")
-	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "  MEASURE\tVALUE\tWEIGHT\tSHARE\tIMPACT\t\n")
+	width := len("MEASURE")
 	for _, me := range r.Measures {
-		if !me.HasData {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t\n", me.Name, dash, formatNumber(me.Weight), dash, dash)
-			continue
+		width = max(width, len(me.Name))
+	}
+	fmt.Fprintf(ew, "  %-*s  %5s  %6s  %5s  %6s  %s\n", width, "MEASURE", "VALUE", "WEIGHT", "SHARE", "IMPACT", "WHY")
+	for _, me := range r.Measures {
+		value, share, impact := dash, dash, dash
+		if me.HasData {
+			value = fmt.Sprintf("%.0f", me.Value)
+			if me.Share > 0 {
+				share = fmt.Sprintf("%.0f%%", me.Share*100)
+				impact = signed(me.Impact)
+			}
 		}
-		fmt.Fprintf(tw, "  %s\t%.0f\t%s\t%.0f%%\t%s\t\n", me.Name, me.Value, formatNumber(me.Weight), me.Share*100, signed(me.Impact))
+		fmt.Fprintf(ew, "  %-*s  %5s  %6s  %5s  %6s  %s\n", width, me.Name, value, formatNumber(me.Weight), share, impact, me.Reason)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
+	fmt.Fprintf(ew, "  score = sum of share × value over measures with data; impact = share × (value − 50)\n\nHow each measure is computed\n")
 	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	for _, me := range r.Measures {
-		fmt.Fprintf(tw, "  %s\t%s\t(%s)\n", me.Name, me.Reason, me.Explanation)
+		fmt.Fprintf(tw, "  %s\t%s\n", me.Name, me.Explanation)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

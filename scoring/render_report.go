@@ -13,6 +13,10 @@ import (
 // RenderReport writes the portfolio KPIs and the CSM pipeline as aligned
 // tables for a terminal.
 func RenderReport(w io.Writer, k KPIs) error {
+	return trimmed(w, func(w io.Writer) error { return renderReport(w, k) })
+}
+
+func renderReport(w io.Writer, k KPIs) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "Portfolio %s – %s (pipeline as of %s)\n\n",
 		k.Period.From.UTC().Format(time.DateOnly), k.Period.To.UTC().Format(time.DateOnly), k.AsOf.UTC().Format(time.DateOnly))
@@ -44,7 +48,8 @@ func RenderReport(w io.Writer, k KPIs) error {
 		nps = signedInt(*k.NPS)
 	}
 	if k.NPSScale == "response" {
-		fmt.Fprintf(tw, "  NPS\t%s\t%d responses: %d promoters, %d passives, %d detractors\n", nps, k.NPSResponses, k.Promoters, k.Passives, k.Detractors)
+		fmt.Fprintf(tw, "  NPS\t%s\t%s: %s, %s, %s\n", nps, plural(k.NPSResponses, "response", "responses"),
+			plural(k.Promoters, "promoter", "promoters"), plural(k.Passives, "passive", "passives"), plural(k.Detractors, "detractor", "detractors"))
 	} else {
 		fmt.Fprintf(tw, "  NPS\t%s\tmean of %d account NPS values\n", nps, k.NPSResponses)
 	}
@@ -53,32 +58,27 @@ func RenderReport(w io.Writer, k KPIs) error {
 	}
 
 	fmt.Fprintf(ew, "\nCSM pipeline\n")
-	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "  STAGE\tGREEN\tYELLOW\tRED\tNO SCORE\tTOTAL\t\n")
 	var tot StageRow
+	var rows [][]string
+	it := strconv.Itoa
 	for _, r := range k.Pipeline {
-		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%d\t\n", r.Stage, r.Green, r.Yellow, r.Red, r.NoScore, r.Total)
+		rows = append(rows, []string{r.Stage, it(r.Green), it(r.Yellow), it(r.Red), it(r.NoScore), it(r.Total)})
 		tot.Green += r.Green
 		tot.Yellow += r.Yellow
 		tot.Red += r.Red
 		tot.NoScore += r.NoScore
 		tot.Total += r.Total
 	}
-	fmt.Fprintf(tw, "  all\t%d\t%d\t%d\t%d\t%d\t\n", tot.Green, tot.Yellow, tot.Red, tot.NoScore, tot.Total)
-	if err := tw.Flush(); err != nil {
-		return err
-	}
+	rows = append(rows, []string{"all", it(tot.Green), it(tot.Yellow), it(tot.Red), it(tot.NoScore), it(tot.Total)})
+	writeTable(ew, []string{"STAGE", "GREEN", "YELLOW", "RED", "NO SCORE", "TOTAL"}, rows)
 
 	fmt.Fprintf(ew, "\nRenewals due\n")
-	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "  WITHIN\tACCOUNTS\tARR\t\n")
+	rows = rows[:0]
 	for _, r := range k.RenewalsDueIn {
-		fmt.Fprintf(tw, "  %s\t%d\t%s\t\n", days(r.Days), r.Accounts, money(r.ARR))
+		rows = append(rows, []string{"within " + days(r.Days), it(r.Accounts), money(r.ARR)})
 	}
-	fmt.Fprintf(tw, "  overdue\t%d\t%s\t\n", k.Overdue.Accounts, money(k.Overdue.ARR))
-	if err := tw.Flush(); err != nil {
-		return err
-	}
+	rows = append(rows, []string{"overdue", it(k.Overdue.Accounts), money(k.Overdue.ARR)})
+	writeTable(ew, []string{"DUE", "ACCOUNTS", "ARR"}, rows)
 	fmt.Fprintf(ew, "\nAt-risk ARR  %s (%d accounts graded red; %d without a score)\n", money(k.AtRiskARR), k.AtRiskAccounts, k.NoScore)
 	return ew.err
 }
@@ -160,6 +160,10 @@ func RenderReportCSV(w io.Writer, k KPIs) error {
 
 // RenderBacktest writes the backtest summary and the churn rate per grade.
 func RenderBacktest(w io.Writer, r BacktestResult) error {
+	return trimmed(w, func(w io.Writer) error { return renderBacktest(w, r) })
+}
+
+func renderBacktest(w io.Writer, r BacktestResult) error {
 	ew := &errWriter{w: w}
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	auc := dash
@@ -172,19 +176,16 @@ func RenderBacktest(w io.Writer, r BacktestResult) error {
 	if r.MedianWarningDays != nil {
 		warn = days(int(*r.MedianWarningDays + 0.5))
 	}
-	fmt.Fprintf(tw, "Median warning\t%s\t%d churners warned (red or yellow before leaving), %d were green\n", warn, r.Warned, r.Unwarned)
+	fmt.Fprintf(tw, "Median warning\t%s\t%s warned (red or yellow before leaving), %d green just before leaving\n", warn, plural(r.Warned, "churner", "churners"), r.Unwarned)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintf(ew, "\nChurn by grade\n")
-	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "  GRADE\tACCOUNTS\tCHURNED\tCHURN RATE\t\n")
+	var rows [][]string
 	for _, g := range r.PerGrade {
-		fmt.Fprintf(tw, "  %s\t%d\t%d\t%s\t\n", g.Grade, g.Accounts, g.Churned, pct(g.ChurnRate))
+		rows = append(rows, []string{string(g.Grade), strconv.Itoa(g.Accounts), strconv.Itoa(g.Churned), pct(g.ChurnRate)})
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
+	writeTable(ew, []string{"GRADE", "ACCOUNTS", "CHURNED", "CHURN RATE"}, rows)
 	return ew.err
 }
 

@@ -3,6 +3,7 @@ package scoring
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -83,7 +84,7 @@ func (s *Scorer) scoreMeasures(r *Result) {
 		if me.HasData && me.Weight > 0 {
 			total += me.Weight
 			withData++
-		} else if me.Weight > 0 {
+		} else if me.Weight > 0 && !slices.Contains(missing, me.Reason) {
 			missing = append(missing, me.Reason)
 		}
 	}
@@ -172,7 +173,8 @@ func (s *Scorer) reasons(r *Result) []string {
 	var neg, pos []*Measure
 	for i := range r.Measures {
 		me := &r.Measures[i]
-		if !me.HasData || me.Share == 0 {
+		// A measure near neutral did not move the score.
+		if !me.HasData || me.Share == 0 || math.Abs(me.Impact) < 0.5 {
 			continue
 		}
 		if me.Impact < 0 {

@@ -1,0 +1,63 @@
+package scoring
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// writeTable writes rows under a header, indented two spaces: the first
+// column left-aligned, the others right-aligned, two spaces apart.
+func writeTable(w io.Writer, header []string, rows [][]string) {
+	widths := make([]int, len(header))
+	for _, r := range append([][]string{header}, rows...) {
+		for i, c := range r {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	for _, r := range append([][]string{header}, rows...) {
+		var b strings.Builder
+		b.WriteString("  ")
+		for i, c := range r {
+			pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
+			if i == 0 {
+				b.WriteString(c + pad)
+			} else {
+				b.WriteString("  " + pad + c)
+			}
+		}
+		fmt.Fprintln(w, b.String())
+	}
+}
+
+// trimmed renders into a buffer and writes it to w with trailing spaces
+// removed from every line, so aligned output diffs cleanly.
+func trimmed(w io.Writer, render func(io.Writer) error) error {
+	var buf bytes.Buffer
+	if err := render(&buf); err != nil {
+		return err
+	}
+	lines := strings.SplitAfter(buf.String(), "\n")
+	var out strings.Builder
+	for _, l := range lines {
+		nl := strings.HasSuffix(l, "\n")
+		out.WriteString(strings.TrimRight(l, " \n"))
+		if nl {
+			out.WriteByte('\n')
+		}
+	}
+	if _, err := io.WriteString(w, out.String()); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	return nil
+}
+
+// plural renders "1 passive", "2 passives".
+func plural(n int, singular, pluralForm string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, singular)
+	}
+	return fmt.Sprintf("%d %s", n, pluralForm)
+}
