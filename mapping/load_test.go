@@ -209,7 +209,7 @@ func TestLoadFromDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Load(path, Options{})
-	want := path + `:3:32: crm.objects: unknown hubspot object "contact": want one of companies, contacts, deals, calls, emails, meetings, notes, tasks, owners (did you mean "contacts"?)`
+	want := path + `:3:24: crm.objects: unknown hubspot object "contact": want one of companies, contacts, deals, calls, emails, meetings, notes, tasks, owners (did you mean "contacts"?)`
 	if err == nil || err.Error() != want {
 		t.Errorf("Load error = %v\nwant %s", err, want)
 	}
