@@ -553,8 +553,10 @@ func (s *Server) runSearch(tb *table, q *query, sortProp string, desc bool, afte
 	numeric := p != nil && isNumericType(p)
 	sort.Slice(matched, func(i, j int) bool {
 		a, b := matched[i], matched[j]
-		if c := tb.compare(a, b, sortProp, numeric); c != 0 {
-			return (c < 0) != desc
+		c, missing := tb.compare(a, b, sortProp, numeric)
+		if c != 0 {
+			// Records without a value come last in either direction.
+			return (c < 0) != (desc && !missing)
 		}
 		return (a.id < b.id) != desc
 	})
@@ -565,35 +567,35 @@ func (s *Server) runSearch(tb *table, q *query, sortProp string, desc bool, afte
 	return page, count
 }
 
-// compare orders two records by a property; records without a value sort
-// last in ascending order.
-func (tb *table) compare(a, b *record, prop string, numeric bool) int {
+// compare orders two records by a property. missing reports that the
+// order comes from one record lacking a value (it sorts after the other).
+func (tb *table) compare(a, b *record, prop string, numeric bool) (c int, missing bool) {
 	if numeric {
 		x, okA := tb.fieldNum(a, prop)
 		y, okB := tb.fieldNum(b, prop)
 		switch {
 		case !okA && !okB:
-			return 0
+			return 0, false
 		case !okA:
-			return 1
+			return 1, true
 		case !okB:
-			return -1
+			return -1, true
 		case x < y:
-			return -1
+			return -1, false
 		case x > y:
-			return 1
+			return 1, false
 		}
-		return 0
+		return 0, false
 	}
 	x, okA := a.value(prop)
 	y, okB := b.value(prop)
 	switch {
 	case !okA && !okB:
-		return 0
+		return 0, false
 	case !okA:
-		return 1
+		return 1, true
 	case !okB:
-		return -1
+		return -1, true
 	}
-	return strings.Compare(strings.ToLower(x), strings.ToLower(y))
+	return strings.Compare(strings.ToLower(x), strings.ToLower(y)), false
 }

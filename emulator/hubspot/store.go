@@ -148,11 +148,14 @@ type wireAssocRef struct {
 }
 
 // render turns a record into its wire shape with the requested properties
-// (nil means the type's defaults). Requested properties that exist but have
-// no value come back as null, as in HubSpot; unknown ones are left out.
+// (nil means the type's defaults). As in HubSpot, the id, creation and
+// modification dates always come back, requested properties that exist but
+// have no value come back as null, and unknown ones are left out.
 func (tb *table) render(r *record, props []string) wireRecord {
 	if len(props) == 0 {
 		props = tb.typ.defaults
+	} else {
+		props = append(props[:len(props):len(props)], "hs_object_id", tb.typ.createProp, tb.typ.modProp)
 	}
 	out := wireRecord{
 		ID:         strconv.FormatInt(r.id, 10),
