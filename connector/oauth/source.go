@@ -184,7 +184,7 @@ func (s *Source) load(ctx context.Context) error {
 			return s.fatal
 		}
 		// Someone re-authorized since: start again from the new token.
-		s.fatal, s.fatalFor, s.loaded = nil, nil, false
+		s.fatal, s.fatalFor, s.loaded, s.tok, s.stale, s.unsaved = nil, nil, false, nil, false, false
 	}
 	if s.loaded {
 		return nil
