@@ -55,17 +55,15 @@ func joinPatterns(key string, pats []string) (*regexp.Regexp, error) {
 	return re, nil
 }
 
-// role classifies a contact: a title matching an exclusion is a user; else
-// a title or seniority matching the executive patterns is an executive.
+// role classifies a contact: a title or seniority matching the executive
+// patterns makes an executive, unless the title matches an exclusion
+// ("Executive Assistant"). The exclusion runs only on candidates, so most
+// users cost one match.
 func (m roleMatcher) role(c crm.Contact) Role {
-	if m.exclude != nil && c.Title != "" && m.exclude.MatchString(c.Title) {
+	exec := (m.title != nil && c.Title != "" && m.title.MatchString(c.Title)) ||
+		(m.seniority != nil && c.Seniority != "" && m.seniority.MatchString(c.Seniority))
+	if !exec || (m.exclude != nil && c.Title != "" && m.exclude.MatchString(c.Title)) {
 		return RoleUser
 	}
-	if m.title != nil && c.Title != "" && m.title.MatchString(c.Title) {
-		return RoleExecutive
-	}
-	if m.seniority != nil && c.Seniority != "" && m.seniority.MatchString(c.Seniority) {
-		return RoleExecutive
-	}
-	return RoleUser
+	return RoleExecutive
 }

@@ -1,0 +1,108 @@
+package scoring
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestFlags(t *testing.T) {
+	t.Parallel()
+	cfg := withNoEBRRule(DefaultConfig())
+	s := newScorer(t, cfg)
+	disabled := cfg
+	disabled.Flags.RenewalExecGap.Disabled = true
+	disabled.Flags.SingleThreaded.Disabled = true
+	sOff := newScorer(t, disabled)
+
+	// base has nothing that raises a flag.
+	base := func() Metrics {
+		return Metrics{Segment: "SMB", StrongExecRelationships: 1, StrongUserRelationships: 1,
+			DaysSinceExecContact: ip(3), DaysSinceUserContact: ip(3), DaysSinceLastEBR: ip(30)}
+	}
+	tests := []struct {
+		name   string
+		scorer *Scorer
+		mutate func(m *Metrics)
+		want   []string
+		words  string // a phrase the first flag's description must hold
+	}{
+		{"nothing", s, func(*Metrics) {}, nil, ""},
+		{"renewal 28 days, exec 41 days", s, func(m *Metrics) { m.DaysToRenewal, m.DaysSinceExecContact = ip(28), ip(41) },
+			[]string{FlagRenewalExecGap}, "renewal in 28 days and no executive contact for 41 days"},
+		{"renewal at the edge: 90 days, exec 15 days", s, func(m *Metrics) { m.DaysToRenewal, m.DaysSinceExecContact = ip(90), ip(15) },
+			[]string{FlagRenewalExecGap}, ""},
+		{"renewal 91 days", s, func(m *Metrics) { m.DaysToRenewal, m.DaysSinceExecContact = ip(91), ip(41) }, nil, ""},
+		{"exec contact 14 days", s, func(m *Metrics) { m.DaysToRenewal, m.DaysSinceExecContact = ip(28), ip(14) }, nil, ""},
+		{"never any exec contact", s, func(m *Metrics) { m.DaysToRenewal, m.DaysSinceExecContact = ip(60), nil },
+			[]string{FlagRenewalExecGap}, "no executive contact on record"},
+		{"overdue renewal", s, func(m *Metrics) { m.DaysToRenewal, m.DaysSinceExecContact = ip(-5), ip(20) },
+			[]string{FlagRenewalExecGap}, "renewal overdue by 5 days"},
+		{"enterprise with one strong exec", s, func(m *Metrics) { m.Segment = "Enterprise" },
+			[]string{FlagSingleThreaded}, "Enterprise account with one strong executive relationship (needs 2)"},
+		{"enterprise with two", s, func(m *Metrics) { m.Segment, m.StrongExecRelationships = "Enterprise", 2 }, nil, ""},
+		{"SMB with none", s, func(m *Metrics) { m.StrongExecRelationships = 0 }, []string{FlagSingleThreaded}, "SMB account with no strong"},
+		{"unknown segment uses the default", s, func(m *Metrics) { m.Segment, m.StrongExecRelationships = "Public sector", 0 }, []string{FlagSingleThreaded}, ""},
+		{"strong adoption, no strong user", s, func(m *Metrics) { m.Adoption, m.StrongUserRelationships = fp(0.75), 0 },
+			[]string{FlagChampionOpportunity}, "adoption 75% but no strong user relationships"},
+		{"strong adoption with a champion", s, func(m *Metrics) { m.Adoption = fp(0.75) }, nil, ""},
+		{"weak adoption, no strong user", s, func(m *Metrics) { m.Adoption, m.StrongUserRelationships = fp(0.5), 0 }, nil, ""},
+		{"adoption fell, no user contact for 35 days", s, func(m *Metrics) {
+			m.Adoption, m.AdoptionPrevious, m.AdoptionChange, m.DaysSinceUserContact = fp(0.4), fp(0.6), fp(-1.0/3), ip(35)
+		}, []string{FlagAdoptionEmergency}, "adoption fell 33% (from 60% to 40%) and no user contact for 35 days"},
+		{"adoption fell, recent user contact", s, func(m *Metrics) {
+			m.Adoption, m.AdoptionPrevious, m.AdoptionChange, m.DaysSinceUserContact = fp(0.4), fp(0.6), fp(-1.0/3), ip(10)
+		}, nil, ""},
+		{"adoption dipped 5%", s, func(m *Metrics) {
+			m.Adoption, m.AdoptionPrevious, m.AdoptionChange, m.DaysSinceUserContact = fp(0.57), fp(0.6), fp(-0.05), nil
+		}, nil, ""},
+		{"custom: no EBR ever", s, func(m *Metrics) { m.DaysSinceLastEBR = nil }, []string{"no_ebr"}, "no executive business review in six months"},
+		{"custom: EBR 200 days ago", s, func(m *Metrics) { m.DaysSinceLastEBR = ip(200) }, []string{"no_ebr"}, ""},
+		{"disabled defaults", sOff, func(m *Metrics) {
+			m.DaysToRenewal, m.DaysSinceExecContact, m.StrongExecRelationships = ip(28), ip(41), 0
+		}, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := base()
+			tt.mutate(&m)
+			flags := tt.scorer.computeFlags(&m)
+			var names []string
+			for _, f := range flags {
+				names = append(names, f.Name)
+				if len(f.Evidence) == 0 || f.Task.Subject == "" || f.Description == "" {
+					t.Errorf("flag %s lacks evidence, task or description: %+v", f.Name, f)
+				}
+			}
+			if !slices.Equal(names, tt.want) {
+				t.Fatalf("flags = %v, want %v", names, tt.want)
+			}
+			if tt.words != "" && !strings.Contains(flags[0].Description, tt.words) {
+				t.Errorf("description %q lacks %q", flags[0].Description, tt.words)
+			}
+		})
+	}
+}
+
+func TestFlagEvidenceNumbers(t *testing.T) {
+	t.Parallel()
+	s := newScorer(t, DefaultConfig())
+	r := s.Score(renewalGapAccount(), now, nil)
+	var gap *Flag
+	for i := range r.Flags {
+		if r.Flags[i].Name == FlagRenewalExecGap {
+			gap = &r.Flags[i]
+		}
+	}
+	if gap == nil {
+		t.Fatalf("no renewal_exec_gap in %+v", r.Flags)
+	}
+	got := []string{gap.Evidence[0].String(), gap.Evidence[1].String()}
+	want := []string{"days_to_renewal = 28 (<= 90)", "days_since_exec_contact = 41 (>= 15)"}
+	if !slices.Equal(got, want) {
+		t.Errorf("evidence = %q, want %q", got, want)
+	}
+	if gap.Task.DueInDays != 2 || gap.Task.Priority != "high" {
+		t.Errorf("task = %+v", gap.Task)
+	}
+}
