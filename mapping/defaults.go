@@ -260,7 +260,9 @@ func defaultClassify(sys crm.System) ClassifyConfig {
 			{Match: Match{Field: "type", Equals: []string{"Email"}}, Kind: "email"},
 			{Match: Match{Field: "type", Equals: []string{"Call"}}, Kind: "call"},
 			{Match: Match{Field: "type", Equals: []string{"Meeting"}}, Kind: "meeting"},
-			{Match: Match{Field: "subject", Matches: MustPattern(`(?i)^\s*(email|call|meeting)\s*:`)}, Kind: "email"},
+			{Match: Match{Field: "subject", Matches: MustPattern(`(?i)^\s*e-?mail\s*:`)}, Kind: "email"},
+			{Match: Match{Field: "subject", Matches: MustPattern(`(?i)^\s*call\b`)}, Kind: "call"},
+			{Match: Match{Field: "subject", Matches: MustPattern(`(?i)^\s*meeting\s*:`)}, Kind: "meeting"},
 		}
 		// A standard org has no email-direction field: a reply subject means
 		// the customer wrote (logged from the inbox), anything else is ours.
