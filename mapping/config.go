@@ -21,7 +21,7 @@ type File struct {
 	Version  int            `yaml:"version" doc:"Format version of this file. Only 1 exists; leave it at 1."`
 	CRM      CRMConfig      `yaml:"crm" doc:"Which CRM healthsync talks to and which of its objects it syncs."`
 	Fields   FieldsConfig   `yaml:"fields" doc:"For each canonical field, the CRM field (Salesforce API name or HubSpot internal property name) it is read from. Built-in defaults fit a standard org/portal; set a key to \"\" to stop reading it."`
-	Classify ClassifyConfig `yaml:"classify" doc:"Rules that turn CRM values into healthsync's meanings: opportunity kinds, executives, activity kinds and direction, EBRs, sentiment, segment and lifecycle stage."`
+	Classify ClassifyConfig `yaml:"classify" doc:"Rules that turn CRM values into healthsync's meanings: opportunity kinds, activity kinds and direction, EBRs, sentiment, segment and lifecycle values."`
 	Outputs  OutputsConfig  `yaml:"outputs" doc:"Where results are written back. Only the fields named here are ever written to the CRM."`
 	Tasks    TasksConfig    `yaml:"tasks" doc:"Follow-up tasks created in the CRM for risk flags."`
 	Scoring  scoring.Config `yaml:"scoring" doc:"Scoring weights, thresholds, executive title patterns, segment and lifecycle rules, and the risk flags with their task subject, priority and due date; merged over healthsync's defaults (SCORING.md)."`

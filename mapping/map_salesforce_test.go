@@ -269,7 +269,7 @@ func TestMapSalesforce(t *testing.T) {
 		},
 		{
 			name: "inactive user",
-			rec: record("User", "005Dn000001XyZaIAK", `{`+sfAttrs("User", "005Dn000001XyZaIAK")+`,"Name":"Fox Mulder","Email":"fox@vendor.example","IsActive":false}`),
+			rec:  record("User", "005Dn000001XyZaIAK", `{`+sfAttrs("User", "005Dn000001XyZaIAK")+`,"Name":"Fox Mulder","Email":"fox@vendor.example","IsActive":false}`),
 			check: func(t *testing.T, e Entity) {
 				want := crm.User{ID: "005Dn000001XyZaIAK", Name: "Fox Mulder", Email: "fox@vendor.example", Active: false, ModifiedAt: testNow.Add(-time.Hour)}
 				if e.User == nil || *e.User != want {

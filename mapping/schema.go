@@ -7,7 +7,7 @@ import (
 )
 
 // SchemaID is the $id of the mapping file's JSON Schema.
-const SchemaID = "https://healthsync.dev/schema/healthsync.schema.json"
+const SchemaID = "urn:healthsync:mapping:v1"
 
 // Schema returns the JSON Schema (draft-07) of the mapping file, generated
 // by reflection from the same struct definitions the loader decodes into,

@@ -1,0 +1,101 @@
+package mapping
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"healthsync/connector"
+	"healthsync/crm"
+)
+
+func sfField(name, typ string, updateable bool) connector.Field {
+	return connector.Field{Name: name, Type: typ, Updateable: updateable, Custom: strings.HasSuffix(name, "__c")}
+}
+
+func TestValidateSalesforce(t *testing.T) {
+	t.Parallel()
+	m := mustParse(t, crm.Salesforce, `
+crm: {system: salesforce}
+fields:
+  account:
+    adoption: Adoption__c
+    csm_sentiment: CSM_Sentiment__c
+    renewal_date: Renewal_Date__c
+    owner_id: Owner.Id
+outputs:
+  metrics:
+    days_since_exec_contact: Days_Since_Exec_Contact__c
+`)
+	account := []connector.Field{
+		sfField("Id", "id", false), sfField("Name", "string", true), sfField("Type", "picklist", true),
+		sfField("NumberOfEmployees", "int", true), sfField("AnnualRevenue", "currency", true),
+		// Industry is missing; Adoption__c has the wrong type; Renewal_Date__c is missing.
+		sfField("Adoption__c", "string", true), sfField("CSM_Sentiment__c", "picklist", true),
+		sfField("health_score__c", "double", true), sfField("Health_Grade__c", "string", true),
+		sfField("Health_Reasons__c", "textarea", true), sfField("Health_Trend__c", "double", true),
+		{Name: "Healthsync_Updated__c", Type: "datetime", Updateable: true, Calculated: true},
+		sfField("Days_Since_Exec_Contact__c", "string", false),
+	}
+	problems := m.Validate("Account", account)
+	got := Report(problems, 1)
+	golden := "testdata/validate_salesforce.golden"
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("read golden (run with -update): %v", err)
+	}
+	if got != string(want) {
+		t.Errorf("report differs from %s:\n--- got\n%s--- want\n%s", golden, got, want)
+	}
+	if !HasErrors(problems) {
+		t.Error("HasErrors = false")
+	}
+	for _, p := range problems {
+		if p.Field == "Adoption__c" && p.Line != 5 {
+			t.Errorf("Adoption__c problem at line %d, want 5 (where the file names it)", p.Line)
+		}
+		if p.Field == "Industry" && p.Line != 0 {
+			t.Errorf("Industry problem at line %d, want 0 (a built-in default)", p.Line)
+		}
+	}
+}
+
+func TestValidateCleanHubSpot(t *testing.T) {
+	t.Parallel()
+	m := mustParse(t, crm.HubSpot, "crm: {system: hubspot}\ntasks: {snooze: {field: healthsync_snoozed_until}}\n")
+	companies := []connector.Field{
+		{Name: "name", Type: "string"}, {Name: "industry", Type: "enumeration"}, {Name: "type", Type: "enumeration"},
+		{Name: "numberofemployees", Type: "number"}, {Name: "annualrevenue", Type: "number"}, {Name: "hubspot_owner_id", Type: "enumeration"},
+		{Name: "healthsync_score", Type: "number", Updateable: true}, {Name: "healthsync_grade", Type: "string", Updateable: true},
+		{Name: "healthsync_reasons", Type: "string", Updateable: true}, {Name: "healthsync_trend", Type: "number", Updateable: true},
+		{Name: "healthsync_updated_at", Type: "datetime", Updateable: true},
+	}
+	if p := m.Validate("companies", companies); len(p) != 0 {
+		t.Errorf("Validate(companies) = %v, want no problems", p)
+	}
+	// A portal without hs_email_status: only a warning, HubSpot ignores it.
+	emails := []connector.Field{{Name: "hs_timestamp", Type: "datetime"}, {Name: "hs_email_direction", Type: "enumeration"},
+		{Name: "hs_email_subject", Type: "string"}, {Name: "hubspot_owner_id", Type: "enumeration"}}
+	p := m.Validate("emails", emails)
+	if len(p) != 1 || p[0].Severity != SeverityWarning || p[0].Field != "hs_email_status" || HasErrors(p) {
+		t.Errorf("Validate(emails) = %v, want one warning for hs_email_status", p)
+	}
+	tasks := []connector.Field{{Name: "hs_timestamp", Type: "datetime"}, {Name: "hs_task_subject", Type: "string"},
+		{Name: "hs_task_status", Type: "enumeration"}, {Name: "hs_task_type", Type: "enumeration"},
+		{Name: "hs_task_completion_date", Type: "datetime"}, {Name: "hubspot_owner_id", Type: "enumeration"}}
+	p = m.Validate("tasks", tasks)
+	if len(p) != 2 || !HasErrors(p) {
+		t.Errorf("Validate(tasks) = %v, want the missing task key (error) and snooze field (warning)", p)
+	}
+	if r := Report(nil, 9); r != "mapping OK: every field checked on 9 objects\n" {
+		t.Errorf("Report(nil) = %q", r)
+	}
+	if got := strings.Join(m.DescribeObjects(), " "); got != "companies contacts deals calls emails meetings notes tasks owners" {
+		t.Errorf("DescribeObjects = %q", got)
+	}
+}
