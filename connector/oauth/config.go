@@ -214,6 +214,12 @@ func parseTokenResponse(status int, h http.Header, body []byte, now time.Time) (
 	}
 	if s := str("scope"); s != "" {
 		t.Scopes = strings.Fields(s)
+	} else if list, ok := raw["scopes"].([]any); ok { // HubSpot lists them
+		for _, v := range list {
+			if s, ok := v.(string); ok {
+				t.Scopes = append(t.Scopes, s)
+			}
+		}
 	}
 	t.IssuedAt = now.UTC()
 	if ms, err := strconv.ParseInt(str("issued_at"), 10, 64); err == nil && ms > 0 {
@@ -223,7 +229,7 @@ func parseTokenResponse(status int, h http.Header, body []byte, now time.Time) (
 		t.Expiry = now.UTC().Add(time.Duration(secs * float64(time.Second)))
 	}
 	known := map[string]bool{"access_token": true, "refresh_token": true, "token_type": true, "instance_url": true,
-		"id": true, "scope": true, "issued_at": true, "expires_in": true, "id_token": true}
+		"id": true, "scope": true, "scopes": true, "issued_at": true, "expires_in": true, "id_token": true}
 	for k := range raw {
 		if known[k] {
 			continue
