@@ -253,3 +253,24 @@ func TestCredentialsAndEnvLines(t *testing.T) {
 		}
 	}
 }
+
+// oauthToken runs the authorization-code flow on an AutoApprove portal and
+// returns an access token.
+func oauthToken(t *testing.T, b *bundle) string {
+	t.Helper()
+	cfg := oauthConfig(b)
+	noFollow := *b.ts.Client()
+	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := noFollow.Get(cfg.AuthCodeURL("s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, b.ts.Client())
+	tok, err := cfg.Exchange(ctx, loc.Query().Get("code"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.AccessToken
+}
