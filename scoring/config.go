@@ -166,7 +166,8 @@ type RenewalExecGapFlag struct {
 }
 
 // SingleThreadedFlag: fewer strong executive relationships than the
-// account's segment requires. Segments not listed require DefaultMinStrongExecs.
+// account's segment requires (segment names match case-insensitively).
+// Segments not listed require DefaultMinStrongExecs.
 type SingleThreadedFlag struct {
 	Disabled              bool           `yaml:"disabled"`
 	MinStrongExecs        map[string]int `yaml:"min_strong_execs"`
@@ -399,6 +400,15 @@ func (c Config) Validate() error {
 	}
 	if total <= 0 {
 		add("weights: at least one weight must be > 0")
+	}
+	positive := 0
+	for _, m := range measureOrder {
+		if c.Weights.Get(m) > 0 {
+			positive++
+		}
+	}
+	if total > 0 && c.MinMeasures > positive {
+		add("min_measures: %d exceeds the %d measures with a weight above 0, so no account could get a score; lower min_measures or give more measures a weight", c.MinMeasures, positive)
 	}
 
 	m := c.Measures

@@ -70,9 +70,12 @@ func (s *Scorer) computeFlags(m *Metrics) []Flag {
 	}
 
 	if f := fc.SingleThreaded; !f.Disabled {
-		need, ok := f.MinStrongExecs[m.Segment]
-		if !ok {
-			need = f.DefaultMinStrongExecs
+		need := f.DefaultMinStrongExecs
+		for seg, n := range f.MinStrongExecs {
+			if strings.EqualFold(seg, m.Segment) {
+				need = n
+				break
+			}
 		}
 		if m.StrongExecRelationships < need {
 			seg := m.Segment

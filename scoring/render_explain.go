@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -48,6 +49,9 @@ func renderExplain(w io.Writer, r Result) error {
 		}
 	}
 	for i, reason := range r.Reasons {
+		if r.Score == nil && reason == r.NoScoreReason {
+			continue // already said on the score line
+		}
 		label := ""
 		if i == 0 {
 			label = "Reasons"
@@ -143,6 +147,16 @@ func renderExplain(w io.Writer, r Result) error {
 		return err
 	}
 	return ew.err
+}
+
+// RenderExplainJSON writes the whole result as indented JSON.
+func RenderExplainJSON(w io.Writer, r Result) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("encode explain: %w", err)
+	}
+	return nil
 }
 
 // errWriter keeps the first write error so rendering code can stay linear.
