@@ -151,6 +151,8 @@ func salesforceFields() FieldsConfig {
 			IsClosed:    "IsClosed",
 			IsWon:       "IsWon",
 			Probability: "Probability",
+			OwnerID:     "OwnerId",
+			CreatedAt:   "CreatedDate",
 		},
 		Activity: map[string]ActivityFields{
 			SFTask: {
@@ -172,7 +174,9 @@ func salesforceFields() FieldsConfig {
 				ContactID:  "WhoId",
 				WhatID:     "WhatId",
 				Subject:    "Subject",
+				Type:       "Type",
 				OccurredAt: "StartDateTime",
+				OwnerID:    "OwnerId",
 			},
 		},
 		User: UserFields{Name: "Name", Email: "Email", Active: "IsActive"},

@@ -72,9 +72,9 @@ func TestEmptyFileUsesDefaults(t *testing.T) {
 		{crm.Salesforce, "", "Account Contact Opportunity Task Event User", map[string]string{
 			"Account":     "AnnualRevenue Industry Name NumberOfEmployees OwnerId Type",
 			"Contact":     "AccountId Department Email FirstName LastName OwnerId Title",
-			"Opportunity": "AccountId Amount CloseDate IsClosed IsWon Name Probability StageName Type",
+			"Opportunity": "AccountId Amount CloseDate CreatedDate IsClosed IsWon Name OwnerId Probability StageName Type",
 			"Task":        "AccountId ActivityDate CallType CompletedDateTime IsClosed OwnerId Status Subject TaskSubtype Type WhatId WhoId",
-			"Event":       "AccountId StartDateTime Subject WhatId WhoId",
+			"Event":       "AccountId OwnerId StartDateTime Subject Type WhatId WhoId",
 			"User":        "Email IsActive Name",
 		}},
 		{crm.HubSpot, "# only a comment\n", "companies contacts deals calls emails meetings notes tasks owners", map[string]string{
