@@ -215,7 +215,14 @@ func (t *authTransport) send(req *http.Request, tok *oauth2.Token, getBody func(
 	if tok != nil {
 		r.Header.Set("Authorization", tok.Type()+" "+tok.AccessToken)
 	}
-	return t.next.RoundTrip(r)
+	resp, err := t.next.RoundTrip(r)
+	if err != nil {
+		if resp != nil && resp.Body != nil {
+			resp.Body.Close()
+		}
+		return nil, err
+	}
+	return resp, nil
 }
 
 // replayable returns a function giving a fresh copy of req's body, reading
