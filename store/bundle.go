@@ -239,3 +239,27 @@ func (s *Store) Users(ctx context.Context, connection string) (map[crm.UserID]cr
 	}
 	return out, rows.Err()
 }
+
+// AccountHeader is an account's name and owner.
+type AccountHeader struct {
+	Name    string
+	OwnerID crm.UserID
+}
+
+// AccountHeaders returns every account's name and owner by ID.
+func (s *Store) AccountHeaders(ctx context.Context, connection string) (map[crm.AccountID]AccountHeader, error) {
+	rows, err := s.query(ctx, `SELECT id, name, owner_id FROM accounts WHERE connection = ?`, connection)
+	if err != nil {
+		return nil, fmt.Errorf("read accounts: %w", err)
+	}
+	defer rows.Close()
+	out := map[crm.AccountID]AccountHeader{}
+	for rows.Next() {
+		var id, name, owner string
+		if err := rows.Scan(&id, &name, &owner); err != nil {
+			return nil, fmt.Errorf("read accounts: %w", err)
+		}
+		out[crm.AccountID(id)] = AccountHeader{Name: name, OwnerID: crm.UserID(owner)}
+	}
+	return out, rows.Err()
+}

@@ -154,3 +154,12 @@ func (s *Store) Tasks(ctx context.Context, connection, status string) ([]TaskRec
 	}
 	return out, rows.Err()
 }
+
+// DeleteTask forgets a task record (a pending creation that the CRM
+// rejected, so the next run tries again).
+func (t *Tx) DeleteTask(ctx context.Context, connection, key string) error {
+	if err := t.exec(ctx, `DELETE FROM tasks WHERE connection = ? AND key = ?`, connection, key); err != nil {
+		return fmt.Errorf("delete task %s: %w", key, err)
+	}
+	return nil
+}

@@ -376,3 +376,12 @@ func (t *Tx) ContactAccounts(ctx context.Context, connection string, ids []crm.C
 	}
 	return out, nil
 }
+
+// MarkRawDeleted flags a stored raw record as deleted (a hard delete found
+// by reconciliation) without touching its stored JSON.
+func (t *Tx) MarkRawDeleted(ctx context.Context, connection, object, id string) error {
+	if err := t.exec(ctx, `UPDATE raw_records SET deleted = ? WHERE connection = ? AND object = ? AND id = ?`, true, connection, object, id); err != nil {
+		return fmt.Errorf("mark %s %s deleted: %w", object, id, err)
+	}
+	return nil
+}

@@ -135,3 +135,15 @@ func (s *Store) ForEachScore(ctx context.Context, connection string, fn func(Sco
 	}
 	return rows.Err()
 }
+
+// PutDailyScore stores a score as the account's score of its UTC day,
+// replacing any earlier score of the same day, so a worker scoring every
+// few minutes keeps one history point per day.
+func (t *Tx) PutDailyScore(ctx context.Context, connection string, sc Score) error {
+	day := sc.ScoredAt.UTC().Truncate(24 * time.Hour)
+	if err := t.exec(ctx, `DELETE FROM scores WHERE connection = ? AND account_id = ? AND scored_at >= ? AND scored_at < ?`,
+		connection, sc.AccountID, ms(day), ms(day.Add(24*time.Hour))); err != nil {
+		return fmt.Errorf("replace score of %s: %w", sc.AccountID, err)
+	}
+	return t.PutScore(ctx, connection, sc)
+}

@@ -1,0 +1,338 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"healthsync/connector"
+	"healthsync/crm"
+	"healthsync/store"
+)
+
+// ErrGuard means apply refused a plan that trips the mass-change guard.
+var ErrGuard = errors.New("apply refused by the mass-change guard")
+
+// RecordFailure is one record the CRM did not accept.
+type RecordFailure struct {
+	Object    string `json:"object"`
+	RecordID  string `json:"record_id"`
+	Error     string `json:"error"`
+	Retryable bool   `json:"retryable"`
+}
+
+// ApplyReport is what an apply did.
+type ApplyReport struct {
+	RunID         int64           `json:"run_id"`
+	Records       int             `json:"records"` // records updated
+	Fields        int             `json:"fields"`  // fields written
+	WriteCalls    int             `json:"write_calls"`
+	TasksCreated  int             `json:"tasks_created"`
+	TasksFound    int             `json:"tasks_found"` // created by an interrupted apply, confirmed now
+	TasksClosed   int             `json:"tasks_closed"`
+	EpisodesEnded int             `json:"episodes_ended"`
+	Failures      []RecordFailure `json:"failures"`
+	APICalls      int64           `json:"api_calls"`
+}
+
+// batchSize is how many records one write call of the CRM takes.
+func batchSize(sys crm.System) int {
+	if sys == crm.HubSpot {
+		return 100
+	}
+	return 200
+}
+
+type apiCounter interface{ APICalls() int64 }
+
+// Apply executes a plan: task creations first (each marked pending in the
+// store before the CRM call, and looked up by key before any re-creation,
+// so a crash never duplicates a task), then field updates in the largest
+// batches the CRM takes, each batch's confirmed writes entering the ledger
+// before the next batch, then task closes. Per-record failures are
+// reported and left out of the ledger, so the next run retries them.
+func (w *Writeback) Apply(ctx context.Context, sink Sink, p *Plan, force bool) (*ApplyReport, error) {
+	if p.Guard != "" && !force {
+		return nil, fmt.Errorf("%w: %s", ErrGuard, p.Guard)
+	}
+	rep := &ApplyReport{}
+	var calls0 int64
+	counter, counts := sink.(apiCounter)
+	if counts {
+		calls0 = counter.APICalls()
+	}
+	bg := context.WithoutCancel(ctx)
+	runID, err := w.Store.StartRun(bg, w.Connection, "apply", w.now())
+	if err != nil {
+		return nil, err
+	}
+	rep.RunID = runID
+	applyErr := w.apply(ctx, sink, p, rep)
+	if counts {
+		rep.APICalls = counter.APICalls() - calls0
+	}
+	status, reason := store.RunOK, ""
+	if applyErr != nil {
+		if reason = stopReason(applyErr); reason != "" {
+			status = store.RunStopped
+			applyErr = fmt.Errorf("%w: %s: %w", ErrStopped, reason, applyErr)
+		} else {
+			status, reason = store.RunFailed, applyErr.Error()
+		}
+	}
+	fin := w.now()
+	problems := make([]store.Problem, 0, min(len(rep.Failures), maxExamples))
+	for _, f := range rep.Failures[:min(len(rep.Failures), maxExamples)] {
+		problems = append(problems, store.Problem{Object: f.Object, ID: f.RecordID, Error: f.Error})
+	}
+	counts2 := map[string]store.ObjectCounts{p.Object: {Changed: rep.Records, Problems: len(rep.Failures)}, "tasks": {New: rep.TasksCreated + rep.TasksFound, Deleted: rep.TasksClosed}}
+	if err := w.Store.FinishRun(bg, store.Run{ID: runID, FinishedAt: &fin, Status: status, StopReason: reason, APICalls: rep.APICalls,
+		Counts: counts2, Problems: problems}); err != nil && applyErr == nil {
+		applyErr = err
+	}
+	return rep, applyErr
+}
+
+func (w *Writeback) hook(kind string, call int) error {
+	if w.Hooks.AfterWrite == nil {
+		return nil
+	}
+	return w.Hooks.AfterWrite(kind, call)
+}
+
+func (w *Writeback) apply(ctx context.Context, sink Sink, p *Plan, rep *ApplyReport) error {
+	if err := w.createTasks(ctx, sink, p, rep); err != nil {
+		return err
+	}
+	if err := w.writeUpdates(ctx, sink, p, rep); err != nil {
+		return err
+	}
+	return w.closeTasks(ctx, sink, p, rep)
+}
+
+func (w *Writeback) createTasks(ctx context.Context, sink Sink, p *Plan, rep *ApplyReport) error {
+	if len(p.Creates) == 0 {
+		return nil
+	}
+	now := w.now()
+	// Mark every creation pending first: a crash after the CRM call leaves
+	// a pending record that the next run confirms by key.
+	err := w.Store.InTx(ctx, func(tx *store.Tx) error {
+		for _, c := range p.Creates {
+			if c.Retry {
+				continue
+			}
+			if err := tx.PutTask(ctx, w.Connection, store.TaskRecord{Key: c.Key, AccountID: string(c.Task.AccountID), Flag: c.Flag, Status: store.TaskPending, CreatedAt: now}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	keys := make([]string, len(p.Creates))
+	for i, c := range p.Creates {
+		keys[i] = c.Key
+	}
+	existing, err := sink.FindTasks(ctx, keys)
+	if err != nil {
+		return fmt.Errorf("look for existing tasks: %w", err)
+	}
+	found := map[string]connector.TaskRef{}
+	for _, r := range existing {
+		found[r.Key] = r
+	}
+	var todo []TaskCreate
+	err = w.Store.InTx(ctx, func(tx *store.Tx) error {
+		for _, c := range p.Creates {
+			if r, ok := found[c.Key]; ok {
+				rep.TasksFound++
+				if err := tx.PutTask(ctx, w.Connection, store.TaskRecord{Key: c.Key, TaskID: r.ID, AccountID: string(c.Task.AccountID), Flag: c.Flag, Status: store.TaskOpen, CreatedAt: now}); err != nil {
+					return err
+				}
+				continue
+			}
+			todo = append(todo, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	size := batchSize(w.Mapping.System())
+	for start := 0; start < len(todo); start += size {
+		chunk := todo[start:min(start+size, len(todo))]
+		tasks := make([]crm.Task, len(chunk))
+		for i, c := range chunk {
+			tasks[i] = c.Task
+		}
+		results, err := sink.CreateTasks(ctx, tasks)
+		rep.WriteCalls++
+		if err != nil {
+			return fmt.Errorf("create tasks: %w", err)
+		}
+		if len(results) != len(chunk) {
+			return fmt.Errorf("create tasks: the CRM answered %d results for %d tasks; nothing recorded, the next run looks them up by key", len(results), len(chunk))
+		}
+		if err := w.hook("tasks", start/size+1); err != nil {
+			return err
+		}
+		err = w.Store.InTx(ctx, func(tx *store.Tx) error {
+			for i, c := range chunk {
+				r := results[i]
+				if !r.OK() {
+					rep.Failures = append(rep.Failures, RecordFailure{Object: w.Mapping.TaskObject(), RecordID: c.Key, Error: r.Err.Error(), Retryable: r.Retryable})
+					// Not created: forget the pending mark so the next run plans it afresh.
+					if err := tx.DeleteTask(ctx, w.Connection, c.Key); err != nil {
+						return err
+					}
+					continue
+				}
+				rep.TasksCreated++
+				if err := tx.PutTask(ctx, w.Connection, store.TaskRecord{Key: c.Key, TaskID: r.ID, AccountID: string(c.Task.AccountID), Flag: c.Flag, Status: store.TaskOpen, CreatedAt: now}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *Writeback) writeUpdates(ctx context.Context, sink Sink, p *Plan, rep *ApplyReport) error {
+	size := batchSize(w.Mapping.System())
+	if w.Mapping.System() == crm.Salesforce {
+		// The Salesforce connector splits a call into composite batches of
+		// 200, or one Bulk API job when large; the ledger still follows
+		// every 2,000 records.
+		size = 2000
+	}
+	allowed := w.Mapping.AllowedOutputs(p.Object)
+	for start := 0; start < len(p.Updates); start += size {
+		chunk := p.Updates[start:min(start+size, len(p.Updates))]
+		updates := make([]connector.Update, len(chunk))
+		for i, u := range chunk {
+			fields := make(map[string]any, len(u.Changes))
+			for _, c := range u.Changes {
+				if !allowed[c.Field] {
+					return fmt.Errorf("writeback bug: refusing to write %s.%s, which the mapping does not name as an output", p.Object, c.Field)
+				}
+				fields[c.Field] = c.value
+			}
+			updates[i] = connector.Update{ID: u.RecordID, Fields: fields}
+		}
+		results, err := sink.Update(ctx, p.Object, updates)
+		rep.WriteCalls += (len(chunk) + batchSize(w.Mapping.System()) - 1) / batchSize(w.Mapping.System())
+		if err != nil {
+			return fmt.Errorf("update %s: %w", p.Object, err)
+		}
+		if len(results) != len(chunk) {
+			return fmt.Errorf("update %s: the CRM answered %d results for %d records; nothing recorded, the next run writes them again", p.Object, len(results), len(chunk))
+		}
+		if err := w.hook("updates", start/size+1); err != nil {
+			return err
+		}
+		now := w.now()
+		err = w.Store.InTx(ctx, func(tx *store.Tx) error {
+			for i, u := range chunk {
+				r := results[i]
+				if !r.OK() {
+					rep.Failures = append(rep.Failures, RecordFailure{Object: p.Object, RecordID: u.RecordID, Error: r.Err.Error(), Retryable: r.Retryable})
+					continue
+				}
+				rep.Records++
+				for _, c := range u.Changes {
+					rep.Fields++
+					if err := tx.RecordWrite(ctx, w.Connection, store.LedgerEntry{Object: p.Object, RecordID: u.RecordID, Field: c.Field, Value: c.New, WrittenAt: now}); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *Writeback) closeTasks(ctx context.Context, sink Sink, p *Plan, rep *ApplyReport) error {
+	if len(p.Closes) == 0 {
+		return nil
+	}
+	// An episode whose creation was never confirmed may still have a task
+	// in the CRM: look it up by key before ending the episode.
+	closes := make([]TaskClose, len(p.Closes))
+	copy(closes, p.Closes)
+	var unconfirmed []string
+	for _, c := range closes {
+		if c.TaskID == "" {
+			unconfirmed = append(unconfirmed, c.Key)
+		}
+	}
+	if len(unconfirmed) > 0 {
+		refs, err := sink.FindTasks(ctx, unconfirmed)
+		if err != nil {
+			return fmt.Errorf("look for unconfirmed tasks: %w", err)
+		}
+		found := map[string]string{}
+		for _, r := range refs {
+			found[r.Key] = r.ID
+		}
+		for i, c := range closes {
+			if id := found[c.Key]; c.TaskID == "" && id != "" {
+				spec, ok := w.Mapping.Task(c.Flag)
+				closes[i].TaskID, closes[i].Close = id, !ok || spec.CloseWhenCleared
+			}
+		}
+	}
+	var ids []string
+	for _, c := range closes {
+		if c.Close && c.TaskID != "" {
+			ids = append(ids, c.TaskID)
+		}
+	}
+	failed := map[string]bool{}
+	size := batchSize(w.Mapping.System())
+	for start := 0; start < len(ids); start += size {
+		chunk := ids[start:min(start+size, len(ids))]
+		results, err := sink.CloseTasks(ctx, chunk)
+		rep.WriteCalls++
+		if err != nil {
+			return fmt.Errorf("close tasks: %w", err)
+		}
+		for i, r := range results {
+			if i < len(chunk) && !r.OK() {
+				failed[chunk[i]] = true
+				rep.Failures = append(rep.Failures, RecordFailure{Object: w.Mapping.TaskObject(), RecordID: chunk[i], Error: r.Err.Error(), Retryable: r.Retryable})
+			}
+		}
+		if err := w.hook("closes", start/size+1); err != nil {
+			return err
+		}
+	}
+	now := w.now()
+	return w.Store.InTx(ctx, func(tx *store.Tx) error {
+		for _, c := range closes {
+			if failed[c.TaskID] {
+				continue
+			}
+			if c.Close {
+				rep.TasksClosed++
+			}
+			rep.EpisodesEnded++
+			closed := now
+			// created_at is kept by PutTask on conflict.
+			rec := store.TaskRecord{Key: c.Key, TaskID: c.TaskID, AccountID: c.AccountID, Flag: c.Flag, Status: store.TaskClosed, CreatedAt: now, ClosedAt: &closed}
+			if err := tx.PutTask(ctx, w.Connection, rec); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,155 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"time"
+
+	"healthsync/crm"
+	"healthsync/mapping"
+	"healthsync/scoring"
+	"healthsync/store"
+)
+
+// scoreBatch is how many accounts' scores one transaction stores.
+const scoreBatch = 500
+
+// ScoreSummary is what a scoring pass did.
+type ScoreSummary struct {
+	At       time.Time
+	Accounts int
+	Scored   int // accounts with a score (the rest had too little data)
+	Grades   map[scoring.Grade]int
+	Flags    map[string]int
+}
+
+// Outputs returns every output of a result by name (metrics, measures and
+// scorecard outputs), the form in which scores are stored so the writeback
+// can read any output the mapping names.
+func Outputs(r *scoring.Result) map[string]scoring.Value {
+	out := map[string]scoring.Value{}
+	for _, name := range scoring.OutputNames() {
+		if v, ok := r.Value(name); ok {
+			out[name] = v
+		}
+	}
+	return out
+}
+
+// ScoreAll scores every account of a connection as of now and stores the
+// results as score history (one row per account per day: a later score the
+// same day replaces the earlier one). It streams accounts one at a time.
+// fn, when not nil, sees every result.
+func ScoreAll(ctx context.Context, st *store.Store, connection string, m *mapping.Mapping, now time.Time, fn func(scoring.Result)) (ScoreSummary, error) {
+	now = crm.Normalize(now)
+	sum := ScoreSummary{At: now, Grades: map[scoring.Grade]int{}, Flags: map[string]int{}}
+	scorer, err := scoring.NewScorer(m.Config().Scoring)
+	if err != nil {
+		return sum, fmt.Errorf("scoring configuration: %w", err)
+	}
+	users, err := st.Users(ctx, connection)
+	if err != nil {
+		return sum, err
+	}
+	history, stop := iter.Pull(scoreStream(ctx, st, connection))
+	defer stop()
+	pending, hasPending := history()
+
+	var batch []store.Score
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := st.InTx(ctx, func(tx *store.Tx) error {
+			for _, sc := range batch {
+				if err := tx.PutDailyScore(ctx, connection, sc); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		batch = batch[:0]
+		return err
+	}
+	err = st.ForEachAccount(ctx, connection, func(b store.Bundle) error {
+		id := string(b.Account.ID)
+		// The score stream is in the same account order: take this
+		// account's earlier scores, skip those of vanished accounts.
+		var points []scoring.ScorePoint
+		for hasPending && pending.AccountID < id {
+			pending, hasPending = history()
+		}
+		for hasPending && pending.AccountID == id {
+			if pending.Score != nil {
+				points = append(points, scoring.ScorePoint{At: pending.ScoredAt, Score: *pending.Score})
+			}
+			pending, hasPending = history()
+		}
+		d := scoring.AccountData{Account: b.Account, Contacts: b.Contacts, Opportunities: b.Opportunities, Activities: b.Activities}
+		if u, ok := users[b.Account.OwnerID]; ok {
+			d.Owner = &u
+		}
+		r := scorer.Score(d, now, points)
+		sc, err := toStoredScore(&r)
+		if err != nil {
+			return err
+		}
+		batch = append(batch, sc)
+		sum.Accounts++
+		if r.Score != nil {
+			sum.Scored++
+		}
+		sum.Grades[r.Grade]++
+		for _, f := range r.Flags {
+			sum.Flags[f.Name]++
+		}
+		if fn != nil {
+			fn(r)
+		}
+		if len(batch) == scoreBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return sum, fmt.Errorf("score accounts: %w", err)
+	}
+	if err := flush(); err != nil {
+		return sum, fmt.Errorf("store scores: %w", err)
+	}
+	return sum, nil
+}
+
+var errStopStream = errors.New("stop")
+
+// scoreStream yields the stored scores in account order.
+func scoreStream(ctx context.Context, st *store.Store, connection string) iter.Seq[store.Score] {
+	return func(yield func(store.Score) bool) {
+		st.ForEachScore(ctx, connection, func(sc store.Score) error {
+			if !yield(sc) {
+				return errStopStream
+			}
+			return nil
+		})
+	}
+}
+
+func toStoredScore(r *scoring.Result) (store.Score, error) {
+	reasons, err := json.Marshal(r.Reasons)
+	if err != nil {
+		return store.Score{}, fmt.Errorf("encode reasons: %w", err)
+	}
+	flags, err := json.Marshal(r.Flags)
+	if err != nil {
+		return store.Score{}, fmt.Errorf("encode flags: %w", err)
+	}
+	outputs, err := json.Marshal(Outputs(r))
+	if err != nil {
+		return store.Score{}, fmt.Errorf("encode outputs: %w", err)
+	}
+	return store.Score{AccountID: string(r.AccountID), ScoredAt: r.At, Score: r.Score, Grade: string(r.Grade),
+		Trend: r.Trend, Reasons: reasons, Flags: flags, Metrics: outputs}, nil
+}
