@@ -10,6 +10,15 @@
 // same records as of an earlier instant replays history, because only data
 // at or before that instant counts.
 //
+// Replaying history is exact for everything dated: activities (an
+// activity counts from when it happened, a task from its completion; open
+// tasks, notes and anything after now never count), opportunities (one
+// created after now does not exist yet; one closed after now was still
+// open then) and the customer-since date. Account fields that hold a
+// current value only (adoption and its previous value, CSM sentiment, NPS,
+// CSAT) are read as they are: the store must supply a snapshot of the
+// account as of now for those to replay.
+//
 // The main types:
 //
 //   - Config holds every threshold and weight of SCORING.md with its yaml

@@ -1,0 +1,77 @@
+package scoring_test
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"healthsync/crm"
+	"healthsync/scoring"
+)
+
+func ExampleScorer_Score() {
+	s, err := scoring.NewScorer(scoring.DefaultConfig())
+	if err != nil {
+		panic(err)
+	}
+	now := time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
+	arr, adoption, sentiment := 60000.0, 0.62, 50.0
+	renewal := crm.Date(now.AddDate(0, 0, 28))
+	d := scoring.AccountData{
+		Account: crm.Account{ID: "001A", Name: "Acme Health", ARR: &arr, Adoption: &adoption, CSMSentiment: &sentiment},
+		Contacts: []crm.Contact{
+			{ID: "003E", FirstName: "Maria", LastName: "Lopez", Title: "Chief Nursing Officer"},
+			{ID: "003U", FirstName: "Sam", LastName: "Okafor", Title: "Charge Nurse"},
+		},
+		Activities: []crm.Activity{
+			{ID: "00T1", Kind: crm.ActivityMeeting, Completed: true, OccurredAt: now.AddDate(0, 0, -41), ContactIDs: []crm.ContactID{"003E"}},
+			{ID: "00T2", Kind: crm.ActivityMeeting, Completed: true, OccurredAt: now.AddDate(0, 0, -2), ContactIDs: []crm.ContactID{"003U"}},
+		},
+		Opportunities: []crm.Opportunity{
+			{ID: "006R", Kind: crm.OpportunityRenewal, CloseDate: &renewal, Amount: &arr},
+		},
+	}
+	r := s.Score(d, now, []scoring.ScorePoint{{At: now.AddDate(0, 0, -30), Score: 70}})
+	fmt.Printf("score %.1f %s, trend %+.1f\n", *r.Score, r.Grade, *r.Trend)
+	for _, reason := range r.Reasons {
+		fmt.Println("-", reason)
+	}
+	for _, f := range r.Flags {
+		fmt.Println("flag", f.Name+":", f.Description)
+	}
+	v, _ := r.Value("days_since_exec_contact")
+	fmt.Println("days_since_exec_contact", v)
+	// Output:
+	// score 48.2 yellow, trend -21.8
+	// - renewal in 28 days
+	// - no executive contact for 41 days and no EBR on record
+	// - no very strong relationship (strongest: Sam Okafor)
+	// flag renewal_exec_gap: renewal in 28 days and no executive contact for 41 days
+	// flag single_threaded: Mid-market account with no strong executive relationships (needs 1)
+	// days_since_exec_contact 41
+}
+
+func ExampleBacktest() {
+	at := func(d int) time.Time { return time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, d) }
+	accounts := []scoring.BacktestAccount{
+		{AccountID: "churner", Churned: true, OutcomeAt: at(0), Scores: []scoring.ScorePoint{{At: at(-60), Score: 55}, {At: at(-30), Score: 30}}},
+		{AccountID: "renewer", OutcomeAt: at(0), Scores: []scoring.ScorePoint{{At: at(-30), Score: 80}}},
+	}
+	res, err := scoring.Backtest(accounts, scoring.BacktestOptions{Grades: scoring.DefaultConfig().Grades})
+	if err != nil {
+		panic(err)
+	}
+	if err := scoring.RenderBacktest(os.Stdout, res); err != nil {
+		panic(err)
+	}
+	// Output:
+	// Accounts        2        1 churned, 1 renewed, 0 without a score before the outcome
+	// ROC AUC         1.000    0.5 is chance, 1.0 ranks every churner below every renewer
+	// Median warning  60 days  1 churner warned (red or yellow before leaving), 0 green just before leaving
+	//
+	// Churn by grade
+	//   GRADE   ACCOUNTS  CHURNED  CHURN RATE
+	//   green          1        0        0.0%
+	//   yellow         0        0           —
+	//   red            1        1      100.0%
+}
