@@ -113,3 +113,33 @@ func TestStackAdaptsToResponseHeaders(t *testing.T) {
 		t.Fatalf("limit %g after Remaining=10 of 100 per 10s, want 1/s", got)
 	}
 }
+
+func TestUnlimitedLimiterStartsLimitingWhenHeadersArrive(t *testing.T) {
+	t.Parallel()
+	l := connector.NewLimiter(0, 2)
+	for range 100 {
+		if err := l.Wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := http.Header{}
+	h.Set("X-HubSpot-RateLimit-Max", "10")
+	h.Set("X-HubSpot-RateLimit-Remaining", "0")
+	h.Set("X-HubSpot-RateLimit-Interval-Milliseconds", "10000")
+	l.Observe(h)
+	if got := l.Limit(); got != 0.1 {
+		t.Fatalf("limit %g", got)
+	}
+	// The burst is spent at most once; then the limiter holds calls back.
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	var err error
+	for range 3 {
+		if err = l.Wait(ctx); err != nil {
+			break
+		}
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the limiter to hold a call", err)
+	}
+}
