@@ -1,0 +1,64 @@
+package mapping
+
+import (
+	"slices"
+	"testing"
+
+	"healthsync/crm"
+)
+
+// TestExampleFiles loads the shipped, commented example files and checks
+// that they say what their comments claim.
+func TestExampleFiles(t *testing.T) {
+	t.Parallel()
+	sf, err := Load("../docs/mapping/salesforce.example.yaml", Options{System: crm.Salesforce})
+	if err != nil {
+		t.Fatalf("salesforce example: %v", err)
+	}
+	if got := sf.Fields("Account"); !slices.Contains(got, "Adoption__c") || !slices.Contains(got, "CSM_Sentiment__c") || !slices.Contains(got, "Name") {
+		t.Errorf("salesforce Fields(Account) = %v", got)
+	}
+	if obj, field, ok := sf.OutputField("days_to_renewal"); !ok || obj != "Account" || field != "Days_To_Renewal__c" {
+		t.Errorf("OutputField(days_to_renewal) = %s %s %v", obj, field, ok)
+	}
+	if spec, ok := sf.Task("adoption_emergency"); !ok || spec.Owner != "005000000000001AAA" {
+		t.Errorf("Task(adoption_emergency) = %+v", spec)
+	}
+	if cfg := sf.Config(); cfg.Scoring.Measures.AdoptionFull != 80 || cfg.Scoring.Weights.Adoption != 25 || cfg.Scoring.Weights.Sentiment == 0 {
+		t.Errorf("salesforce scoring = %+v %+v", cfg.Scoring.Measures, cfg.Scoring.Weights)
+	}
+	if k := sf.OpportunityKind("", "", "Acme renewal FY26"); k != crm.OpportunityRenewal {
+		t.Errorf("renewal by name = %s", k)
+	}
+	allowed := sf.AllowedOutputs("Account")
+	if len(allowed) != 8 || !allowed["Health_Score__c"] || allowed["Name"] {
+		t.Errorf("AllowedOutputs(Account) = %v", allowed)
+	}
+
+	hs, err := Load("../docs/mapping/hubspot.example.yaml", Options{System: crm.HubSpot})
+	if err != nil {
+		t.Fatalf("hubspot example: %v", err)
+	}
+	if got := hs.Fields("deals"); !slices.Contains(got, "deal_category") {
+		t.Errorf("hubspot Fields(deals) = %v", got)
+	}
+	if slices.Contains(hs.Fields("companies"), "lifecyclestage") {
+		t.Error("lifecycle_stage was switched off")
+	}
+	if k := hs.OpportunityKind("existingbusiness", "renewal", "x"); k != crm.OpportunityRenewal {
+		t.Errorf("deal category renewal = %s", k)
+	}
+	if _, ok := hs.Task("no_recent_contact"); !ok {
+		t.Error("the custom flag has no task")
+	}
+	if spec, _ := hs.Task("champion_opportunity"); spec.CloseWhenCleared {
+		t.Error("champion_opportunity close_when_cleared: false was lost")
+	}
+	specs := hs.FieldSpecs()
+	if len(specs) != 9 {
+		t.Errorf("FieldSpecs = %d: want 7 company outputs, the task key and the snooze field", len(specs))
+	}
+	if sf.Hash() == hs.Hash() {
+		t.Error("two different mappings share a hash")
+	}
+}
