@@ -143,9 +143,9 @@ type GradeBands struct {
 
 // TaskSpec describes the CRM task a flag creates.
 type TaskSpec struct {
-	Subject   string       `yaml:"subject"`
-	DueInDays int          `yaml:"due_in_days"`
-	Priority  crm.Priority `yaml:"priority"`
+	Subject   string       `yaml:"subject" json:"subject"`
+	DueInDays int          `yaml:"due_in_days" json:"due_in_days"`
+	Priority  crm.Priority `yaml:"priority" json:"priority"`
 }
 
 // FlagConfig holds the four default risk flags.

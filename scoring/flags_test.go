@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -104,5 +105,36 @@ func TestFlagEvidenceNumbers(t *testing.T) {
 	}
 	if gap.Task.DueInDays != 2 || gap.Task.Priority != "high" {
 		t.Errorf("task = %+v", gap.Task)
+	}
+}
+
+func TestResultTasks(t *testing.T) {
+	t.Parallel()
+	r := newScorer(t, DefaultConfig()).Score(renewalGapAccount(), now, nil)
+	tasks := r.Tasks()
+	if len(tasks) != len(r.Flags) || len(tasks) == 0 {
+		t.Fatalf("tasks %d for flags %d", len(tasks), len(r.Flags))
+	}
+	gap := tasks[0]
+	if gap.Flag != FlagRenewalExecGap || gap.Subject != "Reach an executive before the renewal" || gap.OwnerID != "U1" ||
+		gap.Priority != "high" || gap.Due.Format("2006-01-02") != "2024-03-03" || gap.Key != "healthsync:renewal_exec_gap:A1" {
+		t.Errorf("task = %+v", gap)
+	}
+	if !strings.Contains(gap.Description, "days_since_exec_contact = 41 (>= 15)") {
+		t.Errorf("description %q lacks the evidence", gap.Description)
+	}
+}
+
+func TestBrokenNumbersCountAsMissing(t *testing.T) {
+	t.Parallel()
+	d := noContactAccount()
+	nan := math.NaN()
+	d.Account.Adoption = &nan
+	r := newScorer(t, DefaultConfig()).Score(d, now, nil)
+	if r.Metrics.Adoption != nil {
+		t.Errorf("NaN adoption kept: %v", *r.Metrics.Adoption)
+	}
+	if r.Score != nil {
+		t.Errorf("score %v from two measures; want none", *r.Score)
 	}
 }

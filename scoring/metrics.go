@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"math"
 	"sort"
 	"time"
 
@@ -306,8 +307,8 @@ func (s *Scorer) renewalMetrics(d *AccountData, now time.Time, m *Metrics) {
 				next = o
 			}
 		case crm.OpportunityExpansion:
-			if o.Amount != nil {
-				m.OpenExpansionPipeline += *o.Amount
+			if a := copyFloat(o.Amount); a != nil {
+				m.OpenExpansionPipeline += *a
 			}
 		}
 	}
@@ -410,8 +411,10 @@ func datePtr(t time.Time) *time.Time {
 	return &d
 }
 
+// copyFloat copies a value, dropping NaN and infinities: a broken number
+// from the CRM counts as missing rather than poisoning the score.
 func copyFloat(p *float64) *float64 {
-	if p == nil {
+	if p == nil || math.IsNaN(*p) || math.IsInf(*p, 0) {
 		return nil
 	}
 	v := *p

@@ -172,8 +172,8 @@ func (b *PortfolioBuilder) Add(a crm.Account, opps []crm.Opportunity, r Result) 
 	k := &b.k
 	p := k.Period
 	arr := 0.0
-	if a.ARR != nil {
-		arr = *a.ARR
+	if v := copyFloat(a.ARR); v != nil {
+		arr = *v
 	}
 
 	// Renewals and expansion closing in the period.
@@ -189,8 +189,8 @@ func (b *PortfolioBuilder) Add(a crm.Account, opps []crm.Opportunity, r Result) 
 			due = true
 			if o.IsClosed && o.IsWon {
 				won = true
-				if o.Amount != nil {
-					renewed += *o.Amount
+				if v := copyFloat(o.Amount); v != nil {
+					renewed += *v
 				} else {
 					renewed += arr
 				}
@@ -198,8 +198,8 @@ func (b *PortfolioBuilder) Add(a crm.Account, opps []crm.Opportunity, r Result) 
 				lost = true
 			}
 		case crm.OpportunityExpansion:
-			if o.IsClosed && o.IsWon && o.Amount != nil {
-				expansion += *o.Amount
+			if v := copyFloat(o.Amount); o.IsClosed && o.IsWon && v != nil {
+				expansion += *v
 			}
 		}
 	}
@@ -235,9 +235,9 @@ func (b *PortfolioBuilder) Add(a crm.Account, opps []crm.Opportunity, r Result) 
 		if a.ARR != nil {
 			k.EndARR += arr
 		}
-		if a.NPS != nil {
+		if nps := copyFloat(a.NPS); nps != nil {
 			k.NPSResponses++
-			v := *a.NPS
+			v := *nps
 			b.npsSum += v
 			switch {
 			case v >= 9:
