@@ -10,7 +10,9 @@ import (
 	"github.com/sethvargo/go-envconfig"
 	"golang.org/x/term"
 
+	"healthsync/crm"
 	"healthsync/store"
+	hsync "healthsync/sync"
 )
 
 // LogConfig controls logging.
@@ -32,19 +34,38 @@ func (c LogConfig) Validate() error {
 	return nil
 }
 
+// AppConfig is what the CLI itself reads.
+type AppConfig struct {
+	// CRM is salesforce or hubspot; the mapping file's crm.system may say it instead.
+	CRM string `env:"HEALTHSYNC_CRM"`
+	// MappingFile is the RevOps mapping file. The default name is optional:
+	// without the file, the built-in defaults for the CRM apply.
+	MappingFile string `env:"HEALTHSYNC_MAPPING_FILE, default=healthsync.yaml"`
+}
+
 // Config is the whole environment configuration, composed of the
 // packages' own Config structs.
 type Config struct {
-	Log   LogConfig
-	Store store.Config
+	App       AppConfig
+	Log       LogConfig
+	Store     store.Config
+	Sync      hsync.Config
+	Writeback hsync.WritebackConfig
 }
 
 // Validate checks every part and names the variable at fault.
 func (c Config) Validate() error {
-	if err := c.Log.Validate(); err != nil {
-		return err
+	if c.App.CRM != "" {
+		if _, err := crm.ParseSystem(c.App.CRM); err != nil {
+			return fmt.Errorf("HEALTHSYNC_CRM: %w", err)
+		}
 	}
-	return c.Store.Validate()
+	for _, v := range []interface{ Validate() error }{c.Log, c.Store, c.Sync, c.Writeback} {
+		if err := v.Validate(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // loadConfig reads the configuration from the environment.
