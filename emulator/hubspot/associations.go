@@ -354,7 +354,8 @@ func (s *Server) handleAssociationBatch(w http.ResponseWriter, r *http.Request, 
 			targets := s.liveTargets(from, to, fromID)
 			if len(targets) == 0 {
 				errs = append(errs, s.batchErr(catNotFound, "crm.associations.NO_ASSOCIATIONS_FOUND",
-					"No "+to.singular+" is associated with "+from.singular+" "+fromS+".", map[string][]string{"fromObjectId": {fromS}}))
+					"No "+to.singular+" is associated with "+from.singular+" "+fromS+".",
+					map[string][]string{"fromObjectId": {fromS}, "fromObjectType": {from.singular}, "toObjectType": {to.singular}}))
 				continue
 			}
 			results = append(results, map[string]any{"from": idRef{fromS}, "to": targets})

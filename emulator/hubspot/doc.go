@@ -25,9 +25,20 @@
 //     answers, added latency, early token expiry and rate-limit pressure.
 //
 // Data comes from [Server.LoadOrg] (a generated organisation), from CSV files
-// ([Server.LoadCSV], [Server.LoadCSVDir]) or from API calls. Tests inspect the
+// ([Server.LoadCSV], [Server.LoadCSVDir]) or from API calls. LoadOrg adds the
+// custom company properties a customer-success team keeps in HubSpot (group
+// customer_success: segment, arr, licenses, active_users, adoption_rate,
+// adoption_rate_previous, csm_sentiment, nps_score, customer_since,
+// renewal_date, churned, churn_date) and a deal_category deal property
+// (new_business, renewal, upsell, cross_sell) next to HubSpot's dealtype
+// (newbusiness, existingbusiness). Tests inspect the
 // portal in-process through [Server.Record], [Server.Records],
 // [Server.Associations], [Server.APICalls] and [Server.CreatedTasks].
+//
+// Where HubSpot's documentation does not give an exact message (the 400 for
+// paging past 10,000 search results, oversized batches, too many filters),
+// the emulator answers with HubSpot's status and category and a message of
+// its own that names the limit.
 //
 // All time-based behaviour (token expiry, rate-limit windows, modification
 // timestamps) reads the [crm.Clock] given in [Options], so tests control it.
