@@ -1,0 +1,201 @@
+package salesforce
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Credentials are what a client needs to log in to the emulated org.
+type Credentials struct {
+	OrgID        string
+	UserID       string
+	ClientID     string // the connected app's consumer key
+	ClientSecret string
+	Username     string // the API user
+	Password     string
+	// PrivateKeyPEM signs JWT bearer assertions (PKCS #1 RSA key);
+	// CertificatePEM is the certificate the connected app verifies them with.
+	PrivateKeyPEM  []byte
+	CertificatePEM []byte
+}
+
+// Credentials returns the connected app's and the API user's credentials.
+func (s *Server) Credentials() Credentials {
+	return Credentials{
+		OrgID: s.orgID, UserID: s.userID, ClientID: s.app.clientID, ClientSecret: s.app.clientSecret,
+		Username: s.opts.Username, Password: s.opts.Password,
+		PrivateKeyPEM: append([]byte(nil), s.app.keyPEM...), CertificatePEM: append([]byte(nil), s.app.certPEM...),
+	}
+}
+
+// WritePrivateKey writes the JWT signing key as PEM to path with mode 0600.
+func (s *Server) WritePrivateKey(path string) error {
+	if err := os.WriteFile(path, s.app.keyPEM, 0o600); err != nil {
+		return fmt.Errorf("write JWT private key: %w", err)
+	}
+	return nil
+}
+
+// keyFilePath writes the private key once (to Options.KeyFile or a file in
+// the temporary directory) and returns its path.
+func (s *Server) keyFilePath() (string, error) {
+	s.keyFileOnce.Do(func() {
+		path := s.opts.KeyFile
+		if path == "" {
+			path = filepath.Join(os.TempDir(), "healthsync-salesforce-emulator-"+s.orgID+".key")
+		}
+		s.keyFile, s.keyFileErr = path, s.WritePrivateKey(path)
+	})
+	return s.keyFile, s.keyFileErr
+}
+
+// EnvLines returns KEY=value lines that point healthsync at this emulator
+// served at baseURL (used as both login and instance URL). The JWT key is
+// written to a file (Options.KeyFile or the temporary directory); if that
+// fails the key line is left out and the password flow still works.
+func (s *Server) EnvLines(baseURL string) []string {
+	baseURL = strings.TrimSuffix(baseURL, "/")
+	lines := []string{
+		"HEALTHSYNC_CRM=salesforce",
+		"HEALTHSYNC_SALESFORCE_LOGIN_URL=" + baseURL,
+		"HEALTHSYNC_SALESFORCE_CLIENT_ID=" + s.app.clientID,
+		"HEALTHSYNC_SALESFORCE_CLIENT_SECRET=" + s.app.clientSecret,
+		"HEALTHSYNC_SALESFORCE_USERNAME=" + s.opts.Username,
+	}
+	if path, err := s.keyFilePath(); err == nil {
+		lines = append(lines, "HEALTHSYNC_SALESFORCE_JWT_KEY_FILE="+path)
+	}
+	return lines
+}
+
+// OrgID is the emulated org's 15-character ID.
+func (s *Server) OrgID() string { return s.orgID }
+
+// UserID is the API user's ID.
+func (s *Server) UserID() string { return s.userID }
+
+// APICalls is the number of REST API calls served so far (OAuth calls and
+// composite sub-requests are not counted, as in Salesforce).
+func (s *Server) APICalls() int64 { return s.calls.Load() }
+
+// GenID returns the ID LoadOrg or LoadGen gave the generator's record
+// index of object: "User", "Account", "Contact", "Opportunity" or
+// "Activity" (a Task or an Event). It is "" when there is none.
+func (s *Server) GenID(object string, index int) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ids := s.genIDs[object]
+	if index < 0 || index >= len(ids) {
+		return ""
+	}
+	return ids[index]
+}
+
+// Record returns the field values of a record (deleted ones included) by
+// API name: strings, float64, bool, time.Time or nil.
+func (s *Server) Record(object, id string) (map[string]any, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r := s.db.lookup(id)
+	if r == nil || !strings.EqualFold(r.t.obj.name, object) {
+		return nil, false
+	}
+	return fieldsOf(r), true
+}
+
+func fieldsOf(r *record) map[string]any {
+	out := make(map[string]any, len(r.t.obj.fields))
+	for i, f := range r.t.obj.fields {
+		out[f.name] = r.get(i)
+	}
+	return out
+}
+
+// IDs lists the IDs of object's records in (SystemModstamp, Id) order;
+// deleted ones only when includeDeleted.
+func (s *Server) IDs(object string, includeDeleted bool) []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := s.db.table(object)
+	if t == nil {
+		return nil
+	}
+	var out []string
+	t.scan(-1<<63, func(r *record) bool {
+		if includeDeleted || !r.deleted {
+			out = append(out, r.id)
+		}
+		return true
+	})
+	return out
+}
+
+// Count returns the number of live records of object.
+func (s *Server) Count(object string) int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := s.db.table(object)
+	if t == nil {
+		return 0
+	}
+	n := 0
+	for _, r := range t.byID {
+		if !r.deleted {
+			n++
+		}
+	}
+	return n
+}
+
+// CreatedTasks returns the Tasks created through the API (not loaded), in
+// creation order, with their current field values.
+func (s *Server) CreatedTasks() []map[string]any {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []map[string]any
+	for _, id := range s.created["Task"] {
+		if r := s.db.byID[id]; r != nil {
+			out = append(out, fieldsOf(r))
+		}
+	}
+	return out
+}
+
+// SetField changes one field of a record as a user editing it in the UI
+// would: the value is validated and SystemModstamp moves to now. Tests use
+// it to make changes an incremental sync must pick up.
+func (s *Server) SetField(object, id, field string, value any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.updateRecord(s.userID, object, id, map[string]any{field: value}, false); e != nil {
+		return fmt.Errorf("set %s.%s on %s: %s: %s", object, field, id, e.err.ErrorCode, e.err.Message)
+	}
+	return nil
+}
+
+// Delete moves a record to the recycle bin as a user would.
+func (s *Server) Delete(object, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.deleteRecord(s.userID, object, id); e != nil {
+		return fmt.Errorf("delete %s %s: %s: %s", object, id, e.err.ErrorCode, e.err.Message)
+	}
+	return nil
+}
+
+// Objects lists the object names of the REST API.
+func (s *Server) Objects() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []string
+	for _, o := range s.db.schema {
+		if !o.tooling {
+			out = append(out, o.name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
