@@ -2,6 +2,7 @@ package scoring
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -25,10 +26,14 @@ func BenchmarkScore50kAccounts(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	scored := 0
+	var peak uint64
 	for i := 0; i < b.N; i++ {
 		rng := rand.New(rand.NewPCG(42, 7))
 		for start := 0; start < benchAccounts; start += benchChunk {
 			b.StopTimer()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapAlloc)
 			for j := range chunk {
 				chunk[j] = genAccount(rng, start+j, 6, perAccount, at)
 			}
@@ -47,4 +52,6 @@ func BenchmarkScore50kAccounts(b *testing.B) {
 	}
 	b.ReportMetric(float64(benchAccounts*b.N)/b.Elapsed().Seconds(), "accounts/s")
 	b.ReportMetric(0, "ns/op")
+	// Heap in use between chunks: bounded by a chunk of bundles, not the org.
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 }

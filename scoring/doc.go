@@ -30,10 +30,14 @@
 //   - Scorer (from NewScorer) compiles a Config once and scores bundles;
 //     Score is the one-shot form.
 //   - Result carries Metrics, Measures, Score, Grade, Trend, Reasons, Flags
-//     and per-contact Relationships; Result.Value reads any metric or output
-//     by name for custom flag rules and writeback.
-//   - Portfolio computes the KPIs for a period; Backtest computes ROC AUC,
-//     churn rate per grade and warning lead time.
-//   - RenderExplain, RenderReport, RenderReportJSON/CSV and RenderBacktest
+//     (each with its evidence and task) and per-contact relationships
+//     (Contacts); Result.Value reads any metric, measure or output by name
+//     for writeback, and Result.Tasks turns flags into CRM tasks.
+//   - PortfolioBuilder (or ComputeKPIs) aggregates results into the KPIs of
+//     a period and the CSM pipeline.
+//   - Scorer.Replay scores an account at past dates, OutcomeOf reads what
+//     happened to it, and Backtest computes ROC AUC, churn rate per grade
+//     and the warning lead time before churn.
+//   - RenderExplain(JSON), RenderReport(JSON/CSV) and RenderBacktest(CSV)
 //     write what the CLI prints.
 package scoring

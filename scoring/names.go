@@ -1,6 +1,9 @@
 package scoring
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // Metric names: the vocabulary shared by custom flag rules, lifecycle rules,
 // Result.Value and the mapping file's writeback outputs.
@@ -132,7 +135,10 @@ func MetricNames() []string { return sortedKeys(metricKinds) }
 // OutputNames returns every name Result.Value answers (metrics, measures
 // as "measure.<name>", and scorecard outputs), sorted. The mapping file
 // validates its writeback outputs against this list.
-func OutputNames() []string {
+func OutputNames() []string { return slices.Clone(outputNames) }
+
+// outputNames is OutputNames' fixed answer, built once.
+var outputNames = func() []string {
 	names := make([]string, 0, len(metricKinds)+len(outputKinds)+len(measureOrder))
 	names = append(names, sortedKeys(metricKinds)...)
 	names = append(names, sortedKeys(outputKinds)...)
@@ -141,7 +147,7 @@ func OutputNames() []string {
 	}
 	sort.Strings(names)
 	return names
-}
+}()
 
 // MetricKind returns the kind of the named metric or output, and whether the
 // name is known.

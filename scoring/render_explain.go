@@ -165,6 +165,7 @@ type errWriter struct {
 	err error
 }
 
+// Write writes through until the first error, then keeps returning it.
 func (e *errWriter) Write(p []byte) (int, error) {
 	if e.err != nil {
 		return 0, e.err

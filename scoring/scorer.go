@@ -192,15 +192,15 @@ func (s *Scorer) reasons(r *Result) []string {
 	if r.Grade == GradeGreen {
 		first, second = pos, neg
 	}
-	max := s.cfg.MaxReasons
+	limit := s.cfg.MaxReasons
 	for _, me := range first {
-		if len(out) >= max {
+		if len(out) >= limit {
 			break
 		}
 		out = append(out, me.Reason)
 	}
 	for _, me := range second {
-		if len(out) >= min(2, max) {
+		if len(out) >= min(2, limit) {
 			break
 		}
 		out = append(out, me.Reason)
