@@ -450,6 +450,7 @@ func (s *Server) handleAccessTokenInfo(w http.ResponseWriter, r *http.Request, t
 		"token": token, "user": "admin@example.com", "hub_domain": fmt.Sprintf("portal-%d.hubspot.emulator", s.opts.PortalID),
 		"scopes": at.scopes, "hub_id": s.opts.PortalID, "app_id": 1000000 + s.opts.PortalID%1000,
 		"expires_in": int(at.expires.Sub(now) / time.Second), "user_id": 9000101, "token_type": "access",
+		"scope_to_scope_group_pks": []int{}, "trial_scopes": []string{}, "trial_scope_to_scope_group_pks": []int{},
 	})
 }
 

@@ -14,18 +14,25 @@ import (
 // maxBatch is HubSpot's limit on inputs per CRM v3 batch call.
 const maxBatch = 100
 
-// batchError is one failed input of a batch call.
+// batchError is one failed input of a batch call, in the shape of
+// HubSpot's StandardError (whose context, errors and links are required, so
+// they are always present, if empty).
 type batchError struct {
 	Status   string              `json:"status"`
 	Category string              `json:"category"`
 	SubCat   string              `json:"subCategory,omitempty"`
 	Message  string              `json:"message"`
-	Context  map[string][]string `json:"context,omitempty"`
-	Errors   []errorDetail       `json:"errors,omitempty"`
+	Context  map[string][]string `json:"context"`
+	Errors   []errorDetail       `json:"errors"`
+	Links    map[string]string   `json:"links"`
 }
 
 func (s *Server) batchErr(category, sub, msg string, ctx map[string][]string) batchError {
-	return batchError{Status: "error", Category: category, SubCat: sub, Message: msg, Context: ctx}
+	if ctx == nil {
+		ctx = map[string][]string{}
+	}
+	return batchError{Status: "error", Category: category, SubCat: sub, Message: msg, Context: ctx,
+		Errors: []errorDetail{}, Links: map[string]string{}}
 }
 
 // writeBatch writes a batch answer: status when every input succeeded, 207
@@ -208,8 +215,9 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, t *objectType, op
 				continue
 			}
 			if e := s.update(tb, rec, in.Properties, start); e != nil {
-				errs = append(errs, batchError{Status: "error", Category: e.Category, Message: e.Message,
-					Context: map[string][]string{"ids": {in.ID}}, Errors: e.Errors})
+				be := s.batchErr(e.Category, "", e.Message, map[string][]string{"ids": {in.ID}})
+				be.Errors = append(be.Errors, e.Errors...)
+				errs = append(errs, be)
 				continue
 			}
 			results = append(results, tb.render(rec, writtenProps(t, in.Properties)))

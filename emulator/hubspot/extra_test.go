@@ -1,7 +1,12 @@
 package hubspot_test
 
 import (
+	"errors"
 	"testing"
+	"time"
+
+	"healthsync/crm"
+	"healthsync/emulator/hubspot"
 )
 
 func TestIDPropertyGroupPatchAndLabelArchive(t *testing.T) {
@@ -42,5 +47,51 @@ func TestIDPropertyGroupPatchAndLabelArchive(t *testing.T) {
 	inverse, _ := b.srv.Associations("companies", company, "contacts")
 	if len(inverse) != 1 || len(inverse[0].TypeIDs) != 1 || inverse[0].TypeIDs[0] != 280 {
 		t.Fatalf("inverse after removing the Primary label: %+v", inverse)
+	}
+}
+
+func TestInProcessEdits(t *testing.T) {
+	t.Parallel()
+	b := setup(t, noLimits())
+	company, _ := b.srv.Create("companies", map[string]string{"name": "Acme"})
+	other, _ := b.srv.Create("companies", map[string]string{"name": "Beta"})
+	note, _ := b.srv.Create("notes", map[string]string{"hs_timestamp": "2026-01-01T00:00:00Z", "hs_note_body": "kickoff"})
+	if err := b.srv.Associate("notes", note, "companies", company); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := b.srv.Record("notes", note)
+	b.clock.Advance(time.Hour)
+	if err := b.srv.Unassociate("notes", note, "companies", company); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.srv.Associate("notes", note, "companies", other); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := b.srv.Record("notes", note)
+	if !after.UpdatedAt.Equal(before.UpdatedAt) {
+		t.Fatal("re-associating a note moved its modified date")
+	}
+	if err := b.srv.Update("companies", company, map[string]string{"industry": "Retail"}); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := b.srv.Record("companies", company)
+	if !rec.UpdatedAt.Equal(b.clock.Now()) || rec.Properties["industry"] != "Retail" {
+		t.Fatalf("after Update: %+v", rec)
+	}
+	if err := b.srv.Update("companies", company, map[string]string{"nope": "x"}); err == nil {
+		t.Fatal("Update accepted an unknown property")
+	}
+	if err := b.srv.Archive("companies", company); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.srv.Archive("companies", company); !errors.Is(err, hubspot.ErrNotFound) {
+		t.Fatalf("second archive: %v", err)
+	}
+	if _, err := b.srv.Records("widgets"); !errors.Is(err, hubspot.ErrUnknownObjectType) {
+		t.Fatalf("Records(widgets): %v", err)
+	}
+	r := b.call("POST", "/crm/v3/objects/companies/search", searchBody([][]filter{{{"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": crm.FormatMillis(b.clock.Now())}}}, nil)).must(t, 200)
+	if r.body["total"] != float64(0) {
+		t.Fatalf("archived company still searchable: %s", r.raw)
 	}
 }

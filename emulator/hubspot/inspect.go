@@ -246,3 +246,73 @@ func (s *Server) associateLocked(fromType, fromID, toType, toID string) error {
 	}
 	return nil
 }
+
+// Update changes a record's properties in-process, as a user editing it in
+// HubSpot would: values are validated, read-only ones refused, and the
+// modified date moves to the clock's now when something changed.
+func (s *Server) Update(objectType, id string, props map[string]string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tb, err := s.tableOf(objectType)
+	if err != nil {
+		return err
+	}
+	n, err := parseID(id)
+	if err != nil {
+		return fmt.Errorf("update %s: %w", tb.typ.singular, err)
+	}
+	r := tb.records[n]
+	if r == nil || r.archived {
+		return fmt.Errorf("update %s %s: %w", tb.typ.singular, id, ErrNotFound)
+	}
+	if e := s.update(tb, r, propInput(props), s.now()); e != nil {
+		return fmt.Errorf("update %s %s: %s", tb.typ.singular, id, e.Message)
+	}
+	return nil
+}
+
+// Archive moves a record to the recycle bin in-process, as a user deleting
+// it in HubSpot would.
+func (s *Server) Archive(objectType, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tb, err := s.tableOf(objectType)
+	if err != nil {
+		return err
+	}
+	n, err := parseID(id)
+	if err != nil {
+		return fmt.Errorf("archive %s: %w", tb.typ.singular, err)
+	}
+	r := tb.records[n]
+	if r == nil || r.archived {
+		return fmt.Errorf("archive %s %s: %w", tb.typ.singular, id, ErrNotFound)
+	}
+	s.archive(tb, r, s.now())
+	return nil
+}
+
+// Unassociate removes every association between two records in-process;
+// modification dates stay as they are (as in HubSpot).
+func (s *Server) Unassociate(fromType, fromID, toType, toID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	from, err := s.tableOf(fromType)
+	if err != nil {
+		return err
+	}
+	to, err := s.tableOf(toType)
+	if err != nil {
+		return err
+	}
+	f, err := parseID(fromID)
+	if err != nil {
+		return fmt.Errorf("unassociate: %w", err)
+	}
+	t, err := parseID(toID)
+	if err != nil {
+		return fmt.Errorf("unassociate: %w", err)
+	}
+	s.assoc.remove(from.typ.name, to.typ.name, f, t, 0)
+	return nil
+}
