@@ -186,6 +186,10 @@ func TestOverride(t *testing.T) {
 	if r := s.Score(d, now, nil); *r.Score != 88.9 || r.Grade != GradeYellow {
 		t.Errorf("grade override: %v %s", *r.Score, r.Grade)
 	}
+	d.Account.GradeOverride = "Amber"
+	if r := s.Score(d, now, nil); r.Override != nil || r.Grade != GradeGreen || strings.Contains(r.Reasons[0], "CSM") {
+		t.Errorf("unreadable grade override applied: %+v %s %q", r.Override, r.Grade, r.Reasons)
+	}
 }
 
 func TestScoreRejectsInvalidConfig(t *testing.T) {

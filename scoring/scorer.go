@@ -111,20 +111,19 @@ func (s *Scorer) scoreMeasures(r *Result) {
 
 // applyOverride replaces the score with a CSM's unexpired override.
 func (s *Scorer) applyOverride(a *crm.Account, now time.Time, r *Result) {
-	if a.ScoreOverride == nil && a.GradeOverride == "" {
-		return
+	score := copyFloat(a.ScoreOverride)
+	grade, gradeOK := ParseGrade(a.GradeOverride)
+	if score == nil && !gradeOK {
+		return // no override, or one we cannot read ("Amber")
 	}
 	if a.OverrideExpires != nil && !a.OverrideExpires.After(now) {
 		return
 	}
-	o := &Override{Comment: a.OverrideComment, Expires: a.OverrideExpires}
-	if a.ScoreOverride != nil {
-		v := round1(clamp(*a.ScoreOverride, 0, 100))
+	o := &Override{Comment: a.OverrideComment, Expires: a.OverrideExpires, Grade: grade}
+	if score != nil {
+		v := round1(clamp(*score, 0, 100))
 		o.Score = &v
 		r.Score = &v
-	}
-	if g, ok := ParseGrade(a.GradeOverride); ok {
-		o.Grade = g
 	}
 	r.Override = o
 }
