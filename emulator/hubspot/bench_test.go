@@ -16,10 +16,32 @@ import (
 )
 
 // BenchmarkSearchPage200 serves one 200-record page of an incremental
-// search (modified-date window, sorted by it) over 20,000 companies, over
-// real HTTP.
+// search (modified-date window, sorted by it, offset paging) over 20,000
+// companies, over real HTTP.
 func BenchmarkSearchPage200(b *testing.B) {
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	filterGroups := []map[string]any{{"filters": []map[string]any{
+		{"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": strconv.FormatInt(base.Add(time.Hour).UnixMilli(), 10)},
+	}}}
+	benchSearch(b, base, filterGroups, "400")
+}
+
+// BenchmarkSearchKeysetPage200 serves the keyset page the HubSpot connector
+// asks for: (modified = T AND id > L) OR (modified > T), sorted by the
+// modified date.
+func BenchmarkSearchKeysetPage200(b *testing.B) {
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	t := strconv.FormatInt(base.Add(time.Hour).UnixMilli(), 10)
+	filterGroups := []map[string]any{
+		{"filters": []map[string]any{
+			{"propertyName": "hs_lastmodifieddate", "operator": "EQ", "value": t},
+			{"propertyName": "hs_object_id", "operator": "GT", "value": "1"}}},
+		{"filters": []map[string]any{{"propertyName": "hs_lastmodifieddate", "operator": "GT", "value": t}}},
+	}
+	benchSearch(b, base, filterGroups, "")
+}
+
+func benchSearch(b *testing.B, base time.Time, filterGroups []map[string]any, after string) {
 	srv := hubspot.New(hubspot.Options{Clock: crm.FixedClock(base), RateLimits: hubspot.RateLimits{Disabled: true}})
 	for i := 0; i < 20000; i++ {
 		mod := base.Add(time.Duration(i/4) * time.Second) // four records per timestamp
@@ -33,13 +55,11 @@ func BenchmarkSearchPage200(b *testing.B) {
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	body, _ := json.Marshal(map[string]any{
-		"filterGroups": []map[string]any{{"filters": []map[string]any{
-			{"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": strconv.FormatInt(base.Add(time.Hour).UnixMilli(), 10)},
-		}}},
-		"sorts":      []map[string]string{{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}},
-		"properties": []string{"name", "domain"},
-		"limit":      200,
-		"after":      "400",
+		"filterGroups": filterGroups,
+		"sorts":        []map[string]string{{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}},
+		"properties":   []string{"name", "domain"},
+		"limit":        200,
+		"after":        after,
 	})
 	token := srv.Credentials().PrivateAppToken
 	client := ts.Client()

@@ -333,14 +333,28 @@ func (tb *table) matches(r *record, q *query) bool {
 	return false
 }
 
-// bounds derives a [lo, hi] range on one numeric property implied by every
-// filter group (only when there is a single group).
+// bounds derives a range [lo, hi] on one numeric property outside which no
+// record can match: the union over the filter groups of each group's
+// range. ok is false when some group does not bound the property.
 func (q *query) bounds(prop string) (lo, hi float64, ok bool) {
-	if len(q.groups) != 1 {
+	if len(q.groups) == 0 {
 		return 0, 0, false
 	}
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, g := range q.groups {
+		glo, ghi, gok := groupBounds(g, prop)
+		if !gok {
+			return 0, 0, false
+		}
+		lo, hi = math.Min(lo, glo), math.Max(hi, ghi)
+	}
+	return lo, hi, true
+}
+
+// groupBounds is the range one AND group allows on a property.
+func groupBounds(g []cond, prop string) (lo, hi float64, ok bool) {
 	lo, hi = math.Inf(-1), math.Inf(1)
-	for _, c := range q.groups[0] {
+	for _, c := range g {
 		if c.prop != prop || !c.numeric {
 			continue
 		}
@@ -357,6 +371,12 @@ func (q *query) bounds(prop string) (lo, hi float64, ok bool) {
 			hi, ok = math.Min(hi, math.Floor(c.lo)), true
 		case "BETWEEN":
 			lo, hi, ok = math.Max(lo, math.Ceil(c.lo)), math.Min(hi, math.Floor(c.hi)), true
+		case "IN":
+			least, most := math.Inf(1), math.Inf(-1)
+			for v := range c.numSet {
+				least, most = math.Min(least, v), math.Max(most, v)
+			}
+			lo, hi, ok = math.Max(lo, least), math.Min(hi, most), true
 		}
 	}
 	return lo, hi, ok

@@ -165,6 +165,7 @@ func TestSearchCapAndTies(t *testing.T) {
 	}
 	// One query pages to the cap.
 	after, count := "", 0
+	var lastMod string
 	for {
 		r := b.call("POST", "/crm/v3/objects/companies/search", byMod(after)).must(t, 200)
 		if r.body["total"].(float64) != n {
@@ -222,6 +223,35 @@ func TestSearchCapAndTies(t *testing.T) {
 	}
 	if !sort.IntsAreSorted(order) {
 		t.Fatal("records did not come in hs_object_id order")
+	}
+
+	// Keyset paging without offsets: (modified = T AND id > L) OR (modified > T),
+	// sorted by the modified date; ties come in id order.
+	keyset := map[string]bool{}
+	lastMod, lastID = stamp, "0"
+	for pages := 0; pages < 100; pages++ {
+		body := searchBody([][]filter{
+			{{"propertyName": "hs_lastmodifieddate", "operator": "EQ", "value": lastMod},
+				{"propertyName": "hs_object_id", "operator": "GT", "value": lastID}},
+			{{"propertyName": "hs_lastmodifieddate", "operator": "GT", "value": lastMod}},
+		}, map[string]any{"limit": 200, "properties": []string{"hs_lastmodifieddate"},
+			"sorts": []map[string]string{{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}}})
+		r := b.call("POST", "/crm/v3/objects/companies/search", body).must(t, 200)
+		page := r.results()
+		if len(page) == 0 {
+			break
+		}
+		for _, rec := range page {
+			id := rec["id"].(string)
+			if keyset[id] {
+				t.Fatalf("keyset paging returned %s twice", id)
+			}
+			keyset[id] = true
+			lastID = id
+		}
+	}
+	if len(keyset) != n {
+		t.Fatalf("keyset paging read %d records, want %d", len(keyset), n)
 	}
 }
 
