@@ -1,0 +1,369 @@
+package salesforce
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"healthsync/connector"
+	"healthsync/crm"
+)
+
+// bulkJob is the part of a Bulk API 2.0 job's state healthsync reads.
+type bulkJob struct {
+	ID           string `json:"id"`
+	State        string `json:"state"`
+	ErrorMessage string `json:"errorMessage"`
+}
+
+// waitJob polls a job until it is JobComplete. Failed and Aborted jobs
+// give an error wrapping ErrBulkJob with the job's message.
+func (c *Client) waitJob(ctx context.Context, jobURL string) error {
+	wait := c.pollWait
+	for {
+		var j bulkJob
+		if err := c.getJSON(ctx, jobURL, &j); err != nil {
+			return fmt.Errorf("poll bulk job: %w", err)
+		}
+		switch j.State {
+		case "JobComplete":
+			return nil
+		case "Failed", "Aborted":
+			msg := j.ErrorMessage
+			if msg == "" {
+				msg = "no message"
+			}
+			return fmt.Errorf("%w: job %s is %s: %s", ErrBulkJob, j.ID, j.State, msg)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait = min(wait*3/2, c.pollWait*10)
+	}
+}
+
+// bulkQuery runs soql as a Bulk API 2.0 queryAll job and streams its CSV
+// result pages (maxRecords rows each, followed by Sforce-Locator), turning
+// each row into the same raw record a REST query returns (typed values,
+// "attributes"), and calling page with up to 2,000 records at a time.
+func (c *Client) bulkQuery(ctx context.Context, obj, soql string, d *objectDescribe, fields []string, page func(context.Context, []rawRecord) error) error {
+	base, err := c.dataURL(ctx)
+	if err != nil {
+		return err
+	}
+	var job bulkJob
+	if err := c.sendJSON(ctx, http.MethodPost, base+"/jobs/query",
+		map[string]any{"operation": "queryAll", "query": soql, "contentType": "CSV", "lineEnding": "LF", "columnDelimiter": "COMMA"}, &job); err != nil {
+		return fmt.Errorf("create bulk query job: %w", err)
+	}
+	if job.ID == "" {
+		return fmt.Errorf("create bulk query job: %w", &connector.APIError{Code: connector.CodeMalformedResponse, Message: "the answer has no job id"})
+	}
+	jobURL := base + "/jobs/query/" + job.ID
+	if err := c.waitJob(ctx, jobURL); err != nil {
+		return err
+	}
+	locator := ""
+	for {
+		q := url.Values{}
+		q.Set("maxRecords", strconv.Itoa(c.resultPage))
+		if locator != "" {
+			q.Set("locator", locator)
+		}
+		req, err := newRequest(ctx, http.MethodGet, jobURL+"/results?"+q.Encode(), nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Accept", "text/csv")
+		resp, err := c.stack.Do(req)
+		if err != nil {
+			return fmt.Errorf("bulk query results: %w", err)
+		}
+		err = c.streamCSV(ctx, resp.Body, obj, d, page)
+		resp.Body.Close()
+		if err != nil {
+			return fmt.Errorf("bulk query results: %w", err)
+		}
+		locator = resp.Header.Get("Sforce-Locator")
+		if locator == "" || locator == "null" {
+			return nil
+		}
+	}
+}
+
+// streamCSV reads one result page and hands its rows on in pages.
+func (c *Client) streamCSV(ctx context.Context, body io.Reader, obj string, d *objectDescribe, page func(context.Context, []rawRecord) error) error {
+	cr := csv.NewReader(body)
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read CSV header: %w", err)
+	}
+	header = append([]string(nil), header...)
+	types := make([]string, len(header))
+	for i, h := range header {
+		types[i] = d.types[strings.ToLower(h)]
+	}
+	batch := make([]rawRecord, 0, pageSize)
+	for {
+		row, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("read CSV row: %w", err)
+		}
+		r, err := c.csvRecord(obj, header, types, row)
+		if err != nil {
+			return err
+		}
+		batch = append(batch, r)
+		if len(batch) == pageSize {
+			if err := page(ctx, batch); err != nil {
+				return err
+			}
+			batch = make([]rawRecord, 0, pageSize)
+		}
+	}
+	if len(batch) > 0 {
+		return page(ctx, batch)
+	}
+	return nil
+}
+
+// csvRecord converts a Bulk API CSV row to the JSON a REST query gives:
+// empty → null, booleans and numbers typed, datetimes in REST's format.
+func (c *Client) csvRecord(obj string, header, types, row []string) (rawRecord, error) {
+	if len(row) != len(header) {
+		return nil, fmt.Errorf("CSV row has %d columns, the header %d", len(row), len(header))
+	}
+	r := make(rawRecord, len(header)+1)
+	for i, name := range header {
+		v := row[i]
+		if v == "" {
+			r[name] = nil
+			continue
+		}
+		switch types[i] {
+		case "boolean":
+			r[name] = strings.EqualFold(v, "true")
+		case "double", "currency", "percent", "int", "long":
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return nil, fmt.Errorf("%s.%s: %q is not a number", obj, name, v)
+			}
+			r[name] = f
+		case "datetime":
+			t, err := crm.ParseTime(strings.Replace(v, "Z", "+0000", 1))
+			if err != nil {
+				return nil, fmt.Errorf("%s.%s: %w", obj, name, err)
+			}
+			r[name] = crm.FormatSalesforce(t)
+		default:
+			r[name] = v
+		}
+	}
+	id := r.str("Id")
+	r["attributes"] = map[string]any{"type": obj, "url": "/services/data/v" + c.cfg.APIVersion + "/sobjects/" + obj + "/" + id}
+	return r, nil
+}
+
+// bulkUpdate writes updates through a Bulk API 2.0 ingest job: create,
+// upload the CSV, close, poll, then read successful, failed and
+// unprocessed results and map them back by Id. Records that failed
+// retryably are sent again through composite calls.
+func (c *Client) bulkUpdate(ctx context.Context, object string, updates []connector.Update) ([]connector.Result, error) {
+	base, err := c.dataURL(ctx)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]connector.Result, len(updates))
+	byID := map[string][]int{}
+	colSet := map[string]bool{}
+	for i, u := range updates {
+		byID[u.ID] = append(byID[u.ID], i)
+		results[i] = connector.Result{ID: u.ID, Err: &connector.APIError{Code: codeNotAttempted, Message: "not sent: the run stopped first"}, Retryable: true}
+		for k := range u.Fields {
+			colSet[k] = true
+		}
+	}
+	cols := make([]string, 0, len(colSet))
+	for k := range colSet {
+		cols = append(cols, k)
+	}
+	sort.Strings(cols)
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	_ = cw.Write(append([]string{"Id"}, cols...))
+	row := make([]string, len(cols)+1)
+	for _, u := range updates {
+		row[0] = u.ID
+		for j, k := range cols {
+			v, ok := u.Fields[k]
+			row[j+1] = csvCell(v, ok)
+		}
+		_ = cw.Write(row)
+	}
+	cw.Flush()
+
+	var job bulkJob
+	if err := c.sendJSON(ctx, http.MethodPost, base+"/jobs/ingest",
+		map[string]any{"object": object, "operation": "update", "contentType": "CSV", "lineEnding": "LF", "columnDelimiter": "COMMA"}, &job); err != nil {
+		return results, fmt.Errorf("create bulk ingest job for %s: %w", object, err)
+	}
+	jobURL := base + "/jobs/ingest/" + job.ID
+	data := buf.Bytes()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, jobURL+"/batches", bytes.NewReader(data))
+	if err != nil {
+		return results, err
+	}
+	req.Header.Set("Content-Type", "text/csv")
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	if err := c.do(req, nil); err != nil {
+		return results, fmt.Errorf("upload bulk ingest data: %w", err)
+	}
+	if err := c.sendJSON(ctx, http.MethodPatch, jobURL, map[string]string{"state": "UploadComplete"}, nil); err != nil {
+		return results, fmt.Errorf("close bulk ingest job: %w", err)
+	}
+	if err := c.waitJob(ctx, jobURL); err != nil && !errors.Is(err, ErrBulkJob) {
+		return results, err
+	}
+	// Successful, failed and unprocessed records (a failed job has them too).
+	if err := c.ingestResults(ctx, jobURL+"/successfulResults/", func(rec map[string]string) {
+		for _, i := range byID[rec["Id"]] {
+			results[i] = connector.Result{ID: rec["Id"]}
+		}
+	}); err != nil {
+		return results, err
+	}
+	if err := c.ingestResults(ctx, jobURL+"/failedResults/", func(rec map[string]string) {
+		code, msg, _ := strings.Cut(rec["sf__Error"], ":")
+		msg, fields, _ := strings.Cut(msg, ":")
+		e := &connector.APIError{Code: code, Message: msg}
+		if fields = strings.Trim(fields, "-"); fields != "" {
+			e.Fields = strings.Split(fields, ",")
+		}
+		for _, i := range byID[rec["Id"]] {
+			results[i] = connector.Result{ID: rec["Id"], Err: e, Retryable: retryableCode(code, msg)}
+		}
+	}); err != nil {
+		return results, err
+	}
+	if err := c.ingestResults(ctx, jobURL+"/unprocessedrecords/", func(rec map[string]string) {
+		for _, i := range byID[rec["Id"]] {
+			results[i] = connector.Result{ID: rec["Id"], Err: &connector.APIError{Code: "UNPROCESSED", Message: "the bulk job did not process the record"}, Retryable: true}
+		}
+	}); err != nil {
+		return results, err
+	}
+	// Send the retryable failures again, in composite batches.
+	var again []int
+	var recs []map[string]any
+	for i, r := range results {
+		if !r.OK() && r.Retryable {
+			again = append(again, i)
+			rec := map[string]any{"attributes": map[string]any{"type": object}, "id": updates[i].ID}
+			for k, v := range updates[i].Fields {
+				rec[k] = v
+			}
+			recs = append(recs, rec)
+		}
+	}
+	if len(again) == 0 {
+		return results, nil
+	}
+	retried, err := c.writeCollections(ctx, http.MethodPatch, recs)
+	for j, i := range again {
+		results[i] = retried[j]
+	}
+	return results, err
+}
+
+// ingestResults reads one of an ingest job's result CSVs.
+func (c *Client) ingestResults(ctx context.Context, u string, fn func(map[string]string)) error {
+	req, err := newRequest(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "text/csv")
+	resp, err := c.stack.Do(req)
+	if err != nil {
+		return fmt.Errorf("bulk ingest results: %w", err)
+	}
+	defer resp.Body.Close()
+	cr := csv.NewReader(resp.Body)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("bulk ingest results: %w", err)
+	}
+	header = append([]string(nil), header...)
+	for {
+		row, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("bulk ingest results: %w", err)
+		}
+		rec := make(map[string]string, len(header))
+		for i, h := range header {
+			if i < len(row) {
+				rec[h] = row[i]
+			}
+		}
+		if rec["Id"] == "" {
+			rec["Id"] = rec["sf__Id"]
+		}
+		fn(rec)
+	}
+}
+
+// csvCell renders a value for a Bulk API 2.0 CSV upload: #N/A clears a
+// field; an absent field is left empty (unchanged).
+func csvCell(v any, present bool) string {
+	if !present {
+		return ""
+	}
+	switch x := v.(type) {
+	case nil:
+		return "#N/A"
+	case string:
+		if x == "" {
+			return "#N/A"
+		}
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case float32:
+		return strconv.FormatFloat(float64(x), 'f', -1, 32)
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case time.Time:
+		return crm.FormatSOQL(x)
+	}
+	return fmt.Sprint(v)
+}

@@ -1,0 +1,247 @@
+package salesforce
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"healthsync/connector"
+	"healthsync/crm"
+	"healthsync/sync"
+)
+
+// Pull implements sync.Source. For req.Object it
+//
+//  1. describes the object (once per Client) and checks req.Fields exist;
+//  2. counts the pending changes with SELECT COUNT() (one call);
+//  3. reads SELECT Id, SystemModstamp[, IsDeleted], <fields> FROM object
+//     WHERE SystemModstamp >= <cursor − look-back> ORDER BY SystemModstamp, Id
+//     through queryAll (soft deletes come as IsDeleted rows), in REST pages
+//     of 2,000 — or, when the count is above
+//     HEALTHSYNC_SALESFORCE_BULK_THRESHOLD, through a Bulk API 2.0
+//     queryAll job whose CSV result pages are streamed;
+//  4. on an incremental pull, asks sobjects/<object>/deleted/ for the hard
+//     deletes since the cursor and emits them as a last page.
+//
+// Each page goes to fn as it arrives. Records are compared with the cursor
+// as (SystemModstamp, Id) pairs: those after it are emitted once; those at
+// the cursor's own stamp with an Id at or before its LastID were already
+// stored and are skipped, so many records sharing one stamp are neither
+// dropped nor repeated; those strictly inside the look-back window are
+// emitted again (the engine upserts them idempotently), which is what
+// catches records committed late with an older stamp. Page.Cursor is the
+// position of the last record emitted so far and never moves backwards.
+func (c *Client) Pull(ctx context.Context, req sync.PullRequest, fn func(context.Context, sync.Page) error) error {
+	obj := req.Object
+	if err := soqlName(obj); err != nil {
+		return fmt.Errorf("pull: %w", err)
+	}
+	d, err := c.describe(ctx, obj)
+	if err != nil {
+		return fmt.Errorf("pull %s: %w", obj, err)
+	}
+	for _, f := range req.Fields {
+		if err := soqlName(f); err != nil {
+			return fmt.Errorf("pull %s: mapping field: %w", obj, err)
+		}
+	}
+	if err := checkFields(obj, d, req.Fields); err != nil {
+		return fmt.Errorf("pull %s: %w", obj, err)
+	}
+	fields := selectFields(d, req.Fields)
+	where := ""
+	if !req.Since.IsZero() {
+		where = " WHERE SystemModstamp >= " + crm.FormatSOQL(req.Since.ModifiedAt.Add(-c.cfg.Lookback))
+	}
+	n, err := c.count(ctx, "queryAll", "SELECT COUNT() FROM "+obj+where)
+	if err != nil {
+		return fmt.Errorf("pull %s: count changes: %w", obj, err)
+	}
+	soql := "SELECT " + strings.Join(fields, ", ") + " FROM " + obj + where + " ORDER BY SystemModstamp, Id"
+	p := &puller{c: c, obj: obj, since: req.Since, cursor: req.Since, fn: fn, d: d, deleted: map[string]bool{}}
+	if n > c.cfg.BulkThreshold {
+		c.log.Info("pulling with a Bulk API 2.0 job", "object", obj, "pending", n, "threshold", c.cfg.BulkThreshold)
+		err = c.bulkQuery(ctx, obj, soql, d, fields, p.page)
+	} else {
+		err = c.queryPages(ctx, "queryAll", soql, func(recs []rawRecord, _ int) error { return p.page(ctx, recs) })
+	}
+	if err != nil {
+		return fmt.Errorf("pull %s: %w", obj, err)
+	}
+	if !req.Since.IsZero() && d.replicateable {
+		if err := c.pullDeleted(ctx, p); err != nil {
+			return fmt.Errorf("pull %s: deleted records: %w", obj, err)
+		}
+	}
+	return nil
+}
+
+// selectFields returns Id, SystemModstamp, IsDeleted (when the object has
+// it) and the mapping's fields, each once, in the org's spelling.
+func selectFields(d *objectDescribe, fields []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(name string) {
+		f, ok := d.field(name)
+		if !ok || seen[strings.ToLower(name)] {
+			return
+		}
+		seen[strings.ToLower(name)] = true
+		out = append(out, f.Name)
+	}
+	add("Id")
+	add("SystemModstamp")
+	add("IsDeleted")
+	for _, f := range fields {
+		add(f)
+	}
+	return out
+}
+
+// puller turns pages of raw records into sync pages.
+type puller struct {
+	c      *Client
+	obj    string
+	d      *objectDescribe
+	since  connector.Cursor
+	cursor connector.Cursor
+	fn     func(context.Context, sync.Page) error
+	// deleted holds the IDs emitted as IsDeleted rows, so deleted/ does
+	// not emit them again.
+	deleted map[string]bool
+}
+
+// page converts, filters and emits one page.
+func (p *puller) page(ctx context.Context, recs []rawRecord) error {
+	out := make([]connector.Record, 0, len(recs))
+	for _, r := range recs {
+		rec, err := p.c.record(p.obj, r)
+		if err != nil {
+			return err
+		}
+		if p.skip(rec) {
+			continue
+		}
+		out = append(out, rec)
+		if rec.Deleted {
+			p.deleted[rec.ID] = true
+		}
+		p.cursor = p.cursor.Advance(rec)
+		p.c.remember(p.obj, p.d, r)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return p.fn(ctx, sync.Page{Records: out, Cursor: p.cursor})
+}
+
+// skip reports a record the cursor already covers at its own stamp.
+func (p *puller) skip(rec connector.Record) bool {
+	if p.since.IsZero() {
+		return false
+	}
+	return rec.ModifiedAt.Equal(crm.Normalize(p.since.ModifiedAt)) && rec.ID <= p.since.LastID
+}
+
+// record converts a raw query record.
+func (c *Client) record(obj string, r rawRecord) (connector.Record, error) {
+	id := r.str("Id")
+	if id == "" {
+		return connector.Record{}, fmt.Errorf("a %s record has no Id", obj)
+	}
+	stamp, err := crm.ParseTime(r.str("SystemModstamp"))
+	if err != nil {
+		return connector.Record{}, fmt.Errorf("%s %s: SystemModstamp: %w", obj, id, err)
+	}
+	if _, ok := r["attributes"]; !ok {
+		r["attributes"] = map[string]any{"type": obj, "url": "/services/data/v" + c.cfg.APIVersion + "/sobjects/" + obj + "/" + id}
+	}
+	raw, err := r.marshal()
+	if err != nil {
+		return connector.Record{}, err
+	}
+	deleted, _ := r["IsDeleted"].(bool)
+	return connector.Record{Object: obj, ID: id, ModifiedAt: stamp, Deleted: deleted, Raw: raw}, nil
+}
+
+// deletedWindow is how far back sobjects/{type}/deleted/ reaches.
+const deletedWindow = 15 * 24 * time.Hour
+
+// pullDeleted emits the records hard-deleted since the cursor (look-back
+// included) as deletions. Deletions older than the endpoint's 15 days are
+// left to the engine's ID reconciliation (ListIDs).
+func (c *Client) pullDeleted(ctx context.Context, p *puller) error {
+	// The endpoint works in whole minutes and wants start at least a
+	// minute before end, and end not after now.
+	now := c.clock.Now().UTC().Truncate(time.Minute)
+	start := p.since.ModifiedAt.Add(-c.cfg.Lookback).UTC().Truncate(time.Minute)
+	if earliest := now.Add(-deletedWindow).Add(time.Minute); start.Before(earliest) {
+		start = earliest
+	}
+	if latest := now.Add(-time.Minute); start.After(latest) {
+		start = latest
+	}
+	base, err := c.dataURL(ctx)
+	if err != nil {
+		return err
+	}
+	q := url.Values{}
+	q.Set("start", start.Format(time.RFC3339))
+	q.Set("end", now.Format(time.RFC3339))
+	var out struct {
+		DeletedRecords []struct {
+			ID          string `json:"id"`
+			DeletedDate string `json:"deletedDate"`
+		} `json:"deletedRecords"`
+	}
+	if err := c.getJSON(ctx, base+"/sobjects/"+p.obj+"/deleted/?"+q.Encode(), &out); err != nil {
+		return err
+	}
+	var recs []connector.Record
+	for _, dr := range out.DeletedRecords {
+		if p.deleted[dr.ID] {
+			continue // already emitted by queryAll as an IsDeleted row
+		}
+		when, err := crm.ParseTime(dr.DeletedDate)
+		if err != nil {
+			return fmt.Errorf("deleted record %s: deletedDate: %w", dr.ID, err)
+		}
+		raw, _ := json.Marshal(map[string]any{
+			"attributes": map[string]any{"type": p.obj, "url": "/services/data/v" + c.cfg.APIVersion + "/sobjects/" + p.obj + "/" + dr.ID},
+			"Id":         dr.ID, "IsDeleted": true, "SystemModstamp": crm.FormatSalesforce(when),
+		})
+		recs = append(recs, connector.Record{Object: p.obj, ID: dr.ID, ModifiedAt: when, Deleted: true, Raw: raw})
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	// A hard delete is not a SystemModstamp: the cursor stays where the
+	// query left it.
+	return p.fn(ctx, sync.Page{Records: recs, Cursor: p.cursor})
+}
+
+// ListIDs implements sync.Source: the IDs of every live record of object
+// (SELECT Id FROM object through query, which leaves out deleted rows),
+// one page of up to 2,000 at a time.
+func (c *Client) ListIDs(ctx context.Context, object string, fn func(ids []string) error) error {
+	if err := soqlName(object); err != nil {
+		return fmt.Errorf("list IDs: %w", err)
+	}
+	err := c.queryPages(ctx, "query", "SELECT Id FROM "+object+" ORDER BY Id", func(recs []rawRecord, _ int) error {
+		ids := make([]string, 0, len(recs))
+		for _, r := range recs {
+			ids = append(ids, r.str("Id"))
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		return fn(ids)
+	})
+	if err != nil {
+		return fmt.Errorf("list IDs of %s: %w", object, err)
+	}
+	return nil
+}
