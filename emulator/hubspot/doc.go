@@ -3,7 +3,7 @@
 // connector) work against it unchanged when pointed at it with a custom base
 // URL.
 //
-// A [Server] is an [net/http.Handler]. It keeps a portal in memory:
+// A [Server] is a [net/http.Handler]. It keeps a portal in memory:
 // companies, contacts, deals and the engagement objects (calls, emails,
 // meetings, notes, tasks), their property definitions and groups,
 // associations (v4, with HubSpot's default association type ids), owners and

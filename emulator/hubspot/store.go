@@ -1,7 +1,6 @@
 package hubspot
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -128,14 +127,13 @@ func formatTime(t time.Time) string {
 
 // wireRecord is a CRM v3 object on the wire.
 type wireRecord struct {
-	ID           string                     `json:"id"`
-	Properties   map[string]*string         `json:"properties"`
-	CreatedAt    string                     `json:"createdAt"`
-	UpdatedAt    string                     `json:"updatedAt"`
-	Archived     bool                       `json:"archived"`
-	ArchivedAt   string                     `json:"archivedAt,omitempty"`
-	Associations map[string]wireAssocPage   `json:"associations,omitempty"`
-	History      map[string]json.RawMessage `json:"propertiesWithHistory,omitempty"`
+	ID           string                   `json:"id"`
+	Properties   map[string]*string       `json:"properties"`
+	CreatedAt    string                   `json:"createdAt"`
+	UpdatedAt    string                   `json:"updatedAt"`
+	Archived     bool                     `json:"archived"`
+	ArchivedAt   string                   `json:"archivedAt,omitempty"`
+	Associations map[string]wireAssocPage `json:"associations,omitempty"`
 }
 
 type wireAssocPage struct {
