@@ -213,7 +213,11 @@ func (c *Client) pullDeleted(ctx context.Context, p *puller) error {
 			"attributes": map[string]any{"type": p.obj, "url": "/services/data/v" + c.cfg.APIVersion + "/sobjects/" + p.obj + "/" + dr.ID},
 			"Id":         dr.ID, "IsDeleted": true, "SystemModstamp": crm.FormatSalesforce(when),
 		})
-		recs = append(recs, connector.Record{Object: p.obj, ID: dr.ID, ModifiedAt: when, Deleted: true, Raw: raw})
+		rec := connector.Record{Object: p.obj, ID: dr.ID, ModifiedAt: when, Deleted: true, Raw: raw}
+		if p.skip(rec) {
+			continue // at the cursor's stamp, at or before its Id: already seen
+		}
+		recs = append(recs, rec)
 	}
 	if len(recs) == 0 {
 		return nil

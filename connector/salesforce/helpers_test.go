@@ -1,0 +1,182 @@
+package salesforce
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"path/filepath"
+	stdsync "sync"
+	"testing"
+	"time"
+
+	"healthsync/connector"
+	"healthsync/crm"
+	emu "healthsync/emulator/salesforce"
+	"healthsync/emulator/gen"
+	"healthsync/mapping"
+	"healthsync/sync"
+)
+
+type testClock struct {
+	mu stdsync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type bundle struct {
+	t     *testing.T
+	srv   *emu.Server
+	ts    *httptest.Server
+	clock *testClock
+	cfg   Config
+	deps  Deps
+	c     *Client
+	m     *mapping.Mapping
+}
+
+func fastHTTP() connector.HTTPConfig {
+	h := connector.DefaultHTTPConfig()
+	h.RetryWaitMin, h.RetryWaitMax, h.MaxRetries, h.Timeout = time.Millisecond, 5*time.Millisecond, 10, 20*time.Second
+	return h
+}
+
+// setup starts an emulated org with a generated org of accounts accounts
+// (0: none) and a Client logged in with JWT bearer.
+func setup(t *testing.T, accounts int, opts emu.Options) *bundle {
+	t.Helper()
+	clock := &testClock{t: gen.DefaultNow}
+	opts.Clock = clock
+	srv := emu.New(opts)
+	if accounts > 0 {
+		if err := srv.LoadGen(gen.Options{Seed: 7, Accounts: accounts, Now: gen.DefaultNow}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	creds := srv.Credentials()
+	key := filepath.Join(t.TempDir(), "key.pem")
+	if err := srv.WritePrivateKey(key); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.LoginURL, cfg.ClientID, cfg.ClientSecret, cfg.Username, cfg.JWTKeyFile = ts.URL, creds.ClientID, creds.ClientSecret, creds.Username, key
+	m, err := mapping.New(crm.Salesforce, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &bundle{t: t, srv: srv, ts: ts, clock: clock, cfg: cfg, m: m}
+	b.deps = Deps{HTTP: fastHTTP(), Clock: clock, WriteRetryWait: time.Millisecond, BulkPollInterval: time.Millisecond, BulkResultPage: 50_000}
+	b.c = b.open(cfg)
+	return b
+}
+
+func (b *bundle) open(cfg Config) *Client {
+	b.t.Helper()
+	c, err := Open(context.Background(), cfg, b.deps)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return c
+}
+
+// mirror is what a sync engine would hold: the latest raw record per ID,
+// deletions applied, plus each object's cursor.
+type mirror struct {
+	recs    map[string]map[string]connector.Record
+	cursors map[string]connector.Cursor
+	emitted map[string]int // records emitted per object in the last pull
+}
+
+func newMirror() *mirror {
+	return &mirror{recs: map[string]map[string]connector.Record{}, cursors: map[string]connector.Cursor{}, emitted: map[string]int{}}
+}
+
+// pull runs one incremental pull of every mapped object.
+func (b *bundle) pull(c *Client, m *mirror) error {
+	for _, obj := range b.m.Objects() {
+		if err := b.pullObject(c, m, obj); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *bundle) pullObject(c *Client, m *mirror, obj string) error {
+	if m.recs[obj] == nil {
+		m.recs[obj] = map[string]connector.Record{}
+	}
+	m.emitted[obj] = 0
+	prev := m.cursors[obj]
+	return c.Pull(context.Background(), sync.PullRequest{Object: obj, Fields: b.m.Fields(obj), Since: prev}, func(_ context.Context, p sync.Page) error {
+		if p.Cursor.ModifiedAt.Before(m.cursors[obj].ModifiedAt) {
+			b.t.Errorf("%s: cursor moved backwards: %v after %v", obj, p.Cursor, m.cursors[obj])
+		}
+		for _, r := range p.Records {
+			m.emitted[obj]++
+			if r.Deleted {
+				delete(m.recs[obj], r.ID)
+				continue
+			}
+			m.recs[obj][r.ID] = r
+		}
+		m.cursors[obj] = p.Cursor
+		return nil
+	})
+}
+
+// check compares the mirror with the emulator: the same live IDs, and for
+// each the same SystemModstamp and mapped field values.
+func (b *bundle) check(m *mirror) {
+	b.t.Helper()
+	for _, obj := range b.m.Objects() {
+		live := b.srv.IDs(obj, false)
+		if len(live) != len(m.recs[obj]) {
+			b.t.Errorf("%s: emulator has %d live records, the mirror %d", obj, len(live), len(m.recs[obj]))
+		}
+		for _, id := range live {
+			r, ok := m.recs[obj][id]
+			if !ok {
+				b.t.Errorf("%s %s missing from the mirror", obj, id)
+				continue
+			}
+			want, _ := b.srv.Record(obj, id)
+			if ts, _ := want["SystemModstamp"].(time.Time); !ts.Equal(r.ModifiedAt) {
+				b.t.Errorf("%s %s: stamp %v, emulator %v", obj, id, r.ModifiedAt, ts)
+			}
+			var got map[string]any
+			if err := json.Unmarshal(r.Raw, &got); err != nil {
+				b.t.Fatal(err)
+			}
+			for _, f := range b.m.Fields(obj) {
+				if !sameValue(want[f], got[f]) {
+					b.t.Errorf("%s %s.%s: mirror %v, emulator %v", obj, id, f, got[f], want[f])
+				}
+			}
+		}
+	}
+}
+
+func sameValue(want, got any) bool {
+	switch w := want.(type) {
+	case nil:
+		return got == nil
+	case time.Time:
+		s, _ := got.(string)
+		t, err := crm.ParseTime(s)
+		return err == nil && t.Equal(crm.Normalize(w))
+	default:
+		return want == got
+	}
+}

@@ -1,0 +1,247 @@
+package salesforce
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"healthsync/connector"
+	emu "healthsync/emulator/salesforce"
+	"healthsync/sync"
+)
+
+func TestFullThenIncrementalReproducesTheOrg(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 20, emu.Options{})
+	m := newMirror()
+	if err := b.pull(b.c, m); err != nil {
+		t.Fatal(err)
+	}
+	b.check(m)
+
+	// Updates, inserts and soft deletes, then an incremental pull.
+	b.clock.Advance(10 * time.Minute)
+	accs := b.srv.IDs("Account", false)
+	for _, id := range accs[:3] {
+		if err := b.srv.SetField("Account", id, "Industry", "Biotechnology"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	contacts := b.srv.IDs("Contact", false)
+	for _, id := range contacts[:4] {
+		if err := b.srv.Delete("Contact", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	insertAccounts(t, b, 5, "New")
+	if err := b.pull(b.c, m); err != nil {
+		t.Fatal(err)
+	}
+	b.check(m)
+	if m.emitted["Account"] != 8 {
+		t.Errorf("incremental Account pull emitted %d records, want 8 (3 updated + 5 new)", m.emitted["Account"])
+	}
+
+	// Nothing changed: an incremental pull emits nothing.
+	b.clock.Advance(10 * time.Minute)
+	if err := b.pull(b.c, m); err != nil {
+		t.Fatal(err)
+	}
+	for obj, n := range m.emitted {
+		if n != 0 {
+			t.Errorf("%s: %d records emitted with nothing changed", obj, n)
+		}
+	}
+	b.check(m)
+}
+
+// insertAccounts creates n accounts through the API at the current time.
+func insertAccounts(t *testing.T, b *bundle, n int, prefix string) []string {
+	t.Helper()
+	recs := make([]map[string]any, n)
+	for i := range recs {
+		recs[i] = map[string]any{"attributes": map[string]any{"type": "Account"}, "Name": prefix + " " + strings.Repeat("x", i%7) + string(rune('A'+i%26))}
+	}
+	res, err := b.c.writeCollections(context.Background(), http.MethodPost, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, n)
+	for i, r := range res {
+		if !r.OK() {
+			t.Fatalf("insert account %d: %v", i, r.Err)
+		}
+		ids[i] = r.ID
+	}
+	return ids
+}
+
+var errStop = errors.New("stop after the first page")
+
+func TestEqualStampsNeitherDroppedNorRepeated(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 0, emu.Options{})
+	m := newMirror()
+	if err := b.pullObject(b.c, m, "Account"); err != nil {
+		t.Fatal(err)
+	}
+	b.clock.Advance(time.Hour)
+	ids := insertAccounts(t, b, 2500, "Same stamp") // one clock instant: one SystemModstamp
+	stamp, _ := b.srv.Record("Account", ids[0])
+	for _, id := range ids {
+		r, _ := b.srv.Record("Account", id)
+		if !r["SystemModstamp"].(time.Time).Equal(stamp["SystemModstamp"].(time.Time)) {
+			t.Fatal("the accounts do not share one SystemModstamp")
+		}
+	}
+	// The run stops after its first page (2,000 records): the cursor sits
+	// inside the group of equal stamps.
+	seen := map[string]int{}
+	var cur connector.Cursor
+	err := b.c.Pull(context.Background(), sync.PullRequest{Object: "Account", Fields: []string{"Name"}, Since: m.cursors["Account"]},
+		func(_ context.Context, p sync.Page) error {
+			for _, r := range p.Records {
+				seen[r.ID]++
+			}
+			cur = p.Cursor
+			return errStop
+		})
+	if !errors.Is(err, errStop) {
+		t.Fatalf("Pull: %v, want the callback's error", err)
+	}
+	if len(seen) != 2000 {
+		t.Fatalf("first page has %d records, want 2000", len(seen))
+	}
+	err = b.c.Pull(context.Background(), sync.PullRequest{Object: "Account", Fields: []string{"Name"}, Since: cur},
+		func(_ context.Context, p sync.Page) error {
+			for _, r := range p.Records {
+				seen[r.ID]++
+			}
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if seen[id] != 1 {
+			t.Errorf("account %s emitted %d times, want once", id, seen[id])
+		}
+	}
+}
+
+func TestPullNamesAMissingField(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 1, emu.Options{})
+	err := b.c.Pull(context.Background(), sync.PullRequest{Object: "Account", Fields: []string{"Name", "Churn_Risk__c"}},
+		func(context.Context, sync.Page) error { return nil })
+	if !errors.Is(err, ErrMissingField) || !strings.Contains(err.Error(), "Account.Churn_Risk__c") || !strings.Contains(err.Error(), "mapping file") {
+		t.Fatalf("error = %v, want ErrMissingField naming Account.Churn_Risk__c and the mapping fix", err)
+	}
+}
+
+// TestSmallSyncCallCount: describe + count + one call per 2,000 records,
+// per object; the JWT token request goes to the login host and is not an
+// API call.
+func TestSmallSyncCallCount(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 150, emu.Options{})
+	m := newMirror()
+	for _, obj := range b.m.Objects() {
+		before, emuBefore := b.c.APICalls(), b.srv.APICalls()
+		if err := b.pullObject(b.c, m, obj); err != nil {
+			t.Fatal(err)
+		}
+		n := len(b.srv.IDs(obj, true))
+		want := int64(2 + (n+1999)/2000)
+		if n == 0 {
+			want = 3 // an empty result is still one query call
+		}
+		got, emuGot := b.c.APICalls()-before, b.srv.APICalls()-emuBefore
+		t.Logf("full pull of %s: %d records, %d API calls", obj, n, got)
+		if got != want || emuGot != want {
+			t.Errorf("%s (%d records): %d calls (emulator counted %d), want %d = describe + count + ceil(n/2000)", obj, n, got, emuGot, want)
+		}
+	}
+	b.check(m)
+}
+
+func TestBulkPullMatchesREST(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 60, emu.Options{})
+	rest := newMirror()
+	if err := b.pull(b.c, rest); err != nil {
+		t.Fatal(err)
+	}
+	cfg := b.cfg
+	cfg.BulkThreshold = 100
+	for _, page := range []int{200, 50_000} {
+		b.deps.BulkResultPage = page
+		bc := b.open(cfg)
+		bulk := newMirror()
+		for _, obj := range b.m.Objects() {
+			before := bc.APICalls()
+			if err := b.pullObject(bc, bulk, obj); err != nil {
+				t.Fatal(err)
+			}
+			n := len(b.srv.IDs(obj, true))
+			got := bc.APICalls() - before
+			want := int64(3) // describe + count + REST page
+			if n > 100 {
+				// describe + count + create job + 2 polls + result pages
+				want = int64(5 + (n+page-1)/page)
+			}
+			t.Logf("maxRecords %d: full pull of %s: %d records, %d API calls", page, obj, n, got)
+			if got != want {
+				t.Errorf("maxRecords %d: %s (%d records): %d calls, want %d", page, obj, n, got, want)
+			}
+			for id, r := range rest.recs[obj] {
+				if br, ok := bulk.recs[obj][id]; !ok || string(br.Raw) != string(r.Raw) || !br.ModifiedAt.Equal(r.ModifiedAt) {
+					t.Errorf("%s %s: bulk raw\n%s\nREST raw\n%s", obj, id, br.Raw, r.Raw)
+					break
+				}
+			}
+			if len(bulk.recs[obj]) != len(rest.recs[obj]) || bulk.cursors[obj] != rest.cursors[obj] {
+				t.Errorf("%s: bulk %d records cursor %v, REST %d records cursor %v", obj, len(bulk.recs[obj]), bulk.cursors[obj], len(rest.recs[obj]), rest.cursors[obj])
+			}
+		}
+	}
+}
+
+func TestFaultsConverge(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 20, emu.Options{Faults: emu.Faults{Seed: 3, Unavailable: 0.1, LockRow: 0.1, SessionCallLimit: 15}})
+	m := newMirror()
+	if err := b.pull(b.c, m); err != nil {
+		t.Fatal(err)
+	}
+	b.check(m)
+	b.clock.Advance(5 * time.Minute)
+	insertAccounts(t, b, 30, "Faulty")
+	for _, id := range b.srv.IDs("Opportunity", false)[:3] {
+		if err := b.srv.Delete("Opportunity", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.pull(b.c, m); err != nil {
+		t.Fatal(err)
+	}
+	b.check(m)
+}
+
+func TestBudgetStopsTheRun(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 5, emu.Options{DailyLimit: 1000})
+	b.deps.Budget = connector.BudgetConfig{RunShare: 0.004, TotalShare: 0.8} // 4 calls per run
+	c := b.open(b.cfg)
+	m := newMirror()
+	err := b.pull(c, m)
+	if !errors.Is(err, connector.ErrBudgetExhausted) {
+		t.Fatalf("pull: %v, want ErrBudgetExhausted", err)
+	}
+	if u := c.Budget().Usage(); u.RunCalls != 4 {
+		t.Errorf("run made %d calls, want 4", u.RunCalls)
+	}
+}
