@@ -129,9 +129,12 @@ func render(t *template.Template, data TaskData) (string, error) {
 // a misspelt field ({{.AcountName}}) is an error when the file loads, not
 // when a task is due.
 func parseTaskTemplate(name, text string) (*template.Template, error) {
-	t, err := template.New(name).Option("missingkey=zero").Parse(text)
+	t, err := template.New(name).Option("missingkey=zero").Funcs(templateFuncs).Parse(text)
 	if err != nil {
 		return nil, fmt.Errorf("invalid template: %s", trimTemplateErr(err, name))
+	}
+	if err := checkTemplateTree(t); err != nil {
+		return nil, fmt.Errorf("invalid template: %v", err)
 	}
 	sample := TaskData{AccountID: "001000000000001", AccountName: "Acme", Flag: name, Why: "renewal in 28 days", Score: "55", Grade: "yellow",
 		Reasons: []string{"no executive contact for 41 days"}, Metrics: map[string]string{"days_to_renewal": "28"}}
