@@ -133,7 +133,7 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request, rc *r
 			fail(collectionError{StatusCode: "MISSING_ARGUMENT", Message: "Id not specified in an update call", Fields: []string{}})
 			continue
 		}
-		if existing := s.db.lookup(id); existing != nil && allOrNoneCandidate(body.AllOrNone) {
+		if existing := s.db.lookup(id); existing != nil && body.AllOrNone {
 			undos = append(undos, undo{rec: existing, vals: append([]any(nil), existing.vals...), ver: existing.ver})
 		}
 		if e := s.updateRecord(rc.userID, typ, id, withoutID(rec), false); e != nil {
@@ -168,8 +168,6 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request, rc *r
 		}
 	}
 }
-
-func allOrNoneCandidate(allOrNone bool) bool { return allOrNone }
 
 func (s *Server) forgetCreated(obj, id string) {
 	ids := s.created[obj]
