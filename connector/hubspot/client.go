@@ -1,0 +1,236 @@
+package hubspot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	stdsync "sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"healthsync/connector"
+	"healthsync/crm"
+)
+
+// maxBody bounds how much of one response is read.
+const maxBody = 64 << 20
+
+// Snooze says how a CSM snoozes a healthsync task in HubSpot: a date
+// property on the task holding "snoozed until", or a task status value
+// meaning snoozed (e.g. DEFERRED). Either may be empty.
+type Snooze struct {
+	Field  string
+	Status string
+}
+
+// Client is a HubSpot portal's API client. It implements the sync engine's
+// Source and Sink and is safe for concurrent use.
+type Client struct {
+	http     *http.Client
+	base     *url.URL
+	stack    *connector.Stack
+	clock    crm.Clock
+	log      hclog.Logger
+	lookback time.Duration
+	window   time.Duration
+	taskKey  string
+	snooze   Snooze
+	// tokenScopes returns the scopes of the current OAuth token; nil for
+	// private-app tokens (probed per scope instead).
+	tokenScopes func(ctx context.Context) ([]string, error)
+
+	calls atomic.Int64
+
+	mu    stdsync.Mutex
+	seen  map[string]map[string]uint64 // object → activity id → associations fingerprint
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithStack makes the client send through the shared HTTP stack (and count
+// its calls there): the stack's Client replaces the *http.Client given to
+// NewClient.
+func WithStack(s *connector.Stack) Option { return func(c *Client) { c.stack = s } }
+
+// WithClock sets the clock for the association window (default the system clock).
+func WithClock(clock crm.Clock) Option { return func(c *Client) { c.clock = clock } }
+
+// WithLogger sets the logger (default none).
+func WithLogger(l hclog.Logger) Option { return func(c *Client) { c.log = l } }
+
+// WithLookback sets how far before the cursor a pull starts reading again
+// (default 1 minute).
+func WithLookback(d time.Duration) Option { return func(c *Client) { c.lookback = d } }
+
+// WithAssociationWindow sets the rolling window over which activity
+// associations are re-read on every incremental pull (default 720h; 0
+// turns the re-read off).
+func WithAssociationWindow(d time.Duration) Option { return func(c *Client) { c.window = d } }
+
+// WithTaskKeyField names the task property holding healthsync's task key
+// (default "healthsync_key").
+func WithTaskKeyField(name string) Option { return func(c *Client) { c.taskKey = name } }
+
+// WithSnooze says how snoozed tasks are recognised.
+func WithSnooze(s Snooze) Option { return func(c *Client) { c.snooze = s } }
+
+// withTokenScopes sets how the scopes of an OAuth token are read.
+func withTokenScopes(f func(ctx context.Context) ([]string, error)) Option {
+	return func(c *Client) { c.tokenScopes = f }
+}
+
+// NewClient returns a client of the HubSpot API at baseURL (e.g.
+// https://api.hubapi.com, or an emulator's URL). httpClient must add the
+// Authorization header (Open builds one that does); nil means
+// http.DefaultClient.
+func NewClient(httpClient *http.Client, baseURL string, opts ...Option) (*Client, error) {
+	u, err := url.Parse(strings.TrimSuffix(strings.TrimSpace(baseURL), "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("HubSpot base URL %q is not an http(s) URL (HEALTHSYNC_HUBSPOT_BASE_URL, e.g. https://api.hubapi.com)", baseURL)
+	}
+	if httpClient == nil {
+		httpClient = http.DefaultClient
+	}
+	c := &Client{
+		http: httpClient, base: u, clock: crm.SystemClock{}, log: hclog.NewNullLogger(),
+		lookback: time.Minute, window: 720 * time.Hour, taskKey: "healthsync_key",
+		seen: map[string]map[string]uint64{},
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.stack != nil {
+		c.http = c.stack.Client()
+	}
+	if c.lookback < 0 || c.window < 0 {
+		return nil, errors.New("HubSpot look-back and association window must not be negative")
+	}
+	return c, nil
+}
+
+// System says this is HubSpot.
+func (c *Client) System() crm.System { return crm.HubSpot }
+
+// APICalls returns the number of API calls made: every attempt, retries
+// included, when the client runs on a stack; every request otherwise.
+func (c *Client) APICalls() int64 {
+	if c.stack != nil {
+		return c.stack.APICalls()
+	}
+	return c.calls.Load()
+}
+
+// Stack returns the HTTP stack the client runs on (nil when built with a
+// plain *http.Client).
+func (c *Client) Stack() *connector.Stack { return c.stack }
+
+// newRequest builds an API request: path is relative to the base URL,
+// body (if not nil) is sent as JSON.
+func (c *Client) newRequest(ctx context.Context, method, path string, query url.Values, body any) (*http.Request, error) {
+	u := *c.base
+	u.Path = c.base.Path + path
+	if len(query) > 0 {
+		u.RawQuery = query.Encode()
+	}
+	var rd io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s %s: %w", method, path, err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return nil, fmt.Errorf("build %s %s: %w", method, path, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	return req, nil
+}
+
+// do sends req and decodes a 2xx JSON answer into out (if not nil). It
+// returns the status. A non-2xx answer is returned as *connector.APIError;
+// stops of the stack (budget, daily limit, re-authorization) and network
+// failures are wrapped with the method and path.
+func (c *Client) do(req *http.Request, out any) (int, error) {
+	if c.stack == nil {
+		c.calls.Add(1)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return 0, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return resp.StatusCode, fmt.Errorf("%s %s: read response: %w", req.Method, req.URL.Path, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp.StatusCode, connector.DecodeHubSpot(resp.StatusCode, resp.Header, body)
+	}
+	if out != nil && resp.StatusCode != http.StatusNoContent {
+		if err := json.Unmarshal(body, out); err != nil {
+			return resp.StatusCode, connector.MalformedError(resp.StatusCode, resp.Header, body, err)
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+// call builds and sends a request.
+func (c *Client) call(ctx context.Context, method, path string, query url.Values, body, out any) (int, error) {
+	req, err := c.newRequest(ctx, method, path, query, body)
+	if err != nil {
+		return 0, err
+	}
+	return c.do(req, out)
+}
+
+// searchCtx marks a request as a search call, for the 5 requests/s limiter.
+func searchCtx(ctx context.Context) context.Context { return connector.WithRateClass(ctx, rateClassSearch) }
+
+// rateClassSearch is the stack's rate class of search requests.
+const rateClassSearch = "search"
+
+// apiError returns err as an *APIError when it is one.
+func apiError(err error) (*connector.APIError, bool) {
+	var e *connector.APIError
+	if errors.As(err, &e) {
+		return e, true
+	}
+	return nil, false
+}
+
+// isStop reports whether err means the run must stop rather than record a
+// per-record failure: the stack's stops, a rejected or under-scoped token,
+// a cancelled context.
+func isStop(err error) bool {
+	switch {
+	case errors.Is(err, connector.ErrBudgetExhausted), errors.Is(err, connector.ErrDailyLimit),
+		errors.Is(err, connector.ErrReauthorize), errors.Is(err, context.Canceled),
+		errors.Is(err, context.DeadlineExceeded):
+		return true
+	}
+	if e, ok := apiError(err); ok {
+		return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden
+	}
+	return false
+}
+
+// objPath escapes an object name for a URL path.
+func objPath(object string) string { return url.PathEscape(object) }

@@ -1,0 +1,62 @@
+// Package hubspot is healthsync's connector for HubSpot portals. A
+// [*Client] implements the sync engine's Source (incremental pull, ID
+// listing for reconciliation, describe) and Sink (batched property writes,
+// follow-up tasks, property install).
+//
+// The client is built the go-github way: [NewClient] takes an
+// *http.Client and the API base URL (tests point it at the emulator), every
+// request goes through newRequest and do, and every non-2xx answer becomes a
+// *connector.APIError decoded from HubSpot's error envelope. [Open] wires a
+// client from [Config] on the shared HTTP stack (oauth2-style auth, retries,
+// the X-HubSpot-RateLimit-* limiter, a separate limiter for the 5 requests/s
+// search API, the API budget): with a private-app token when
+// HEALTHSYNC_HUBSPOT_TOKEN is set, otherwise with the OAuth token that
+// [Login] (`healthsync auth hubspot`) stored, refreshed ahead of its 30
+// minute expiry and saved again whenever HubSpot rotates it.
+//
+// # Incremental pull
+//
+// Companies, contacts, deals and the activities (calls, emails, meetings,
+// notes, tasks) are read with the CRM search API sorted ascending on the
+// modification date (hs_lastmodifieddate, lastmodifieddate for contacts),
+// 200 per page. Paging is by key, not by offset: every page after the first
+// asks for (modified = T AND hs_object_id > L) OR (modified > T), where
+// (T, L) is the last record seen, so the search's 10,000-result cap is
+// never reached however many records share one timestamp, and a record
+// modified while the sync runs never shifts another out of a page. The
+// first page starts at the cursor's timestamp minus a small look-back;
+// records at the cursor's timestamp with an ID not above the cursor's are
+// skipped.
+//
+// Deletions: HubSpot's search never returns archived records, so each pull
+// also lists the object's recycle bin (GET /crm/v3/objects/{type}?archived=true,
+// 100 per page) and emits the records archived since the cursor (minus the
+// association window, which also covers an earlier run stopped before it
+// got there) as deletions, stamped with their archivedAt.
+//
+// Associations: an activity's links to companies, contacts and deals are
+// read with the v4 batch read (100 IDs per call and target type) and
+// attached to the raw record as
+// "associations":{"companies":{"results":[{"id","type"}]},...}, the shape
+// the mapping reads. Re-linking an activity does not change its
+// modification date, so every incremental pull also re-reads the
+// associations of the activities whose hs_timestamp lies within the
+// association window (HEALTHSYNC_HUBSPOT_ASSOCIATION_WINDOW) and re-emits
+// those whose associations differ from what this client last saw (all of
+// them the first time a process looks).
+//
+// Owners have no incremental API: every pull lists them all (live and
+// archived; archived owners carry "archived":true and map to inactive
+// users).
+//
+// # Writes
+//
+// Updates go through batch/update with at most 100 inputs per call; a 207
+// answer is mapped back to each record, and a batch HubSpot rejects as a
+// whole for one invalid value is split until the invalid records are
+// isolated, so the valid ones are still written. Tasks are created with
+// batch/create (with their key property and associations to the company,
+// type 192, and contact, 204), found again by key with a search, and closed
+// with batch/update. Install creates the property group "healthsync" and
+// each property idempotently.
+package hubspot

@@ -1,0 +1,196 @@
+package hubspot_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	stdsync "sync"
+	"testing"
+	"time"
+
+	"healthsync/connector"
+	"healthsync/connector/hubspot"
+	"healthsync/crm"
+	emu "healthsync/emulator/hubspot"
+	hsync "healthsync/sync"
+)
+
+var (
+	_ hsync.Source = (*hubspot.Client)(nil)
+	_ hsync.Sink   = (*hubspot.Client)(nil)
+)
+
+// clock is a settable clock shared by the emulator and the client.
+type clock struct {
+	mu stdsync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// memTokens is an in-memory oauth.TokenStore.
+type memTokens struct {
+	mu    stdsync.Mutex
+	blobs map[string][]byte
+	saves int
+}
+
+func (m *memTokens) LoadToken(_ context.Context, conn string) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.blobs[conn], nil
+}
+
+func (m *memTokens) SaveToken(_ context.Context, conn string, b []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.blobs == nil {
+		m.blobs = map[string][]byte{}
+	}
+	m.blobs[conn] = append([]byte(nil), b...)
+	m.saves++
+	return nil
+}
+
+type bundle struct {
+	t     *testing.T
+	srv   *emu.Server
+	ts    *httptest.Server
+	clock *clock
+}
+
+// setup starts an emulated portal (limits off unless opts set them) at
+// the gen default now.
+func setup(t *testing.T, opts emu.Options) *bundle {
+	t.Helper()
+	c := &clock{t: time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)}
+	if opts.Clock == nil {
+		opts.Clock = c
+	}
+	srv := emu.New(opts)
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return &bundle{t: t, srv: srv, ts: ts, clock: c}
+}
+
+func noLimits() emu.Options { return emu.Options{RateLimits: emu.RateLimits{Disabled: true}} }
+
+func fastHTTP() connector.HTTPConfig {
+	h := connector.DefaultHTTPConfig()
+	h.RetryWaitMin = 5 * time.Millisecond
+	h.RetryWaitMax = 200 * time.Millisecond
+	h.MaxRetries = 12
+	return h
+}
+
+// config is a private-app configuration for the bundle's portal.
+func (b *bundle) config() hubspot.Config {
+	cfg := hubspot.DefaultConfig()
+	cfg.BaseURL = b.ts.URL
+	cfg.Token = b.srv.Credentials().PrivateAppToken
+	cfg.SearchRate = 1000
+	return cfg
+}
+
+func (b *bundle) open(cfg hubspot.Config, deps hubspot.Deps) *hubspot.Client {
+	b.t.Helper()
+	if deps.Clock == nil {
+		deps.Clock = b.clock
+	}
+	if deps.HTTP == (connector.HTTPConfig{}) {
+		deps.HTTP = fastHTTP()
+	}
+	c, err := hubspot.Open(context.Background(), cfg, deps)
+	if err != nil {
+		b.t.Fatalf("open: %v", err)
+	}
+	return c
+}
+
+// replica applies pulled pages like the store does.
+type replica struct {
+	live    map[string]map[string]connector.Record
+	deleted map[string]map[string]bool
+	cursor  map[string]connector.Cursor
+	pages   int
+	emitted map[string]int // live records received per object in the last pull (deletions not counted)
+}
+
+func newReplica() *replica {
+	return &replica{live: map[string]map[string]connector.Record{}, deleted: map[string]map[string]bool{},
+		cursor: map[string]connector.Cursor{}, emitted: map[string]int{}}
+}
+
+func (r *replica) pull(t *testing.T, c *hubspot.Client, object string, fields []string) error {
+	t.Helper()
+	if r.live[object] == nil {
+		r.live[object], r.deleted[object] = map[string]connector.Record{}, map[string]bool{}
+	}
+	r.emitted[object] = 0
+	return c.Pull(context.Background(), hsync.PullRequest{Object: object, Fields: fields, Since: r.cursor[object]},
+		func(_ context.Context, p hsync.Page) error {
+			r.pages++
+			for _, rec := range p.Records {
+				if rec.Object != object {
+					t.Errorf("record of %s in a pull of %s", rec.Object, object)
+				}
+				if rec.Deleted {
+					delete(r.live[object], rec.ID)
+					r.deleted[object][rec.ID] = true
+					continue
+				}
+				delete(r.deleted[object], rec.ID)
+				r.emitted[object]++
+				r.live[object][rec.ID] = rec
+			}
+			if p.Cursor.ModifiedAt.Before(r.cursor[object].ModifiedAt) {
+				t.Errorf("%s cursor went backwards: %v after %v", object, p.Cursor, r.cursor[object])
+			}
+			r.cursor[object] = p.Cursor
+			return nil
+		})
+}
+
+// props returns a raw record's properties.
+func props(t *testing.T, rec connector.Record) map[string]*string {
+	t.Helper()
+	var w struct {
+		Properties map[string]*string `json:"properties"`
+	}
+	if err := json.Unmarshal(rec.Raw, &w); err != nil {
+		t.Fatalf("raw %s %s: %v", rec.Object, rec.ID, err)
+	}
+	return w.Properties
+}
+
+// assocIDs returns the IDs a raw record is associated with, per type.
+func assocIDs(t *testing.T, rec connector.Record, to string) []string {
+	t.Helper()
+	var w struct {
+		Associations map[string]struct {
+			Results []struct {
+				ID string `json:"id"`
+			} `json:"results"`
+		} `json:"associations"`
+	}
+	if err := json.Unmarshal(rec.Raw, &w); err != nil {
+		t.Fatalf("raw %s %s: %v", rec.Object, rec.ID, err)
+	}
+	var out []string
+	for _, r := range w.Associations[to].Results {
+		out = append(out, r.ID)
+	}
+	return out
+}
+
+var _ = crm.HubSpot

@@ -1,0 +1,323 @@
+package hubspot_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"healthsync/connector"
+	"healthsync/connector/hubspot"
+	"healthsync/crm"
+	"healthsync/emulator/gen"
+	emu "healthsync/emulator/hubspot"
+	"healthsync/mapping"
+)
+
+var allObjects = []string{"companies", "contacts", "deals", "calls", "emails", "meetings", "notes", "tasks", "owners"}
+var activityObjects = map[string]bool{"calls": true, "emails": true, "meetings": true, "notes": true, "tasks": true}
+
+func loadOrg(t *testing.T, b *bundle, accounts int) *emu.OrgIDs {
+	t.Helper()
+	org, err := gen.Generate(gen.Options{Seed: 7, Accounts: accounts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := b.srv.LoadOrg(org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+func ceilDiv(n, d int) int { return (n + d - 1) / d }
+
+// verify checks the replica against the portal: same live records with the
+// same values of the pulled fields and associations, and every deletion
+// an archived record.
+func verify(t *testing.T, b *bundle, r *replica, m *mapping.Mapping) {
+	t.Helper()
+	for _, obj := range allObjects {
+		if obj == "owners" {
+			owners := b.srv.Owners()
+			if len(r.live[obj]) != len(owners) {
+				t.Errorf("owners: replica has %d, portal %d", len(r.live[obj]), len(owners))
+			}
+			continue
+		}
+		want, err := b.srv.Records(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.live[obj]) != len(want) {
+			t.Errorf("%s: replica has %d live records, portal %d", obj, len(r.live[obj]), len(want))
+		}
+		for _, w := range want {
+			got, ok := r.live[obj][w.ID]
+			if !ok {
+				t.Errorf("%s %s missing from the replica", obj, w.ID)
+				continue
+			}
+			p := props(t, got)
+			for _, f := range m.Fields(obj) {
+				var gv string
+				if p[f] != nil {
+					gv = *p[f]
+				}
+				if gv != w.Properties[f] {
+					t.Errorf("%s %s %s: replica %q, portal %q", obj, w.ID, f, gv, w.Properties[f])
+				}
+			}
+			if !got.ModifiedAt.Equal(w.UpdatedAt) {
+				t.Errorf("%s %s modified: replica %v, portal %v", obj, w.ID, got.ModifiedAt, w.UpdatedAt)
+			}
+			if activityObjects[obj] {
+				for _, to := range []string{"companies", "contacts", "deals"} {
+					as, _ := b.srv.Associations(obj, w.ID, to)
+					var wantIDs []string
+					for _, a := range as {
+						wantIDs = append(wantIDs, a.ToID)
+					}
+					// Links to records archived since are stale outside
+					// the association window; the deleted target is gone
+					// from the replica anyway.
+					var gotIDs []string
+					for _, g := range assocIDs(t, got, to) {
+						if !r.deleted[to][g] {
+							gotIDs = append(gotIDs, g)
+						}
+					}
+					sort.Strings(wantIDs)
+					sort.Strings(gotIDs)
+					if !slices.Equal(gotIDs, wantIDs) {
+						t.Errorf("%s %s associations to %s: replica %v, portal %v", obj, w.ID, to, gotIDs, wantIDs)
+					}
+				}
+			}
+		}
+		for id := range r.deleted[obj] {
+			rec, err := b.srv.Record(obj, id)
+			if err != nil || !rec.Archived {
+				t.Errorf("%s %s emitted as deleted but the portal has it live (%v)", obj, id, err)
+			}
+		}
+	}
+}
+
+// api sends a request to the portal with the private-app token.
+func (b *bundle) api(method, path, body string) {
+	b.t.Helper()
+	req, _ := http.NewRequest(method, b.ts.URL+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+b.srv.Credentials().PrivateAppToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		b.t.Fatalf("%s %s: %d", method, path, resp.StatusCode)
+	}
+}
+
+func TestFullThenIncrementalSyncReproducesThePortal(t *testing.T) {
+	t.Parallel()
+	b := setup(t, noLimits())
+	ids := loadOrg(t, b, 30)
+	m, err := mapping.New(crm.HubSpot, b.clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := b.open(b.config(), hubspot.Deps{})
+	r := newReplica()
+
+	// Full sync, and its API calls against the formula.
+	calls0, emu0 := c.APICalls(), b.srv.APICalls()
+	want := 0
+	for _, obj := range allObjects {
+		if err := r.pull(t, c, obj, m.Fields(obj)); err != nil {
+			t.Fatalf("pull %s: %v", obj, err)
+		}
+		if obj == "owners" {
+			want += 2 // live and archived owners, one page each
+			continue
+		}
+		n := b.srv.Count(obj)
+		archived := len(r.deleted[obj])
+		want += max(1, ceilDiv(n, 200)) + max(1, ceilDiv(archived, 100))
+		if activityObjects[obj] {
+			want += 3 * ceilDiv(n, 100)
+		}
+	}
+	got := c.APICalls() - calls0
+	t.Logf("full sync: %d API calls (%d records)", got, r.pages)
+	if got != int64(want) || int(got) != b.srv.APICalls()-emu0 {
+		t.Errorf("full sync made %d calls (portal counted %d), want %d = search pages + association reads + archived lists + owners", got, b.srv.APICalls()-emu0, want)
+	}
+	verify(t, b, r, m)
+	deletedBefore := 0
+	for _, obj := range allObjects {
+		deletedBefore += len(r.deleted[obj])
+	}
+	if deletedBefore == 0 {
+		t.Fatal("the generated portal should hold archived records")
+	}
+
+	// Inserts, updates and archives, then an incremental sync.
+	b.clock.Advance(time.Hour)
+	newID, err := b.srv.Create("companies", map[string]string{"name": "Fresh Co", "domain": "fresh.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.clock.Advance(time.Minute)
+	b.api(http.MethodPatch, fmt.Sprintf("/crm/v3/objects/companies/%d", ids.Companies[0]), `{"properties":{"industry":"Aerospace"}}`)
+	b.api(http.MethodPatch, fmt.Sprintf("/crm/v3/objects/deals/%d", ids.Deals[0]), `{"properties":{"amount":"4242"}}`)
+	b.clock.Advance(time.Minute)
+	b.api(http.MethodDelete, fmt.Sprintf("/crm/v3/objects/contacts/%d", ids.Contacts[1]), "")
+	call := ids.Activities[0]
+	b.api(http.MethodDelete, fmt.Sprintf("/crm/v3/objects/%s/%d", call.Type, call.ID), "")
+
+	for _, obj := range allObjects {
+		if err := r.pull(t, c, obj, m.Fields(obj)); err != nil {
+			t.Fatalf("incremental pull %s: %v", obj, err)
+		}
+	}
+	verify(t, b, r, m)
+	if _, ok := r.live["companies"][newID]; !ok {
+		t.Error("the new company was not pulled")
+	}
+	if !r.deleted["contacts"][strconv.FormatInt(ids.Contacts[1], 10)] {
+		t.Error("the archived contact was not emitted as a deletion")
+	}
+	if r.emitted["companies"] > 5 {
+		t.Errorf("incremental companies pull emitted %d records, want the 2 changed ones (and look-back)", r.emitted["companies"])
+	}
+}
+
+func TestFifteenThousandCompaniesSharingOneTimestamp(t *testing.T) {
+	t.Parallel()
+	b := setup(t, noLimits())
+	stamp := "2025-06-01T00:00:00.000Z"
+	const n = 15000
+	for i := range n {
+		if _, err := b.srv.Create("companies", map[string]string{"name": "Tie " + strconv.Itoa(i), "hs_lastmodifieddate": stamp, "createdate": stamp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 3 {
+		if _, err := b.srv.Create("companies", map[string]string{"name": "Later " + strconv.Itoa(i), "hs_lastmodifieddate": "2025-06-02T00:00:00.000Z", "createdate": stamp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := b.open(b.config(), hubspot.Deps{})
+	seen := map[string]int{}
+	var cursor connector.Cursor
+	calls0 := c.APICalls()
+	err := c.Pull(context.Background(), pullReq("companies", nil, connector.Cursor{}), func(_ context.Context, p pageT) error {
+		for _, rec := range p.Records {
+			seen[rec.ID]++
+		}
+		cursor = p.Cursor
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("pull: %v", err)
+	}
+	if len(seen) != n+3 {
+		t.Fatalf("pulled %d distinct companies, want %d", len(seen), n+3)
+	}
+	for id, k := range seen {
+		if k != 1 {
+			t.Fatalf("company %s pulled %d times", id, k)
+		}
+	}
+	// ceil(15003/200) search pages + 1 archived list.
+	if got, want := c.APICalls()-calls0, int64(ceilDiv(n+3, 200)+1); got != want {
+		t.Errorf("pull made %d calls, want %d", got, want)
+	}
+	// An incremental pull from the final cursor re-reads only the look-back.
+	seen = map[string]int{}
+	if err := c.Pull(context.Background(), pullReq("companies", nil, cursor), func(_ context.Context, p pageT) error {
+		for _, rec := range p.Records {
+			seen[rec.ID]++
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 0 {
+		t.Errorf("incremental pull at the end re-emitted %d records", len(seen))
+	}
+}
+
+func TestActivitiesReassociatedAfterSyncArePickedUp(t *testing.T) {
+	t.Parallel()
+	b := setup(t, noLimits())
+	ids := loadOrg(t, b, 10)
+	m, _ := mapping.New(crm.HubSpot, b.clock)
+	c := b.open(b.config(), hubspot.Deps{})
+	r := newReplica()
+	for _, obj := range []string{"companies", "calls", "emails", "meetings", "notes", "tasks"} {
+		if err := r.pull(t, c, obj, m.Fields(obj)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A recent activity (inside the 30-day window) moves to another company.
+	var act emu.ActivityID
+	found := false
+	for _, a := range ids.Activities {
+		rec, err := b.srv.Record(a.Type, strconv.FormatInt(a.ID, 10))
+		if err != nil || rec.Archived {
+			continue
+		}
+		ts, _ := crm.ParseTime(rec.Properties["hs_timestamp"])
+		if ts.After(b.clock.Now().Add(-10*24*time.Hour)) && ts.Before(b.clock.Now()) {
+			act, found = a, true
+			break
+		}
+	}
+	if !found {
+		t.Fatal("no recent activity in the generated portal")
+	}
+	id := strconv.FormatInt(act.ID, 10)
+	old, _ := b.srv.Associations(act.Type, id, "companies")
+	var target string
+	for _, cid := range ids.Companies {
+		if s := strconv.FormatInt(cid, 10); len(old) == 0 || s != old[0].ToID {
+			target = s
+			break
+		}
+	}
+	before, _ := b.srv.Record(act.Type, id)
+	for _, a := range old {
+		b.api(http.MethodDelete, "/crm/v4/objects/"+act.Type+"/"+id+"/associations/companies/"+a.ToID, "")
+	}
+	b.api(http.MethodPut, "/crm/v4/objects/"+act.Type+"/"+id+"/associations/default/companies/"+target, "")
+	after, _ := b.srv.Record(act.Type, id)
+	if !after.UpdatedAt.Equal(before.UpdatedAt) {
+		t.Fatal("the emulator bumped the activity's modified date; the test needs it unchanged")
+	}
+	b.clock.Advance(time.Hour)
+	lookback := 0 // records the look-back re-reads
+	recs, _ := b.srv.Records(act.Type)
+	for _, rec := range recs {
+		if !rec.UpdatedAt.Before(r.cursor[act.Type].ModifiedAt.Add(-time.Minute)) && rec.ID != id {
+			lookback++
+		}
+	}
+	if err := r.pull(t, c, act.Type, m.Fields(act.Type)); err != nil {
+		t.Fatal(err)
+	}
+	got := assocIDs(t, r.live[act.Type][id], "companies")
+	if !slices.Equal(got, []string{target}) {
+		t.Errorf("after re-association the replica links %s %s to companies %v, want [%s]", act.Type, id, got, target)
+	}
+	if r.emitted[act.Type] > 1+lookback {
+		t.Errorf("incremental pull of %s emitted %d records, want only the re-associated one (and %d of the look-back)", act.Type, r.emitted[act.Type], lookback)
+	}
+}
