@@ -163,7 +163,7 @@ func (c *Client) ensurePermissionSet(ctx context.Context, base string) (id strin
 		ID string `json:"id"`
 	}
 	if err := c.sendJSON(connector.NonIdempotent(ctx), http.MethodPost, base+"/sobjects/PermissionSet",
-		map[string]any{"Name": PermissionSetName, "Label": PermissionSetName, "Description": "Read and edit the fields healthsync writes"}, &out); err != nil {
+		map[string]any{"Name": PermissionSetName, "Label": PermissionSetName}, &out); err != nil {
 		return "", false, fmt.Errorf("create permission set %s: %w", PermissionSetName, err)
 	}
 	if out.ID == "" {
