@@ -11,8 +11,8 @@ import (
 
 	"healthsync/connector"
 	"healthsync/crm"
-	emu "healthsync/emulator/salesforce"
 	"healthsync/emulator/gen"
+	emu "healthsync/emulator/salesforce"
 	"healthsync/mapping"
 	"healthsync/sync"
 )
