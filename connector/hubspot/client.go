@@ -49,8 +49,8 @@ type Client struct {
 
 	calls atomic.Int64
 
-	mu    stdsync.Mutex
-	seen  map[string]map[string]uint64 // object → activity id → associations fingerprint
+	mu   stdsync.Mutex
+	seen map[string]map[string]uint64 // object → activity id → associations fingerprint
 }
 
 // Option configures a Client.
@@ -202,7 +202,9 @@ func (c *Client) call(ctx context.Context, method, path string, query url.Values
 }
 
 // searchCtx marks a request as a search call, for the 5 requests/s limiter.
-func searchCtx(ctx context.Context) context.Context { return connector.WithRateClass(ctx, rateClassSearch) }
+func searchCtx(ctx context.Context) context.Context {
+	return connector.WithRateClass(ctx, rateClassSearch)
+}
 
 // rateClassSearch is the stack's rate class of search requests.
 const rateClassSearch = "search"

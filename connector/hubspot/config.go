@@ -90,7 +90,7 @@ func (c Config) oauth(httpClient *http.Client, clock crm.Clock) *oauth.Config {
 	return &oauth.Config{
 		Connector: "hubspot", ClientID: c.ClientID, ClientSecret: c.ClientSecret,
 		AuthURL: c.authorizeURL(), TokenURL: strings.TrimSuffix(c.BaseURL, "/") + "/oauth/v1/token",
-		Scopes: RequiredScopes([]string{Companies, Contacts, Deals, Calls, Emails, Meetings, Notes, Tasks, Owners}, true),
+		Scopes:     RequiredScopes([]string{Companies, Contacts, Deals, Calls, Emails, Meetings, Notes, Tasks, Owners}, true),
 		HTTPClient: httpClient, Now: clock.Now,
 	}
 }
