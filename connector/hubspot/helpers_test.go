@@ -123,6 +123,7 @@ type replica struct {
 	deleted map[string]map[string]bool
 	cursor  map[string]connector.Cursor
 	pages   int
+	onPage  func() // called after each page (to expire tokens mid-pull)
 	emitted map[string]int // live records received per object in the last pull (deletions not counted)
 }
 
@@ -157,6 +158,9 @@ func (r *replica) pull(t *testing.T, c *hubspot.Client, object string, fields []
 				t.Errorf("%s cursor went backwards: %v after %v", object, p.Cursor, r.cursor[object])
 			}
 			r.cursor[object] = p.Cursor
+			if r.onPage != nil {
+				r.onPage()
+			}
 			return nil
 		})
 }
