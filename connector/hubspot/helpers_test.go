@@ -123,7 +123,7 @@ type replica struct {
 	deleted map[string]map[string]bool
 	cursor  map[string]connector.Cursor
 	pages   int
-	onPage  func() // called after each page (to expire tokens mid-pull)
+	onPage  func()         // called after each page (to expire tokens mid-pull)
 	emitted map[string]int // live records received per object in the last pull (deletions not counted)
 }
 
