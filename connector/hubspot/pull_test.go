@@ -155,7 +155,12 @@ func TestFullThenIncrementalSyncReproducesThePortal(t *testing.T) {
 		}
 	}
 	got := c.APICalls() - calls0
-	t.Logf("full sync: %d API calls (%d records)", got, r.pages)
+	records := 0
+	for _, obj := range allObjects {
+		records += len(r.live[obj])
+		t.Logf("%-9s %5d live %3d archived", obj, len(r.live[obj]), len(r.deleted[obj]))
+	}
+	t.Logf("full sync: %d API calls for %d live records", got, records)
 	if got != int64(want) || int(got) != b.srv.APICalls()-emu0 {
 		t.Errorf("full sync made %d calls (portal counted %d), want %d = search pages + association reads + archived lists + owners", got, b.srv.APICalls()-emu0, want)
 	}
