@@ -67,7 +67,7 @@ func setup(t *testing.T, accounts int) *bundle {
 			emp := int(a.Employees)
 			ca.Employees = &emp
 			if a.Licenses > 0 {
-				ca.Adoption, ca.AdoptionPrevious = fptr(a.Adoption()*100), fptr(a.AdoptionPrev*100)
+				ca.Adoption, ca.AdoptionPrevious = fptr(a.Adoption()), fptr(a.AdoptionPrev)
 			}
 			switch a.Sentiment {
 			case gen.SentimentGreen:
