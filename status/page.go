@@ -2,6 +2,7 @@ package status
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -96,7 +97,8 @@ type overviewData struct {
 	Connection    string
 	Now           time.Time
 	ScoredAt      time.Time
-	Accounts      int
+	Accounts      int // active accounts: former customers are left out
+	Former        int
 	Scored        int
 	Grades        []gradeCount
 	GradeChart    any
@@ -157,14 +159,19 @@ func (s *Server) loadOverview(ctx context.Context) (*overviewData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.Accounts = len(headers)
+	churned, err := s.formerCustomers(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	d.Former = len(churned)
+	d.Accounts = len(headers) - d.Former
 	grades := map[scoring.Grade]int{}
 	stages := map[string]*stageRow{}
 	var risks []riskRow
 	err = st.ForEachLatestScore(ctx, conn, func(sc store.Score) error {
 		hdr, ok := headers[crm.AccountID(sc.AccountID)]
-		if !ok {
-			return nil // the account was deleted since it was scored
+		if !ok || churned[sc.AccountID] {
+			return nil // deleted since it was scored, or a former customer
 		}
 		if sc.ScoredAt.After(d.ScoredAt) {
 			d.ScoredAt = sc.ScoredAt
@@ -427,4 +434,37 @@ func formatOutput(v any) string {
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// formerCustomers returns the accounts the CRM marks as churned by now:
+// the portfolio (like `healthsync report`) counts active customers only.
+// The churn flag lives in the account's JSON document, read with each
+// backend's JSON functions.
+func (s *Server) formerCustomers(ctx context.Context, now time.Time) (map[string]bool, error) {
+	q := `SELECT id, json_extract(data, '$.ChurnedAt') FROM accounts WHERE connection = ? AND json_extract(data, '$.Churned') = 1`
+	if s.opts.Store.Backend() == store.Postgres {
+		q = `SELECT id, data->>'ChurnedAt' FROM accounts WHERE connection = $1 AND (data->>'Churned')::boolean`
+	}
+	rows, err := s.opts.Store.DB().QueryContext(ctx, q, s.opts.Connection)
+	if err != nil {
+		return nil, fmt.Errorf("read churned accounts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var (
+			id string
+			at sql.NullString
+		)
+		if err := rows.Scan(&id, &at); err != nil {
+			return nil, fmt.Errorf("read churned accounts: %w", err)
+		}
+		if at.Valid && at.String != "" {
+			if t, err := time.Parse(time.RFC3339Nano, at.String); err == nil && t.After(now) {
+				continue // churns later than the page's now
+			}
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
 }

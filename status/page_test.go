@@ -29,7 +29,15 @@ func get(t *testing.T, h http.Handler, target string, header ...string) (int, st
 
 func TestStatusPageShowsPortfolio(t *testing.T) {
 	t.Parallel()
-	b := setup(t, 80)
+	testStatusPage(t, setup(t, 80))
+}
+
+func TestStatusPageShowsPortfolioPostgres(t *testing.T) {
+	t.Parallel()
+	testStatusPage(t, setupWith(t, freshPostgres(t), 40))
+}
+
+func testStatusPage(t *testing.T, b *bundle) {
 	ctx := context.Background()
 	// A run, so the runs table has something.
 	id, err := b.store.StartRun(ctx, conn, "sync", b.now.Add(-90*1e9))
@@ -48,9 +56,32 @@ func TestStatusPageShowsPortfolio(t *testing.T) {
 	}
 	text := html.UnescapeString(body)
 
-	// Grades: every count of the real scoring pass appears as a bar title.
+	// Grades: the real scoring pass's counts over the active customers
+	// (former customers are left out, as in `healthsync report`) appear as
+	// bar titles.
+	active := map[scoring.Grade]int{}
+	former := 0
+	b.store.ForEachLatestScore(ctx, conn, func(sc store.Score) error {
+		if b.former(sc.AccountID) {
+			former++
+			if sc.Grade == "red" {
+				if name := accountName(b, sc.AccountID); strings.Contains(text, ">"+name+"</a>") {
+					t.Errorf("former customer %s is listed at risk", name)
+				}
+			}
+			return nil
+		}
+		active[scoring.Grade(sc.Grade)]++
+		return nil
+	})
+	if former == 0 {
+		t.Fatal("the generated org has no former customer: the exclusion is untested")
+	}
+	if want := "(" + itoa(former) + " former customers left out)"; !strings.Contains(text, want) {
+		t.Errorf("header lacks %q", want)
+	}
 	for _, g := range []scoring.Grade{scoring.GradeGreen, scoring.GradeYellow, scoring.GradeRed} {
-		n := b.summary.Grades[g]
+		n := active[g]
 		label := strings.ToUpper(string(g[:1])) + string(g[1:])
 		if want := label + ": " + itoa(n) + " accounts"; !strings.Contains(text, want) {
 			t.Errorf("grade chart lacks %q", want)
@@ -73,6 +104,9 @@ func TestStatusPageShowsPortfolio(t *testing.T) {
 	var due30 int
 	var arr30 float64
 	if err := b.store.ForEachLatestScore(ctx, conn, func(sc store.Score) error {
+		if b.former(sc.AccountID) {
+			return nil
+		}
 		var m map[string]any
 		json.Unmarshal(sc.Metrics, &m)
 		if d, ok := m["days_to_renewal"].(float64); ok && d >= 0 && d <= 30 {
@@ -98,7 +132,7 @@ func TestStatusPageShowsPortfolio(t *testing.T) {
 	// At risk: a red account's name and its stored reasons.
 	var red store.Score
 	b.store.ForEachLatestScore(ctx, conn, func(sc store.Score) error {
-		if sc.Grade == "red" && red.AccountID == "" {
+		if sc.Grade == "red" && red.AccountID == "" && !b.former(sc.AccountID) {
 			red = sc
 		}
 		return nil
@@ -142,6 +176,15 @@ func TestStatusPageShowsPortfolio(t *testing.T) {
 	if code, _ := get(t, srv, "/nothing-here"); code != http.StatusNotFound {
 		t.Errorf("unknown path = %d, want 404", code)
 	}
+}
+
+func accountName(b *bundle, id string) string {
+	for _, a := range b.org.Accounts {
+		if genID("001", a.Index) == id {
+			return a.Name
+		}
+	}
+	return ""
 }
 
 func itoa(n int) string {
