@@ -236,4 +236,3 @@ func checkRow(t *testing.T, got map[string]string, want map[string]string) {
 		}
 	}
 }
-
