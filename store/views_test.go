@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -233,6 +235,51 @@ func checkRow(t *testing.T, got map[string]string, want map[string]string) {
 		}
 		if g != w {
 			t.Errorf("%s = %q, want %q", k, g, w)
+		}
+	}
+}
+
+// TestSQLiteBIViewsDownUp runs migration 0003's down file, checks the views are
+// gone and the tables untouched, then runs the up file again.
+func TestSQLiteBIViewsDownUp(t *testing.T) {
+	t.Parallel()
+	testBIViewsDownUp(t, freshSQLite(t), "sqlite")
+}
+
+func TestPostgresBIViewsDownUp(t *testing.T) {
+	t.Parallel()
+	testBIViewsDownUp(t, freshPostgres(t), "postgres")
+}
+
+var biViews = []string{"bi_accounts", "bi_score_history", "bi_flags", "bi_tasks", "bi_sync_runs"}
+
+func testBIViewsDownUp(t *testing.T, cfg store.Config, backend string) {
+	s := storetest.Open(t, cfg, store.Options{})
+	fillForViews(t, s)
+	ctx := context.Background()
+	run := func(file string) {
+		t.Helper()
+		sqlText, err := os.ReadFile(filepath.Join("migrations", backend, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.DB().ExecContext(ctx, string(sqlText)); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+	}
+	run("0003_bi_views.down.sql")
+	for _, v := range biViews {
+		if _, err := s.DB().ExecContext(ctx, "SELECT 1 FROM "+v); err == nil {
+			t.Errorf("view %s still exists after the down migration", v)
+		}
+	}
+	if n, err := s.Counts(ctx, "sf"); err != nil || n[store.Accounts] != 2 {
+		t.Fatalf("tables after the down migration: %v %v", n, err)
+	}
+	run("0003_bi_views.up.sql")
+	for _, v := range biViews {
+		if _, err := s.DB().ExecContext(ctx, "SELECT 1 FROM "+v); err != nil {
+			t.Errorf("view %s after the up migration: %v", v, err)
 		}
 	}
 }
