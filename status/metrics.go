@@ -45,7 +45,8 @@ const (
 // two workers in one test process never clash). Every Observe method is
 // safe for concurrent use; a nil report is ignored.
 type Metrics struct {
-	reg *prometheus.Registry
+	reg     *prometheus.Registry
+	handler http.Handler
 
 	recordsSynced  *prometheus.CounterVec
 	recordFailures *prometheus.CounterVec
@@ -121,6 +122,7 @@ func NewMetrics() *Metrics {
 		m.apiCalls, m.dailyUsed, m.dailyLimit, m.budgetLeft, m.writeCalls, m.recordsWritten,
 		m.grades, m.flags, m.lastScored, m.tasksCreated, m.tasksClosed, m.errors,
 	)
+	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 	return m
 }
 
@@ -129,9 +131,7 @@ func NewMetrics() *Metrics {
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
 // Handler serves the registry in the Prometheus exposition format.
-func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
-}
+func (m *Metrics) Handler() http.Handler { return m.handler }
 
 // ObserveSync records a sync run: records per object and change, per-record
 // problems, the run's duration, outcome and API calls.
