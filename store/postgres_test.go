@@ -2,11 +2,7 @@ package store_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -14,42 +10,10 @@ import (
 
 	"healthsync/store"
 	"healthsync/store/storetest"
-
-	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
-// freshPostgres gives each test its own schema in the database named by
-// HEALTHSYNC_TEST_DATABASE_URL and drops it afterwards.
-func freshPostgres(t *testing.T) store.Config {
-	t.Helper()
-	base := os.Getenv("HEALTHSYNC_TEST_DATABASE_URL")
-	if base == "" {
-		t.Skip("Postgres suite SKIPPED: set HEALTHSYNC_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run it")
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "hs_test_" + hex.EncodeToString(b[:])
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		admin.Close()
-		t.Fatalf("create test schema: %v", err)
-	}
-	t.Cleanup(func() {
-		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return store.Config{DatabaseURL: u.String(), EncryptionKey: storetest.Key}
-}
+// freshPostgres gives each test its own schema (see storetest.FreshPostgres).
+func freshPostgres(t *testing.T) store.Config { return storetest.FreshPostgres(t) }
 
 func TestPostgresConformance(t *testing.T) {
 	t.Parallel()

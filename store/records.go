@@ -312,7 +312,9 @@ func (s *Store) RawCount(ctx context.Context, connection, object string, withDel
 }
 
 // ExistingRaw reports which of ids already have a stored raw record of
-// object, so a sync can count new and changed records apart.
+// object, so a sync can count new, changed and deleted records apart: an ID
+// maps to true when its stored record is live, false when it is stored as
+// deleted, and is absent when never stored.
 func (t *Tx) ExistingRaw(ctx context.Context, connection, object string, ids []string) (map[string]bool, error) {
 	out := make(map[string]bool, len(ids))
 	const chunk = 500
@@ -323,18 +325,21 @@ func (t *Tx) ExistingRaw(ctx context.Context, connection, object string, ids []s
 		for _, id := range part {
 			args = append(args, id)
 		}
-		q := `SELECT id FROM raw_records WHERE connection = ? AND object = ? AND id IN (?` + strings.Repeat(", ?", len(part)-1) + `)`
+		q := `SELECT id, deleted FROM raw_records WHERE connection = ? AND object = ? AND id IN (?` + strings.Repeat(", ?", len(part)-1) + `)`
 		rows, err := t.tx.QueryContext(ctx, rebind(t.s.loc.Backend, q), args...)
 		if err != nil {
 			return nil, fmt.Errorf("look up stored %s: %w", object, err)
 		}
 		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
+			var (
+				id      string
+				deleted bool
+			)
+			if err := rows.Scan(&id, &deleted); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("look up stored %s: %w", object, err)
 			}
-			out[id] = true
+			out[id] = !deleted
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {

@@ -362,7 +362,7 @@ func (e *Engine) unknownAccounts(ctx context.Context, tx *store.Tx, items []mapp
 	}
 	out := map[crm.AccountID]bool{}
 	for _, id := range ids {
-		if !found[id] {
+		if !found[id] { // never stored, or deleted
 			out[crm.AccountID(id)] = true
 		}
 	}

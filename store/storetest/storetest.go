@@ -627,7 +627,7 @@ func testLookupsInTx(t *testing.T, fresh Fresh) {
 		if err != nil {
 			return err
 		}
-		if len(got) != 1001 || got["nope"] || !got["00301199"] {
+		if _, stored := got["nope"]; len(got) != 1001 || stored || !got["00301199"] {
 			t.Errorf("ExistingRaw found %d (nope=%v), want 1001", len(got), got["nope"])
 		}
 		accs, err := tx.ContactAccounts(ctx, conn, []crm.ContactID{"00300007", "missing"})
