@@ -11,7 +11,7 @@ import (
 // that they say what their comments claim.
 func TestExampleFiles(t *testing.T) {
 	t.Parallel()
-	sf, err := Load("../docs/mapping/salesforce.example.yaml", Options{System: crm.Salesforce})
+	sf, err := Load("examples/salesforce.example.yaml", Options{System: crm.Salesforce})
 	if err != nil {
 		t.Fatalf("salesforce example: %v", err)
 	}
@@ -21,7 +21,7 @@ func TestExampleFiles(t *testing.T) {
 	if obj, field, ok := sf.OutputField("days_to_renewal"); !ok || obj != "Account" || field != "Days_To_Renewal__c" {
 		t.Errorf("OutputField(days_to_renewal) = %s %s %v", obj, field, ok)
 	}
-	if spec, ok := sf.Task("adoption_emergency"); !ok || spec.Owner != "005000000000001AAA" {
+	if spec, ok := sf.Task("adoption_emergency"); !ok || spec.Owner != OwnerAccountOwner {
 		t.Errorf("Task(adoption_emergency) = %+v", spec)
 	}
 	if cfg := sf.Config(); cfg.Scoring.Measures.AdoptionFull != 80 || cfg.Scoring.Weights.Adoption != 25 || cfg.Scoring.Weights.Sentiment == 0 {
@@ -35,7 +35,7 @@ func TestExampleFiles(t *testing.T) {
 		t.Errorf("AllowedOutputs(Account) = %v", allowed)
 	}
 
-	hs, err := Load("../docs/mapping/hubspot.example.yaml", Options{System: crm.HubSpot})
+	hs, err := Load("examples/hubspot.example.yaml", Options{System: crm.HubSpot})
 	if err != nil {
 		t.Fatalf("hubspot example: %v", err)
 	}

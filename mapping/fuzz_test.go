@@ -17,7 +17,7 @@ import (
 // panicking and the hash is stable. Seeds: testdata/fuzz/FuzzLoad and the
 // example and error files.
 func FuzzLoad(f *testing.F) {
-	for _, glob := range []string{"testdata/errors/*.yaml", "../docs/mapping/*.yaml"} {
+	for _, glob := range []string{"testdata/errors/*.yaml", "examples/*.yaml"} {
 		files, _ := filepath.Glob(glob)
 		for _, name := range files {
 			if data, err := os.ReadFile(name); err == nil {

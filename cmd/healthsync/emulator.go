@@ -60,7 +60,7 @@ func newEmulated(o emulatorOptions, keyFile string) (*emulated, error) {
 	}
 	em := &emulated{system: sys}
 	if o.csvDir == "" {
-		if em.org, err = gen.Generate(gen.Options{Seed: o.seed, Accounts: o.accounts}); err != nil {
+		if em.org, err = gen.Generate(gen.Options{Seed: o.seed, Accounts: o.accounts, Now: crm.SystemClock{}.Now()}); err != nil {
 			return nil, fmt.Errorf("generate org: %w", err)
 		}
 	}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"golang.org/x/term"
+
+	"healthsync/connector"
+	"healthsync/connector/hubspot"
+	"healthsync/crm"
+	"healthsync/scoring"
+	"healthsync/store"
+	hsync "healthsync/sync"
+)
+
+// startBudgetRun tells the connector's API budget that a new run starts.
+func startBudgetRun(c crmClient) {
+	switch v := c.(type) {
+	case interface{ Budget() *connector.Budget }:
+		v.Budget().StartRun()
+	case *hubspot.Client:
+		v.Stack().Budget().StartRun()
+	}
+}
+
+// holderID names this process for leases.
+func holderID() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
+}
+
+// progressFor picks a progress display: a redrawn line on a terminal,
+// periodic log lines otherwise.
+func (a *app) progressFor(e *env) hsync.Progress {
+	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return hsync.NewTerminalProgress(e.stderr)
+	}
+	return hsync.NewLogProgress(a.log, 10*time.Second)
+}
+
+// engine builds the sync engine for a connected CRM.
+func (a *app) engine(e *env, c crmClient, progress bool) *hsync.Engine {
+	opts := hsync.Options{Log: a.log.Named("sync")}
+	if progress {
+		opts.Progress = a.progressFor(e)
+	}
+	return hsync.New(a.store, c, a.mapping, a.cfg.Sync, opts)
+}
+
+// writeback builds the planner/applier.
+func (a *app) writeback() *hsync.Writeback {
+	return &hsync.Writeback{Store: a.store, Connection: a.cfg.Sync.Connection, Mapping: a.mapping, Config: a.cfg.Writeback}
+}
+
+// withLease runs fn holding the connection's lease.
+func (a *app) withLease(ctx context.Context, fn func(context.Context) error) error {
+	l := hsync.Lease{Store: a.store, Connection: a.cfg.Sync.Connection, Holder: holderID()}
+	return l.Do(ctx, fn)
+}
+
+// printSyncReport summarises a sync run.
+func printSyncReport(w io.Writer, rep *hsync.Report) {
+	fmt.Fprintf(w, "%-14s %8s %8s %8s %8s %6s\n", "object", "new", "changed", "deleted", "problems", "pages")
+	for _, o := range rep.Objects {
+		note := ""
+		switch {
+		case len(o.Repulled) > 0:
+			note = fmt.Sprintf("  (pulled again for new fields %v)", o.Repulled)
+		case o.Remapped:
+			note = "  (re-mapped from stored records)"
+		}
+		fmt.Fprintf(w, "%-14s %8d %8d %8d %8d %6d%s\n", o.Object, o.Counts.New, o.Counts.Changed, o.Counts.Deleted, o.Counts.Problems, o.Counts.Pages, note)
+	}
+	fmt.Fprintf(w, "API calls: %d. Took %s.\n", rep.APICalls, rep.Duration.Round(time.Millisecond))
+	if rep.Problem > 0 {
+		fmt.Fprintf(w, "%d records had problems (kept where possible; first examples):\n", rep.Problem)
+		for _, p := range rep.Problems[:min(5, len(rep.Problems))] {
+			fmt.Fprintf(w, "  %s %s: %s\n", p.Object, p.ID, p.Error)
+		}
+	}
+	if rep.Status == store.RunStopped {
+		fmt.Fprintf(w, "Stopped early: %s. What was synced is committed; the next run resumes.\n", rep.StopReason)
+	}
+}
+
+// printApplyReport summarises an apply.
+func printApplyReport(w io.Writer, rep *hsync.ApplyReport) {
+	fmt.Fprintf(w, "Applied: %d records updated (%d fields), %d tasks created, %d tasks closed, in %d write calls (%d API calls in all).\n",
+		rep.Records, rep.Fields, rep.TasksCreated, rep.TasksClosed, rep.WriteCalls, rep.APICalls)
+	if rep.TasksFound > 0 {
+		fmt.Fprintf(w, "%d tasks created by an interrupted earlier apply were found by key and recorded (no duplicates).\n", rep.TasksFound)
+	}
+	if n := len(rep.Failures); n > 0 {
+		fmt.Fprintf(w, "%d records were not written (the ledger does not claim them; the next run retries):\n", n)
+		for _, f := range rep.Failures[:min(10, n)] {
+			fmt.Fprintf(w, "  %s %s: %s\n", f.Object, f.RecordID, f.Error)
+		}
+	}
+}
+
+// cycle is one sync → score → plan → apply pass.
+type cycleResult struct {
+	sync  *hsync.Report
+	score hsync.ScoreSummary
+	plan  *hsync.Plan
+	apply *hsync.ApplyReport
+}
+
+// runCycle does one worker pass while holding the lease. A plan that
+// trips the guard is not applied (and said so) unless force is set.
+func (a *app) runCycle(ctx context.Context, e *env, c crmClient, force, progress bool, out io.Writer) (*cycleResult, error) {
+	res := &cycleResult{}
+	err := a.withLease(ctx, func(ctx context.Context) error {
+		startBudgetRun(c)
+		rep, err := a.engine(e, c, progress).Sync(ctx, hsync.SyncOptions{})
+		res.sync = rep
+		if rep != nil && out != nil {
+			printSyncReport(out, rep)
+		}
+		if err != nil {
+			return err
+		}
+		if res.score, err = hsync.ScoreAll(ctx, a.store, a.cfg.Sync.Connection, a.mapping, crm.SystemClock{}.Now(), nil); err != nil {
+			return err
+		}
+		if out != nil {
+			printScoreSummary(out, res.score)
+		}
+		wb := a.writeback()
+		if res.plan, err = wb.Plan(ctx, c); err != nil {
+			return err
+		}
+		if res.plan.Empty() {
+			if out != nil {
+				printPlan(out, res.plan, 0)
+			}
+			return nil
+		}
+		res.apply, err = wb.Apply(ctx, c, res.plan, force)
+		if res.apply != nil && out != nil {
+			printApplyReport(out, res.apply)
+		}
+		return err
+	})
+	return res, err
+}
+
+// gradeCounts is a readable grade distribution.
+func gradeCounts(sum hsync.ScoreSummary) string {
+	return fmt.Sprintf("green %d, yellow %d, red %d, no score %d", sum.Grades[scoring.GradeGreen], sum.Grades[scoring.GradeYellow],
+		sum.Grades[scoring.GradeRed], sum.Accounts-sum.Scored)
+}
+
+// controlledStop reports whether err is a controlled stop (budget, daily
+// limit): the command ends successfully after saying so.
+func controlledStop(err error) bool {
+	return errors.Is(err, hsync.ErrStopped) && !errors.Is(err, context.Canceled)
+}
