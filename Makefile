@@ -6,11 +6,15 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 PKGS     := ./...
 
-.PHONY: build test lint vet fmt-check clean
+.PHONY: build demo test lint vet fmt-check clean
 
 ## build: compile the static healthsync binary into bin/
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/healthsync
+
+## demo: the whole path on an emulated Salesforce org (DEMO_ARGS="--crm hubspot" for HubSpot)
+demo: build
+	./$(BIN) demo $(DEMO_ARGS)
 
 ## test: lint, then every test with the race detector. Set
 ## HEALTHSYNC_TEST_DATABASE_URL=postgres://… to run the Postgres suite too.
