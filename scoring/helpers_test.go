@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,11 +23,11 @@ func person(id, title string) crm.Contact {
 	return crm.Contact{ID: crm.ContactID(id), AccountID: "A1", FirstName: "Pat", LastName: id, Title: title}
 }
 
-var actSeq int
+// actSeq numbers test activities; tests run in parallel, so it is atomic.
+var actSeq atomic.Int64
 
 func act(kind crm.ActivityKind, dir crm.Direction, at time.Time, contacts ...string) crm.Activity {
-	actSeq++
-	a := crm.Activity{ID: crm.ActivityID("T" + time.Duration(actSeq).String()), Kind: kind, Direction: dir, OccurredAt: at, AccountID: "A1", Completed: kind != crm.ActivityTask}
+	a := crm.Activity{ID: crm.ActivityID("T" + time.Duration(actSeq.Add(1)).String()), Kind: kind, Direction: dir, OccurredAt: at, AccountID: "A1", Completed: kind != crm.ActivityTask}
 	for _, c := range contacts {
 		a.ContactIDs = append(a.ContactIDs, crm.ContactID(c))
 	}
