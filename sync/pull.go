@@ -32,7 +32,16 @@ const (
 	stateMappingHash = "mapping_hash"
 	stateFieldsOf    = "fields:"        // + object: JSON list of downloaded fields
 	stateReconciled  = "reconciled_at:" // + object: epoch ms of the last reconciliation
+	stateCalculated  = "calculated_at:" // + object: epoch ms of the last formula-field refresh
 )
+
+// calculatedRefresher is a Source whose formula and roll-up fields change
+// without bumping the modification stamp (Salesforce): they are re-read on
+// a schedule.
+type calculatedRefresher interface {
+	CalculatedDue(last time.Time) bool
+	RefreshCalculated(ctx context.Context, req PullRequest, fn func(context.Context, Page) error) error
+}
 
 // Sync pulls every object's changes since its cursor, maps them and stores
 // them with the advanced cursor one page per transaction. Stored raw
@@ -119,6 +128,9 @@ func (e *Engine) sync(ctx context.Context, opts SyncOptions, rep *Report) error 
 		if err := e.pullObject(ctx, obj, rep); err != nil {
 			return fmt.Errorf("sync %s: %w", obj, err)
 		}
+		if err := e.maybeRefreshCalculated(ctx, obj, rep); err != nil {
+			return fmt.Errorf("refresh calculated fields of %s: %w", obj, err)
+		}
 		if err := e.maybeReconcile(ctx, obj, opts.Reconcile, rep); err != nil {
 			return fmt.Errorf("reconcile %s: %w", obj, err)
 		}
@@ -190,6 +202,48 @@ func (e *Engine) pullObject(ctx context.Context, obj string, rep *Report) error 
 		})
 	}
 	return nil
+}
+
+// maybeRefreshCalculated re-reads obj's calculated fields when the Source
+// has them and they are due; changed records are stored like pulled ones,
+// and the cursor stays where the pull left it.
+func (e *Engine) maybeRefreshCalculated(ctx context.Context, obj string, rep *Report) error {
+	cr, ok := e.src.(calculatedRefresher)
+	if !ok {
+		return nil
+	}
+	var last time.Time
+	if v, err := e.store.State(ctx, e.cfg.Connection, stateCalculated+obj); err != nil {
+		return err
+	} else if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		last = time.UnixMilli(n).UTC()
+	}
+	if !cr.CalculatedDue(last) {
+		return nil
+	}
+	cur, err := e.store.Cursor(ctx, e.cfg.Connection, obj)
+	if err != nil {
+		return err
+	}
+	fields := e.mapping.Fields(obj)
+	fieldsJSON, err := json.Marshal(fields)
+	if err != nil {
+		return err
+	}
+	or := rep.object(obj)
+	since := connector.Cursor{ModifiedAt: cur.ModifiedAt, LastID: cur.LastID}
+	page := 0
+	err = cr.RefreshCalculated(ctx, PullRequest{Object: obj, Fields: fields, Since: since}, func(pctx context.Context, p Page) error {
+		page++
+		p.Cursor = since
+		return e.commitPage(context.WithoutCancel(pctx), obj, page, p, string(fieldsJSON), or, rep)
+	})
+	if err != nil {
+		return err
+	}
+	return e.store.InTx(ctx, func(tx *store.Tx) error {
+		return tx.SetState(ctx, e.cfg.Connection, stateCalculated+obj, strconv.FormatInt(e.clock.Now().UnixMilli(), 10))
+	})
 }
 
 // mapped is one record of a page, mapped.
