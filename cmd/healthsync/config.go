@@ -11,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"healthsync/crm"
+	"healthsync/status"
 	"healthsync/store"
 	hsync "healthsync/sync"
 )
@@ -51,6 +52,7 @@ type Config struct {
 	Store     store.Config
 	Sync      hsync.Config
 	Writeback hsync.WritebackConfig
+	Status    status.Config
 }
 
 // Validate checks every part and names the variable at fault.
@@ -60,7 +62,7 @@ func (c Config) Validate() error {
 			return fmt.Errorf("HEALTHSYNC_CRM: %w", err)
 		}
 	}
-	for _, v := range []interface{ Validate() error }{c.Log, c.Store, c.Sync, c.Writeback} {
+	for _, v := range []interface{ Validate() error }{c.Log, c.Store, c.Sync, c.Writeback, c.Status} {
 		if err := v.Validate(); err != nil {
 			return err
 		}

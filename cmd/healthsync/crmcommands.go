@@ -14,6 +14,7 @@ import (
 	"healthsync/connector/salesforce"
 	"healthsync/crm"
 	"healthsync/mapping"
+	"healthsync/status"
 	"healthsync/store"
 	hsync "healthsync/sync"
 )
@@ -323,6 +324,7 @@ not applied; the worker logs why and waits for an admin.`,
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 			interval := fs.Duration("interval", 15*time.Minute, "time between runs")
 			once := fs.Bool("once", false, "do one run and exit")
+			listen := fs.String("listen", "", "serve /metrics, /healthz, /readyz and the status page on this `address` (e.g. 127.0.0.1:8080; off when empty)")
 			return func(ctx context.Context, e *env, args []string) error {
 				if err := noArgs("run", args); err != nil {
 					return err
@@ -339,8 +341,18 @@ not applied; the worker logs why and waits for an admin.`,
 				if err != nil {
 					return err
 				}
+				metrics := status.NewMetrics()
+				if *listen != "" {
+					stop, err := a.serveStatus(ctx, *listen, metrics)
+					if err != nil {
+						return err
+					}
+					defer stop()
+				}
 				for {
+					started := time.Now()
 					res, err := a.runCycle(ctx, e, c, false, false, nil)
+					a.observe(metrics, c, res, err, started)
 					var held *hsync.LeaseHeldError
 					switch {
 					case errors.As(err, &held):
