@@ -1,0 +1,311 @@
+package sync_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"healthsync/connector/salesforce"
+	"healthsync/crm"
+	"healthsync/emulator/gen"
+	emusalesforce "healthsync/emulator/salesforce"
+	"healthsync/mapping"
+	"healthsync/store"
+	"healthsync/store/storetest"
+	hsync "healthsync/sync"
+
+	"net/http/httptest"
+)
+
+// wbRig is an emulated Salesforce org with the healthsync fields
+// installed, a store synced from it and scored.
+type wbRig struct {
+	em  *emusalesforce.Server
+	c   *salesforce.Client
+	st  *store.Store
+	m   *mapping.Mapping
+	cfg hsync.Config
+}
+
+func newWBRig(t *testing.T, accounts int, extraMapping string) *wbRig {
+	t.Helper()
+	ctx := context.Background()
+	em := emusalesforce.New(emusalesforce.Options{})
+	o, err := gen.Generate(gen.Options{Seed: 5, Accounts: accounts, Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := em.LoadOrg(o); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(em)
+	t.Cleanup(srv.Close)
+	key := filepath.Join(t.TempDir(), "jwt.key")
+	if err := em.WritePrivateKey(key); err != nil {
+		t.Fatal(err)
+	}
+	creds := em.Credentials()
+	sc := salesforce.DefaultConfig()
+	sc.LoginURL, sc.ClientID, sc.Username, sc.JWTKeyFile = srv.URL, creds.ClientID, creds.Username, key
+	m := wbMapping(t, extraMapping)
+	c, err := salesforce.Open(ctx, sc, salesforce.Deps{Connection: "default", TaskKeyField: m.TaskKeyField(),
+		Snooze: salesforce.Snooze{Field: m.Snooze().Field, Status: m.Snooze().Status}, WriteRetryWait: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Install(ctx, m.FieldSpecs()); err != nil {
+		t.Fatal(err)
+	}
+	r := &wbRig{em: em, c: c, m: m, cfg: hsync.Config{Connection: "default", ReconcileEvery: time.Hour},
+		st: storetest.Open(t, store.Config{DatabaseURL: filepath.Join(t.TempDir(), "hs.db"), EncryptionKey: storetest.Key}, store.Options{})}
+	r.syncAndScore(t)
+	return r
+}
+
+func wbMapping(t *testing.T, extra string) *mapping.Mapping {
+	t.Helper()
+	m, err := mapping.Parse("wb.yaml", append(mapping.Example(crm.Salesforce), []byte(extra)...), mapping.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func (r *wbRig) syncAndScore(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := hsync.New(r.st, r.c, r.m, r.cfg, hsync.Options{}).Sync(ctx, hsync.SyncOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hsync.ScoreAll(ctx, r.st, "default", r.m, time.Now(), nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (r *wbRig) wb(hooks hsync.ApplyHooks) *hsync.Writeback {
+	return &hsync.Writeback{Store: r.st, Connection: "default", Mapping: r.m, Hooks: hooks,
+		Config: hsync.WritebackConfig{MaxChangeShare: 0.3, MaxTasks: 10000}}
+}
+
+func (r *wbRig) planApply(t *testing.T, force bool) (*hsync.Plan, *hsync.ApplyReport) {
+	t.Helper()
+	ctx := context.Background()
+	p, err := r.wb(hsync.ApplyHooks{}).Plan(ctx, r.c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := r.wb(hsync.ApplyHooks{}).Apply(ctx, r.c, p, force)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, rep
+}
+
+func (r *wbRig) assertEmptyPlan(t *testing.T) {
+	t.Helper()
+	p, err := r.wb(hsync.ApplyHooks{}).Plan(context.Background(), r.c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Empty() {
+		t.Fatalf("plan after apply is not empty: %d updates, %d creates, %d closes", len(p.Updates), len(p.Creates), len(p.Closes))
+	}
+}
+
+func (r *wbRig) assertNoDuplicateTasks(t *testing.T) int {
+	t.Helper()
+	seen := map[any]bool{}
+	for _, task := range r.em.CreatedTasks() {
+		k := task["Healthsync_Key__c"]
+		if k == nil || seen[k] {
+			t.Fatalf("task %v has no key or a duplicate key", task["Id"])
+		}
+		seen[k] = true
+	}
+	return len(seen)
+}
+
+func TestPlanApplyPlanIsEmptyAndCallsAreMinimal(t *testing.T) {
+	t.Parallel()
+	r := newWBRig(t, 450, "")
+	before := r.c.APICalls()
+	p, rep := r.planApply(t, false)
+	u := len(p.Updates)
+	if u < 400 || rep.Records != u || len(rep.Failures) != 0 {
+		t.Fatalf("first apply: %d planned, %d written, failures %v", u, rep.Records, rep.Failures)
+	}
+	// Updates: ceil(u/200) composite calls; tasks: one SOQL lookup by key
+	// per 100 keys (the query must fit a GET URL) and ceil(n/200) creations.
+	n := len(p.Creates)
+	want := int64((u+199)/200 + (n+99)/100 + (n+199)/200)
+	if got := r.c.APICalls() - before; got != want {
+		t.Fatalf("apply made %d API calls for 450 updates and %d tasks, want %d", got, n, want)
+	}
+	t.Logf("apply: %d records, %d tasks, %d API calls", u, n, want)
+	r.syncAndScore(t)
+	r.assertEmptyPlan(t)
+	if got := r.assertNoDuplicateTasks(t); got != n {
+		t.Fatalf("%d tasks in the CRM, want %d", got, n)
+	}
+}
+
+// TestCrashBetweenWriteAndLedger stops the apply after each CRM write call
+// and before its ledger entry, then re-plans and applies: no task is
+// duplicated and every field ends up written.
+func TestCrashBetweenWriteAndLedger(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	// Count the write calls of a clean apply first.
+	probe := newWBRig(t, 250, "")
+	calls := 0
+	p, err := probe.wb(hsync.ApplyHooks{}).Plan(ctx, probe.c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := probe.wb(hsync.ApplyHooks{AfterWrite: func(string, int) error { calls++; return nil }}).Apply(ctx, probe.c, p, false); err != nil {
+		t.Fatal(err)
+	}
+	if calls < 2 {
+		t.Fatalf("a clean apply made %d write calls; the test needs several", calls)
+	}
+	crash := errors.New("crash")
+	for at := 1; at <= calls; at++ {
+		t.Run(fmt.Sprint("call", at), func(t *testing.T) {
+			r := newWBRig(t, 250, "")
+			n := 0
+			p, err := r.wb(hsync.ApplyHooks{}).Plan(ctx, r.c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = r.wb(hsync.ApplyHooks{AfterWrite: func(string, int) error {
+				n++
+				if n == at {
+					return crash
+				}
+				return nil
+			}}).Apply(ctx, r.c, p, false)
+			if !errors.Is(err, crash) {
+				t.Fatalf("apply error %v, want the crash", err)
+			}
+			r.planApply(t, false)
+			r.syncAndScore(t)
+			r.assertEmptyPlan(t)
+			r.assertNoDuplicateTasks(t)
+			for _, id := range r.em.IDs("Account", false) {
+				rec, _ := r.em.Record("Account", id)
+				if rec["Health_Grade__c"] == nil {
+					t.Fatalf("account %s has no grade after the resumed apply", id)
+				}
+			}
+		})
+	}
+}
+
+func TestGuardTripsOnAMappingThatChangesEveryScore(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := newWBRig(t, 60, "")
+	r.planApply(t, false)
+	// A broken mapping: everything weighs on one measure.
+	broken, err := mapping.Parse("broken.yaml", []byte("crm: {system: salesforce}\nscoring:\n  weights: {relationship_breadth: 0, relationship_depth: 0, engagement_recency: 0, executive_engagement: 0, adoption: 0, sentiment: 0, renewal_risk: 1}\n  min_measures: 1\n"), mapping.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.m = broken
+	if _, err := hsync.ScoreAll(ctx, r.st, "default", r.m, time.Now().Add(time.Second), nil); err != nil {
+		t.Fatal(err)
+	}
+	p, err := r.wb(hsync.ApplyHooks{}).Plan(ctx, r.c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Guard == "" {
+		t.Fatalf("guard did not trip: %d of %d written scores change", p.Changed, p.Written)
+	}
+	before := r.c.APICalls()
+	if _, err := r.wb(hsync.ApplyHooks{}).Apply(ctx, r.c, p, false); !errors.Is(err, hsync.ErrGuard) {
+		t.Fatalf("apply without --force: %v, want ErrGuard", err)
+	}
+	if r.c.APICalls() != before {
+		t.Fatal("a refused apply called the CRM")
+	}
+	if _, err := r.wb(hsync.ApplyHooks{}).Apply(ctx, r.c, p, true); err != nil {
+		t.Fatalf("apply --force: %v", err)
+	}
+}
+
+// TestAutoCloseAndSnooze clears a flag and checks that its open tasks are
+// closed, except one a CSM snoozed.
+func TestAutoCloseAndSnooze(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := newWBRig(t, 40, "")
+	r.planApply(t, false)
+	var single []string
+	for _, task := range r.em.CreatedTasks() {
+		if k, _ := task["Healthsync_Key__c"].(string); len(k) > 0 && contains(k, ":single_threaded:") {
+			single = append(single, task["Id"].(string))
+		}
+	}
+	if len(single) < 2 {
+		t.Fatalf("only %d single_threaded tasks; the test needs two", len(single))
+	}
+	// The CSM defers one task; the mapping says Deferred means snoozed.
+	if err := r.em.SetField("Task", single[0], "Status", "Deferred"); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	r.m, err = mapping.Parse("cleared.yaml", []byte("crm: {system: salesforce}\ntasks:\n  snooze: {status: Deferred}\nscoring:\n  flags:\n    single_threaded: {disabled: true}\n"), mapping.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hsync.ScoreAll(ctx, r.st, "default", r.m, time.Now().Add(time.Second), nil); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := r.planApply(t, true)
+	for _, c := range p.Closes {
+		if c.TaskID == single[0] {
+			t.Fatalf("the snoozed task %s was planned for closing", single[0])
+		}
+	}
+	if rec, _ := r.em.Record("Task", single[0]); rec["Status"] != "Deferred" {
+		t.Fatalf("snoozed task status %v, want Deferred", rec["Status"])
+	}
+	for _, id := range single[1:] {
+		if rec, _ := r.em.Record("Task", id); rec["Status"] != "Completed" {
+			t.Fatalf("task %s of the cleared flag has status %v, want Completed", id, rec["Status"])
+		}
+	}
+}
+
+// TestOverrideIsWritten maps a CSM override field and checks that the
+// written score follows it.
+func TestOverrideIsWritten(t *testing.T) {
+	t.Parallel()
+	r := newWBRig(t, 30, "")
+	ovr, err := mapping.Parse("override.yaml", []byte("crm: {system: salesforce}\nfields:\n  account:\n    score_override: NPS__c\n"), mapping.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.m = ovr
+	r.syncAndScore(t)
+	r.planApply(t, true)
+	checked := 0
+	for _, id := range r.em.IDs("Account", false) {
+		rec, _ := r.em.Record("Account", id)
+		nps, ok := rec["NPS__c"].(float64)
+		if !ok {
+			continue
+		}
+		checked++
+		if got, _ := rec["Health_Score__c"].(float64); got != nps {
+			t.Fatalf("account %s: written score %v, override %v", id, rec["Health_Score__c"], nps)
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no account has an override value")
+	}
+}
