@@ -199,3 +199,24 @@ func (s *Server) Objects() []string {
 	sort.Strings(out)
 	return out
 }
+
+// Purge hard-deletes a record, as when the recycle bin is emptied or the
+// deletion is older than the deleted/ window: it vanishes from query,
+// queryAll and deleted/, so only an ID-set comparison finds it.
+func (s *Server) Purge(object, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.db.table(object)
+	if t == nil {
+		return fmt.Errorf("purge %s %s: unknown object", object, id)
+	}
+	r := t.byID[id]
+	if r == nil {
+		return fmt.Errorf("purge %s %s: no such record", object, id)
+	}
+	delete(t.byID, id)
+	delete(s.db.byID, id)
+	r.ver++ // its index entry goes stale
+	t.stale++
+	return nil
+}
