@@ -32,7 +32,9 @@ type rig struct {
 	liveIDs func(object string) []string
 	// change mutates the CRM: updates one record and deletes another.
 	change func(t *testing.T)
-	debug  func(obj string, got, want []string)
+	// emulator is the emulated CRM server, for tests that need more of it.
+	emulator any
+	debug    func(obj string, got, want []string)
 }
 
 var backends = []struct {
@@ -77,7 +79,7 @@ func salesforceRig(t *testing.T, cfg store.Config) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &rig{name: "salesforce", sys: crm.Salesforce, src: c, m: m, st: storetest.Open(t, cfg, store.Options{}),
+	return &rig{name: "salesforce", sys: crm.Salesforce, src: c, m: m, st: storetest.Open(t, cfg, store.Options{}), emulator: em,
 		liveIDs: func(obj string) []string { return em.IDs(obj, false) },
 		change: func(t *testing.T) {
 			ids := em.IDs("Contact", false)
