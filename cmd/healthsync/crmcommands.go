@@ -98,15 +98,11 @@ exits 0; the next run resumes.`,
 				if err := noArgs("sync", args); err != nil {
 					return err
 				}
-				a, err := openApp(ctx, e, false)
+				a, c, err := openAppCRM(ctx, e, false)
 				if err != nil {
 					return err
 				}
 				defer a.Close()
-				c, err := a.openCRM(ctx, e)
-				if err != nil {
-					return err
-				}
 				opts := hsync.SyncOptions{Remap: *remap, Reconcile: *reconcile, Objects: splitList(*objects)}
 				for _, obj := range splitList(*full) {
 					if _, ok := a.mapping.Entity(obj); !ok {
@@ -144,15 +140,11 @@ Prints a report; exits 1 when there is an error.`,
 				if err := noArgs("check", args); err != nil {
 					return err
 				}
-				a, err := openApp(ctx, e, true)
+				a, c, err := openAppCRM(ctx, e, true)
 				if err != nil {
 					return err
 				}
 				defer a.Close()
-				c, err := a.openCRM(ctx, e)
-				if err != nil {
-					return err
-				}
 				if hc, ok := c.(*hubspot.Client); ok {
 					if err := hc.CheckScopes(ctx, hubspot.RequiredScopes(a.mapping.Objects(), true)); err != nil {
 						return err
@@ -189,15 +181,11 @@ metadata their own way use deploy/salesforce or deploy/hubspot instead.`,
 				if err := noArgs("install", args); err != nil {
 					return err
 				}
-				a, err := openApp(ctx, e, false)
+				a, c, err := openAppCRM(ctx, e, false)
 				if err != nil {
 					return err
 				}
 				defer a.Close()
-				c, err := a.openCRM(ctx, e)
-				if err != nil {
-					return err
-				}
 				created, err := c.Install(ctx, a.mapping.FieldSpecs())
 				if err != nil {
 					return err
@@ -277,15 +265,11 @@ accounts or create more than HEALTHSYNC_MAX_TASKS_PER_RUN tasks, unless
 				if err := noArgs("apply", args); err != nil {
 					return err
 				}
-				a, err := openApp(ctx, e, false)
+				a, c, err := openAppCRM(ctx, e, false)
 				if err != nil {
 					return err
 				}
 				defer a.Close()
-				c, err := a.openCRM(ctx, e)
-				if err != nil {
-					return err
-				}
 				err = a.withLease(ctx, func(ctx context.Context) error {
 					startBudgetRun(c)
 					wb := a.writeback()
@@ -332,15 +316,11 @@ not applied; the worker logs why and waits for an admin.`,
 				if *interval < time.Second {
 					return usagef("run", "--interval %s is too short", *interval)
 				}
-				a, err := openApp(ctx, e, false)
+				a, c, err := openAppCRM(ctx, e, false)
 				if err != nil {
 					return err
 				}
 				defer a.Close()
-				c, err := a.openCRM(ctx, e)
-				if err != nil {
-					return err
-				}
 				metrics := status.NewMetrics()
 				if *listen != "" {
 					stop, err := a.serveStatus(ctx, *listen, metrics)
@@ -381,6 +361,20 @@ not applied; the worker logs why and waits for an admin.`,
 			}
 		},
 	})
+}
+
+// openAppCRM opens the app and connects to its CRM.
+func openAppCRM(ctx context.Context, e *env, shared bool) (*app, crmClient, error) {
+	a, err := openApp(ctx, e, shared)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := a.openCRM(ctx, e)
+	if err != nil {
+		a.Close()
+		return nil, nil, err
+	}
+	return a, c, nil
 }
 
 func splitList(s string) []string {
