@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"healthsync/connector/salesforce"
+	"healthsync/crm"
+	"healthsync/mapping"
+	"healthsync/store"
+	hsync "healthsync/sync"
+)
+
+// childEnv carries the spec of one measured run to the child process.
+const childEnv = "HSBENCH_CHILD"
+
+// childSpec is what a child needs to run one scenario.
+type childSpec struct {
+	Scenario     string   `json:"scenario"` // sync, score, apply, ceiling
+	LoginURL     string   `json:"login_url"`
+	ClientID     string   `json:"client_id"`
+	ClientSecret string   `json:"client_secret"`
+	Username     string   `json:"username"`
+	Password     string   `json:"password"`
+	KeyFile      string   `json:"key_file"`
+	DatabaseURL  string   `json:"database_url"`
+	EncKey       string   `json:"enc_key"`
+	Queries      []query  `json:"queries,omitempty"` // ceiling only
+	Objects      []string `json:"objects,omitempty"`
+}
+
+// childResult is what a child reports on stdout as one JSON document.
+type childResult struct {
+	Seconds      float64        `json:"seconds"`
+	Records      int            `json:"records"` // records synced or fetched
+	PerObject    map[string]int `json:"per_object,omitempty"`
+	APICalls     int64          `json:"api_calls"` // as the client counted them
+	Accounts     int            `json:"accounts,omitempty"`
+	Updated      int            `json:"updated,omitempty"`
+	TasksCreated int            `json:"tasks_created,omitempty"`
+	TasksClosed  int            `json:"tasks_closed,omitempty"`
+	WriteCalls   int            `json:"write_calls,omitempty"`
+	Failures     int            `json:"failures,omitempty"`
+	PeakRSSKiB   int64          `json:"peak_rss_kib"` // VmHWM of the child's own address space
+
+	serverCalls, serverData int64 // filled in by the parent from the recorder
+}
+
+// runChild runs the scenario named in the environment and prints its
+// result; the parent reads the child's peak RSS from its rusage.
+func runChild(raw string) error {
+	var spec childSpec
+	if err := json.Unmarshal([]byte(raw), &spec); err != nil {
+		return fmt.Errorf("child spec: %w", err)
+	}
+	ctx := context.Background()
+	var res childResult
+	var err error
+	switch spec.Scenario {
+	case "ceiling":
+		res, err = runCeiling(ctx, spec)
+	case "sync", "score", "apply":
+		res, err = runEngine(ctx, spec)
+	default:
+		err = fmt.Errorf("unknown scenario %q", spec.Scenario)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", spec.Scenario, err)
+	}
+	res.PeakRSSKiB = peakRSS()
+	return json.NewEncoder(os.Stdout).Encode(res)
+}
+
+// peakRSS reads the high-water mark of this process's resident set from
+// /proc/self/status (0 where there is no procfs). The rusage of a child
+// is no use here: Go starts children with a vfork-style clone that shares
+// the parent's address space until exec, and Linux folds that space's
+// peak (the parent's, emulator included) into the child's ru_maxrss.
+func peakRSS() int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// runEngine runs a sync, a scoring pass or a plan+apply with the real
+// connector, engine and store.
+func runEngine(ctx context.Context, spec childSpec) (childResult, error) {
+	var res childResult
+	st, err := store.Open(ctx, store.Config{DatabaseURL: spec.DatabaseURL, EncryptionKey: spec.EncKey}, store.Options{})
+	if err != nil {
+		return res, err
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		return res, err
+	}
+	m, err := mapping.New(crm.Salesforce, nil)
+	if err != nil {
+		return res, err
+	}
+	sc := salesforce.DefaultConfig()
+	sc.LoginURL, sc.ClientID, sc.Username, sc.JWTKeyFile = spec.LoginURL, spec.ClientID, spec.Username, spec.KeyFile
+	c, err := salesforce.Open(ctx, sc, salesforce.Deps{Connection: "default"})
+	if err != nil {
+		return res, fmt.Errorf("connect: %w", err)
+	}
+	now := time.Now()
+	start := time.Now()
+	switch spec.Scenario {
+	case "sync":
+		rep, err := hsync.New(st, c, m, hsync.Config{Connection: "default", ReconcileEvery: time.Hour}, hsync.Options{}).Sync(ctx, hsync.SyncOptions{})
+		if err != nil {
+			return res, err
+		}
+		res.Seconds = time.Since(start).Seconds()
+		res.APICalls = rep.APICalls
+		res.PerObject = map[string]int{}
+		for _, o := range rep.Objects {
+			n := o.Counts.New + o.Counts.Changed + o.Counts.Deleted
+			res.PerObject[o.Object] = n
+			res.Records += n
+		}
+	case "score":
+		sum, err := hsync.ScoreAll(ctx, st, "default", m, now, nil)
+		if err != nil {
+			return res, err
+		}
+		res.Seconds = time.Since(start).Seconds()
+		res.Accounts = sum.Accounts
+	case "apply":
+		if _, err := c.Install(ctx, m.FieldSpecs()); err != nil {
+			return res, fmt.Errorf("install: %w", err)
+		}
+		w := &hsync.Writeback{Store: st, Connection: "default", Mapping: m,
+			Config: hsync.WritebackConfig{MaxChangeShare: 1, MaxTasks: 1 << 30}}
+		start = time.Now()
+		p, err := w.Plan(ctx, c)
+		if err != nil {
+			return res, fmt.Errorf("plan: %w", err)
+		}
+		rep, err := w.Apply(ctx, c, p, true)
+		if err != nil {
+			return res, fmt.Errorf("apply: %w", err)
+		}
+		res.Seconds = time.Since(start).Seconds()
+		res.Updated, res.TasksCreated, res.TasksClosed = rep.Records, rep.TasksCreated, rep.TasksClosed
+		res.WriteCalls, res.APICalls, res.Failures = rep.WriteCalls, rep.APICalls, len(rep.Failures)
+	}
+	return res, nil
+}

@@ -1,0 +1,413 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"healthsync/crm"
+	"healthsync/emulator/gen"
+	emusalesforce "healthsync/emulator/salesforce"
+	"healthsync/mapping"
+)
+
+func main() {
+	if raw := os.Getenv(childEnv); raw != "" {
+		if err := runChild(raw); err != nil {
+			fmt.Fprintln(os.Stderr, "hsbench child:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "hsbench:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the command-line flags.
+type options struct {
+	sizes    []int
+	runs     int
+	postgres string
+	jsonOut  bool
+	seed     int64
+}
+
+func parseFlags(args []string) (options, error) {
+	fs := flag.NewFlagSet("hsbench", flag.ContinueOnError)
+	sizes := fs.String("sizes", "2000,10000", "comma-separated `account counts` of the generated orgs (~20 activities each), e.g. 10000,100000")
+	runs := fs.Int("runs", 3, "runs of each timed scenario; the table shows medians")
+	pg := fs.String("postgres", os.Getenv("HEALTHSYNC_TEST_DATABASE_URL"), "Postgres `URL` to measure too (a schema is created and dropped per run); default $HEALTHSYNC_TEST_DATABASE_URL")
+	js := fs.Bool("json", false, "print JSON instead of the table")
+	seed := fs.Int64("seed", 7, "generator seed")
+	if err := fs.Parse(args); err != nil {
+		return options{}, err
+	}
+	o := options{runs: *runs, postgres: *pg, jsonOut: *js, seed: *seed}
+	for _, s := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 10 {
+			return o, fmt.Errorf("-sizes %q: want account counts of at least 10, e.g. 2000,10000", *sizes)
+		}
+		o.sizes = append(o.sizes, n)
+	}
+	if o.runs < 1 {
+		return o, fmt.Errorf("-runs %d: want at least 1", o.runs)
+	}
+	return o, nil
+}
+
+func run(args []string) error {
+	o, err := parseFlags(args)
+	if err != nil {
+		return err
+	}
+	backends := []string{"sqlite"}
+	if o.postgres != "" {
+		backends = append(backends, "postgres")
+	}
+	res := results{Cores: runtime.NumCPU(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, Runs: o.runs,
+		Command: "go run ./cmd/hsbench " + strings.Join(args, " "), At: time.Now().UTC().Format(time.RFC3339)}
+	for _, n := range o.sizes {
+		for _, be := range backends {
+			fmt.Fprintf(os.Stderr, "hsbench: %d accounts on %s...\n", n, be)
+			r, err := benchOne(o, n, be)
+			if err != nil {
+				return fmt.Errorf("%d accounts on %s: %w", n, be, err)
+			}
+			res.Rows = append(res.Rows, r)
+		}
+	}
+	if o.jsonOut {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	printTable(os.Stdout, res)
+	return nil
+}
+
+// bench is one org, its emulator and the stores made for it.
+type bench struct {
+	o       options
+	backend string
+	dir     string
+	em      *emusalesforce.Server
+	rec     *recorder
+	base    string
+	creds   emusalesforce.Credentials
+	keyFile string
+	encKey  string
+	cleanup []func()
+}
+
+func benchOne(o options, accounts int, backend string) (row, error) {
+	r := row{Accounts: accounts, Backend: backend}
+	dir, err := os.MkdirTemp("", "hsbench-")
+	if err != nil {
+		return r, err
+	}
+	b := &bench{o: o, backend: backend, dir: dir, keyFile: filepath.Join(dir, "jwt.key")}
+	defer func() {
+		for _, f := range slices.Backward(b.cleanup) {
+			f()
+		}
+		os.RemoveAll(dir)
+	}()
+	org, err := gen.Generate(gen.Options{Seed: o.seed, Accounts: accounts, Now: time.Now()})
+	if err != nil {
+		return r, err
+	}
+	b.em = emusalesforce.New(emusalesforce.Options{KeyFile: b.keyFile, DailyLimit: 10_000_000})
+	if err := b.em.LoadOrg(org); err != nil {
+		return r, err
+	}
+	org = nil
+	if err := b.em.WritePrivateKey(b.keyFile); err != nil {
+		return r, err
+	}
+	b.creds = b.em.Credentials()
+	var k [32]byte
+	rand.Read(k[:])
+	b.encKey = base64.StdEncoding.EncodeToString(k[:])
+	b.rec = &recorder{next: b.em, trace: os.Getenv("HSBENCH_TRACE") == "1"}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return r, err
+	}
+	srv := &http.Server{Handler: b.rec}
+	go srv.Serve(ln)
+	b.cleanup = append(b.cleanup, func() { srv.Close() })
+	b.base = "http://" + ln.Addr().String()
+
+	m, err := mapping.New(crm.Salesforce, nil)
+	if err != nil {
+		return r, err
+	}
+	objects := m.Objects()
+	live := map[string]int{}
+	for _, obj := range objects {
+		live[obj] = len(b.em.IDs(obj, false))
+	}
+
+	// 1. Full sync on fresh stores, then the ceiling on the same queries.
+	var full []childResult
+	var db string
+	for i := range o.runs {
+		if db, err = b.freshStore(); err != nil {
+			return r, err
+		}
+		b.rec.capturing.Store(i == 0)
+		c, err := b.child(&r, "full sync", childSpec{Scenario: "sync", DatabaseURL: db})
+		if err != nil {
+			return r, err
+		}
+		full = append(full, c)
+	}
+	queries := b.rec.take()
+	r.Records = full[0].Records
+	r.FullSeconds = median(full, func(c childResult) float64 { return c.Seconds })
+	r.FullCalls, r.FullDataCalls = full[0].serverCalls, full[0].serverData
+	r.FullMin, r.FullPath = fullMinimum(objects, live)
+
+	var ceil []childResult
+	for range o.runs {
+		c, err := b.child(&r, "ceiling", childSpec{Scenario: "ceiling", Queries: queries})
+		if err != nil {
+			return r, err
+		}
+		ceil = append(ceil, c)
+	}
+	r.CeilingRecords = ceil[0].Records
+	r.CeilingSeconds = median(ceil, func(c childResult) float64 { return c.Seconds })
+	r.FullRate = float64(r.Records) / r.FullSeconds
+	r.CeilingRate = float64(r.CeilingRecords) / r.CeilingSeconds
+	r.Ratio = r.FullRate / r.CeilingRate
+
+	// 2. Nothing changed.
+	c, err := b.child(&r, "unchanged sync", childSpec{Scenario: "sync", DatabaseURL: db})
+	if err != nil {
+		return r, err
+	}
+	r.NoopCalls, r.NoopMin = c.serverCalls, len(objects)
+	r.NoopRecords = c.Records
+
+	// 3. 1% of every object's records changed (a different 1% each run).
+	var incr []childResult
+	for i := range o.runs {
+		changed, err := b.mutate(objects, i)
+		if err != nil {
+			return r, err
+		}
+		c, err := b.child(&r, "1% changed sync", childSpec{Scenario: "sync", DatabaseURL: db})
+		if err != nil {
+			return r, err
+		}
+		incr = append(incr, c)
+		r.Changed = 0
+		r.IncrMin = 0
+		for _, obj := range objects {
+			r.Changed += changed[obj]
+			r.IncrMin += max(1, ceilDiv(changed[obj], 2000))
+		}
+	}
+	r.IncrRecords = incr[0].Records
+	r.IncrCalls = incr[0].serverCalls
+	r.IncrSeconds = median(incr, func(c childResult) float64 { return c.Seconds })
+	r.IncrTimeShare = r.IncrSeconds / r.FullSeconds
+	r.IncrCallShare = float64(r.IncrCalls) / float64(r.FullCalls)
+
+	// 4. Scoring.
+	var sc []childResult
+	for range o.runs {
+		c, err := b.child(&r, "score", childSpec{Scenario: "score", DatabaseURL: db})
+		if err != nil {
+			return r, err
+		}
+		sc = append(sc, c)
+	}
+	r.ScoreSeconds = median(sc, func(c childResult) float64 { return c.Seconds })
+	r.ScoreRate = float64(sc[0].Accounts) / r.ScoreSeconds
+
+	// 5. Apply (writes every account's outputs and the flag tasks).
+	c, err = b.child(&r, "apply", childSpec{Scenario: "apply", DatabaseURL: db})
+	if err != nil {
+		return r, err
+	}
+	if c.Failures > 0 {
+		return r, fmt.Errorf("apply: %d records failed", c.Failures)
+	}
+	r.Updated, r.TasksCreated, r.TasksClosed, r.ApplyWrites = c.Updated, c.TasksCreated, c.TasksClosed, c.WriteCalls
+	r.ApplySeconds = c.Seconds
+	r.ApplyMin, r.ApplyPath = applyMinimum(c)
+	return r, nil
+}
+
+// freshStore returns a new, empty database: a SQLite file, or a Postgres
+// schema dropped when the bench ends.
+func (b *bench) freshStore() (string, error) {
+	if b.backend == "sqlite" {
+		d, err := os.MkdirTemp(b.dir, "store-")
+		if err != nil {
+			return "", err
+		}
+		return filepath.Join(d, "hs.db"), nil
+	}
+	admin, err := sql.Open("pgx", b.o.postgres)
+	if err != nil {
+		return "", fmt.Errorf("postgres: %w", err)
+	}
+	var s [6]byte
+	rand.Read(s[:])
+	schema := "hsbench_" + hex.EncodeToString(s[:])
+	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
+		admin.Close()
+		return "", fmt.Errorf("create schema: %w", err)
+	}
+	b.cleanup = append(b.cleanup, func() {
+		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
+		admin.Close()
+	})
+	u, err := url.Parse(b.o.postgres)
+	if err != nil {
+		return "", fmt.Errorf("postgres URL: %w", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// mutate changes 1% of every object's live records (every 100th, shifted
+// by round) with a field the object has, and returns how many per object.
+func (b *bench) mutate(objects []string, round int) (map[string]int, error) {
+	changed := map[string]int{}
+	for _, obj := range objects {
+		if obj == mapping.SFUser {
+			continue
+		}
+		ids := b.em.IDs(obj, false)
+		field := ""
+		for _, f := range []string{"Description", "Subject", "Title", "Name"} {
+			if len(ids) > 0 && b.em.SetField(obj, ids[0], f, fmt.Sprintf("hsbench round %d", round)) == nil {
+				field = f
+				break
+			}
+		}
+		if field == "" {
+			continue
+		}
+		changed[obj]++
+		for i := 1 + round%100; i < len(ids); i += 100 {
+			if err := b.em.SetField(obj, ids[i], field, fmt.Sprintf("hsbench round %d", round)); err != nil {
+				return nil, fmt.Errorf("change %s %s: %w", obj, ids[i], err)
+			}
+			changed[obj]++
+		}
+	}
+	return changed, nil
+}
+
+// child runs one scenario in a child process and records its peak RSS
+// and the API calls the emulator saw.
+func (b *bench) child(r *row, name string, spec childSpec) (childResult, error) {
+	spec.LoginURL, spec.ClientID, spec.ClientSecret = b.base, b.creds.ClientID, b.creds.ClientSecret
+	spec.Username, spec.Password, spec.KeyFile, spec.EncKey = b.creds.Username, b.creds.Password, b.keyFile, b.encKey
+	raw, err := json.Marshal(spec)
+	if err != nil {
+		return childResult{}, err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return childResult{}, err
+	}
+	cmd := exec.CommandContext(context.Background(), self)
+	cmd.Env = append(os.Environ(), childEnv+"="+string(raw))
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	calls, data := b.rec.total.Load(), b.rec.data.Load()
+	if err := cmd.Run(); err != nil {
+		return childResult{}, fmt.Errorf("%s: %v\n%s", name, err, errOut.String())
+	}
+	var c childResult
+	if err := json.Unmarshal(out.Bytes(), &c); err != nil {
+		return c, fmt.Errorf("%s: read result: %w (%q)", name, err, out.String())
+	}
+	c.serverCalls, c.serverData = b.rec.total.Load()-calls, b.rec.data.Load()-data
+	rss := c.PeakRSSKiB / 1024
+	if rss == 0 { // no procfs: rusage, which may include the parent's peak
+		rss = cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss / 1024
+	}
+	if r.RSSMiB == nil {
+		r.RSSMiB = map[string]int64{}
+	}
+	r.RSSMiB[name] = max(r.RSSMiB[name], rss)
+	return c, nil
+}
+
+// fullMinimum is the fewest calls that can fetch every object: REST query
+// pages of 2000 below the connector's Bulk threshold (10,000 records),
+// else a Bulk API 2.0 job (create, one status poll, result pages of
+// 50,000).
+func fullMinimum(objects []string, live map[string]int) (int, string) {
+	total, bulk := 0, []string{}
+	for _, obj := range objects {
+		n := live[obj]
+		if n > 10000 {
+			total += 2 + ceilDiv(n, 50000)
+			bulk = append(bulk, obj)
+			continue
+		}
+		total += max(1, ceilDiv(n, 2000))
+	}
+	if len(bulk) == 0 {
+		return total, "REST"
+	}
+	return total, "REST+Bulk(" + strings.Join(bulk, ",") + ")"
+}
+
+// applyMinimum is the fewest write calls for what the apply wrote:
+// composite collections of 200 records, or above 2000 updates one Bulk
+// API 2.0 ingest job (create, upload, close).
+func applyMinimum(c childResult) (int, string) {
+	tasks := ceilDiv(c.TasksCreated, 200) + ceilDiv(c.TasksClosed, 200)
+	if c.Updated > 2000 {
+		return 3 + tasks, "Bulk ingest"
+	}
+	return ceilDiv(c.Updated, 200) + tasks, "composite/200"
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func median(cs []childResult, f func(childResult) float64) float64 {
+	v := make([]float64, len(cs))
+	for i, c := range cs {
+		v[i] = f(c)
+	}
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
