@@ -6,7 +6,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 PKGS     := ./...
 
-.PHONY: build demo test lint vet fmt-check clean
+.PHONY: build demo test lint vet fmt-check clean bench soak
 
 ## build: compile the static healthsync binary into bin/
 build:
@@ -33,3 +33,19 @@ vet:
 
 clean:
 	rm -rf bin
+
+## bench: throughput vs. ceiling, API calls vs. minimum, scoring speed and peak
+## RSS against the emulated org (SQLite; Postgres too when
+## HEALTHSYNC_TEST_DATABASE_URL is set). BENCH_ARGS="-sizes 10000,100000 -json"
+BENCH_ARGS ?= -sizes 2000,10000 -runs 3
+bench:
+	$(GO) run ./cmd/hsbench $(BENCH_ARGS)
+
+## soak: the long reliability runs: 25 SIGKILL trials each of sync and apply,
+## the fault soak (5xx, lock errors, session expiry, latency) and 60 s of
+## fuzzing per target. SOAK_TRIALS and FUZZTIME raise them.
+SOAK_TRIALS ?= 25
+FUZZTIME    ?= 60s
+soak:
+	HEALTHSYNC_SOAK=1 HEALTHSYNC_CRASH_TRIALS=$(SOAK_TRIALS) $(GO) test -race -count=1 -timeout 60m -run 'TestCrashTrials|TestFaultSoak' -v ./cmd/healthsync
+	$(GO) test -run '^$$' -fuzz FuzzParseTime -fuzztime $(FUZZTIME) ./crm
