@@ -51,6 +51,7 @@ type options struct {
 	runs     int
 	postgres string
 	jsonOut  bool
+	jsonFile string
 	seed     int64
 }
 
@@ -60,11 +61,12 @@ func parseFlags(args []string) (options, error) {
 	runs := fs.Int("runs", 3, "runs of each timed scenario; the table shows medians")
 	pg := fs.String("postgres", os.Getenv("HEALTHSYNC_TEST_DATABASE_URL"), "Postgres `URL` to measure too (a schema is created and dropped per run); default $HEALTHSYNC_TEST_DATABASE_URL")
 	js := fs.Bool("json", false, "print JSON instead of the table")
+	jsonFile := fs.String("json-file", "", "also write the JSON to this `file` (for comparing commits)")
 	seed := fs.Int64("seed", 7, "generator seed")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
-	o := options{runs: *runs, postgres: *pg, jsonOut: *js, seed: *seed}
+	o := options{runs: *runs, postgres: *pg, jsonOut: *js, jsonFile: *jsonFile, seed: *seed}
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 10 {
@@ -99,10 +101,18 @@ func run(args []string) error {
 			res.Rows = append(res.Rows, r)
 		}
 	}
+	js, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	if o.jsonFile != "" {
+		if err := os.WriteFile(o.jsonFile, append(js, '\n'), 0o644); err != nil {
+			return fmt.Errorf("write -json-file: %w", err)
+		}
+	}
 	if o.jsonOut {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		_, err := fmt.Printf("%s\n", js)
+		return err
 	}
 	printTable(os.Stdout, res)
 	return nil
