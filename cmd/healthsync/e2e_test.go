@@ -209,3 +209,33 @@ func TestDemo(t *testing.T) {
 		}
 	}
 }
+
+// TestRunOnce runs the worker for one cycle against the emulated org:
+// sync, score, plan and apply leave nothing to plan.
+func TestRunOnce(t *testing.T) {
+	t.Parallel()
+	bin := buildBinary(t)
+	em := emusalesforce.New(emusalesforce.Options{KeyFile: filepath.Join(t.TempDir(), "jwt.key")})
+	if err := em.LoadOrg(e2eOrg(t)); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(em)
+	defer srv.Close()
+	dir := t.TempDir()
+	mapFile := filepath.Join(dir, "healthsync.yaml")
+	os.WriteFile(mapFile, mapping.Example(crm.Salesforce), 0o600)
+	env := append(em.EnvLines(srv.URL), "HEALTHSYNC_DATABASE_URL="+filepath.Join(dir, "hs.db"), "HEALTHSYNC_MAPPING_FILE="+mapFile)
+	runBinary(t, bin, env, "install")
+	runBinary(t, bin, env, "run", "--once")
+	for _, id := range em.IDs("Account", false) {
+		if rec, _ := em.Record("Account", id); rec["Health_Grade__c"] == nil {
+			t.Fatalf("account %s has no grade after `run --once`", id)
+		}
+	}
+	if len(em.CreatedTasks()) == 0 {
+		t.Fatal("`run --once` created no task")
+	}
+	if out := runBinary(t, bin, env, "plan"); !strings.Contains(out, "No changes") {
+		t.Fatalf("plan after run --once:\n%s", out)
+	}
+}
