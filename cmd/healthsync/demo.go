@@ -123,10 +123,11 @@ func runDemo(ctx context.Context, e *env, o emulatorOptions, dir string, keep bo
 	name := firstAtRiskName(ctx, a)
 	fmt.Fprintf(out, "\n== Next\n")
 	fmt.Fprintf(out, "The database is %s (SQLite; the mapping file used is %s).\n", dbPath, mapPath)
-	fmt.Fprintf(out, "Look at one account:\n  HEALTHSYNC_DATABASE_URL=%s HEALTHSYNC_MAPPING_FILE=%s healthsync explain %q\n", dbPath, mapPath, name)
-	fmt.Fprintf(out, "Portfolio KPIs:\n  HEALTHSYNC_DATABASE_URL=%s HEALTHSYNC_MAPPING_FILE=%s healthsync report\n", dbPath, mapPath)
+	self := selfName()
+	fmt.Fprintf(out, "Look at one account:\n  HEALTHSYNC_DATABASE_URL=%s HEALTHSYNC_MAPPING_FILE=%s %s explain %q\n", dbPath, mapPath, self, name)
+	fmt.Fprintf(out, "Portfolio KPIs:\n  HEALTHSYNC_DATABASE_URL=%s HEALTHSYNC_MAPPING_FILE=%s %s report\n", dbPath, mapPath, self)
 	if !keep {
-		fmt.Fprintf(out, "To keep the emulated CRM running and poke at it: healthsync demo --keep (or healthsync emulator --env-file FILE).\n")
+		fmt.Fprintf(out, "To keep the emulated CRM running and poke at it: %s demo --keep (or %s emulator --env-file FILE).\n", self, self)
 		stopServe()
 		return <-done
 	}
@@ -141,6 +142,15 @@ func runDemo(ctx context.Context, e *env, o emulatorOptions, dir string, keep bo
 	<-ctx.Done()
 	stopServe()
 	return <-done
+}
+
+// selfName is how the user ran this binary, for commands to copy: the
+// path when it was run by path (./bin/healthsync under make), else the name.
+func selfName() string {
+	if p := os.Args[0]; strings.Contains(p, "/") && !strings.Contains(p, "go-build") {
+		return p
+	}
+	return "healthsync"
 }
 
 // atRisk is a scored account for the demo's list.
