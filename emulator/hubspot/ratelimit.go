@@ -43,8 +43,8 @@ func prune(ts []time.Time, cutoff time.Time) []time.Time {
 const tenSeconds = 10 * time.Second
 
 // admit applies the daily, ten-secondly and search limits to a call. It sets
-// the rate-limit headers (not on search answers, as in HubSpot) and returns
-// the 429 body when the call is refused.
+// the rate-limit headers (not on search answers, as in HubSpot, nor when the
+// limits are disabled) and returns the 429 body when the call is refused.
 func (s *Server) admit(w http.ResponseWriter, c *caller, search bool) *rateBody {
 	rl := s.opts.RateLimits
 	now := s.now()
@@ -62,7 +62,10 @@ func (s *Server) admit(w http.ResponseWriter, c *caller, search bool) *rateBody 
 	u.window = prune(u.window, now.Add(-tenSeconds))
 	u.search = prune(u.search, now.Add(-time.Second))
 	setHeaders := func() {
-		if search {
+		// Search answers carry none, as in HubSpot; with limits disabled
+		// there is no limit to report, and headers announcing one would
+		// make a well-behaved client pace itself for nothing.
+		if search || rl.Disabled {
 			return
 		}
 		h := w.Header()

@@ -97,3 +97,24 @@ func TestFaults(t *testing.T) {
 	l := setup(t, hubspot.Options{Faults: hubspot.Faults{Latency: time.Millisecond}, RateLimits: hubspot.RateLimits{Disabled: true}})
 	l.call("GET", "/crm/v3/objects/companies", nil).must(t, 200)
 }
+
+// With limits disabled nothing is refused and no rate-limit headers are
+// sent: headers announcing the default 100 per ten seconds would make a
+// client that honours them (as the connector does) pace every test to
+// ten calls a second for a limit that is not there.
+func TestDisabledLimitsSendNoHeaders(t *testing.T) {
+	t.Parallel()
+	b := setup(t, hubspot.Options{RateLimits: hubspot.RateLimits{Disabled: true, TenSecondMax: 2, Daily: 3}})
+	for i := 0; i < 5; i++ {
+		r := b.call("GET", "/crm/v3/objects/companies", nil).must(t, 200)
+		for _, h := range []string{"X-HubSpot-RateLimit-Max", "X-HubSpot-RateLimit-Remaining",
+			"X-HubSpot-RateLimit-Interval-Milliseconds", "X-HubSpot-RateLimit-Daily", "X-HubSpot-RateLimit-Daily-Remaining"} {
+			if v := r.header.Get(h); v != "" {
+				t.Fatalf("call %d: %s = %q with limits disabled, want no header", i, h, v)
+			}
+		}
+	}
+	if b.srv.APICalls() != 5 {
+		t.Fatalf("APICalls = %d, want 5", b.srv.APICalls())
+	}
+}

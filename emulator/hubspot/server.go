@@ -49,7 +49,7 @@ type RateLimits struct {
 	TenSecondMax    int  // requests per rolling 10 s; default 100
 	Daily           int  // requests per UTC day; default 250,000
 	SearchPerSecond int  // search requests per rolling second; default 5
-	Disabled        bool // no limits at all (headers are still sent)
+	Disabled        bool // no limits at all, and no rate-limit headers (a client would pace itself to them)
 }
 
 // Faults inject failures, deterministically for a given Seed and request
