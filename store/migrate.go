@@ -62,7 +62,7 @@ func (s *Store) newMigrate() (*migrate.Migrate, error) {
 	)
 	switch s.loc.Backend {
 	case SQLite:
-		db, err = sql.Open("sqlite", "file:"+s.loc.Path+"?_pragma=busy_timeout(10000)")
+		db, err = sql.Open("sqlite", "file:"+sqliteURIPath(s.loc.Path)+"?_pragma=busy_timeout(10000)")
 		if err == nil {
 			driver, err = migratesqlite.WithInstance(db, &migratesqlite.Config{MigrationsTable: migrationsTable})
 		}

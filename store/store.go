@@ -84,7 +84,7 @@ func (s *Store) openSQLite(ctx context.Context, opts Options) error {
 		}
 		s.lock = f
 	}
-	dsn := "file:" + s.loc.Path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	dsn := "file:" + sqliteURIPath(s.loc.Path) + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return fmt.Errorf("open sqlite %s: %w", s.loc.Path, err)
@@ -298,3 +298,9 @@ func fromNullMs(v sql.NullInt64) *time.Time {
 var errNoRows = sql.ErrNoRows
 
 func notFound(err error) bool { return errors.Is(err, errNoRows) }
+
+// sqliteURIPath escapes a file path for a SQLite "file:" URI, where '?'
+// starts the query, '#' the fragment and '%' an escape.
+func sqliteURIPath(p string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
+}

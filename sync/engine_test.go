@@ -150,12 +150,8 @@ func hubspotRig(t *testing.T, cfg store.Config) *rig {
 		}}
 }
 
-// rigs are the CRMs the crash test runs on. HubSpot is left out for now:
-// on a generated portal the emulator lists call 1143 as live while its
-// archived-records listing reports it archived, so the connector emits a
-// deletion for a live record (see the closing note of issue 8); the
-// HubSpot connector's own tests cover its full/incremental equivalence.
-var rigs = []func(*testing.T, store.Config) *rig{salesforceRig}
+// rigs are the CRMs the crash test runs on.
+var rigs = []func(*testing.T, store.Config) *rig{salesforceRig, hubspotRig}
 
 // assertMirrors checks that the store holds exactly the CRM's live records.
 func assertMirrors(t *testing.T, r *rig) {
