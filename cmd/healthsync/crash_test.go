@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	gosync "sync"
 	"syscall"
 	"testing"
 	"time"
@@ -293,13 +295,22 @@ func TestFaultSoak(t *testing.T) {
 	if err := r.em.LoadOrg(org); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(r.em)
+	statuses := &statusCounter{next: r.em, n: map[int]int{}}
+	srv := httptest.NewServer(statuses)
 	defer srv.Close()
 	if err := os.WriteFile(r.mapFile, mapping.Example(crm.Salesforce), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	r.env = append(r.em.EnvLines(srv.URL), "HEALTHSYNC_DATABASE_URL="+r.db, "HEALTHSYNC_MAPPING_FILE="+r.mapFile,
 		"HEALTHSYNC_MAX_TASKS_PER_RUN=1000000")
+	defer func() {
+		statuses.mu.Lock()
+		defer statuses.mu.Unlock()
+		t.Logf("responses by status under faults: %v", statuses.n)
+		if statuses.n[http.StatusServiceUnavailable] == 0 || statuses.n[http.StatusUnauthorized] == 0 {
+			t.Errorf("the faults never fired (503: %d, 401: %d): the soak proved nothing", statuses.n[503], statuses.n[401])
+		}
+	}()
 	converge := func(args ...string) string {
 		t.Helper()
 		for attempt := 1; ; attempt++ {
@@ -329,4 +340,30 @@ func TestFaultSoak(t *testing.T) {
 		t.Errorf("after apply under faults, a plan still has work:\n%s", out)
 	}
 	r.assertWritten(t)
+}
+
+// statusCounter counts the emulator's responses by HTTP status, so the
+// fault soak can show that the faults really fired.
+type statusCounter struct {
+	next http.Handler
+	mu   gosync.Mutex
+	n    map[int]int
+}
+
+func (c *statusCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+	c.next.ServeHTTP(sw, r)
+	c.mu.Lock()
+	c.n[sw.code]++
+	c.mu.Unlock()
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
 }
