@@ -130,11 +130,11 @@ func (r *wbRig) assertNoDuplicateTasks(t *testing.T) int {
 
 func TestPlanApplyPlanIsEmptyAndCallsAreMinimal(t *testing.T) {
 	t.Parallel()
-	r := newWBRig(t, 450, "")
+	r := newWBRig(t, 250, "")
 	before := r.c.APICalls()
 	p, rep := r.planApply(t, false)
 	u := len(p.Updates)
-	if u < 400 || rep.Records != u || len(rep.Failures) != 0 {
+	if u < 220 || rep.Records != u || len(rep.Failures) != 0 {
 		t.Fatalf("first apply: %d planned, %d written, failures %v", u, rep.Records, rep.Failures)
 	}
 	// Updates: ceil(u/200) composite calls; tasks: one SOQL lookup by key
@@ -159,7 +159,7 @@ func TestCrashBetweenWriteAndLedger(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	// Count the write calls of a clean apply first.
-	probe := newWBRig(t, 250, "")
+	probe := newWBRig(t, 210, "")
 	calls := 0
 	p, err := probe.wb(hsync.ApplyHooks{}).Plan(ctx, probe.c)
 	if err != nil {
@@ -174,7 +174,7 @@ func TestCrashBetweenWriteAndLedger(t *testing.T) {
 	crash := errors.New("crash")
 	for at := 1; at <= calls; at++ {
 		t.Run(fmt.Sprint("call", at), func(t *testing.T) {
-			r := newWBRig(t, 250, "")
+			r := newWBRig(t, 210, "")
 			n := 0
 			p, err := r.wb(hsync.ApplyHooks{}).Plan(ctx, r.c)
 			if err != nil {
