@@ -57,8 +57,13 @@ func (a *app) writeback() *hsync.Writeback {
 	return &hsync.Writeback{Store: a.store, Connection: a.cfg.Sync.Connection, Mapping: a.mapping, Config: a.cfg.Writeback}
 }
 
-// withLease runs fn holding the connection's lease.
+// withLease runs fn holding the connection's lease. SQLite needs none:
+// its process lock already lets only one healthsync use the file, and a
+// lease left by a killed process would only delay the next run.
 func (a *app) withLease(ctx context.Context, fn func(context.Context) error) error {
+	if a.store.Backend() == store.SQLite {
+		return fn(ctx)
+	}
 	l := hsync.Lease{Store: a.store, Connection: a.cfg.Sync.Connection, Holder: holderID()}
 	return l.Do(ctx, fn)
 }
