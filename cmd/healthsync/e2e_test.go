@@ -51,6 +51,26 @@ func e2eOrg(t *testing.T) *gen.Org {
 	return org
 }
 
+// salesforceEnv serves an emulated org with the e2e data and returns it with
+// the environment (emulator credentials, a fresh SQLite file, the example
+// mapping) that points the binary at it.
+func salesforceEnv(t *testing.T) (*emusalesforce.Server, []string, string) {
+	t.Helper()
+	em := emusalesforce.New(emusalesforce.Options{KeyFile: filepath.Join(t.TempDir(), "jwt.key")})
+	if err := em.LoadOrg(e2eOrg(t)); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(em)
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	mapFile := filepath.Join(dir, "healthsync.yaml")
+	if err := os.WriteFile(mapFile, mapping.Example(crm.Salesforce), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := append(em.EnvLines(srv.URL), "HEALTHSYNC_DATABASE_URL="+filepath.Join(dir, "hs.db"), "HEALTHSYNC_MAPPING_FILE="+mapFile)
+	return em, env, mapFile
+}
+
 // TestEndToEndSalesforce runs the binary as an admin would (install,
 // sync, score, plan, apply, apply again) against the emulated org and
 // checks the org's final state: output fields written on every scored
@@ -58,16 +78,7 @@ func e2eOrg(t *testing.T) *gen.Org {
 func TestEndToEndSalesforce(t *testing.T) {
 	t.Parallel()
 	bin := buildBinary(t)
-	em := emusalesforce.New(emusalesforce.Options{KeyFile: filepath.Join(t.TempDir(), "jwt.key")})
-	if err := em.LoadOrg(e2eOrg(t)); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(em)
-	defer srv.Close()
-	dir := t.TempDir()
-	mapFile := filepath.Join(dir, "healthsync.yaml")
-	os.WriteFile(mapFile, mapping.Example(crm.Salesforce), 0o600)
-	env := append(em.EnvLines(srv.URL), "HEALTHSYNC_DATABASE_URL="+filepath.Join(dir, "hs.db"), "HEALTHSYNC_MAPPING_FILE="+mapFile)
+	em, env, mapFile := salesforceEnv(t)
 
 	before := map[string]map[string]any{}
 	for _, id := range em.IDs("Account", false) {
@@ -215,16 +226,7 @@ func TestDemo(t *testing.T) {
 func TestRunOnce(t *testing.T) {
 	t.Parallel()
 	bin := buildBinary(t)
-	em := emusalesforce.New(emusalesforce.Options{KeyFile: filepath.Join(t.TempDir(), "jwt.key")})
-	if err := em.LoadOrg(e2eOrg(t)); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(em)
-	defer srv.Close()
-	dir := t.TempDir()
-	mapFile := filepath.Join(dir, "healthsync.yaml")
-	os.WriteFile(mapFile, mapping.Example(crm.Salesforce), 0o600)
-	env := append(em.EnvLines(srv.URL), "HEALTHSYNC_DATABASE_URL="+filepath.Join(dir, "hs.db"), "HEALTHSYNC_MAPPING_FILE="+mapFile)
+	em, env, _ := salesforceEnv(t)
 	runBinary(t, bin, env, "install")
 	runBinary(t, bin, env, "run", "--once")
 	for _, id := range em.IDs("Account", false) {
