@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -317,34 +318,20 @@ func (s *Store) RawCount(ctx context.Context, connection, object string, withDel
 // deleted, and is absent when never stored.
 func (t *Tx) ExistingRaw(ctx context.Context, connection, object string, ids []string) (map[string]bool, error) {
 	out := make(map[string]bool, len(ids))
-	const chunk = 500
-	for start := 0; start < len(ids); start += chunk {
-		part := ids[start:min(start+chunk, len(ids))]
-		args := make([]any, 0, len(part)+2)
-		args = append(args, connection, object)
-		for _, id := range part {
-			args = append(args, id)
-		}
-		q := `SELECT id, deleted FROM raw_records WHERE connection = ? AND object = ? AND id IN (?` + strings.Repeat(", ?", len(part)-1) + `)`
-		rows, err := t.tx.QueryContext(ctx, rebind(t.s.loc.Backend, q), args...)
-		if err != nil {
-			return nil, fmt.Errorf("look up stored %s: %w", object, err)
-		}
-		for rows.Next() {
+	err := t.queryIn(ctx, `SELECT id, deleted FROM raw_records WHERE connection = ? AND object = ? AND id`, []any{connection, object}, ids,
+		func(rows *sql.Rows) error {
 			var (
 				id      string
 				deleted bool
 			)
 			if err := rows.Scan(&id, &deleted); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("look up stored %s: %w", object, err)
+				return err
 			}
 			out[id] = !deleted
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("look up stored %s: %w", object, err)
-		}
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("look up stored %s: %w", object, err)
 	}
 	return out, nil
 }
@@ -353,31 +340,21 @@ func (t *Tx) ExistingRaw(ctx context.Context, connection, object string, ids []s
 // is stored, for linking activities that name only a contact.
 func (t *Tx) ContactAccounts(ctx context.Context, connection string, ids []crm.ContactID) (map[crm.ContactID]crm.AccountID, error) {
 	out := make(map[crm.ContactID]crm.AccountID, len(ids))
-	const chunk = 500
-	for start := 0; start < len(ids); start += chunk {
-		part := ids[start:min(start+chunk, len(ids))]
-		args := make([]any, 0, len(part)+1)
-		args = append(args, connection)
-		for _, id := range part {
-			args = append(args, string(id))
-		}
-		q := `SELECT id, account_id FROM contacts WHERE connection = ? AND id IN (?` + strings.Repeat(", ?", len(part)-1) + `)`
-		rows, err := t.tx.QueryContext(ctx, rebind(t.s.loc.Backend, q), args...)
-		if err != nil {
-			return nil, fmt.Errorf("look up contacts' accounts: %w", err)
-		}
-		for rows.Next() {
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = string(id)
+	}
+	err := t.queryIn(ctx, `SELECT id, account_id FROM contacts WHERE connection = ? AND id`, []any{connection}, keys,
+		func(rows *sql.Rows) error {
 			var id, acc string
 			if err := rows.Scan(&id, &acc); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("look up contacts' accounts: %w", err)
+				return err
 			}
 			out[crm.ContactID(id)] = crm.AccountID(acc)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("look up contacts' accounts: %w", err)
-		}
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("look up contacts' accounts: %w", err)
 	}
 	return out, nil
 }
@@ -389,4 +366,39 @@ func (t *Tx) MarkRawDeleted(ctx context.Context, connection, object, id string) 
 		return fmt.Errorf("mark %s %s deleted: %w", object, id, err)
 	}
 	return nil
+}
+
+// queryIn runs query (which ends with the column to match, e.g. "... AND
+// id") with args and an IN list of keys, in chunks of 500 so no backend's
+// parameter limit is reached, calling scan for every row.
+func (t *Tx) queryIn(ctx context.Context, query string, args []any, keys []string, scan func(*sql.Rows) error) error {
+	const chunk = 500
+	for start := 0; start < len(keys); start += chunk {
+		part := keys[start:min(start+chunk, len(keys))]
+		all := append(append(make([]any, 0, len(args)+len(part)), args...), toAny(part)...)
+		q := query + ` IN (?` + strings.Repeat(", ?", len(part)-1) + `)`
+		rows, err := t.tx.QueryContext(ctx, rebind(t.s.loc.Backend, q), all...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
