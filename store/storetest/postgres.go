@@ -19,7 +19,10 @@ const PostgresURLVar = "HEALTHSYNC_TEST_DATABASE_URL"
 // FreshPostgres gives the test its own schema in the database named by
 // HEALTHSYNC_TEST_DATABASE_URL and drops it when the test ends. Without
 // the variable the test is skipped with a message saying how to run it.
-func FreshPostgres(t *testing.T) store.Config {
+func FreshPostgres(t *testing.T) store.Config { return PostgresConfig(t) }
+
+// PostgresConfig is FreshPostgres for any test or benchmark.
+func PostgresConfig(t testing.TB) store.Config {
 	t.Helper()
 	base := os.Getenv(PostgresURLVar)
 	if base == "" {

@@ -26,7 +26,7 @@ type Fresh func(t *testing.T) store.Config
 var Key = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
 
 // Open opens and migrates a store for cfg, closing it when t ends.
-func Open(t *testing.T, cfg store.Config, opts store.Options) *store.Store {
+func Open(t testing.TB, cfg store.Config, opts store.Options) *store.Store {
 	t.Helper()
 	ctx := context.Background()
 	s, err := store.Open(ctx, cfg, opts)
