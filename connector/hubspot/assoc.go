@@ -55,7 +55,7 @@ type assocBatchResponse struct {
 }
 
 // readAssociations reads the associations of activities to companies,
-// contacts and deals with the v4 batch read, 100 IDs per call.
+// contacts and deals with the v4 batch read, up to 1,000 IDs per call.
 func (c *Client) readAssociations(ctx context.Context, o object, ids []string) (map[string]associations, error) {
 	out := make(map[string]associations, len(ids))
 	for _, to := range assocTargets {
@@ -173,6 +173,41 @@ func (c *Client) rereadWindow(ctx context.Context, o object, props []string, sin
 	}
 	from := c.clock.Now().Add(-c.window)
 	lastID := "0"
+	var pending []record
+	// flush reads the associations of the gathered activities in one batch
+	// per target type and emits those whose links changed.
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		ids := make([]string, len(pending))
+		for i, r := range pending {
+			ids[i] = r.ID
+		}
+		assocs, err := c.readAssociations(ctx, o, ids)
+		if err != nil {
+			return err
+		}
+		var emit []connector.Record
+		for _, r := range pending {
+			a := assocs[r.ID]
+			if !c.changed(o, r.ID, a) {
+				continue
+			}
+			raw, err := withAssociations(r.raw, a)
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", o.singular, r.ID, err)
+			}
+			c.remember(o, r, a)
+			emit = append(emit, connector.Record{Object: o.name, ID: r.ID, ModifiedAt: crm.Normalize(r.modified), Raw: raw})
+		}
+		pending = pending[:0]
+		if len(emit) == 0 {
+			return nil
+		}
+		c.log.Debug("activities re-linked without a modification", "object", o.name, "count", len(emit))
+		return fn(ctx, hsync.Page{Records: emit, Cursor: cur})
+	}
 	for {
 		body := searchRequest{
 			FilterGroups: []filterGroup{{Filters: []searchFilter{
@@ -191,37 +226,17 @@ func (c *Client) rereadWindow(ctx context.Context, o object, props []string, sin
 		if err != nil {
 			return fmt.Errorf("re-read association window of %s: %w", o.name, err)
 		}
+		pending = append(pending, recs...)
 		if len(recs) > 0 {
-			ids := make([]string, len(recs))
-			for i, r := range recs {
-				ids[i] = r.ID
-			}
-			assocs, err := c.readAssociations(ctx, o, ids)
-			if err != nil {
-				return err
-			}
-			var emit []connector.Record
-			for _, r := range recs {
-				a := assocs[r.ID]
-				if !c.changed(o, r.ID, a) {
-					continue
-				}
-				raw, err := withAssociations(r.raw, a)
-				if err != nil {
-					return fmt.Errorf("%s %s: %w", o.singular, r.ID, err)
-				}
-				c.remember(o, r, a)
-				emit = append(emit, connector.Record{Object: o.name, ID: r.ID, ModifiedAt: crm.Normalize(r.modified), Raw: raw})
-			}
-			if len(emit) > 0 {
-				c.log.Debug("activities re-linked without a modification", "object", o.name, "count", len(emit))
-				if err := fn(ctx, hsync.Page{Records: emit, Cursor: cur}); err != nil {
-					return err
-				}
-			}
 			lastID = recs[len(recs)-1].ID
 		}
-		if len(recs) == 0 || res.next() == "" {
+		done := len(recs) == 0 || res.next() == ""
+		if done || len(pending) >= emitBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if done {
 			return nil
 		}
 	}

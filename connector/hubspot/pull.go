@@ -17,10 +17,14 @@ import (
 
 // Paging sizes HubSpot allows.
 const (
-	searchPageSize   = 200 // search results per call
-	listPageSize     = 100 // list (and archived list) results per call
-	ownersPageSize   = 500 // owners per call
-	assocBatchSize   = 100 // IDs per v4 association batch read
+	searchPageSize = 200  // search results per call
+	listPageSize   = 100  // list (and archived list) results per call
+	ownersPageSize = 500  // owners per call
+	assocBatchSize = 1000 // IDs per v4 association batch read (HubSpot's maximum since 2025-02)
+	// emitBatch is how many searched records are gathered before their
+	// associations are read and they are handed on as one page: five
+	// search pages share one association read per target type.
+	emitBatch        = assocBatchSize
 	writeBatchSize   = 100 // inputs per batch update/create
 	filterValuesSize = 100 // values of one IN filter
 )
@@ -174,7 +178,9 @@ func (c *Client) search(ctx context.Context, o object, body searchRequest) (*pag
 
 // pullChanged pages through the records modified at or after the cursor's
 // timestamp minus the look-back, by key, and returns the cursor after the
-// last one.
+// last one handed on. Search pages (200) are gathered into pages of up to
+// emitBatch records, so an activity's associations cost one batch read per
+// target type for every 1,000 records instead of every 200.
 func (c *Client) pullChanged(ctx context.Context, o object, props []string, since connector.Cursor, fn func(context.Context, hsync.Page) error) (connector.Cursor, error) {
 	cur := since
 	body := searchRequest{
@@ -187,37 +193,54 @@ func (c *Client) pullChanged(ctx context.Context, o object, props []string, sinc
 		start := crm.Normalize(since.ModifiedAt).Add(-c.lookback)
 		body.FilterGroups = []filterGroup{{Filters: []searchFilter{{PropertyName: o.modProp, Operator: "GTE", Value: crm.FormatMillis(start)}}}}
 	}
+	var pending []record
+	flush := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		page, err := c.page(ctx, o, pending, true)
+		if err != nil {
+			return err
+		}
+		next := cur
+		for _, r := range pending {
+			next = advance(next, r.modified, r.ID)
+		}
+		if err := fn(ctx, hsync.Page{Records: page, Cursor: next}); err != nil {
+			return err
+		}
+		cur, pending = next, pending[:0]
+		return nil
+	}
 	for {
 		res, err := c.search(ctx, o, body)
 		if err != nil {
+			// Hand on what was already read (a daily-limit stop keeps its
+			// pages); if that fails too, the search error is the news.
+			if ferr := flush(); ferr != nil {
+				c.log.Debug("could not hand on the records read before the error", "object", o.name, "error", ferr)
+			}
 			return cur, err
 		}
 		recs, err := decodeRecords(o, res.Results)
 		if err != nil {
 			return cur, fmt.Errorf("search %s: %w", o.name, err)
 		}
-		var emit []record
 		for _, r := range recs {
 			// At the cursor's own timestamp only IDs above it are new;
 			// earlier ones are the look-back, re-read on purpose.
 			if !since.IsZero() && crm.Normalize(r.modified).Equal(crm.Normalize(since.ModifiedAt)) && !idLess(since.LastID, r.ID) {
 				continue
 			}
-			emit = append(emit, r)
+			pending = append(pending, r)
 		}
-		if len(emit) > 0 {
-			page, err := c.page(ctx, o, emit, true)
-			if err != nil {
-				return cur, err
-			}
-			for _, r := range emit {
-				cur = advance(cur, r.modified, r.ID)
-			}
-			if err := fn(ctx, hsync.Page{Records: page, Cursor: cur}); err != nil {
+		done := len(recs) == 0 || res.next() == ""
+		if done || len(pending) >= emitBatch {
+			if err := flush(); err != nil {
 				return cur, err
 			}
 		}
-		if len(recs) == 0 || res.next() == "" {
+		if done {
 			return cur, nil
 		}
 		// Next page by key: after the last record seen, never by offset.

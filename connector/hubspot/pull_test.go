@@ -151,7 +151,7 @@ func TestFullThenIncrementalSyncReproducesThePortal(t *testing.T) {
 		archived := len(r.deleted[obj])
 		want += max(1, ceilDiv(n, 200)) + max(1, ceilDiv(archived, 100))
 		if activityObjects[obj] {
-			want += 3 * ceilDiv(n, 100)
+			want += 3 * ceilDiv(n, 1000)
 		}
 	}
 	got := c.APICalls() - calls0
