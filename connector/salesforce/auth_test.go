@@ -144,13 +144,13 @@ func TestConfigFromEnvironment(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
-	if cfg != (Config{LoginURL: "https://login.salesforce.com", ClientID: "3MVGabc", APIVersion: "62.0", Lookback: cfg.Lookback, BulkThreshold: 10000, BulkWriteThreshold: 2000, FormulaRefresh: cfg.FormulaRefresh}) || cfg.Lookback.String() != "1m0s" || cfg.FormulaRefresh.String() != "24h0m0s" {
+	if cfg != (Config{LoginURL: "https://login.salesforce.com", ClientID: "3MVGabc", APIVersion: "62.0", Lookback: cfg.Lookback, BulkThreshold: 10000, BulkWriteThreshold: 2000, FormulaRefresh: cfg.FormulaRefresh, DescribeTTL: cfg.DescribeTTL}) || cfg.Lookback.String() != "1m0s" || cfg.FormulaRefresh.String() != "24h0m0s" || cfg.DescribeTTL.String() != "24h0m0s" {
 		t.Errorf("defaults = %+v", cfg)
 	}
 	bad := Config{LoginURL: "login.salesforce.com", APIVersion: "v62", Username: "u", BulkThreshold: 0, FormulaRefresh: 0, CallbackPort: 70000}
 	err = bad.Validate()
 	for _, v := range []string{"HEALTHSYNC_SALESFORCE_LOGIN_URL", "HEALTHSYNC_SALESFORCE_CLIENT_ID", "HEALTHSYNC_SALESFORCE_JWT_KEY_FILE", "HEALTHSYNC_SALESFORCE_API_VERSION",
-		"HEALTHSYNC_SALESFORCE_BULK_THRESHOLD", "HEALTHSYNC_SALESFORCE_CALLBACK_PORT", "HEALTHSYNC_SALESFORCE_FORMULA_REFRESH"} {
+		"HEALTHSYNC_SALESFORCE_BULK_THRESHOLD", "HEALTHSYNC_SALESFORCE_CALLBACK_PORT", "HEALTHSYNC_SALESFORCE_FORMULA_REFRESH", "HEALTHSYNC_SALESFORCE_DESCRIBE_TTL"} {
 		if err == nil || !strings.Contains(err.Error(), v) {
 			t.Errorf("Validate does not name %s: %v", v, err)
 		}

@@ -66,6 +66,9 @@ type Deps struct {
 	// BulkResultPage is maxRecords of one Bulk API query result request
 	// (default 50,000).
 	BulkResultPage int
+	// DescribeCache keeps object describes between runs (nil: each Client
+	// describes every object it pulls once).
+	DescribeCache DescribeCache
 }
 
 // Client is one Salesforce org connection: it pulls records (REST query
@@ -90,6 +93,8 @@ type Client struct {
 	instance    string
 	userID      string
 	describes   map[string]*objectDescribe
+	forgotten   map[string]bool // objects whose DescribeCache copy is stale (Install added fields)
+	descCache   DescribeCache
 	fingerprint map[string]map[string]uint64 // object → Id → hash of calculated values
 }
 
@@ -189,7 +194,8 @@ func New(cfg Config, tokens *oauth.Source, deps Deps) (*Client, error) {
 		retryWait: deps.WriteRetryWait, pollWait: deps.BulkPollInterval, resultPage: deps.BulkResultPage,
 		cfg: cfg, stack: stack, tokens: tokens, log: deps.Log.Named("salesforce"), clock: deps.Clock,
 		taskKey: deps.TaskKeyField, snooze: deps.Snooze,
-		describes: map[string]*objectDescribe{}, fingerprint: map[string]map[string]uint64{},
+		describes: map[string]*objectDescribe{}, forgotten: map[string]bool{}, descCache: deps.DescribeCache,
+		fingerprint: map[string]map[string]uint64{},
 	}, nil
 }
 

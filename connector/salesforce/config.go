@@ -43,6 +43,11 @@ type Config struct {
 	// FormulaRefresh is how often calculated (formula, roll-up) fields,
 	// which do not bump SystemModstamp, are read again.
 	FormulaRefresh time.Duration `env:"HEALTHSYNC_SALESFORCE_FORMULA_REFRESH, default=24h"`
+	// DescribeTTL is how long an object's describe is reused (in the
+	// process and, through Deps.DescribeCache, across runs) before the org
+	// is asked again. A mapped field the cached describe lacks, or a query
+	// the org refuses with INVALID_FIELD, makes Pull describe again at once.
+	DescribeTTL time.Duration `env:"HEALTHSYNC_SALESFORCE_DESCRIBE_TTL, default=24h"`
 }
 
 // DefaultConfig returns the configuration the environment defaults give
@@ -55,6 +60,7 @@ func DefaultConfig() Config {
 		BulkThreshold:      10000,
 		BulkWriteThreshold: 2000,
 		FormulaRefresh:     24 * time.Hour,
+		DescribeTTL:        24 * time.Hour,
 	}
 }
 
@@ -91,6 +97,9 @@ func (c Config) Validate() error {
 	}
 	if c.FormulaRefresh < time.Minute {
 		errs = append(errs, fmt.Errorf("HEALTHSYNC_SALESFORCE_FORMULA_REFRESH=%s must be at least 1m (e.g. 24h)", c.FormulaRefresh))
+	}
+	if c.DescribeTTL < time.Minute {
+		errs = append(errs, fmt.Errorf("HEALTHSYNC_SALESFORCE_DESCRIBE_TTL=%s must be at least 1m (e.g. 24h)", c.DescribeTTL))
 	}
 	return errors.Join(errs...)
 }

@@ -5,9 +5,26 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"healthsync/connector"
 )
+
+// DescribeCache keeps object describes between runs. Every CLI run is a
+// new process, so without it each Pull would begin with one describe call
+// per object; the caller (cmd/healthsync) backs it with the store's state
+// table. Values are opaque to the cache. A Get or Put error is logged and
+// the describe is fetched from the org, so a broken cache costs calls,
+// never a failed sync.
+type DescribeCache interface {
+	// Get returns the value stored under key; ok is false when there is none.
+	Get(ctx context.Context, key string) (value []byte, ok bool, err error)
+	// Put stores value under key, replacing any earlier value.
+	Put(ctx context.Context, key string, value []byte) error
+}
+
+// describeCacheKey is the DescribeCache key of an object's describe.
+func describeCacheKey(object string) string { return "salesforce.describe:" + object }
 
 // objectDescribe is the part of an object's describe healthsync uses.
 type objectDescribe struct {
@@ -16,6 +33,18 @@ type objectDescribe struct {
 	fields        []connector.Field
 	byName        map[string]connector.Field // lower-cased name
 	types         map[string]string          // lower-cased name → Salesforce type
+	fetchedAt     time.Time                  // when the org answered it
+}
+
+func newObjectDescribe(name string, replicateable bool, fields []connector.Field, fetchedAt time.Time) *objectDescribe {
+	d := &objectDescribe{name: name, replicateable: replicateable, fetchedAt: fetchedAt,
+		byName: make(map[string]connector.Field, len(fields)), types: make(map[string]string, len(fields))}
+	for _, f := range fields {
+		d.fields = append(d.fields, f)
+		d.byName[strings.ToLower(f.Name)] = f
+		d.types[strings.ToLower(f.Name)] = f.Type
+	}
+	return d
 }
 
 func (d *objectDescribe) field(name string) (connector.Field, bool) {
@@ -24,38 +53,165 @@ func (d *objectDescribe) field(name string) (connector.Field, bool) {
 }
 
 // Describe implements sync.Source: the fields of object as the org
-// describes them to the integration user (through simpleforce).
+// describes them to the integration user now. It always asks the org
+// (`healthsync check` validates against the live org) and refreshes the
+// cached describe Pull uses.
 func (c *Client) Describe(ctx context.Context, object string) ([]connector.Field, error) {
-	d, err := c.describe(ctx, object)
+	d, err := c.refreshDescribe(ctx, object)
 	if err != nil {
 		return nil, err
 	}
 	return append([]connector.Field(nil), d.fields...), nil
 }
 
-// describe returns the object's describe, from the cache when present.
-func (c *Client) describe(ctx context.Context, object string) (*objectDescribe, error) {
+// describe returns the object's describe: the Client's own copy or the
+// DescribeCache's while younger than HEALTHSYNC_SALESFORCE_DESCRIBE_TTL,
+// else a new one from the org. fetched reports that the org was asked by
+// this call, so a describe lacking something can be told apart from a
+// stale one (see describeFields).
+func (c *Client) describe(ctx context.Context, object string) (d *objectDescribe, fetched bool, err error) {
+	now := c.clock.Now()
 	c.mu.Lock()
-	d := c.describes[object]
+	d = c.describes[object]
+	skipCache := c.forgotten[object]
 	c.mu.Unlock()
-	if d != nil {
-		return d, nil
+	if d != nil && c.describeFresh(d, now) {
+		return d, false, nil
 	}
+	if d == nil && !skipCache && c.descCache != nil {
+		if d = c.loadDescribe(ctx, object, now); d != nil {
+			c.mu.Lock()
+			c.describes[object] = d
+			c.mu.Unlock()
+			return d, false, nil
+		}
+	}
+	d, err = c.refreshDescribe(ctx, object)
+	return d, err == nil, err
+}
+
+// describeFields returns a describe of object that has every field of
+// fields. A cached describe lacking one is fetched again before a field
+// is reported missing, so a custom field created after the describe was
+// cached is never reported missing because of the cache.
+func (c *Client) describeFields(ctx context.Context, object string, fields []string) (d *objectDescribe, fetched bool, err error) {
+	d, fetched, err = c.describe(ctx, object)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := checkFields(object, d, fields); err == nil || fetched {
+		return d, fetched, err
+	}
+	c.log.Debug("the cached describe lacks a mapped field; describing the object again", "object", object)
+	if d, err = c.refreshDescribe(ctx, object); err != nil {
+		return nil, false, err
+	}
+	return d, true, checkFields(object, d, fields)
+}
+
+// refreshDescribe asks the org for the object's describe and keeps it in
+// the Client and in the DescribeCache.
+func (c *Client) refreshDescribe(ctx context.Context, object string) (*objectDescribe, error) {
 	d, err := c.fetchDescribe(ctx, object)
 	if err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
 	c.describes[object] = d
+	delete(c.forgotten, object)
 	c.mu.Unlock()
+	c.saveDescribe(ctx, object, d)
 	return d, nil
 }
 
-// forgetDescribe drops a cached describe (after Install added fields).
+// describeFresh reports whether d is younger than the TTL. A describe
+// stamped in the future (another replica's clock running ahead by more
+// than a little) counts as stale.
+func (c *Client) describeFresh(d *objectDescribe, now time.Time) bool {
+	return d.fetchedAt.Before(now.Add(time.Minute)) && now.Sub(d.fetchedAt) < c.cfg.DescribeTTL
+}
+
+// forgetDescribe drops a cached describe (after Install added fields):
+// the next describe asks the org and overwrites the DescribeCache's copy.
 func (c *Client) forgetDescribe(object string) {
 	c.mu.Lock()
 	delete(c.describes, object)
+	c.forgotten[object] = true
 	c.mu.Unlock()
+}
+
+// cachedDescribe is a describe as the DescribeCache holds it. Version and
+// Instance must match the Client's: a describe of another API version or
+// org is not reused.
+type cachedDescribe struct {
+	Version       string        `json:"version"`
+	Instance      string        `json:"instance"`
+	FetchedAt     time.Time     `json:"fetched_at"`
+	Name          string        `json:"name"`
+	Replicateable bool          `json:"replicateable"`
+	Fields        []cachedField `json:"fields"`
+}
+
+type cachedField struct {
+	Name       string `json:"name"`
+	Label      string `json:"label,omitempty"`
+	Type       string `json:"type"`
+	Updateable bool   `json:"updateable,omitempty"`
+	Calculated bool   `json:"calculated,omitempty"`
+	Custom     bool   `json:"custom,omitempty"`
+}
+
+// loadDescribe returns the DescribeCache's describe of object when it is
+// usable (same API version and instance, younger than the TTL), else nil.
+func (c *Client) loadDescribe(ctx context.Context, object string, now time.Time) *objectDescribe {
+	inst, err := c.InstanceURL(ctx)
+	if err != nil {
+		return nil // the fetch that follows reports it
+	}
+	b, ok, err := c.descCache.Get(ctx, describeCacheKey(object))
+	if err != nil {
+		c.log.Warn("cannot read the cached describe; describing the object again", "object", object, "error", err)
+		return nil
+	}
+	if !ok || len(b) == 0 {
+		return nil
+	}
+	var cd cachedDescribe
+	if err := json.Unmarshal(b, &cd); err != nil || cd.Version != c.cfg.APIVersion || cd.Instance != inst || len(cd.Fields) == 0 {
+		return nil
+	}
+	fields := make([]connector.Field, len(cd.Fields))
+	for i, f := range cd.Fields {
+		fields[i] = connector.Field{Name: f.Name, Label: f.Label, Type: f.Type, Updateable: f.Updateable, Calculated: f.Calculated, Custom: f.Custom}
+	}
+	d := newObjectDescribe(cd.Name, cd.Replicateable, fields, cd.FetchedAt)
+	if !c.describeFresh(d, now) {
+		return nil
+	}
+	return d
+}
+
+// saveDescribe puts d into the DescribeCache (when there is one).
+func (c *Client) saveDescribe(ctx context.Context, object string, d *objectDescribe) {
+	if c.descCache == nil {
+		return
+	}
+	inst, err := c.InstanceURL(ctx)
+	if err != nil {
+		return
+	}
+	cd := cachedDescribe{Version: c.cfg.APIVersion, Instance: inst, FetchedAt: d.fetchedAt.UTC(), Name: d.name, Replicateable: d.replicateable,
+		Fields: make([]cachedField, len(d.fields))}
+	for i, f := range d.fields {
+		cd.Fields[i] = cachedField{Name: f.Name, Label: f.Label, Type: f.Type, Updateable: f.Updateable, Calculated: f.Calculated, Custom: f.Custom}
+	}
+	b, err := json.Marshal(cd)
+	if err == nil {
+		err = c.descCache.Put(ctx, describeCacheKey(object), b)
+	}
+	if err != nil {
+		c.log.Warn("cannot cache the describe; the next run describes the object again", "object", object, "error", err)
+	}
 }
 
 func (c *Client) fetchDescribe(ctx context.Context, object string) (*objectDescribe, error) {
@@ -66,6 +222,7 @@ func (c *Client) fetchDescribe(ctx context.Context, object string) (*objectDescr
 	if err != nil {
 		return nil, err
 	}
+	asked := c.clock.Now()
 	meta := sc.SObject(object).Describe()
 	if meta == nil {
 		// simpleforce's Describe drops its error; the transport kept it.
@@ -96,14 +253,11 @@ func (c *Client) fetchDescribe(ctx context.Context, object string) (*objectDescr
 	if len(raw.Fields) == 0 {
 		return nil, fmt.Errorf("describe %s: no fields in the answer", object)
 	}
-	d := &objectDescribe{name: raw.Name, replicateable: raw.Replicateable, byName: map[string]connector.Field{}, types: map[string]string{}}
-	for _, f := range raw.Fields {
-		cf := connector.Field{Name: f.Name, Label: f.Label, Type: f.Type, Updateable: f.Updateable, Calculated: f.Calculated, Custom: f.Custom}
-		d.fields = append(d.fields, cf)
-		d.byName[strings.ToLower(f.Name)] = cf
-		d.types[strings.ToLower(f.Name)] = f.Type
+	fields := make([]connector.Field, len(raw.Fields))
+	for i, f := range raw.Fields {
+		fields[i] = connector.Field{Name: f.Name, Label: f.Label, Type: f.Type, Updateable: f.Updateable, Calculated: f.Calculated, Custom: f.Custom}
 	}
-	return d, nil
+	return newObjectDescribe(raw.Name, raw.Replicateable, fields, asked), nil
 }
 
 // describeHint adds the fix to the errors a describe commonly gets.

@@ -40,7 +40,7 @@ func (c *Client) CalculatedDue(last time.Time) bool {
 // CalculatedFields returns the fields of fields that the org computes
 // (formula, roll-up summary), which Pull cannot see change.
 func (c *Client) CalculatedFields(ctx context.Context, object string, fields []string) ([]string, error) {
-	d, err := c.describe(ctx, object)
+	d, _, err := c.describe(ctx, object)
 	if err != nil {
 		return nil, err
 	}
@@ -63,11 +63,8 @@ const refreshChunk = 200
 // never moves the cursor. With no calculated field it makes no call.
 func (c *Client) RefreshCalculated(ctx context.Context, req sync.PullRequest, fn func(context.Context, sync.Page) error) error {
 	obj := req.Object
-	d, err := c.describe(ctx, obj)
+	d, _, err := c.describeFields(ctx, obj, req.Fields)
 	if err != nil {
-		return fmt.Errorf("refresh calculated fields of %s: %w", obj, err)
-	}
-	if err := checkFields(obj, d, req.Fields); err != nil {
 		return fmt.Errorf("refresh calculated fields of %s: %w", obj, err)
 	}
 	calc, err := c.CalculatedFields(ctx, obj, req.Fields)

@@ -3,6 +3,7 @@ package salesforce
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -15,7 +16,12 @@ import (
 
 // Pull implements sync.Source. For req.Object it
 //
-//  1. describes the object (once per Client) and checks req.Fields exist;
+//  1. describes the object and checks req.Fields exist: a describe is
+//     reused for HEALTHSYNC_SALESFORCE_DESCRIBE_TTL, across runs through
+//     Deps.DescribeCache, but a cached describe that lacks a mapped field,
+//     or whose query the org refuses with INVALID_FIELD (before anything
+//     was emitted), is fetched again first, so a stale cache never
+//     reports a field missing or breaks a pull;
 //  2. counts the pending changes with SELECT COUNT() (one call);
 //  3. reads SELECT Id, SystemModstamp[, IsDeleted], <fields> FROM object
 //     WHERE SystemModstamp >= <cursor − look-back> ORDER BY SystemModstamp, Id
@@ -39,44 +45,73 @@ func (c *Client) Pull(ctx context.Context, req sync.PullRequest, fn func(context
 	if err := soqlName(obj); err != nil {
 		return fmt.Errorf("pull: %w", err)
 	}
-	d, err := c.describe(ctx, obj)
-	if err != nil {
-		return fmt.Errorf("pull %s: %w", obj, err)
-	}
 	for _, f := range req.Fields {
 		if err := soqlName(f); err != nil {
 			return fmt.Errorf("pull %s: mapping field: %w", obj, err)
 		}
 	}
-	if err := checkFields(obj, d, req.Fields); err != nil {
+	d, fetched, err := c.describeFields(ctx, obj, req.Fields)
+	if err != nil {
 		return fmt.Errorf("pull %s: %w", obj, err)
 	}
-	fields := selectFields(d, req.Fields)
+	p := &puller{c: c, obj: obj, since: req.Since, cursor: req.Since, fn: fn, d: d, deleted: map[string]bool{}}
+	err = c.pull(ctx, p, req.Fields)
+	if err != nil && !fetched && !p.emitted && isInvalidField(err) {
+		// The cached describe names a field the org no longer has (or no
+		// longer shows the integration user): describe again, so the
+		// error names the field, or the query goes through.
+		c.log.Info("the org refused a field of the cached describe; describing the object again", "object", obj)
+		if d, err = c.refreshDescribe(ctx, obj); err == nil {
+			err = checkFields(obj, d, req.Fields)
+		}
+		if err != nil {
+			return fmt.Errorf("pull %s: %w", obj, err)
+		}
+		p = &puller{c: c, obj: obj, since: req.Since, cursor: req.Since, fn: fn, d: d, deleted: map[string]bool{}}
+		err = c.pull(ctx, p, req.Fields)
+	}
+	if err != nil {
+		return fmt.Errorf("pull %s: %w", obj, err)
+	}
+	return nil
+}
+
+// pull reads p.obj's changes since p.since: mapped (the mapping's
+// fields) with describe p.d.
+func (c *Client) pull(ctx context.Context, p *puller, mapped []string) error {
+	obj := p.obj
+	fields := selectFields(p.d, mapped)
 	where := ""
-	if !req.Since.IsZero() {
-		where = " WHERE SystemModstamp >= " + crm.FormatSOQL(req.Since.ModifiedAt.Add(-c.cfg.Lookback))
+	if !p.since.IsZero() {
+		where = " WHERE SystemModstamp >= " + crm.FormatSOQL(p.since.ModifiedAt.Add(-c.cfg.Lookback))
 	}
 	n, err := c.count(ctx, "queryAll", "SELECT COUNT() FROM "+obj+where)
 	if err != nil {
-		return fmt.Errorf("pull %s: count changes: %w", obj, err)
+		return fmt.Errorf("count changes: %w", err)
 	}
 	soql := "SELECT " + strings.Join(fields, ", ") + " FROM " + obj + where + " ORDER BY SystemModstamp, Id"
-	p := &puller{c: c, obj: obj, since: req.Since, cursor: req.Since, fn: fn, d: d, deleted: map[string]bool{}}
 	if n > c.cfg.BulkThreshold {
 		c.log.Info("pulling with a Bulk API 2.0 job", "object", obj, "pending", n, "threshold", c.cfg.BulkThreshold)
-		err = c.bulkQuery(ctx, obj, soql, d, fields, p.page)
+		err = c.bulkQuery(ctx, obj, soql, p.d, fields, p.page)
 	} else {
 		err = c.queryPages(ctx, "queryAll", soql, func(recs []rawRecord, _ int) error { return p.page(ctx, recs) })
 	}
 	if err != nil {
-		return fmt.Errorf("pull %s: %w", obj, err)
+		return err
 	}
-	if !req.Since.IsZero() && d.replicateable {
+	if !p.since.IsZero() && p.d.replicateable {
 		if err := c.pullDeleted(ctx, p); err != nil {
-			return fmt.Errorf("pull %s: deleted records: %w", obj, err)
+			return fmt.Errorf("deleted records: %w", err)
 		}
 	}
 	return nil
+}
+
+// isInvalidField reports the org refusing a query for naming a field it
+// does not have.
+func isInvalidField(err error) bool {
+	var apiErr *connector.APIError
+	return errors.As(err, &apiErr) && apiErr.Code == "INVALID_FIELD"
 }
 
 // selectFields returns Id, SystemModstamp, IsDeleted (when the object has
@@ -112,6 +147,8 @@ type puller struct {
 	// deleted holds the IDs emitted as IsDeleted rows, so deleted/ does
 	// not emit them again.
 	deleted map[string]bool
+	// emitted is set once a page went to fn.
+	emitted bool
 }
 
 // page converts, filters and emits one page.
@@ -135,6 +172,7 @@ func (p *puller) page(ctx context.Context, recs []rawRecord) error {
 	if len(out) == 0 {
 		return nil
 	}
+	p.emitted = true
 	return p.fn(ctx, sync.Page{Records: out, Cursor: p.cursor})
 }
 
@@ -224,6 +262,7 @@ func (c *Client) pullDeleted(ctx context.Context, p *puller) error {
 	}
 	// A hard delete is not a SystemModstamp: the cursor stays where the
 	// query left it.
+	p.emitted = true
 	return p.fn(ctx, sync.Page{Records: recs, Cursor: p.cursor})
 }
 
