@@ -57,14 +57,14 @@ func (l *callLog) RoundTrip(req *http.Request) (*http.Response, error) {
 	switch {
 	case strings.HasSuffix(strings.TrimSuffix(p, "/"), "/describe"):
 		kind = "describe"
+	case strings.Contains(p, "/jobs/"):
+		kind = "bulk"
 	case strings.Contains(p, "/query"): // query, queryAll and their next pages
 		kind = "query"
 	case strings.HasSuffix(strings.TrimSuffix(p, "/"), "/deleted"):
 		kind = "deleted"
 	case strings.HasSuffix(p, "/composite"):
 		kind = "composite"
-	case strings.Contains(p, "/jobs/"):
-		kind = "bulk"
 	}
 	l.mu.Lock()
 	l.kinds[kind]++

@@ -22,15 +22,22 @@ import (
 //     or whose query the org refuses with INVALID_FIELD (before anything
 //     was emitted), is fetched again first, so a stale cache never
 //     reports a field missing or breaks a pull;
-//  2. counts the pending changes with SELECT COUNT() (one call);
-//  3. reads SELECT Id, SystemModstamp[, IsDeleted], <fields> FROM object
+//  2. reads SELECT Id, SystemModstamp[, IsDeleted], <fields> FROM object
 //     WHERE SystemModstamp >= <cursor − look-back> ORDER BY SystemModstamp, Id
 //     through queryAll (soft deletes come as IsDeleted rows), in REST pages
-//     of 2,000 — or, when the count is above
-//     HEALTHSYNC_SALESFORCE_BULK_THRESHOLD, through a Bulk API 2.0
-//     queryAll job whose CSV result pages are streamed;
-//  4. on an incremental pull, asks sobjects/<object>/deleted/ for the hard
+//     of 2,000. When the first page's totalSize is above
+//     HEALTHSYNC_SALESFORCE_BULK_THRESHOLD, nothing of it is emitted and
+//     the same query runs as a Bulk API 2.0 queryAll job whose CSV result
+//     pages are streamed;
+//  3. on an incremental pull, asks sobjects/<object>/deleted/ for the hard
 //     deletes since the cursor and emits them as a last page.
+//
+// No SELECT COUNT() precedes the query, on full pulls either: the first
+// page's totalSize decides REST or Bulk. Below the threshold (every
+// incremental run but a big catch-up) that saves one call per object;
+// above it the discarded first page costs the one call COUNT cost, plus
+// the transfer of up to 2,000 rows, which is small beside the Bulk job
+// that follows. So no pull makes more calls than with COUNT.
 //
 // Each page goes to fn as it arrives. Records are compared with the cursor
 // as (SystemModstamp, Id) pairs: those after it are emitted once; those at
@@ -85,16 +92,19 @@ func (c *Client) pull(ctx context.Context, p *puller, mapped []string) error {
 	if !p.since.IsZero() {
 		where = " WHERE SystemModstamp >= " + crm.FormatSOQL(p.since.ModifiedAt.Add(-c.cfg.Lookback))
 	}
-	n, err := c.count(ctx, "queryAll", "SELECT COUNT() FROM "+obj+where)
-	if err != nil {
-		return fmt.Errorf("count changes: %w", err)
-	}
 	soql := "SELECT " + strings.Join(fields, ", ") + " FROM " + obj + where + " ORDER BY SystemModstamp, Id"
-	if n > c.cfg.BulkThreshold {
-		c.log.Info("pulling with a Bulk API 2.0 job", "object", obj, "pending", n, "threshold", c.cfg.BulkThreshold)
+	pending, first := 0, true
+	err := c.queryPages(ctx, "queryAll", soql, func(recs []rawRecord, total int) error {
+		if first && total > c.cfg.BulkThreshold {
+			pending = total
+			return errUseBulk // before anything of the page is emitted
+		}
+		first = false
+		return p.page(ctx, recs)
+	})
+	if errors.Is(err, errUseBulk) {
+		c.log.Info("pulling with a Bulk API 2.0 job", "object", obj, "pending", pending, "threshold", c.cfg.BulkThreshold)
 		err = c.bulkQuery(ctx, obj, soql, p.d, fields, p.page)
-	} else {
-		err = c.queryPages(ctx, "queryAll", soql, func(recs []rawRecord, _ int) error { return p.page(ctx, recs) })
 	}
 	if err != nil {
 		return err
@@ -106,6 +116,10 @@ func (c *Client) pull(ctx context.Context, p *puller, mapped []string) error {
 	}
 	return nil
 }
+
+// errUseBulk stops a REST query whose first page says more records are
+// pending than HEALTHSYNC_SALESFORCE_BULK_THRESHOLD.
+var errUseBulk = errors.New("more records pending than the Bulk API threshold")
 
 // isInvalidField reports the org refusing a query for naming a field it
 // does not have.

@@ -142,9 +142,10 @@ func TestPullNamesAMissingField(t *testing.T) {
 	}
 }
 
-// TestSmallSyncCallCount: describe + count + one call per 2,000 records,
-// per object; the JWT token request goes to the login host and is not an
-// API call.
+// TestSmallSyncCallCount: describe + one call per 2,000 records, per
+// object (no SELECT COUNT(): the first page's totalSize decides REST or
+// Bulk); the JWT token request goes to the login host and is not an API
+// call.
 func TestSmallSyncCallCount(t *testing.T) {
 	t.Parallel()
 	b := setup(t, 150, emu.Options{})
@@ -155,14 +156,14 @@ func TestSmallSyncCallCount(t *testing.T) {
 			t.Fatal(err)
 		}
 		n := len(b.srv.IDs(obj, true))
-		want := int64(2 + (n+1999)/2000)
+		want := int64(1 + (n+1999)/2000)
 		if n == 0 {
-			want = 3 // an empty result is still one query call
+			want = 2 // an empty result is still one query call
 		}
 		got, emuGot := b.c.APICalls()-before, b.srv.APICalls()-emuBefore
 		t.Logf("full pull of %s: %d records, %d API calls", obj, n, got)
 		if got != want || emuGot != want {
-			t.Errorf("%s (%d records): %d calls (emulator counted %d), want %d = describe + count + ceil(n/2000)", obj, n, got, emuGot, want)
+			t.Errorf("%s (%d records): %d calls (emulator counted %d), want %d = describe + ceil(n/2000)", obj, n, got, emuGot, want)
 		}
 	}
 	b.check(m)
@@ -188,9 +189,11 @@ func TestBulkPullMatchesREST(t *testing.T) {
 			}
 			n := len(b.srv.IDs(obj, true))
 			got := bc.APICalls() - before
-			want := int64(3) // describe + count + REST page
+			want := int64(2) // describe + REST page
 			if n > 100 {
-				// describe + count + create job + 2 polls + result pages
+				// describe + the first REST page (its totalSize is above
+				// the threshold: discarded) + create job + 2 polls +
+				// result pages
 				want = int64(5 + (n+page-1)/page)
 			}
 			t.Logf("maxRecords %d: full pull of %s: %d records, %d API calls", page, obj, n, got)
@@ -244,4 +247,116 @@ func TestBudgetStopsTheRun(t *testing.T) {
 	if u := c.Budget().Usage(); u.RunCalls != 4 {
 		t.Errorf("run made %d calls, want 4", u.RunCalls)
 	}
+}
+
+// TestIncrementalSyncCallCount: with the describes cached by an earlier
+// run, a sync with nothing changed, and one with a record of every object
+// changed, costs one query per object plus its deleted/ call.
+func TestIncrementalSyncCallCount(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 30, emu.Options{})
+	cache := newMemDescribeCache()
+	objects := len(b.m.Objects())
+	m := newMirror()
+	first, log := b.openLogged(cache)
+	if err := b.pull(first, m); err != nil {
+		t.Fatal(err)
+	}
+	pages := 0
+	for _, obj := range b.m.Objects() {
+		pages += max(1, (len(b.srv.IDs(obj, true))+1999)/2000)
+	}
+	if got, want := log.take(), map[string]int{"describe": objects, "query": pages}; !sameCalls(got, want) {
+		t.Errorf("full sync: calls %v, want %v", got, want)
+	}
+
+	b.clock.Advance(10 * time.Minute)
+	next, log := b.openLogged(cache)
+	if err := b.pull(next, m); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"query": objects, "deleted": objects}
+	if got := log.take(); !sameCalls(got, want) {
+		t.Errorf("unchanged sync: calls %v, want %v", got, want)
+	}
+
+	b.clock.Advance(10 * time.Minute)
+	for _, obj := range b.m.Objects() {
+		touchOne(t, b, obj)
+	}
+	third, log := b.openLogged(cache)
+	if err := b.pull(third, m); err != nil {
+		t.Fatal(err)
+	}
+	if got := log.take(); !sameCalls(got, want) {
+		t.Errorf("sync with one change per object: calls %v, want %v", got, want)
+	}
+	for obj, n := range m.emitted {
+		if n != 1 {
+			t.Errorf("%s: %d records emitted, want the 1 changed", obj, n)
+		}
+	}
+	b.check(m)
+}
+
+// TestBigCatchUpSwitchesToBulk: an incremental pull whose first REST page
+// says more records are pending than the Bulk threshold discards that page
+// and reads them with a Bulk API 2.0 job, emitting each record once.
+func TestBigCatchUpSwitchesToBulk(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 5, emu.Options{})
+	b.cfg.BulkThreshold = 100
+	cache := newMemDescribeCache()
+	m := newMirror()
+	c, log := b.openLogged(cache)
+	if err := b.pullObject(c, m, "Account"); err != nil {
+		t.Fatal(err)
+	}
+	log.take()
+	b.clock.Advance(10 * time.Minute)
+	ids := insertAccounts(t, b, 250, "Catch-up")
+
+	seen := map[string]int{}
+	err := c.Pull(context.Background(), sync.PullRequest{Object: "Account", Fields: b.m.Fields("Account"), Since: m.cursors["Account"]},
+		func(_ context.Context, p sync.Page) error {
+			for _, r := range p.Records {
+				seen[r.ID]++
+				m.recs["Account"][r.ID] = r
+			}
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// one REST page (discarded), create job + 2 polls + 1 result page, deleted/
+	if got, want := log.take(), map[string]int{"query": 1, "bulk": 4, "deleted": 1}; !sameCalls(got, want) {
+		t.Errorf("calls %v, want %v", got, want)
+	}
+	if len(seen) != len(ids) {
+		t.Errorf("%d records emitted, want the %d inserted", len(seen), len(ids))
+	}
+	for _, id := range ids {
+		if seen[id] != 1 {
+			t.Errorf("account %s emitted %d times, want once", id, seen[id])
+		}
+	}
+	if got := len(m.recs["Account"]); got != len(b.srv.IDs("Account", false)) {
+		t.Errorf("mirror has %d accounts, the org %d", got, len(b.srv.IDs("Account", false)))
+	}
+}
+
+// touchOne changes a text field the mapping reads on one record of obj.
+func touchOne(t *testing.T, b *bundle, obj string) {
+	t.Helper()
+	id := b.srv.IDs(obj, false)[0]
+	rec, _ := b.srv.Record(obj, id)
+	for _, f := range b.m.Fields(obj) {
+		if v, ok := rec[f].(string); ok && f != "Id" && !strings.HasSuffix(f, "Id") {
+			if err := b.srv.SetField(obj, id, f, v+" (changed)"); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("%s %s has no text field the mapping reads", obj, id)
 }
