@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"healthsync/connector"
+	"healthsync/connector/hubspot"
 	"healthsync/connector/salesforce"
 	"healthsync/crm"
 	"healthsync/mapping"
@@ -16,12 +18,16 @@ import (
 	hsync "healthsync/sync"
 )
 
-// childEnv carries the spec of one measured run to the child process.
+// childEnv names the file holding the spec of one measured run, for the
+// child process.
 const childEnv = "HSBENCH_CHILD"
 
 // childSpec is what a child needs to run one scenario.
 type childSpec struct {
 	Scenario     string   `json:"scenario"` // sync, score, apply, ceiling
+	CRM          string   `json:"crm"`      // salesforce or hubspot
+	BaseURL      string   `json:"base_url"` // the emulator (HubSpot API host, Salesforce login URL)
+	Token        string   `json:"token"`    // HubSpot private-app token
 	LoginURL     string   `json:"login_url"`
 	ClientID     string   `json:"client_id"`
 	ClientSecret string   `json:"client_secret"`
@@ -48,19 +54,22 @@ type childResult struct {
 	Failures     int            `json:"failures,omitempty"`
 	PeakRSSKiB   int64          `json:"peak_rss_kib"` // VmHWM of the child's own address space
 
-	serverCalls, serverData int64 // filled in by the parent from the recorder
+	serverCalls, serverData, serverSearch int64 // filled in by the parent from the recorder
 }
 
 // runChild runs the scenario named in the environment and prints its
 // result; the parent reads the child's peak RSS from its rusage.
-func runChild(raw string) error {
+func runChild(specFile string) error {
+	raw, err := os.ReadFile(specFile)
+	if err != nil {
+		return fmt.Errorf("child spec: %w", err)
+	}
 	var spec childSpec
-	if err := json.Unmarshal([]byte(raw), &spec); err != nil {
+	if err := json.Unmarshal(raw, &spec); err != nil {
 		return fmt.Errorf("child spec: %w", err)
 	}
 	ctx := context.Background()
 	var res childResult
-	var err error
 	switch spec.Scenario {
 	case "ceiling":
 		res, err = runCeiling(ctx, spec)
@@ -95,6 +104,31 @@ func peakRSS() int64 {
 	return 0
 }
 
+// crmClient is what a connector offers the bench: a source, a sink and
+// the custom-field installer.
+type crmClient interface {
+	hsync.Source
+	hsync.Sink
+	Install(ctx context.Context, fields []connector.FieldSpec) ([]string, error)
+}
+
+// openCRM connects the real connector to the emulator. The HubSpot client
+// is not paced to HubSpot's search limit (the emulator runs without
+// limits): the bench measures healthsync's own cost.
+func openCRM(ctx context.Context, system crm.System, spec childSpec) (crmClient, error) {
+	switch system {
+	case crm.Salesforce:
+		sc := salesforce.DefaultConfig()
+		sc.LoginURL, sc.ClientID, sc.Username, sc.JWTKeyFile = spec.LoginURL, spec.ClientID, spec.Username, spec.KeyFile
+		return salesforce.Open(ctx, sc, salesforce.Deps{Connection: "default"})
+	case crm.HubSpot:
+		hc := hubspot.DefaultConfig()
+		hc.BaseURL, hc.Token, hc.SearchRate = spec.BaseURL, spec.Token, 1000
+		return hubspot.Open(ctx, hc, hubspot.Deps{Connection: "default"})
+	}
+	return nil, fmt.Errorf("unknown CRM %q", system)
+}
+
 // runEngine runs a sync, a scoring pass or a plan+apply with the real
 // connector, engine and store.
 func runEngine(ctx context.Context, spec childSpec) (childResult, error) {
@@ -107,13 +141,12 @@ func runEngine(ctx context.Context, spec childSpec) (childResult, error) {
 	if _, err := st.Migrate(ctx); err != nil {
 		return res, err
 	}
-	m, err := mapping.New(crm.Salesforce, nil)
+	system := crm.System(spec.CRM)
+	m, err := mapping.New(system, nil)
 	if err != nil {
 		return res, err
 	}
-	sc := salesforce.DefaultConfig()
-	sc.LoginURL, sc.ClientID, sc.Username, sc.JWTKeyFile = spec.LoginURL, spec.ClientID, spec.Username, spec.KeyFile
-	c, err := salesforce.Open(ctx, sc, salesforce.Deps{Connection: "default"})
+	c, err := openCRM(ctx, system, spec)
 	if err != nil {
 		return res, fmt.Errorf("connect: %w", err)
 	}

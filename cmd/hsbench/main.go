@@ -27,7 +27,6 @@ import (
 
 	"healthsync/crm"
 	"healthsync/emulator/gen"
-	emusalesforce "healthsync/emulator/salesforce"
 	"healthsync/mapping"
 )
 
@@ -47,8 +46,10 @@ func main() {
 
 // options are the command-line flags.
 type options struct {
+	crms     []crm.System
 	sizes    []int
 	runs     int
+	bigRuns  int
 	postgres string
 	jsonOut  bool
 	jsonFile string
@@ -57,8 +58,10 @@ type options struct {
 
 func parseFlags(args []string) (options, error) {
 	fs := flag.NewFlagSet("hsbench", flag.ContinueOnError)
+	crms := fs.String("crm", "salesforce,hubspot", "comma-separated `CRMs` to emulate: salesforce, hubspot")
 	sizes := fs.String("sizes", "2000,10000", "comma-separated `account counts` of the generated orgs (~20 activities each), e.g. 10000,100000")
 	runs := fs.Int("runs", 3, "runs of each timed scenario; the table shows medians")
+	bigRuns := fs.Int("big-runs", 1, "runs of each timed scenario for orgs of 50,000 accounts or more (a single long run is steady)")
 	pg := fs.String("postgres", os.Getenv("HEALTHSYNC_TEST_DATABASE_URL"), "Postgres `URL` to measure too (a schema is created and dropped per run); default $HEALTHSYNC_TEST_DATABASE_URL")
 	js := fs.Bool("json", false, "print JSON instead of the table")
 	jsonFile := fs.String("json-file", "", "also write the JSON to this `file` (for comparing commits)")
@@ -66,7 +69,7 @@ func parseFlags(args []string) (options, error) {
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
-	o := options{runs: *runs, postgres: *pg, jsonOut: *js, jsonFile: *jsonFile, seed: *seed}
+	o := options{runs: *runs, bigRuns: *bigRuns, postgres: *pg, jsonOut: *js, jsonFile: *jsonFile, seed: *seed}
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 10 {
@@ -74,8 +77,16 @@ func parseFlags(args []string) (options, error) {
 		}
 		o.sizes = append(o.sizes, n)
 	}
-	if o.runs < 1 {
-		return o, fmt.Errorf("-runs %d: want at least 1", o.runs)
+	for _, s := range strings.Split(*crms, ",") {
+		switch sys := crm.System(strings.TrimSpace(s)); sys {
+		case crm.Salesforce, crm.HubSpot:
+			o.crms = append(o.crms, sys)
+		default:
+			return o, fmt.Errorf("-crm %q: want salesforce, hubspot or both, comma-separated", *crms)
+		}
+	}
+	if o.runs < 1 || o.bigRuns < 1 {
+		return o, fmt.Errorf("-runs %d -big-runs %d: want at least 1 of each", o.runs, o.bigRuns)
 	}
 	return o, nil
 }
@@ -89,16 +100,18 @@ func run(args []string) error {
 	if o.postgres != "" {
 		backends = append(backends, "postgres")
 	}
-	res := results{Cores: runtime.NumCPU(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, Runs: o.runs,
+	res := results{Cores: runtime.NumCPU(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, Runs: o.runs, BigRuns: o.bigRuns,
 		Command: "go run ./cmd/hsbench " + strings.Join(args, " "), At: time.Now().UTC().Format(time.RFC3339)}
-	for _, n := range o.sizes {
-		for _, be := range backends {
-			fmt.Fprintf(os.Stderr, "hsbench: %d accounts on %s...\n", n, be)
-			r, err := benchOne(o, n, be)
-			if err != nil {
-				return fmt.Errorf("%d accounts on %s: %w", n, be, err)
+	for _, sys := range o.crms {
+		for _, n := range o.sizes {
+			for _, be := range backends {
+				fmt.Fprintf(os.Stderr, "hsbench: %s, %d accounts on %s...\n", sys, n, be)
+				r, err := benchOne(o, sys, n, be)
+				if err != nil {
+					return fmt.Errorf("%s, %d accounts on %s: %w", sys, n, be, err)
+				}
+				res.Rows = append(res.Rows, r)
 			}
-			res.Rows = append(res.Rows, r)
 		}
 	}
 	js, err := json.MarshalIndent(res, "", "  ")
@@ -123,17 +136,19 @@ type bench struct {
 	o       options
 	backend string
 	dir     string
-	em      *emusalesforce.Server
+	org     emulated
 	rec     *recorder
 	base    string
-	creds   emusalesforce.Credentials
 	keyFile string
 	encKey  string
 	cleanup []func()
 }
 
-func benchOne(o options, accounts int, backend string) (row, error) {
-	r := row{Accounts: accounts, Backend: backend}
+func benchOne(o options, system crm.System, accounts int, backend string) (row, error) {
+	r := row{CRM: string(system), Accounts: accounts, Backend: backend, Runs: o.runs}
+	if accounts >= 50_000 {
+		o.runs, r.Runs = o.bigRuns, o.bigRuns
+	}
 	dir, err := os.MkdirTemp("", "hsbench-")
 	if err != nil {
 		return r, err
@@ -149,19 +164,14 @@ func benchOne(o options, accounts int, backend string) (row, error) {
 	if err != nil {
 		return r, err
 	}
-	b.em = emusalesforce.New(emusalesforce.Options{KeyFile: b.keyFile, DailyLimit: 10_000_000})
-	if err := b.em.LoadOrg(org); err != nil {
+	if b.org, err = newEmulated(system, org, b.keyFile); err != nil {
 		return r, err
 	}
 	org = nil
-	if err := b.em.WritePrivateKey(b.keyFile); err != nil {
-		return r, err
-	}
-	b.creds = b.em.Credentials()
 	var k [32]byte
 	rand.Read(k[:])
 	b.encKey = base64.StdEncoding.EncodeToString(k[:])
-	b.rec = &recorder{next: b.em, trace: os.Getenv("HSBENCH_TRACE") == "1"}
+	b.rec = &recorder{org: b.org, trace: os.Getenv("HSBENCH_TRACE") == "1"}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return r, err
@@ -171,14 +181,14 @@ func benchOne(o options, accounts int, backend string) (row, error) {
 	b.cleanup = append(b.cleanup, func() { srv.Close() })
 	b.base = "http://" + ln.Addr().String()
 
-	m, err := mapping.New(crm.Salesforce, nil)
+	m, err := mapping.New(system, nil)
 	if err != nil {
 		return r, err
 	}
 	objects := m.Objects()
 	live := map[string]int{}
 	for _, obj := range objects {
-		live[obj] = len(b.em.IDs(obj, false))
+		live[obj] = b.org.live(obj)
 	}
 
 	// 1. Full sync on fresh stores, then the ceiling on the same queries.
@@ -199,7 +209,10 @@ func benchOne(o options, accounts int, backend string) (row, error) {
 	r.Records = full[0].Records
 	r.FullSeconds = median(full, func(c childResult) float64 { return c.Seconds })
 	r.FullCalls, r.FullDataCalls = full[0].serverCalls, full[0].serverData
-	r.FullMin, r.FullPath = fullMinimum(objects, live)
+	r.FullMin, r.FullPath = b.org.fullMinimum(objects, live)
+	if system == crm.HubSpot {
+		r.LimitFloorSeconds = limitFloor(full[0].serverCalls, full[0].serverSearch)
+	}
 
 	var ceil []childResult
 	for range o.runs {
@@ -226,7 +239,7 @@ func benchOne(o options, accounts int, backend string) (row, error) {
 	// 3. 1% of every object's records changed (a different 1% each run).
 	var incr []childResult
 	for i := range o.runs {
-		changed, err := b.mutate(objects, i)
+		changed, err := b.org.mutate(objects, i)
 		if err != nil {
 			return r, err
 		}
@@ -236,11 +249,10 @@ func benchOne(o options, accounts int, backend string) (row, error) {
 		}
 		incr = append(incr, c)
 		r.Changed = 0
-		r.IncrMin = 0
-		for _, obj := range objects {
-			r.Changed += changed[obj]
-			r.IncrMin += max(1, ceilDiv(changed[obj], 2000))
+		for _, n := range changed {
+			r.Changed += n
 		}
+		r.IncrMin = b.org.incrMinimum(changed, objects)
 	}
 	r.IncrRecords = incr[0].Records
 	r.IncrCalls = incr[0].serverCalls
@@ -270,7 +282,7 @@ func benchOne(o options, accounts int, backend string) (row, error) {
 	}
 	r.Updated, r.TasksCreated, r.TasksClosed, r.ApplyWrites = c.Updated, c.TasksCreated, c.TasksClosed, c.WriteCalls
 	r.ApplySeconds = c.Seconds
-	r.ApplyMin, r.ApplyPath = applyMinimum(c)
+	r.ApplyMin, r.ApplyPath = b.org.applyMinimum(c)
 	return r, nil
 }
 
@@ -309,41 +321,11 @@ func (b *bench) freshStore() (string, error) {
 	return u.String(), nil
 }
 
-// mutate changes 1% of every object's live records (every 100th, shifted
-// by round) with a field the object has, and returns how many per object.
-func (b *bench) mutate(objects []string, round int) (map[string]int, error) {
-	changed := map[string]int{}
-	for _, obj := range objects {
-		if obj == mapping.SFUser {
-			continue
-		}
-		ids := b.em.IDs(obj, false)
-		field := ""
-		for _, f := range []string{"Description", "Subject", "Title", "Name"} {
-			if len(ids) > 0 && b.em.SetField(obj, ids[0], f, fmt.Sprintf("hsbench round %d", round)) == nil {
-				field = f
-				break
-			}
-		}
-		if field == "" {
-			continue
-		}
-		changed[obj]++
-		for i := 1 + round%100; i < len(ids); i += 100 {
-			if err := b.em.SetField(obj, ids[i], field, fmt.Sprintf("hsbench round %d", round)); err != nil {
-				return nil, fmt.Errorf("change %s %s: %w", obj, ids[i], err)
-			}
-			changed[obj]++
-		}
-	}
-	return changed, nil
-}
-
 // child runs one scenario in a child process and records its peak RSS
 // and the API calls the emulator saw.
 func (b *bench) child(r *row, name string, spec childSpec) (childResult, error) {
-	spec.LoginURL, spec.ClientID, spec.ClientSecret = b.base, b.creds.ClientID, b.creds.ClientSecret
-	spec.Username, spec.Password, spec.KeyFile, spec.EncKey = b.creds.Username, b.creds.Password, b.keyFile, b.encKey
+	spec.CRM, spec.BaseURL, spec.LoginURL, spec.EncKey = string(b.org.system()), b.base, b.base, b.encKey
+	b.org.credentials(&spec)
 	raw, err := json.Marshal(spec)
 	if err != nil {
 		return childResult{}, err
@@ -352,11 +334,25 @@ func (b *bench) child(r *row, name string, spec childSpec) (childResult, error) 
 	if err != nil {
 		return childResult{}, err
 	}
+	// The spec travels in a file: the captured HubSpot requests are far
+	// larger than an environment variable may be.
+	specFile, err := os.CreateTemp(b.dir, "spec-*.json")
+	if err != nil {
+		return childResult{}, err
+	}
+	defer os.Remove(specFile.Name())
+	if _, err := specFile.Write(raw); err != nil {
+		specFile.Close()
+		return childResult{}, err
+	}
+	if err := specFile.Close(); err != nil {
+		return childResult{}, err
+	}
 	cmd := exec.CommandContext(context.Background(), self)
-	cmd.Env = append(os.Environ(), childEnv+"="+string(raw))
+	cmd.Env = append(os.Environ(), childEnv+"="+specFile.Name())
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
-	calls, data := b.rec.total.Load(), b.rec.data.Load()
+	calls, data, search := b.rec.total.Load(), b.rec.data.Load(), b.rec.search.Load()
 	if err := cmd.Run(); err != nil {
 		return childResult{}, fmt.Errorf("%s: %v\n%s", name, err, errOut.String())
 	}
@@ -364,7 +360,7 @@ func (b *bench) child(r *row, name string, spec childSpec) (childResult, error) 
 	if err := json.Unmarshal(out.Bytes(), &c); err != nil {
 		return c, fmt.Errorf("%s: read result: %w (%q)", name, err, out.String())
 	}
-	c.serverCalls, c.serverData = b.rec.total.Load()-calls, b.rec.data.Load()-data
+	c.serverCalls, c.serverData, c.serverSearch = b.rec.total.Load()-calls, b.rec.data.Load()-data, b.rec.search.Load()-search
 	rss := c.PeakRSSKiB / 1024
 	if rss == 0 { // no procfs: rusage, which may include the parent's peak
 		rss = cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss / 1024
@@ -374,38 +370,6 @@ func (b *bench) child(r *row, name string, spec childSpec) (childResult, error) 
 	}
 	r.RSSMiB[name] = max(r.RSSMiB[name], rss)
 	return c, nil
-}
-
-// fullMinimum is the fewest calls that can fetch every object: REST query
-// pages of 2000 below the connector's Bulk threshold (10,000 records),
-// else a Bulk API 2.0 job (create, one status poll, result pages of
-// 50,000).
-func fullMinimum(objects []string, live map[string]int) (int, string) {
-	total, bulk := 0, []string{}
-	for _, obj := range objects {
-		n := live[obj]
-		if n > 10000 {
-			total += 2 + ceilDiv(n, 50000)
-			bulk = append(bulk, obj)
-			continue
-		}
-		total += max(1, ceilDiv(n, 2000))
-	}
-	if len(bulk) == 0 {
-		return total, "REST"
-	}
-	return total, "REST+Bulk(" + strings.Join(bulk, ",") + ")"
-}
-
-// applyMinimum is the fewest write calls for what the apply wrote:
-// composite collections of 200 records, or above 2000 updates one Bulk
-// API 2.0 ingest job (create, upload, close).
-func applyMinimum(c childResult) (int, string) {
-	tasks := ceilDiv(c.TasksCreated, 200) + ceilDiv(c.TasksClosed, 200)
-	if c.Updated > 2000 {
-		return 3 + tasks, "Bulk ingest"
-	}
-	return ceilDiv(c.Updated, 200) + tasks, "composite/200"
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }

@@ -3,6 +3,8 @@ package main
 import (
 	"os"
 	"testing"
+
+	"healthsync/crm"
 )
 
 // TestMain lets the test binary serve as hsbench's child process, as the
@@ -25,10 +27,20 @@ func TestMain(m *testing.M) {
 // peak RSS.
 func TestBenchSmallOrg(t *testing.T) {
 	t.Parallel()
-	r, err := benchOne(options{runs: 1, seed: 7}, 30, "sqlite")
-	if err != nil {
-		t.Fatal(err)
+	for _, sys := range []crm.System{crm.Salesforce, crm.HubSpot} {
+		t.Run(string(sys), func(t *testing.T) {
+			t.Parallel()
+			r, err := benchOne(options{runs: 1, seed: 7}, sys, 30, "sqlite")
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkRow(t, r)
+		})
 	}
+}
+
+func checkRow(t *testing.T, r row) {
+	t.Helper()
 	if r.Records == 0 || r.CeilingRecords < r.Records {
 		t.Errorf("full sync stored %d records, the ceiling client fetched %d", r.Records, r.CeilingRecords)
 	}

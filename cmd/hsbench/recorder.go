@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,13 +12,14 @@ import (
 	"sync/atomic"
 )
 
-// recorder sits in front of the emulator: it counts requests by kind and,
-// while capturing, keeps the SOQL of every query the connector starts
-// (REST query/queryAll and Bulk API 2.0 query jobs).
+// recorder sits in front of the emulator: it counts API requests (and
+// among them record reads and searches) and, while capturing, keeps the
+// data requests the ceiling client replays.
 type recorder struct {
-	next      http.Handler
+	org       emulated
 	total     atomic.Int64 // every API request (token requests excluded)
-	data      atomic.Int64 // query pages and Bulk API query job calls
+	data      atomic.Int64 // record reads: query pages, Bulk query job calls, searches, lists
+	search    atomic.Int64 // HubSpot search calls (their own rate limit)
 	capturing atomic.Bool
 	trace     bool // log every API request line to stderr (HSBENCH_TRACE=1)
 	mu        gosync.Mutex
@@ -27,41 +27,32 @@ type recorder struct {
 }
 
 func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	p := req.URL.Path
-	if strings.HasPrefix(p, "/services/data/") {
+	api, data := r.org.classify(req)
+	if api {
 		r.total.Add(1)
 		if r.trace {
 			fmt.Fprintf(os.Stderr, "hsbench trace: %s %s\n", req.Method, shortPath(req.URL))
 		}
-		isQuery := strings.HasSuffix(p, "/query") || strings.HasSuffix(p, "/queryAll") || strings.Contains(p, "/query/") || strings.Contains(p, "/queryAll/")
-		isBulk := strings.Contains(p, "/jobs/query")
-		if isQuery || isBulk {
+		if data {
 			r.data.Add(1)
 		}
-		if r.capturing.Load() {
-			if q := req.URL.Query().Get("q"); q != "" && isQuery {
-				r.keep(query{Object: fromObject(q), SOQL: q, All: strings.HasSuffix(p, "/queryAll")})
-			}
-			if isBulk && req.Method == http.MethodPost && req.Body != nil {
-				body, _ := io.ReadAll(req.Body)
+		if strings.HasSuffix(req.URL.Path, "/search") {
+			r.search.Add(1)
+		}
+		if data && r.capturing.Load() {
+			var body []byte
+			if req.Body != nil && req.Method == http.MethodPost {
+				body, _ = io.ReadAll(req.Body)
 				req.Body = io.NopCloser(bytes.NewReader(body))
-				var job struct {
-					Operation string `json:"operation"`
-					Query     string `json:"query"`
-				}
-				if json.Unmarshal(body, &job) == nil && job.Query != "" {
-					r.keep(query{Object: fromObject(job.Query), SOQL: job.Query, All: job.Operation == "queryAll"})
-				}
+			}
+			if q := r.org.capture(req, body); q != nil {
+				r.mu.Lock()
+				r.queries = append(r.queries, *q)
+				r.mu.Unlock()
 			}
 		}
 	}
-	r.next.ServeHTTP(w, req)
-}
-
-func (r *recorder) keep(q query) {
-	r.mu.Lock()
-	r.queries = append(r.queries, q)
-	r.mu.Unlock()
+	r.org.ServeHTTP(w, req)
 }
 
 // take returns the captured queries and stops capturing.
