@@ -22,7 +22,7 @@ type row struct {
 	CRM      string `json:"crm"`
 	Accounts int    `json:"accounts"`
 	Backend  string `json:"backend"`
-	Runs     int    `json:"runs"` // runs behind each median
+	Runs     int    `json:"runs"`    // runs behind each median
 	Records  int    `json:"records"` // records of the full sync
 
 	FullSeconds    float64 `json:"full_seconds"`
