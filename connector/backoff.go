@@ -8,8 +8,12 @@ import (
 	"time"
 )
 
+// maxRetryAfter bounds a Retry-After: a longer wait is read as this long
+// (and the stack, whose RetryWaitMax is shorter, does not wait at all).
+const maxRetryAfter = 24 * time.Hour
+
 // retryAfter reads a Retry-After header given in seconds or as an HTTP
-// date, relative to now.
+// date, relative to now, bounded to [0, 24h].
 func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
@@ -19,13 +23,13 @@ func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 		if s < 0 {
 			return 0, false
 		}
-		if s > int64(24*time.Hour/time.Second) {
-			s = int64(24 * time.Hour / time.Second)
+		if s > int64(maxRetryAfter/time.Second) {
+			s = int64(maxRetryAfter / time.Second)
 		}
 		return time.Duration(s) * time.Second, true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
+		return min(max(t.Sub(now), 0), maxRetryAfter), true
 	}
 	return 0, false
 }

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // CodeMalformedResponse is the APIError code of a response whose body is
@@ -16,6 +19,10 @@ const CodeMalformedResponse = "MALFORMED_RESPONSE"
 
 // maxMessage bounds the length of a decoded message.
 const maxMessage = 1000
+
+// noMessage is the Message of an error whose body names a code but gives
+// no text, so that every *APIError says something after its code.
+const noMessage = "the response gave no message"
 
 // ErrorDecoder turns a non-2xx response into an *APIError. It never returns
 // nil: a body it cannot read gives CodeMalformedResponse. Each connector
@@ -46,18 +53,24 @@ func DecodeSalesforce(status int, header http.Header, body []byte) *APIError {
 				msgs = append(msgs, x.Message)
 			}
 			for _, f := range x.Fields {
-				if !seen["field:"+f] {
+				if f != "" && !seen["field:"+f] {
 					seen["field:"+f] = true
 					e.Fields = append(e.Fields, f)
 				}
 			}
 		}
-		e.Message = truncate(strings.Join(msgs, "; "), maxMessage)
+		e.Message = orNoMessage(truncate(strings.Join(msgs, "; "), maxMessage))
 		return e
 	}
 	var one sfErr
 	if err := json.Unmarshal(body, &one); err == nil && one.ErrorCode != "" {
-		return &APIError{Status: status, Code: one.ErrorCode, Message: truncate(one.Message, maxMessage), Fields: one.Fields}
+		e := &APIError{Status: status, Code: one.ErrorCode, Message: orNoMessage(truncate(one.Message, maxMessage))}
+		for _, f := range one.Fields {
+			if f != "" && !slices.Contains(e.Fields, f) {
+				e.Fields = append(e.Fields, f)
+			}
+		}
+		return e
 	}
 	if e := decodeOAuthBody(status, body); e != nil {
 		return e
@@ -120,7 +133,7 @@ func DecodeHubSpot(status int, header http.Header, body []byte) *APIError {
 			vals := contextValues(sub.Context[k])
 			if k == "propertyName" || k == "properties" || k == "propertyNames" {
 				for _, v := range vals {
-					if !seen["field:"+v] {
+					if v != "" && !seen["field:"+v] {
 						seen["field:"+v] = true
 						e.Fields = append(e.Fields, v)
 					}
@@ -146,7 +159,7 @@ func DecodeHubSpot(status int, header http.Header, body []byte) *APIError {
 	if env.CorrelationID != "" {
 		parts = append(parts, "correlationId "+env.CorrelationID)
 	}
-	e.Message = truncate(strings.Join(nonEmpty(parts), "; "), maxMessage)
+	e.Message = orNoMessage(truncate(strings.Join(nonEmpty(parts), "; "), maxMessage))
 	return e
 }
 
@@ -182,7 +195,7 @@ func decodeOAuthBody(status int, body []byte) *APIError {
 	if e.Message == "" {
 		e.Message = o.Message
 	}
-	e.Message = truncate(e.Message, maxMessage)
+	e.Message = orNoMessage(truncate(e.Message, maxMessage))
 	return e
 }
 
@@ -194,7 +207,7 @@ func MalformedError(status int, header http.Header, body []byte, cause error) *A
 	if header != nil {
 		if v := header.Get("Content-Type"); v != "" {
 			if mt, _, err := mime.ParseMediaType(v); err == nil {
-				ct = mt
+				ct = Excerpt([]byte(mt), 100)
 			}
 		}
 	}
@@ -209,9 +222,16 @@ func MalformedError(status int, header http.Header, body []byte, cause error) *A
 }
 
 // Excerpt returns at most n characters of body on one line, with anything
-// that looks like a credential redacted.
+// that looks like a credential redacted. Invalid UTF-8 and control
+// characters (a terminal escape from a proxy's page) become spaces.
 func Excerpt(body []byte, n int) string {
-	s := strings.Join(strings.Fields(string(body)), " ")
+	s := strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(string(body), " "))
+	s = strings.Join(strings.Fields(s), " ")
 	return truncate(Redact(s), n)
 }
 
@@ -228,20 +248,37 @@ func statusCode(status int) string {
 	return strings.ToUpper(strings.NewReplacer(" ", "_", "-", "_", "'", "").Replace(t))
 }
 
+// contextValues returns the values of one member of an error's context
+// (a list or a single value) as text: strings as they are, other values as
+// JSON; nulls and empty strings are left out.
 func contextValues(raw json.RawMessage) []string {
-	var list []any
+	var list []json.RawMessage
 	if err := json.Unmarshal(raw, &list); err != nil {
-		var one any
-		if json.Unmarshal(raw, &one) != nil {
-			return nil
-		}
-		list = []any{one}
+		list = []json.RawMessage{raw}
 	}
 	out := make([]string, 0, len(list))
 	for _, v := range list {
-		out = append(out, fmt.Sprint(v))
+		var s string
+		if json.Unmarshal(v, &s) != nil {
+			var buf bytes.Buffer
+			if json.Compact(&buf, v) != nil || buf.String() == "null" {
+				continue
+			}
+			s = buf.String()
+		}
+		if s != "" {
+			out = append(out, s)
+		}
 	}
 	return out
+}
+
+// orNoMessage returns msg, or noMessage when msg is blank.
+func orNoMessage(msg string) string {
+	if strings.TrimSpace(msg) == "" {
+		return noMessage
+	}
+	return msg
 }
 
 func nonEmpty(ss []string) []string {

@@ -18,7 +18,8 @@ import (
 // X-HubSpot-RateLimit-Max / -Remaining / -Interval-Milliseconds headers:
 // while Remaining is above a low-water mark it allows Max per interval (but
 // never more than its configured rate); below it, it spreads what remains
-// over a whole interval. Responses without these headers change nothing.
+// over a whole interval. Responses without these headers (or with a window
+// longer than an hour) change nothing.
 type Limiter struct {
 	lim *rate.Limiter
 
@@ -80,7 +81,7 @@ func (l *Limiter) Observe(h http.Header) {
 	maxN, ok1 := headerInt(h, "X-HubSpot-RateLimit-Max")
 	remaining, ok2 := headerInt(h, "X-HubSpot-RateLimit-Remaining")
 	intervalMs, ok3 := headerInt(h, "X-HubSpot-RateLimit-Interval-Milliseconds")
-	if !ok1 || !ok2 || !ok3 || maxN <= 0 || intervalMs <= 0 {
+	if !ok1 || !ok2 || !ok3 || maxN <= 0 || intervalMs <= 0 || intervalMs > maxIntervalMs {
 		return
 	}
 	interval := float64(intervalMs) / 1000
@@ -97,6 +98,12 @@ func (l *Limiter) Observe(h http.Header) {
 		l.lim.SetLimit(target)
 	}
 }
+
+// maxIntervalMs is the longest rate-limit window Observe adapts to (one
+// hour). HubSpot's windows are seconds long; a longer one in a header is
+// not one the limiter can spread requests over without stalling the
+// connection (its daily limit is the Budget's business).
+const maxIntervalMs = 3_600_000
 
 func headerInt(h http.Header, name string) (int64, bool) {
 	v := strings.TrimSpace(h.Get(name))
