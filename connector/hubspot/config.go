@@ -215,8 +215,15 @@ func tokenInfoScopes(ctx context.Context, hc *http.Client, base string, src *oau
 	var info struct {
 		Scopes []string `json:"scopes"`
 	}
+	// The answer names the token: its text never goes into the error.
 	if err := json.Unmarshal(body, &info); err != nil {
-		return nil, errors.New("token information: the answer is not JSON")
+		return nil, fmt.Errorf("token information: %w", &connector.APIError{Status: resp.StatusCode, Code: connector.CodeMalformedResponse,
+			Message: fmt.Sprintf("the answer is not the token information JSON (%d bytes)", len(body))})
+	}
+	if info.Scopes == nil {
+		// Read as "no scope granted", it would blame every scope.
+		return nil, fmt.Errorf("token information: %w", &connector.APIError{Status: resp.StatusCode, Code: connector.CodeMalformedResponse,
+			Message: "the answer lists no scopes"})
 	}
 	return info.Scopes, nil
 }

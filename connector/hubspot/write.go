@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"healthsync/connector"
@@ -80,6 +81,22 @@ type batchError struct {
 	Category string              `json:"category"`
 	Message  string              `json:"message"`
 	Context  map[string][]string `json:"context"`
+}
+
+// apiError is the per-record error of a batch error entry: its category
+// (else its status) as the code, and always a message.
+func (be batchError) apiError() *connector.APIError {
+	e := &connector.APIError{Code: strings.TrimSpace(be.Category), Message: strings.TrimSpace(be.Message)}
+	if e.Code == "" && be.Status != "error" {
+		e.Code = strings.TrimSpace(be.Status)
+	}
+	if e.Code == "" {
+		e.Code = "UNKNOWN_ERROR"
+	}
+	if e.Message == "" {
+		e.Message = "HubSpot rejected the record without a message"
+	}
+	return e
 }
 
 type batchResponse struct {
@@ -205,10 +222,7 @@ func (c *Client) updateBatch(ctx context.Context, o object, batch []item, result
 	}
 	failed := map[string]*connector.APIError{}
 	for _, be := range res.Errors {
-		e := &connector.APIError{Code: be.Category, Message: be.Message}
-		if e.Code == "" {
-			e.Code = be.Status
-		}
+		e := be.apiError()
 		for _, id := range be.Context["ids"] {
 			failed[id] = e
 		}

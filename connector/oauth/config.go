@@ -152,6 +152,9 @@ var defaultClient = &http.Client{Timeout: 60 * time.Second}
 // maxTokenBody bounds a token endpoint's answer.
 const maxTokenBody = 1 << 20
 
+// maxExpiresIn bounds a token response's expires_in.
+const maxExpiresIn = 365 * 24 * time.Hour
+
 // postToken posts a form to a token endpoint and parses the answer. The
 // secrets sent are removed from any error.
 func postToken(ctx context.Context, client *http.Client, tokenURL string, form url.Values, now time.Time, secrets ...string) (*Token, error) {
@@ -226,7 +229,8 @@ func parseTokenResponse(status int, h http.Header, body []byte, now time.Time) (
 		t.IssuedAt = time.UnixMilli(ms).UTC()
 	}
 	if secs, err := strconv.ParseFloat(str("expires_in"), 64); err == nil && secs > 0 {
-		t.Expiry = now.UTC().Add(time.Duration(secs * float64(time.Second)))
+		// Bounded, so that an absurd value cannot overflow into the past.
+		t.Expiry = now.UTC().Add(time.Duration(min(secs, maxExpiresIn.Seconds()) * float64(time.Second)))
 	}
 	known := map[string]bool{"access_token": true, "refresh_token": true, "token_type": true, "instance_url": true,
 		"id": true, "scope": true, "scopes": true, "issued_at": true, "expires_in": true, "id_token": true}
