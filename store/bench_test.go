@@ -32,36 +32,52 @@ func BenchmarkUpsertPage(b *testing.B) {
 	}
 	for _, be := range backends {
 		b.Run(be.name, func(b *testing.B) {
-			s := storetest.Open(b, be.fresh(b), store.Options{})
-			ctx := context.Background()
-			pad := strings.Repeat("x", 400) // raw JSON near the size of a real Task
-			t0 := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-			page := 0
-			b.ResetTimer()
-			for b.Loop() {
-				page++
-				err := s.InTx(ctx, func(tx *store.Tx) error {
-					var last string
-					for i := 0; i < benchPage; i++ {
-						id := fmt.Sprintf("00T%06d%05d", page, i)
-						mod := t0.Add(time.Duration(page*benchPage+i) * time.Second)
-						raw := fmt.Sprintf(`{"Id":%q,"Subject":"Call","WhatId":"001%05d","Description":%q}`, id, i%500, pad)
-						if err := tx.UpsertRaw(ctx, "bench", store.RawRecord{Object: "Task", ID: id, ModifiedAt: mod, Raw: []byte(raw)}); err != nil {
-							return err
+			for _, mode := range []string{"batch", "row"} {
+				b.Run(mode, func(b *testing.B) {
+					s := storetest.Open(b, be.fresh(b), store.Options{})
+					page := 0
+					for b.Loop() {
+						page++
+						if err := s.InTx(context.Background(), func(tx *store.Tx) error { return writePage(tx, page, mode == "batch") }); err != nil {
+							b.Fatal(err)
 						}
-						a := crm.Activity{ID: crm.ActivityID(id), AccountID: crm.AccountID(fmt.Sprintf("001%05d", i%500)), Subject: "Call", OccurredAt: mod, ModifiedAt: mod}
-						if err := tx.UpsertActivity(ctx, "bench", "Task", a); err != nil {
-							return err
-						}
-						last = id
 					}
-					return tx.SetCursor(ctx, "bench", "Task", store.Cursor{ModifiedAt: t0, LastID: last})
+					b.ReportMetric(float64(b.N*benchPage)/b.Elapsed().Seconds(), "rec/s")
 				})
-				if err != nil {
-					b.Fatal(err)
-				}
 			}
-			b.ReportMetric(float64(b.N*benchPage)/b.Elapsed().Seconds(), "rec/s")
 		})
 	}
+}
+
+// writePage writes page number n of new Task records as a sync does, in
+// one batch or (for comparison) one statement per row.
+func writePage(tx *store.Tx, n int, batched bool) error {
+	ctx := context.Background()
+	pad := strings.Repeat("x", 400) // raw JSON near the size of a real Task
+	t0 := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	batch := tx.Batch("bench")
+	var last string
+	for i := 0; i < benchPage; i++ {
+		id := fmt.Sprintf("00T%06d%05d", n, i)
+		mod := t0.Add(time.Duration(n*benchPage+i) * time.Second)
+		r := store.RawRecord{Object: "Task", ID: id, ModifiedAt: mod,
+			Raw: []byte(`{"Id":"` + id + `","Subject":"Call","WhatId":"` + fmt.Sprintf("001%05d", i%500) + `","Description":"` + pad + `"}`)}
+		a := crm.Activity{ID: crm.ActivityID(id), AccountID: crm.AccountID(fmt.Sprintf("001%05d", i%500)), Subject: "Call", OccurredAt: mod, ModifiedAt: mod}
+		if batched {
+			batch.UpsertRaw(r)
+			batch.UpsertActivity("Task", a)
+		} else {
+			if err := tx.UpsertRaw(ctx, "bench", r); err != nil {
+				return err
+			}
+			if err := tx.UpsertActivity(ctx, "bench", "Task", a); err != nil {
+				return err
+			}
+		}
+		last = id
+	}
+	if err := batch.Flush(ctx); err != nil {
+		return err
+	}
+	return tx.SetCursor(ctx, "bench", "Task", store.Cursor{ModifiedAt: t0, LastID: last})
 }

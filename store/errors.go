@@ -18,6 +18,9 @@ var (
 	// ErrDecrypt means a stored secret could not be decrypted, usually
 	// because the encryption key changed.
 	ErrDecrypt = errors.New("cannot decrypt stored secret")
+	// ErrInvalidRaw means a raw CRM record to store is not valid JSON, a
+	// fault of the connector that delivered it.
+	ErrInvalidRaw = errors.New("raw record is not valid JSON")
 	// ErrBadKey means the configured encryption key is unusable.
 	ErrBadKey = errors.New("bad encryption key")
 )

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -41,107 +40,62 @@ func (e Entity) valid() bool {
 }
 
 // UpsertRaw stores a raw record, replacing the stored one with the same
-// object and ID. Upserting the same record twice leaves one row.
+// object and ID. Upserting the same record twice leaves one row. To store
+// many, use a Batch.
 func (t *Tx) UpsertRaw(ctx context.Context, connection string, r RawRecord) error {
-	if !json.Valid(r.Raw) {
-		return fmt.Errorf("store raw %s %s: raw is not valid JSON", r.Object, r.ID)
-	}
-	err := t.exec(ctx, `INSERT INTO raw_records (connection, object, id, modified_at, deleted, raw, fetched_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (connection, object, id) DO UPDATE SET
-			modified_at = excluded.modified_at, deleted = excluded.deleted,
-			raw = excluded.raw, fetched_at = excluded.fetched_at`,
-		connection, r.Object, r.ID, ms(r.ModifiedAt), r.Deleted, string(r.Raw), time.Now().UnixMilli())
-	if err != nil {
-		return fmt.Errorf("store raw %s %s: %w", r.Object, r.ID, err)
-	}
-	return nil
+	b := t.Batch(connection)
+	b.UpsertRaw(r)
+	return b.Flush(ctx)
 }
 
 // UpsertAccount stores the canonical account.
 func (t *Tx) UpsertAccount(ctx context.Context, connection string, a crm.Account) error {
-	data, err := json.Marshal(a)
-	if err != nil {
-		return fmt.Errorf("encode account %s: %w", a.ID, err)
-	}
-	err = t.exec(ctx, `INSERT INTO accounts (connection, id, name, owner_id, modified_at, data) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (connection, id) DO UPDATE SET name = excluded.name, owner_id = excluded.owner_id,
-			modified_at = excluded.modified_at, data = excluded.data`,
-		connection, string(a.ID), a.Name, string(a.OwnerID), ms(a.ModifiedAt), string(data))
-	if err != nil {
-		return fmt.Errorf("store account %s: %w", a.ID, err)
-	}
-	return nil
+	b := t.Batch(connection)
+	b.UpsertAccount(a)
+	return b.Flush(ctx)
 }
 
 // UpsertContact stores the canonical contact.
 func (t *Tx) UpsertContact(ctx context.Context, connection string, c crm.Contact) error {
-	return t.upsertLinked(ctx, "contacts", connection, string(c.ID), string(c.AccountID), c.ModifiedAt, c)
+	b := t.Batch(connection)
+	b.UpsertContact(c)
+	return b.Flush(ctx)
 }
 
 // UpsertOpportunity stores the canonical opportunity.
 func (t *Tx) UpsertOpportunity(ctx context.Context, connection string, o crm.Opportunity) error {
-	return t.upsertLinked(ctx, "opportunities", connection, string(o.ID), string(o.AccountID), o.ModifiedAt, o)
-}
-
-func (t *Tx) upsertLinked(ctx context.Context, table, connection, id, accountID string, modified time.Time, v any) error {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode %s %s: %w", table, id, err)
-	}
-	err = t.exec(ctx, `INSERT INTO `+table+` (connection, id, account_id, modified_at, data) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (connection, id) DO UPDATE SET account_id = excluded.account_id,
-			modified_at = excluded.modified_at, data = excluded.data`,
-		connection, id, accountID, ms(modified), string(data))
-	if err != nil {
-		return fmt.Errorf("store %s %s: %w", table, id, err)
-	}
-	return nil
+	b := t.Batch(connection)
+	b.UpsertOpportunity(o)
+	return b.Flush(ctx)
 }
 
 // UpsertActivity stores the canonical activity. object is the CRM object it
 // came from (Task, Event, calls, ...), so a deletion of that object can
 // find it.
 func (t *Tx) UpsertActivity(ctx context.Context, connection, object string, a crm.Activity) error {
-	data, err := json.Marshal(a)
-	if err != nil {
-		return fmt.Errorf("encode activity %s: %w", a.ID, err)
-	}
-	err = t.exec(ctx, `INSERT INTO activities (connection, id, object, account_id, occurred_at, modified_at, data) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (connection, id) DO UPDATE SET object = excluded.object, account_id = excluded.account_id,
-			occurred_at = excluded.occurred_at, modified_at = excluded.modified_at, data = excluded.data`,
-		connection, string(a.ID), object, string(a.AccountID), ms(a.OccurredAt), ms(a.ModifiedAt), string(data))
-	if err != nil {
-		return fmt.Errorf("store activity %s: %w", a.ID, err)
-	}
-	return nil
+	b := t.Batch(connection)
+	b.UpsertActivity(object, a)
+	return b.Flush(ctx)
 }
 
 // UpsertUser stores the canonical user.
 func (t *Tx) UpsertUser(ctx context.Context, connection string, u crm.User) error {
-	data, err := json.Marshal(u)
-	if err != nil {
-		return fmt.Errorf("encode user %s: %w", u.ID, err)
-	}
-	err = t.exec(ctx, `INSERT INTO users (connection, id, modified_at, data) VALUES (?, ?, ?, ?)
-		ON CONFLICT (connection, id) DO UPDATE SET modified_at = excluded.modified_at, data = excluded.data`,
-		connection, string(u.ID), ms(u.ModifiedAt), string(data))
-	if err != nil {
-		return fmt.Errorf("store user %s: %w", u.ID, err)
-	}
-	return nil
+	b := t.Batch(connection)
+	b.UpsertUser(u)
+	return b.Flush(ctx)
 }
 
-// Delete removes a canonical entity. Deleting a row that is not there is
+// Delete removes canonical entities. Deleting a row that is not there is
 // not an error (deletions are replayed after a crash).
-func (t *Tx) Delete(ctx context.Context, connection string, e Entity, id string) error {
+func (t *Tx) Delete(ctx context.Context, connection string, e Entity, ids ...string) error {
 	if !e.valid() {
 		return fmt.Errorf("delete: unknown entity %q", e)
 	}
-	if err := t.exec(ctx, `DELETE FROM `+string(e)+` WHERE connection = ? AND id = ?`, connection, id); err != nil {
-		return fmt.Errorf("delete %s %s: %w", e, id, err)
+	b := t.Batch(connection)
+	for _, id := range ids {
+		b.Delete(e, id)
 	}
-	return nil
+	return b.Flush(ctx)
 }
 
 // Cursor is the stored incremental watermark of one object.
@@ -359,11 +313,17 @@ func (t *Tx) ContactAccounts(ctx context.Context, connection string, ids []crm.C
 	return out, nil
 }
 
-// MarkRawDeleted flags a stored raw record as deleted (a hard delete found
-// by reconciliation) without touching its stored JSON.
-func (t *Tx) MarkRawDeleted(ctx context.Context, connection, object, id string) error {
-	if err := t.exec(ctx, `UPDATE raw_records SET deleted = ? WHERE connection = ? AND object = ? AND id = ?`, true, connection, object, id); err != nil {
-		return fmt.Errorf("mark %s %s deleted: %w", object, id, err)
+// MarkRawDeleted flags stored raw records as deleted (hard deletes found
+// by reconciliation) without touching their stored JSON. IDs not stored
+// are ignored.
+func (t *Tx) MarkRawDeleted(ctx context.Context, connection, object string, ids ...string) error {
+	backend := t.s.loc.Backend
+	for part := range chunks(ids, maxRows(backend, 1)) {
+		q := `UPDATE raw_records SET deleted = ? WHERE connection = ? AND object = ? AND id IN (?` + strings.Repeat(", ?", len(part)-1) + `)`
+		args := append([]any{true, connection, object}, toAny(part)...)
+		if err := t.exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("mark %s %s deleted: %w", object, span(part[0], part[len(part)-1]), err)
+		}
 	}
 	return nil
 }

@@ -57,6 +57,11 @@ func Run(t *testing.T, fresh Fresh) {
 		"ConcurrentWriters":     testConcurrentWriters,
 		"Lease":                 testLease,
 		"LookupsInTx":           testLookupsInTx,
+		"BatchLastWins":         testBatchLastWins,
+		"BatchMixedOrder":       testBatchMixedOrder,
+		"BatchEmpty":            testBatchEmpty,
+		"BatchLarge":            testBatchLarge,
+		"BatchInvalidRaw":       testBatchInvalidRaw,
 	}
 	names := make([]string, 0, len(tests))
 	for n := range tests {

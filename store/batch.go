@@ -1,0 +1,362 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/bits"
+	"slices"
+	"strings"
+	stdsync "sync"
+	"time"
+
+	"healthsync/crm"
+)
+
+// Bind-parameter limits per statement: SQLite as modernc.org/sqlite builds
+// it (SQLITE_MAX_VARIABLE_NUMBER=32766), Postgres by its wire protocol (a
+// 16-bit count).
+const (
+	sqliteMaxParams   = 32766
+	postgresMaxParams = 65535
+)
+
+// BatchRows is the most rows one statement of a Batch writes; a flush of
+// more rows of one table takes several statements. Statements are split
+// into power-of-two row counts up to it, so only a few statement texts per
+// table exist (Postgres caches each one as a prepared statement).
+const BatchRows = 1024
+
+// Batch buffers the raw and canonical rows one transaction writes for a
+// connection and writes them on Flush with a few multi-row statements per
+// table instead of one statement per row.
+//
+// Within a batch the last write of a key wins, as if the writes had run one
+// at a time in the order they were added: an upsert after a delete of the
+// same entity leaves the upserted row, a delete after an upsert leaves no
+// row. A Batch belongs to one goroutine.
+type Batch struct {
+	tx   *Tx
+	conn string
+	raw  pending
+	ents map[Entity]*pending
+	err  error // the first invalid write; Flush reports it and writes nothing
+}
+
+// pending holds the last write of every key of one table, in the order the
+// keys were first written.
+type pending struct {
+	index map[string]int
+	rows  []pendingRow
+}
+
+type pendingRow struct {
+	key  string
+	vals []any // the columns after connection; nil deletes the row
+}
+
+func (p *pending) put(key string, vals []any) {
+	if i, ok := p.index[key]; ok {
+		p.rows[i].vals = vals
+		return
+	}
+	if p.index == nil {
+		p.index = map[string]int{}
+	}
+	p.index[key] = len(p.rows)
+	p.rows = append(p.rows, pendingRow{key: key, vals: vals})
+}
+
+func (p *pending) reset() {
+	clear(p.index)
+	p.rows = p.rows[:0]
+}
+
+// table describes how a batch writes one table.
+type table struct {
+	name string
+	key  []string // conflict columns after connection
+	cols []string // inserted columns after connection, key first
+}
+
+var (
+	rawTable     = table{name: "raw_records", key: []string{"object", "id"}, cols: []string{"object", "id", "modified_at", "deleted", "raw", "fetched_at"}}
+	entityTables = map[Entity]table{
+		Accounts:      {name: "accounts", key: []string{"id"}, cols: []string{"id", "name", "owner_id", "modified_at", "data"}},
+		Contacts:      {name: "contacts", key: []string{"id"}, cols: []string{"id", "account_id", "modified_at", "data"}},
+		Opportunities: {name: "opportunities", key: []string{"id"}, cols: []string{"id", "account_id", "modified_at", "data"}},
+		Activities:    {name: "activities", key: []string{"id"}, cols: []string{"id", "object", "account_id", "occurred_at", "modified_at", "data"}},
+		Users:         {name: "users", key: []string{"id"}, cols: []string{"id", "modified_at", "data"}},
+	}
+	// entityOrder is the order a flush writes the canonical tables in, the
+	// same in every transaction so concurrent writers lock rows in one order.
+	entityOrder = []Entity{Accounts, Contacts, Opportunities, Activities, Users}
+)
+
+// Batch starts a batch of writes for connection in this transaction.
+// Nothing is written until Flush.
+func (t *Tx) Batch(connection string) *Batch {
+	return &Batch{tx: t, conn: connection, ents: map[Entity]*pending{}}
+}
+
+// Len returns the number of rows the batch holds (after collapsing
+// repeated writes of one key).
+func (b *Batch) Len() int {
+	n := len(b.raw.rows)
+	for _, p := range b.ents {
+		n += len(p.rows)
+	}
+	return n
+}
+
+func (b *Batch) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+// UpsertRaw adds a raw record, replacing the stored one with the same
+// object and ID. A record whose Raw is not valid JSON makes Flush fail
+// without writing anything.
+func (b *Batch) UpsertRaw(r RawRecord) {
+	if !json.Valid(r.Raw) {
+		b.fail(fmt.Errorf("store raw %s %s: %w; the page was not stored", r.Object, r.ID, ErrInvalidRaw))
+		return
+	}
+	b.raw.put(r.Object+"\x00"+r.ID, []any{r.Object, r.ID, ms(r.ModifiedAt), r.Deleted, string(r.Raw), time.Now().UnixMilli()})
+}
+
+// UpsertAccount adds the canonical account.
+func (b *Batch) UpsertAccount(a crm.Account) {
+	if data, ok := b.encode(Accounts, string(a.ID), a); ok {
+		b.put(Accounts, string(a.ID), []any{string(a.ID), a.Name, string(a.OwnerID), ms(a.ModifiedAt), data})
+	}
+}
+
+// UpsertContact adds the canonical contact.
+func (b *Batch) UpsertContact(c crm.Contact) {
+	if data, ok := b.encode(Contacts, string(c.ID), c); ok {
+		b.put(Contacts, string(c.ID), []any{string(c.ID), string(c.AccountID), ms(c.ModifiedAt), data})
+	}
+}
+
+// UpsertOpportunity adds the canonical opportunity.
+func (b *Batch) UpsertOpportunity(o crm.Opportunity) {
+	if data, ok := b.encode(Opportunities, string(o.ID), o); ok {
+		b.put(Opportunities, string(o.ID), []any{string(o.ID), string(o.AccountID), ms(o.ModifiedAt), data})
+	}
+}
+
+// UpsertActivity adds the canonical activity. object is the CRM object it
+// came from (Task, Event, calls, ...), so a deletion of that object can
+// find it.
+func (b *Batch) UpsertActivity(object string, a crm.Activity) {
+	if data, ok := b.encode(Activities, string(a.ID), a); ok {
+		b.put(Activities, string(a.ID), []any{string(a.ID), object, string(a.AccountID), ms(a.OccurredAt), ms(a.ModifiedAt), data})
+	}
+}
+
+// UpsertUser adds the canonical user.
+func (b *Batch) UpsertUser(u crm.User) {
+	if data, ok := b.encode(Users, string(u.ID), u); ok {
+		b.put(Users, string(u.ID), []any{string(u.ID), ms(u.ModifiedAt), data})
+	}
+}
+
+// Delete adds the removal of a canonical entity. Deleting a row that is not
+// there is not an error (deletions are replayed after a crash).
+func (b *Batch) Delete(e Entity, id string) {
+	if !e.valid() {
+		b.fail(fmt.Errorf("delete: unknown entity %q", e))
+		return
+	}
+	b.put(e, id, nil)
+}
+
+func (b *Batch) encode(e Entity, id string, v any) (string, bool) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		b.fail(fmt.Errorf("encode %s %s: %w", e, id, err))
+		return "", false
+	}
+	return string(data), true
+}
+
+func (b *Batch) put(e Entity, id string, vals []any) {
+	p := b.ents[e]
+	if p == nil {
+		p = &pending{}
+		b.ents[e] = p
+	}
+	p.put(id, vals)
+}
+
+// Flush writes everything the batch holds and empties it. When a write
+// added to the batch was invalid, Flush returns that error and writes
+// nothing. When a statement fails, part of the batch may be written: return
+// the error so the transaction rolls back.
+func (b *Batch) Flush(ctx context.Context) error {
+	defer b.reset()
+	if b.err != nil {
+		return b.err
+	}
+	if err := b.flushTable(ctx, rawTable, &b.raw); err != nil {
+		return err
+	}
+	for _, e := range entityOrder {
+		if p := b.ents[e]; p != nil {
+			if err := b.flushTable(ctx, entityTables[e], p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (b *Batch) reset() {
+	b.err = nil
+	b.raw.reset()
+	for _, p := range b.ents {
+		p.reset()
+	}
+}
+
+// flushTable writes one table's pending rows: deletions, then upserts, each
+// in key order so that concurrent transactions lock rows in the same order.
+// After collapsing, every key has one write, so the order of the two
+// statements does not change the outcome.
+func (b *Batch) flushTable(ctx context.Context, t table, p *pending) error {
+	if len(p.rows) == 0 {
+		return nil
+	}
+	rows := slices.Clone(p.rows)
+	slices.SortFunc(rows, func(x, y pendingRow) int { return strings.Compare(x.key, y.key) })
+	var dels, ups []pendingRow
+	for _, r := range rows {
+		if r.vals == nil {
+			dels = append(dels, r)
+		} else {
+			ups = append(ups, r)
+		}
+	}
+	backend := b.tx.s.loc.Backend
+	for part := range chunks(dels, maxRows(backend, 1)) {
+		args := make([]any, 0, 1+len(part))
+		args = append(args, b.conn)
+		for _, r := range part {
+			args = append(args, r.key)
+		}
+		if err := b.tx.execBound(ctx, statement(backend, t, false, len(part)), args...); err != nil {
+			return fmt.Errorf("delete %s %s: %w", t.name, span(part[0].key, part[len(part)-1].key), err)
+		}
+	}
+	width := 1 + len(t.cols)
+	for part := range chunks(ups, maxRows(backend, width)) {
+		args := make([]any, 0, width*len(part))
+		for _, r := range part {
+			args = append(args, b.conn)
+			args = append(args, r.vals...)
+		}
+		if err := b.tx.execBound(ctx, statement(backend, t, true, len(part)), args...); err != nil {
+			return fmt.Errorf("store %s %s: %w", t.name, span(keyText(part[0].key), keyText(part[len(part)-1].key)), err)
+		}
+	}
+	return nil
+}
+
+// execBound runs a statement whose placeholders are already the backend's.
+func (t *Tx) execBound(ctx context.Context, q string, args ...any) error {
+	_, err := t.tx.ExecContext(ctx, q, args...)
+	return err
+}
+
+// span names the rows of a statement by its first and last key in a
+// message.
+func span(first, last string) string {
+	if first == last {
+		return first
+	}
+	return first + " … " + last
+}
+
+// keyText shows a pending key (object NUL id for raw records) in a message.
+func keyText(k string) string { return strings.ReplaceAll(k, "\x00", " ") }
+
+// maxRows is the largest power of two of rows of width parameters that
+// fits one statement on backend, at most BatchRows.
+func maxRows(backend Backend, width int) int {
+	limit := sqliteMaxParams
+	if backend == Postgres {
+		limit = postgresMaxParams
+	}
+	n := min(BatchRows, (limit-1)/width) // -1: a DELETE's connection parameter
+	return 1 << (bits.Len(uint(n)) - 1)
+}
+
+// chunks splits rows into pieces of max rows and then power-of-two sizes
+// for the rest (1337 with max 1024: 1024, 256, 32, 16, 8, 1), so statements
+// come in few distinct sizes.
+func chunks[T any](rows []T, max int) func(yield func([]T) bool) {
+	return func(yield func([]T) bool) {
+		for len(rows) > 0 {
+			n := max
+			if len(rows) < max {
+				n = 1 << (bits.Len(uint(len(rows))) - 1)
+			}
+			if !yield(rows[:n]) {
+				return
+			}
+			rows = rows[n:]
+		}
+	}
+}
+
+// statements caches the text of batch statements by backend, table,
+// kind and row count; chunks keeps their number small.
+var statements stdsync.Map // stmtKey -> string
+
+type stmtKey struct {
+	backend Backend
+	table   string
+	upsert  bool
+	rows    int
+}
+
+// statement returns a multi-row upsert (or a delete by key) of n rows of t,
+// with placeholders for backend.
+func statement(backend Backend, t table, upsert bool, n int) string {
+	k := stmtKey{backend, t.name, upsert, n}
+	if q, ok := statements.Load(k); ok {
+		return q.(string)
+	}
+	var q strings.Builder
+	if !upsert {
+		// Only canonical tables are deleted from, by their one-column key.
+		q.WriteString("DELETE FROM " + t.name + " WHERE connection = ? AND " + t.key[0] + " IN (?")
+		q.WriteString(strings.Repeat(", ?", n-1))
+		q.WriteString(")")
+	} else {
+		row := "(?" + strings.Repeat(", ?", len(t.cols)) + ")"
+		q.WriteString("INSERT INTO " + t.name + " (connection, " + strings.Join(t.cols, ", ") + ") VALUES ")
+		q.WriteString(row)
+		for range n - 1 {
+			q.WriteString(", ")
+			q.WriteString(row)
+		}
+		q.WriteString(" ON CONFLICT (connection, " + strings.Join(t.key, ", ") + ") DO UPDATE SET ")
+		first := true
+		for _, c := range t.cols {
+			if slices.Contains(t.key, c) {
+				continue
+			}
+			if !first {
+				q.WriteString(", ")
+			}
+			first = false
+			q.WriteString(c + " = excluded." + c)
+		}
+	}
+	s := rebind(backend, q.String())
+	statements.Store(k, s)
+	return s
+}
