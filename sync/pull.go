@@ -293,23 +293,23 @@ func (e *Engine) commitPage(ctx context.Context, obj string, pageNo int, p Page,
 		if err != nil {
 			return err
 		}
+		// The page is written as a batch: a few statements per table, in
+		// this transaction, with the later of two writes of one record
+		// winning as if they ran in page order.
+		kind, _ := e.mapping.Entity(obj)
+		batch := tx.Batch(conn)
 		for _, it := range items {
 			raw := it.rec.Raw
 			if len(raw) == 0 {
 				raw = []byte("{}")
 			}
-			if err := tx.UpsertRaw(ctx, conn, store.RawRecord{Object: obj, ID: it.rec.ID, ModifiedAt: it.rec.ModifiedAt, Deleted: it.rec.Deleted, Raw: raw}); err != nil {
-				return err
-			}
+			batch.UpsertRaw(store.RawRecord{Object: obj, ID: it.rec.ID, ModifiedAt: it.rec.ModifiedAt, Deleted: it.rec.Deleted, Raw: raw})
 			switch {
 			case it.rec.Deleted:
 				if existing[it.rec.ID] {
 					counts.Deleted++
 				}
-				kind, _ := e.mapping.Entity(obj)
-				if err := tx.Delete(ctx, conn, entityTable(kind), it.rec.ID); err != nil {
-					return err
-				}
+				batch.Delete(entityTable(kind), it.rec.ID)
 				continue
 			case existing[it.rec.ID]:
 				counts.Changed++
@@ -323,9 +323,10 @@ func (e *Engine) commitPage(ctx context.Context, obj string, pageNo int, p Page,
 				problems = append(problems, store.Problem{Object: obj, ID: it.rec.ID,
 					Error: fmt.Sprintf("references account %s, which is not in the CRM data synced (deleted, or not visible to the integration user); kept without it counting for any account", acc)})
 			}
-			if err := upsertEntity(ctx, tx, conn, it.entity); err != nil {
-				return err
-			}
+			addEntity(batch, it.entity)
+		}
+		if err := batch.Flush(ctx); err != nil {
+			return err
 		}
 		if err := tx.SetCursor(ctx, conn, obj, store.Cursor{ModifiedAt: p.Cursor.ModifiedAt, LastID: p.Cursor.LastID, FieldsHash: e.mapping.FieldsHash(obj)}); err != nil {
 			return err
@@ -423,20 +424,27 @@ func (e *Engine) unknownAccounts(ctx context.Context, tx *store.Tx, items []mapp
 	return out, nil
 }
 
+// upsertEntity stores one mapped entity.
 func upsertEntity(ctx context.Context, tx *store.Tx, conn string, ent mapping.Entity) error {
+	b := tx.Batch(conn)
+	addEntity(b, ent)
+	return b.Flush(ctx)
+}
+
+// addEntity adds a mapped entity to a batch.
+func addEntity(b *store.Batch, ent mapping.Entity) {
 	switch {
 	case ent.Account != nil:
-		return tx.UpsertAccount(ctx, conn, *ent.Account)
+		b.UpsertAccount(*ent.Account)
 	case ent.Contact != nil:
-		return tx.UpsertContact(ctx, conn, *ent.Contact)
+		b.UpsertContact(*ent.Contact)
 	case ent.Opportunity != nil:
-		return tx.UpsertOpportunity(ctx, conn, *ent.Opportunity)
+		b.UpsertOpportunity(*ent.Opportunity)
 	case ent.Activity != nil:
-		return tx.UpsertActivity(ctx, conn, ent.Object, *ent.Activity)
+		b.UpsertActivity(ent.Object, *ent.Activity)
 	case ent.User != nil:
-		return tx.UpsertUser(ctx, conn, *ent.User)
+		b.UpsertUser(*ent.User)
 	}
-	return nil
 }
 
 // reconciledAt reads when obj was last reconciled.
