@@ -45,10 +45,15 @@ func (m *memDescribeCache) Put(_ context.Context, key string, v []byte) error {
 type callLog struct {
 	mu    stdsync.Mutex
 	kinds map[string]int
+	// wrap, when set, alters each answer (fault injection).
+	wrap func(*http.Request, *http.Response) *http.Response
 }
 
 func (l *callLog) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err == nil && l.wrap != nil {
+		resp = l.wrap(req, resp)
+	}
 	p := req.URL.Path
 	if err != nil || resp.StatusCode == http.StatusUnauthorized || !strings.HasPrefix(p, "/services/data/") {
 		return resp, err // an expired session is not an API call; the stack retries it
@@ -85,7 +90,13 @@ func (l *callLog) take() map[string]int {
 // calls are recorded.
 func (b *bundle) openLogged(cache DescribeCache) (*Client, *callLog) {
 	b.t.Helper()
-	log := &callLog{kinds: map[string]int{}}
+	return b.openWrapped(cache, nil)
+}
+
+// openWrapped is openLogged with wrap altering the org's answers.
+func (b *bundle) openWrapped(cache DescribeCache, wrap func(*http.Request, *http.Response) *http.Response) (*Client, *callLog) {
+	b.t.Helper()
+	log := &callLog{kinds: map[string]int{}, wrap: wrap}
 	deps := b.deps
 	deps.Transport, deps.DescribeCache = log, cache
 	c, err := Open(context.Background(), b.cfg, deps)
@@ -209,45 +220,56 @@ func TestStaleDescribeCacheSeesANewCustomField(t *testing.T) {
 
 // TestCachedDescribeOfADeletedField: the cache names a field the org no
 // longer has; the org refuses the query (INVALID_FIELD), the describe is
-// fetched again and the error names the field and the fix.
+// fetched again and the error names the field and the fix. On an
+// incremental pull the refusal comes inside the composite request.
 func TestCachedDescribeOfADeletedField(t *testing.T) {
 	t.Parallel()
 	b := setup(t, 3, emu.Options{})
 	cache := newMemDescribeCache()
 	ctx := context.Background()
 	first, _ := b.openLogged(cache)
-	if err := b.pullObject(first, newMirror(), "Account"); err != nil {
+	m := newMirror()
+	if err := b.pullObject(first, m, "Account"); err != nil {
 		t.Fatal(err)
 	}
-	// Make the cached describe claim a field the org does not have.
-	raw, ok, _ := cache.Get(ctx, describeCacheKey("Account"))
-	if !ok {
-		t.Fatal("the first pull cached no describe of Account")
-	}
-	var cd cachedDescribe
-	if err := json.Unmarshal(raw, &cd); err != nil {
-		t.Fatal(err)
-	}
-	cd.Fields = append(cd.Fields, cachedField{Name: "Gone__c", Type: "string", Custom: true})
-	raw, _ = json.Marshal(cd)
-	if err := cache.Put(ctx, describeCacheKey("Account"), raw); err != nil {
-		t.Fatal(err)
-	}
+	for _, tc := range []struct {
+		name  string
+		since connector.Cursor
+		want  map[string]int
+	}{
+		{"full pull", connector.Cursor{}, map[string]int{"query": 1, "describe": 1}},
+		{"incremental pull", m.cursors["Account"], map[string]int{"composite": 1, "describe": 1}},
+	} {
+		// Make the cached describe claim a field the org does not have.
+		raw, ok, _ := cache.Get(ctx, describeCacheKey("Account"))
+		if !ok {
+			t.Fatal("no describe of Account cached")
+		}
+		var cd cachedDescribe
+		if err := json.Unmarshal(raw, &cd); err != nil {
+			t.Fatal(err)
+		}
+		cd.Fields = append(cd.Fields, cachedField{Name: "Gone__c", Type: "string", Custom: true})
+		raw, _ = json.Marshal(cd)
+		if err := cache.Put(ctx, describeCacheKey("Account"), raw); err != nil {
+			t.Fatal(err)
+		}
 
-	second, log := b.openLogged(cache)
-	err := second.Pull(ctx, sync.PullRequest{Object: "Account", Fields: []string{"Name", "Gone__c"}}, func(context.Context, sync.Page) error {
-		t.Error("a page was emitted")
-		return nil
-	})
-	if !errors.Is(err, ErrMissingField) || !strings.Contains(err.Error(), "Account.Gone__c") {
-		t.Fatalf("error = %v, want ErrMissingField naming Account.Gone__c", err)
-	}
-	if calls := log.take(); calls["describe"] != 1 {
-		t.Errorf("calls %v, want one describe after the refused query", calls)
-	}
-	// The cache holds the org's describe again.
-	raw, _, _ = cache.Get(ctx, describeCacheKey("Account"))
-	if strings.Contains(string(raw), "Gone__c") {
-		t.Error("the cache still names Gone__c")
+		c, log := b.openLogged(cache)
+		err := c.Pull(ctx, sync.PullRequest{Object: "Account", Fields: []string{"Name", "Gone__c"}, Since: tc.since}, func(context.Context, sync.Page) error {
+			t.Errorf("%s: a page was emitted", tc.name)
+			return nil
+		})
+		if !errors.Is(err, ErrMissingField) || !strings.Contains(err.Error(), "Account.Gone__c") {
+			t.Fatalf("%s: error = %v, want ErrMissingField naming Account.Gone__c", tc.name, err)
+		}
+		if got := log.take(); !sameCalls(got, tc.want) {
+			t.Errorf("%s: calls %v, want %v (the refused query, then a describe)", tc.name, got, tc.want)
+		}
+		// The cache holds the org's describe again.
+		raw, _, _ = cache.Get(ctx, describeCacheKey("Account"))
+		if strings.Contains(string(raw), "Gone__c") {
+			t.Errorf("%s: the cache still names Gone__c", tc.name)
+		}
 	}
 }

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/simpleforce/simpleforce"
 
 	"healthsync/connector"
 	"healthsync/crm"
@@ -31,6 +34,14 @@ import (
 //     pages are streamed;
 //  3. on an incremental pull, asks sobjects/<object>/deleted/ for the hard
 //     deletes since the cursor and emits them as a last page.
+//
+// On an incremental pull the query's first page and deleted/ go as the
+// two subrequests of one composite request, which Salesforce counts as
+// one API call ("the entire series of requests counts as a single call
+// toward your API limits"), so an object with nothing changed costs one
+// call. Should either subrequest fail in a way a retry could mend (503,
+// a lock), both are sent again as separate calls, which the HTTP stack
+// retries.
 //
 // No SELECT COUNT() precedes the query, on full pulls either: the first
 // page's totalSize decides REST or Bulk. Below the threshold (every
@@ -93,26 +104,58 @@ func (c *Client) pull(ctx context.Context, p *puller, mapped []string) error {
 		where = " WHERE SystemModstamp >= " + crm.FormatSOQL(p.since.ModifiedAt.Add(-c.cfg.Lookback))
 	}
 	soql := "SELECT " + strings.Join(fields, ", ") + " FROM " + obj + where + " ORDER BY SystemModstamp, Id"
+	withDeleted := !p.since.IsZero() && p.d.replicateable
 	pending, first := 0, true
-	err := c.queryPages(ctx, "queryAll", soql, func(recs []rawRecord, total int) error {
+	page := func(recs []rawRecord, total int) error {
 		if first && total > c.cfg.BulkThreshold {
 			pending = total
 			return errUseBulk // before anything of the page is emitted
 		}
 		first = false
 		return p.page(ctx, recs)
-	})
+	}
+	next := c.queryPath("queryAll", soql)
+	var (
+		deleted *deletedAnswer
+		err     error
+	)
+	if withDeleted {
+		// One call for the first page and the hard deletes: an unchanged
+		// object costs one call.
+		var res *simpleforce.QueryResult
+		if res, deleted, err = c.firstPageAndDeleted(ctx, next, c.deletedPath(p)); err != nil {
+			return err
+		}
+		if res != nil {
+			next = ""
+			err = page(queryRecords(res), res.TotalSize)
+			if err == nil && !res.Done && res.NextRecordsURL != "" {
+				next = res.NextRecordsURL
+			}
+		}
+	}
+	if err == nil && next != "" {
+		err = c.queryFrom(ctx, next, page)
+	}
 	if errors.Is(err, errUseBulk) {
 		c.log.Info("pulling with a Bulk API 2.0 job", "object", obj, "pending", pending, "threshold", c.cfg.BulkThreshold)
 		err = c.bulkQuery(ctx, obj, soql, p.d, fields, p.page)
 	}
-	if err != nil {
+	if err != nil || !withDeleted {
 		return err
 	}
-	if !p.since.IsZero() && p.d.replicateable {
-		if err := c.pullDeleted(ctx, p); err != nil {
+	if deleted == nil {
+		inst, err := c.InstanceURL(ctx)
+		if err != nil {
+			return err
+		}
+		deleted = &deletedAnswer{}
+		if err := c.getJSON(ctx, inst+c.deletedPath(p), deleted); err != nil {
 			return fmt.Errorf("deleted records: %w", err)
 		}
+	}
+	if err := c.emitDeleted(ctx, p, deleted); err != nil {
+		return fmt.Errorf("deleted records: %w", err)
 	}
 	return nil
 }
@@ -222,10 +265,20 @@ func (c *Client) record(obj string, r rawRecord) (connector.Record, error) {
 // deletedWindow is how far back sobjects/{type}/deleted/ reaches.
 const deletedWindow = 15 * 24 * time.Hour
 
-// pullDeleted emits the records hard-deleted since the cursor (look-back
-// included) as deletions. Deletions older than the endpoint's 15 days are
-// left to the engine's ID reconciliation (ListIDs).
-func (c *Client) pullDeleted(ctx context.Context, p *puller) error {
+// deletedAnswer is the part of sobjects/{type}/deleted/'s answer
+// healthsync reads.
+type deletedAnswer struct {
+	DeletedRecords []struct {
+		ID          string `json:"id"`
+		DeletedDate string `json:"deletedDate"`
+	} `json:"deletedRecords"`
+}
+
+// deletedPath is the sobjects/{type}/deleted/ request (path and query) for
+// the records hard-deleted since the cursor, look-back included.
+// Deletions older than the endpoint's 15 days are left to the engine's ID
+// reconciliation (ListIDs).
+func (c *Client) deletedPath(p *puller) string {
 	// The endpoint works in whole minutes and wants start at least a
 	// minute before end, and end not after now.
 	now := c.clock.Now().UTC().Truncate(time.Minute)
@@ -236,22 +289,15 @@ func (c *Client) pullDeleted(ctx context.Context, p *puller) error {
 	if latest := now.Add(-time.Minute); start.After(latest) {
 		start = latest
 	}
-	base, err := c.dataURL(ctx)
-	if err != nil {
-		return err
-	}
 	q := url.Values{}
 	q.Set("start", start.Format(time.RFC3339))
 	q.Set("end", now.Format(time.RFC3339))
-	var out struct {
-		DeletedRecords []struct {
-			ID          string `json:"id"`
-			DeletedDate string `json:"deletedDate"`
-		} `json:"deletedRecords"`
-	}
-	if err := c.getJSON(ctx, base+"/sobjects/"+p.obj+"/deleted/?"+q.Encode(), &out); err != nil {
-		return err
-	}
+	return "/services/data/v" + c.cfg.APIVersion + "/sobjects/" + p.obj + "/deleted/?" + q.Encode()
+}
+
+// emitDeleted emits the hard deletes of out as deletions, but for those
+// queryAll already emitted as IsDeleted rows or the cursor covers.
+func (c *Client) emitDeleted(ctx context.Context, p *puller, out *deletedAnswer) error {
 	var recs []connector.Record
 	for _, dr := range out.DeletedRecords {
 		if p.deleted[dr.ID] {
@@ -278,6 +324,58 @@ func (c *Client) pullDeleted(ctx context.Context, p *puller) error {
 	// query left it.
 	p.emitted = true
 	return p.fn(ctx, sync.Page{Records: recs, Cursor: p.cursor})
+}
+
+// firstPageAndDeleted sends the query's first page (queryPath) and the
+// deleted/ request (deletedPath) as the two subrequests of one composite
+// request, which Salesforce counts as one API call. It returns the
+// query's first page and the deleted/ answer. A subrequest refused for
+// good (a validation error, 404) is the error; after any other failure
+// both are nil and the caller sends them as separate calls, which the
+// HTTP stack retries.
+func (c *Client) firstPageAndDeleted(ctx context.Context, queryPath, deletedPath string) (*simpleforce.QueryResult, *deletedAnswer, error) {
+	base, err := c.dataURL(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	body := map[string]any{"allOrNone": false, "compositeRequest": []map[string]any{
+		{"method": http.MethodGet, "url": queryPath, "referenceId": "changes"},
+		{"method": http.MethodGet, "url": deletedPath, "referenceId": "deleted"},
+	}}
+	var out struct {
+		CompositeResponse []struct {
+			Body           json.RawMessage `json:"body"`
+			HTTPStatusCode int             `json:"httpStatusCode"`
+		} `json:"compositeResponse"`
+	}
+	if err := c.sendJSON(ctx, http.MethodPost, base+"/composite", body, &out); err != nil {
+		return nil, nil, fmt.Errorf("composite query and deleted/: %w", err)
+	}
+	r := out.CompositeResponse
+	if len(r) != 2 {
+		return nil, nil, nil
+	}
+	for i, sub := range r {
+		if sub.HTTPStatusCode == http.StatusOK {
+			continue
+		}
+		// A refusal no retry would change (INVALID_FIELD, MALFORMED_QUERY,
+		// ...) is the answer; anything else is asked again on its own.
+		apiErr := connector.DecodeSalesforce(sub.HTTPStatusCode, nil, sub.Body)
+		if connector.SalesforcePolicy(sub.HTTPStatusCode, apiErr) != connector.Fail {
+			return nil, nil, nil
+		}
+		if i == 1 {
+			return nil, nil, fmt.Errorf("deleted records: %w", apiErr)
+		}
+		return nil, nil, apiErr
+	}
+	var res simpleforce.QueryResult
+	var del deletedAnswer
+	if json.Unmarshal(r[0].Body, &res) != nil || json.Unmarshal(r[1].Body, &del) != nil {
+		return nil, nil, nil
+	}
+	return &res, &del, nil
 }
 
 // ListIDs implements sync.Source: the IDs of every live record of object

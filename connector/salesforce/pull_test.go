@@ -1,8 +1,11 @@
 package salesforce
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -251,7 +254,8 @@ func TestBudgetStopsTheRun(t *testing.T) {
 
 // TestIncrementalSyncCallCount: with the describes cached by an earlier
 // run, a sync with nothing changed, and one with a record of every object
-// changed, costs one query per object plus its deleted/ call.
+// changed, costs one call per object: a composite request holding the
+// query's first page and deleted/.
 func TestIncrementalSyncCallCount(t *testing.T) {
 	t.Parallel()
 	b := setup(t, 30, emu.Options{})
@@ -275,7 +279,7 @@ func TestIncrementalSyncCallCount(t *testing.T) {
 	if err := b.pull(next, m); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]int{"query": objects, "deleted": objects}
+	want := map[string]int{"composite": objects}
 	if got := log.take(); !sameCalls(got, want) {
 		t.Errorf("unchanged sync: calls %v, want %v", got, want)
 	}
@@ -328,8 +332,9 @@ func TestBigCatchUpSwitchesToBulk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// one REST page (discarded), create job + 2 polls + 1 result page, deleted/
-	if got, want := log.take(), map[string]int{"query": 1, "bulk": 4, "deleted": 1}; !sameCalls(got, want) {
+	// the first REST page (discarded) with deleted/ in one composite call,
+	// then create job + 2 polls + 1 result page
+	if got, want := log.take(), map[string]int{"composite": 1, "bulk": 4}; !sameCalls(got, want) {
 		t.Errorf("calls %v, want %v", got, want)
 	}
 	if len(seen) != len(ids) {
@@ -359,4 +364,58 @@ func touchOne(t *testing.T, b *bundle, obj string) {
 		}
 	}
 	t.Fatalf("%s %s has no text field the mapping reads", obj, id)
+}
+
+// firstSubUnavailable answers the first subrequest of every composite
+// request with 503 SERVER_UNAVAILABLE, the rest as the org did.
+func firstSubUnavailable(t *testing.T) func(*http.Request, *http.Response) *http.Response {
+	return func(req *http.Request, resp *http.Response) *http.Response {
+		if req.Method != http.MethodPost || !strings.HasSuffix(req.URL.Path, "/composite") || resp.StatusCode != http.StatusOK {
+			return resp
+		}
+		var out map[string][]map[string]any
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || json.Unmarshal(body, &out) != nil || len(out["compositeResponse"]) == 0 {
+			t.Errorf("unexpected composite answer %s (%v)", body, err)
+			return resp
+		}
+		out["compositeResponse"][0]["httpStatusCode"] = http.StatusServiceUnavailable
+		out["compositeResponse"][0]["body"] = []map[string]any{{"errorCode": "SERVER_UNAVAILABLE", "message": "Server temporarily unavailable."}}
+		body, _ = json.Marshal(out)
+		resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+		resp.Header.Del("Content-Length")
+		return resp
+	}
+}
+
+// TestCompositeSubrequestFailureFallsBack: a subrequest failing in a way
+// a retry could mend makes the pull send the query and deleted/ as
+// separate calls, and the mirror still converges.
+func TestCompositeSubrequestFailureFallsBack(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 10, emu.Options{})
+	cache := newMemDescribeCache()
+	m := newMirror()
+	first, _ := b.openLogged(cache)
+	if err := b.pull(first, m); err != nil {
+		t.Fatal(err)
+	}
+	b.clock.Advance(10 * time.Minute)
+	insertAccounts(t, b, 3, "Late")
+	if err := b.srv.Delete("Contact", b.srv.IDs("Contact", false)[0]); err != nil {
+		t.Fatal(err)
+	}
+	c, log := b.openWrapped(cache, firstSubUnavailable(t))
+	if err := b.pull(c, m); err != nil {
+		t.Fatal(err)
+	}
+	objects := len(b.m.Objects())
+	if got, want := log.take(), map[string]int{"composite": objects, "query": objects, "deleted": objects}; !sameCalls(got, want) {
+		t.Errorf("calls %v, want %v", got, want)
+	}
+	if m.emitted["Account"] != 3 || m.emitted["Contact"] != 1 {
+		t.Errorf("emitted %v, want 3 accounts and 1 contact deletion", m.emitted)
+	}
+	b.check(m)
 }

@@ -76,11 +76,21 @@ func simpleErr(t *sfTransport, err error) error {
 // treats a string starting with /services/data as a next-records URL,
 // which is how queryAll (which simpleforce lacks) is reached.
 func (c *Client) queryPages(ctx context.Context, endpoint, soql string, fn func(recs []rawRecord, total int) error) error {
+	return c.queryFrom(ctx, c.queryPath(endpoint, soql), fn)
+}
+
+// queryPath is the path of soql's first page on endpoint.
+func (c *Client) queryPath(endpoint, soql string) string {
+	return "/services/data/v" + c.cfg.APIVersion + "/" + endpoint + "?q=" + url.QueryEscape(soql)
+}
+
+// queryFrom is queryPages from next, a first-page path or a
+// nextRecordsUrl.
+func (c *Client) queryFrom(ctx context.Context, next string, fn func(recs []rawRecord, total int) error) error {
 	sc, t, err := c.simple(ctx)
 	if err != nil {
 		return err
 	}
-	next := "/services/data/v" + c.cfg.APIVersion + "/" + endpoint + "?q=" + url.QueryEscape(soql)
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -89,12 +99,7 @@ func (c *Client) queryPages(ctx context.Context, endpoint, soql string, fn func(
 		if err != nil {
 			return simpleErr(t, err)
 		}
-		recs := make([]rawRecord, 0, len(res.Records))
-		for _, o := range res.Records {
-			delete(o, "__client__") // simpleforce's back-reference, not data
-			recs = append(recs, rawRecord(o))
-		}
-		if err := fn(recs, res.TotalSize); err != nil {
+		if err := fn(queryRecords(res), res.TotalSize); err != nil {
 			return err
 		}
 		if res.Done || res.NextRecordsURL == "" {
@@ -102,6 +107,16 @@ func (c *Client) queryPages(ctx context.Context, endpoint, soql string, fn func(
 		}
 		next = res.NextRecordsURL
 	}
+}
+
+// queryRecords returns a query page's records as raw records.
+func queryRecords(res *simpleforce.QueryResult) []rawRecord {
+	recs := make([]rawRecord, 0, len(res.Records))
+	for _, o := range res.Records {
+		delete(o, "__client__") // simpleforce's back-reference, not data
+		recs = append(recs, rawRecord(o))
+	}
+	return recs
 }
 
 // count runs a SELECT COUNT() query and returns totalSize.
