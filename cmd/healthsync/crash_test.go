@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
+	"encoding/base64"
 	"errors"
 	"math/rand/v2"
 	"net/http"
@@ -20,9 +22,11 @@ import (
 
 	"healthsync/crm"
 	"healthsync/emulator/gen"
+	emuhubspot "healthsync/emulator/hubspot"
 	emusalesforce "healthsync/emulator/salesforce"
 	"healthsync/mapping"
 	"healthsync/store"
+	"healthsync/store/storetest"
 )
 
 // crashTrials is how many SIGKILLs each of sync and apply takes in a row:
@@ -39,12 +43,161 @@ func crashTrials(t *testing.T) int {
 }
 
 // crashRig is an emulated org served over loopback and the environment
-// that points the real binary at it and at a SQLite store.
+// that points the real binary at it and at a store (a SQLite file or a
+// fresh Postgres schema).
 type crashRig struct {
 	bin, db, mapFile string
-	em               *emusalesforce.Server
+	org              orgUnderTest
 	env              []string
 	rng              *rand.Rand
+}
+
+// orgUnderTest is the emulated CRM whose end state the crash trials and
+// the fault soak check.
+type orgUnderTest interface {
+	http.Handler
+	// calls is the number of API calls answered so far.
+	calls() int64
+	// liveIDs are the sorted IDs of an object's live records.
+	liveIDs(t *testing.T, object string) []string
+	// taskKeys are the healthsync keys of every task created ("" for a
+	// task without one).
+	taskKeys() []string
+	// unwritten lists the accounts without a score or grade.
+	unwritten(t *testing.T) []string
+	// change edits one contact and deletes one task.
+	change(t *testing.T, rng *rand.Rand, trial int)
+}
+
+type sfUnderTest struct{ *emusalesforce.Server }
+
+func (o sfUnderTest) calls() int64 { return o.APICalls() }
+
+func (o sfUnderTest) liveIDs(_ *testing.T, object string) []string {
+	ids := o.IDs(object, false)
+	slices.Sort(ids)
+	return ids
+}
+
+func (o sfUnderTest) taskKeys() []string {
+	var keys []string
+	for _, task := range o.CreatedTasks() {
+		k, _ := task["Healthsync_Key__c"].(string)
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+func (o sfUnderTest) unwritten(*testing.T) []string {
+	var out []string
+	for _, id := range o.IDs("Account", false) {
+		rec, _ := o.Record("Account", id)
+		if rec["Health_Score__c"] == nil || rec["Health_Grade__c"] == nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (o sfUnderTest) change(t *testing.T, rng *rand.Rand, trial int) {
+	t.Helper()
+	contacts := o.IDs("Contact", false)
+	if err := o.SetField("Contact", contacts[rng.IntN(len(contacts))], "Title", "Crash trial "+strconv.Itoa(trial)); err != nil {
+		t.Fatal(err)
+	}
+	tasks := o.IDs("Task", false)
+	if err := o.Delete("Task", tasks[rng.IntN(len(tasks))]); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type hsUnderTest struct{ *emuhubspot.Server }
+
+func (o hsUnderTest) calls() int64 { return int64(o.APICalls()) }
+
+func (o hsUnderTest) records(t *testing.T, object string) []emuhubspot.Record {
+	t.Helper()
+	recs, err := o.Records(object)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func (o hsUnderTest) liveIDs(t *testing.T, object string) []string {
+	var ids []string
+	for _, r := range o.records(t, object) {
+		ids = append(ids, r.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func (o hsUnderTest) taskKeys() []string {
+	var keys []string
+	for _, task := range o.CreatedTasks() {
+		keys = append(keys, task.Properties["healthsync_key"])
+	}
+	return keys
+}
+
+func (o hsUnderTest) unwritten(t *testing.T) []string {
+	var out []string
+	for _, c := range o.records(t, "companies") {
+		if c.Properties["healthsync_score"] == "" || c.Properties["healthsync_grade"] == "" {
+			out = append(out, c.ID)
+		}
+	}
+	return out
+}
+
+func (o hsUnderTest) change(t *testing.T, rng *rand.Rand, trial int) {
+	t.Helper()
+	contacts := o.records(t, "contacts")
+	if err := o.Update("contacts", contacts[rng.IntN(len(contacts))].ID, map[string]string{"jobtitle": "Crash trial " + strconv.Itoa(trial)}); err != nil {
+		t.Fatal(err)
+	}
+	tasks := o.records(t, "tasks")
+	if err := o.Archive("tasks", tasks[rng.IntN(len(tasks))].ID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// newCrashRig loads a generated org of the given size into an emulated
+// CRM, serves it through handler (nil: directly) and points the binary at
+// it, at the CRM's example mapping and at the store backend ("sqlite" or
+// "postgres", which skips without HEALTHSYNC_TEST_DATABASE_URL).
+func newCrashRig(t *testing.T, system crm.System, backend string, org orgUnderTest, wrap func(http.Handler) http.Handler) *crashRig {
+	t.Helper()
+	dir := t.TempDir()
+	r := &crashRig{bin: buildBinary(t), db: filepath.Join(dir, "hs.db"), mapFile: filepath.Join(dir, "healthsync.yaml"), org: org}
+	if backend == "postgres" {
+		r.db = storetest.FreshPostgres(t).DatabaseURL
+	}
+	var h http.Handler = org
+	if wrap != nil {
+		h = wrap(org)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	if err := os.WriteFile(r.mapFile, mapping.Example(system), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	switch o := org.(type) {
+	case sfUnderTest:
+		lines = o.EnvLines(srv.URL)
+	case hsUnderTest:
+		lines = o.EnvLines(srv.URL)
+	}
+	r.env = append(lines, "HEALTHSYNC_DATABASE_URL="+r.db, "HEALTHSYNC_MAPPING_FILE="+r.mapFile,
+		"HEALTHSYNC_MAX_TASKS_PER_RUN=1000000") // the first apply of a large org creates many tasks
+	if backend == "postgres" { // no key file beside a SQLite file: the key comes from the environment
+		var key [32]byte
+		crand.Read(key[:])
+		r.env = append(r.env, "HEALTHSYNC_ENCRYPTION_KEY="+base64.StdEncoding.EncodeToString(key[:]))
+	}
+	return r
 }
 
 // killed runs the binary and SIGKILLs it once the emulator has answered
@@ -58,7 +211,7 @@ func (r *crashRig) killed(t *testing.T, maxCalls int, args ...string) bool {
 	cmd.Env = append(os.Environ(), r.env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	start := r.em.APICalls()
+	start := r.org.calls()
 	after := int64(1 + r.rng.IntN(max(1, maxCalls)))
 	extra := time.Duration(r.rng.IntN(20000)) * time.Microsecond
 	if err := cmd.Start(); err != nil {
@@ -68,7 +221,7 @@ func (r *crashRig) killed(t *testing.T, maxCalls int, args ...string) bool {
 	go func() { done <- cmd.Wait() }()
 	tick := time.NewTicker(200 * time.Microsecond)
 	defer tick.Stop()
-	for r.em.APICalls()-start < after {
+	for r.org.calls()-start < after {
 		select {
 		case err := <-done:
 			if err != nil {
@@ -102,8 +255,8 @@ func (r *crashRig) killed(t *testing.T, maxCalls int, args ...string) bool {
 // instead of sleeping out the TTL after every kill.
 func (r *crashRig) releaseDeadLease(t *testing.T, pid int) {
 	t.Helper()
-	if _, err := os.Stat(r.db); err != nil {
-		return // killed before the store was created
+	if _, err := os.Stat(r.db); err != nil && !strings.Contains(r.db, "://") {
+		return // killed before the SQLite file was created
 	}
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Config{DatabaseURL: r.db}, store.Options{Shared: true})
@@ -114,21 +267,6 @@ func (r *crashRig) releaseDeadLease(t *testing.T, pid int) {
 	host, _ := os.Hostname()
 	if err := st.ReleaseLease(ctx, "default", host+"-"+strconv.Itoa(pid)); err != nil {
 		t.Fatalf("release the killed process's lease: %v", err)
-	}
-}
-
-// change mutates the org between trials so a resumed run has new,
-// changed and deleted records to pick up: nothing may go stale.
-func (r *crashRig) change(t *testing.T, trial int) {
-	t.Helper()
-	contacts := r.em.IDs("Contact", false)
-	id := contacts[r.rng.IntN(len(contacts))]
-	if err := r.em.SetField("Contact", id, "Title", "Crash trial "+strconv.Itoa(trial)); err != nil {
-		t.Fatal(err)
-	}
-	tasks := r.em.IDs("Task", false)
-	if err := r.em.Delete("Task", tasks[r.rng.IntN(len(tasks))]); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -147,15 +285,15 @@ func (r *crashRig) assertMirror(t *testing.T) {
 	}
 	defer st.Close()
 	for _, obj := range m.Objects() {
-		if obj == mapping.SFUser {
+		if obj == mapping.SFUser || obj == mapping.HSOwners {
 			continue // users are listed whole, not reconciled
 		}
-		want := r.em.IDs(obj, false)
-		slices.Sort(want)
+		want := r.org.liveIDs(t, obj)
 		var got []string
 		if err := st.RawIDs(ctx, "default", obj, func(id string) error { got = append(got, id); return nil }); err != nil {
 			t.Fatal(err)
 		}
+		slices.Sort(got)
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: store has %d live records, the org %d (first difference: %s)", obj, len(got), len(want), firstDiff(got, want))
 		}
@@ -175,7 +313,9 @@ func firstDiff(a, b []string) string {
 // random moments, trial after trial, then lets a final run of each
 // finish. The store must mirror the org exactly (no lost, duplicated or
 // stale record), the org must hold no duplicate task and every account
-// the planned outputs: a final plan has nothing to do.
+// the planned outputs: a final plan has nothing to do. It runs on
+// Salesforce with SQLite and with Postgres (when
+// HEALTHSYNC_TEST_DATABASE_URL is set), and on HubSpot with SQLite.
 func TestCrashTrials(t *testing.T) {
 	t.Parallel()
 	trials := crashTrials(t)
@@ -184,75 +324,94 @@ func TestCrashTrials(t *testing.T) {
 		seed, _ = strconv.ParseUint(v, 10, 64)
 	}
 	t.Logf("crash trials: %d per command, seed %d (rerun with HEALTHSYNC_CRASH_SEED=%d)", trials, seed, seed)
-	dir := t.TempDir()
-	r := &crashRig{bin: buildBinary(t), db: filepath.Join(dir, "hs.db"), mapFile: filepath.Join(dir, "healthsync.yaml"),
-		rng: rand.New(rand.NewPCG(seed, 12))}
 	accounts := 150
 	if trials > 5 {
 		accounts = 600
 	}
-	org, err := gen.Generate(gen.Options{Seed: 12, Accounts: accounts, Now: time.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Small pages: many commits for the kills to land between and in.
-	r.em = emusalesforce.New(emusalesforce.Options{KeyFile: filepath.Join(dir, "jwt.key")})
-	if err := r.em.LoadOrg(org); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(r.em)
-	defer srv.Close()
-	if err := os.WriteFile(r.mapFile, mapping.Example(crm.Salesforce), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	r.env = append(r.em.EnvLines(srv.URL), "HEALTHSYNC_DATABASE_URL="+r.db, "HEALTHSYNC_MAPPING_FILE="+r.mapFile,
-		"HEALTHSYNC_MAX_TASKS_PER_RUN=1000000") // the first apply of a large org creates many tasks
-	runBinary(t, r.bin, r.env, "install")
+	for _, tc := range []struct {
+		system  crm.System
+		backend string
+	}{{crm.Salesforce, "sqlite"}, {crm.Salesforce, "postgres"}, {crm.HubSpot, "sqlite"}} {
+		t.Run(string(tc.system)+"/"+tc.backend, func(t *testing.T) {
+			t.Parallel()
+			org, err := gen.Generate(gen.Options{Seed: 12, Accounts: accounts, Now: time.Now()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var under orgUnderTest
+			var extra []string
+			// Kill points are drawn below the calls a resumed run makes
+			// (Salesforce: a sync ~12-20, an apply ~12; HubSpot: a sync
+			// ~45, an apply ~8), so most trials are cut mid-run.
+			syncCalls, applyCalls := 10, 10
+			if tc.system == crm.Salesforce {
+				em := emusalesforce.New(emusalesforce.Options{KeyFile: filepath.Join(t.TempDir(), "jwt.key")})
+				if err := em.LoadOrg(org); err != nil {
+					t.Fatal(err)
+				}
+				under = sfUnderTest{em}
+			} else {
+				em := emuhubspot.New(emuhubspot.Options{RateLimits: emuhubspot.RateLimits{Disabled: true}})
+				if _, err := em.LoadOrg(org); err != nil {
+					t.Fatal(err)
+				}
+				under, syncCalls, applyCalls = hsUnderTest{em}, 40, 6
+				extra = append(extra, "HEALTHSYNC_HUBSPOT_SEARCH_RATE=1000")
+			}
+			r := newCrashRig(t, tc.system, tc.backend, under, nil)
+			r.env = append(r.env, extra...)
+			r.rng = rand.New(rand.NewPCG(seed, 12))
+			runBinary(t, r.bin, r.env, "install")
 
-	before := r.em.APICalls()
-	kills := 0
-	for i := range trials {
-		if r.killed(t, 20, "sync") { // a resumed sync makes ~24 calls
-			kills++
-		}
-		r.change(t, i)
-	}
-	runBinary(t, r.bin, r.env, "sync")
-	t.Logf("sync: %d trials, %d killed mid-run, %d API calls in all", trials, kills, r.em.APICalls()-before)
-	r.assertMirror(t)
+			before := r.org.calls()
+			kills, allKills := 0, 0
+			for i := range trials {
+				if r.killed(t, syncCalls, "sync") {
+					kills++
+				}
+				r.org.change(t, r.rng, i)
+			}
+			runBinary(t, r.bin, r.env, "sync")
+			t.Logf("sync: %d trials, %d killed mid-run, %d API calls in all", trials, kills, r.org.calls()-before)
+			allKills += kills
+			r.assertMirror(t)
 
-	runBinary(t, r.bin, r.env, "score")
-	plan := runBinary(t, r.bin, r.env, "plan")
-	if strings.Contains(plan, "No changes") {
-		t.Fatalf("the first plan has nothing to write; the apply trials would prove nothing:\n%s", plan)
-	}
-	kills = 0
-	for range trials {
-		if r.killed(t, 12, "apply") {
-			kills++
-		}
-	}
-	runBinary(t, r.bin, r.env, "apply")
-	t.Logf("apply: %d trials, %d killed mid-run", trials, kills)
+			runBinary(t, r.bin, r.env, "score")
+			plan := runBinary(t, r.bin, r.env, "plan")
+			if strings.Contains(plan, "No changes") {
+				t.Fatalf("the first plan has nothing to write; the apply trials would prove nothing:\n%s", plan)
+			}
+			kills = 0
+			for range trials {
+				if r.killed(t, applyCalls, "apply") {
+					kills++
+				}
+			}
+			runBinary(t, r.bin, r.env, "apply")
+			t.Logf("apply: %d trials, %d killed mid-run", trials, kills)
+			if allKills += kills; allKills == 0 {
+				t.Error("no trial was killed mid-run: every run finished before its kill point, so the trials proved nothing")
+			}
 
-	runBinary(t, r.bin, r.env, "sync")
-	r.assertMirror(t)
-	runBinary(t, r.bin, r.env, "score")
-	if out := runBinary(t, r.bin, r.env, "plan"); !strings.Contains(out, "No changes") {
-		t.Errorf("after the crash trials and a final apply, a plan still has work:\n%s", out)
+			runBinary(t, r.bin, r.env, "sync")
+			r.assertMirror(t)
+			runBinary(t, r.bin, r.env, "score")
+			if out := runBinary(t, r.bin, r.env, "plan"); !strings.Contains(out, "No changes") {
+				t.Errorf("after the crash trials and a final apply, a plan still has work:\n%s", out)
+			}
+			r.assertWritten(t)
+		})
 	}
-	r.assertWritten(t)
 }
 
 // assertWritten checks the org: no task key created twice, at least one
 // task, and a score and grade on every account.
 func (r *crashRig) assertWritten(t *testing.T) {
 	t.Helper()
-	keys := map[any]int{}
-	for _, task := range r.em.CreatedTasks() {
-		k := task["Healthsync_Key__c"]
-		if k == nil {
-			t.Errorf("task without a healthsync key: %v", task)
+	keys := map[string]int{}
+	for _, k := range r.org.taskKeys() {
+		if k == "" {
+			t.Error("a task without a healthsync key was created")
 			continue
 		}
 		keys[k]++
@@ -265,52 +424,80 @@ func (r *crashRig) assertWritten(t *testing.T) {
 			t.Errorf("task key %v created %d times", k, n)
 		}
 	}
-	for _, id := range r.em.IDs("Account", false) {
-		rec, _ := r.em.Record("Account", id)
-		if rec["Health_Score__c"] == nil || rec["Health_Grade__c"] == nil {
-			t.Errorf("account %s has no score or grade written", id)
-		}
+	if missing := r.org.unwritten(t); len(missing) > 0 {
+		t.Errorf("%d accounts have no score or grade written, e.g. %s", len(missing), missing[0])
 	}
 }
 
 // TestFaultSoak (make soak; HEALTHSYNC_SOAK=1) syncs and applies a larger
-// org while the emulator answers 5% of calls with 503, fails 5% of written
-// rows with UNABLE_TO_LOCK_ROW, expires the session every 40 calls and
-// adds latency. Each command is rerun until it succeeds (at most 5 times):
-// the end state must be an exact mirror, every account written, no task
-// duplicated and a final plan with nothing to do.
+// org while the emulator misbehaves and its limits sit near the edge:
+//
+//   - Salesforce: 5% of calls answer 503, 5% of written rows fail with
+//     UNABLE_TO_LOCK_ROW, the session expires every 40 calls, 2 ms latency,
+//     at most one request in flight (the concurrency limit answers 403
+//     REQUEST_LIMIT_EXCEEDED beyond it) and a daily limit of 300 calls
+//     for a soak that makes about 175, with the per-run budget lifted;
+//   - HubSpot: HubSpot's own limits (100 calls per 10 s, 5 searches per
+//     second) and a daily limit of 300 for a soak that makes about 170;
+//     5% of calls answer 5xx, 2 ms latency.
+//
+// Each command is rerun until it succeeds (at most 5 times): the end state
+// must be an exact mirror, every account written, no task duplicated and a
+// final plan with nothing to do, and no limit was ever exceeded: the
+// emulator answered no REQUEST_LIMIT_EXCEEDED and no 429.
 func TestFaultSoak(t *testing.T) {
 	if os.Getenv("HEALTHSYNC_SOAK") == "" {
 		t.Skip("fault soak SKIPPED: run with make soak (HEALTHSYNC_SOAK=1)")
 	}
 	t.Parallel()
-	dir := t.TempDir()
-	r := &crashRig{bin: buildBinary(t), db: filepath.Join(dir, "hs.db"), mapFile: filepath.Join(dir, "healthsync.yaml")}
-	org, err := gen.Generate(gen.Options{Seed: 13, Accounts: 1500, Now: time.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.em = emusalesforce.New(emusalesforce.Options{KeyFile: filepath.Join(dir, "jwt.key"), Faults: emusalesforce.Faults{
-		Seed: 13, Unavailable: 0.05, LockRow: 0.05, SessionCallLimit: 40, Latency: 2 * time.Millisecond}})
-	if err := r.em.LoadOrg(org); err != nil {
-		t.Fatal(err)
-	}
-	statuses := &statusCounter{next: r.em, n: map[int]int{}}
-	srv := httptest.NewServer(statuses)
-	defer srv.Close()
-	if err := os.WriteFile(r.mapFile, mapping.Example(crm.Salesforce), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	r.env = append(r.em.EnvLines(srv.URL), "HEALTHSYNC_DATABASE_URL="+r.db, "HEALTHSYNC_MAPPING_FILE="+r.mapFile,
-		"HEALTHSYNC_MAX_TASKS_PER_RUN=1000000")
-	defer func() {
-		statuses.mu.Lock()
-		defer statuses.mu.Unlock()
-		t.Logf("responses by status under faults: %v", statuses.n)
-		if statuses.n[http.StatusServiceUnavailable] == 0 || statuses.n[http.StatusUnauthorized] == 0 {
-			t.Errorf("the faults never fired (503: %d, 401: %d): the soak proved nothing", statuses.n[503], statuses.n[401])
+	t.Run("salesforce", func(t *testing.T) {
+		t.Parallel()
+		org, err := gen.Generate(gen.Options{Seed: 13, Accounts: 1500, Now: time.Now()})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}()
+		em := emusalesforce.New(emusalesforce.Options{KeyFile: filepath.Join(t.TempDir(), "jwt.key"), DailyLimit: 300,
+			Faults: emusalesforce.Faults{Seed: 13, Unavailable: 0.05, LockRow: 0.05, SessionCallLimit: 40,
+				Latency: 2 * time.Millisecond, ConcurrentLimit: 1}})
+		if err := em.LoadOrg(org); err != nil {
+			t.Fatal(err)
+		}
+		soak(t, crm.Salesforce, sfUnderTest{em}, []string{"HEALTHSYNC_API_BUDGET_RUN_SHARE=1", "HEALTHSYNC_API_BUDGET_TOTAL_SHARE=1"},
+			func(n map[int]int) string {
+				if n[http.StatusServiceUnavailable] == 0 || n[http.StatusUnauthorized] == 0 {
+					return "the faults never fired (503: " + strconv.Itoa(n[503]) + ", 401: " + strconv.Itoa(n[401]) + ")"
+				}
+				return ""
+			})
+	})
+	t.Run("hubspot", func(t *testing.T) {
+		t.Parallel()
+		org, err := gen.Generate(gen.Options{Seed: 13, Accounts: 300, Now: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		em := emuhubspot.New(emuhubspot.Options{RateLimits: emuhubspot.RateLimits{Daily: 300},
+			Faults: emuhubspot.Faults{Seed: 13, ServerErrorRate: 0.05, Latency: 2 * time.Millisecond}})
+		if _, err := em.LoadOrg(org); err != nil {
+			t.Fatal(err)
+		}
+		soak(t, crm.HubSpot, hsUnderTest{em}, []string{"HEALTHSYNC_API_BUDGET_RUN_SHARE=1", "HEALTHSYNC_API_BUDGET_TOTAL_SHARE=1"},
+			func(n map[int]int) string {
+				if n[http.StatusInternalServerError]+n[http.StatusBadGateway]+n[http.StatusServiceUnavailable]+n[http.StatusGatewayTimeout] == 0 {
+					return "no 5xx was ever answered"
+				}
+				return ""
+			})
+	})
+}
+
+// soak runs install, sync, score, apply, sync, score and plan against org
+// until each converges, then checks the end state, that the faults fired
+// (fired returns a complaint otherwise) and that no limit was exceeded.
+func soak(t *testing.T, system crm.System, org orgUnderTest, env []string, fired func(map[int]int) string) {
+	statuses := &statusCounter{n: map[int]int{}, limited: map[string]int{}}
+	r := newCrashRig(t, system, "sqlite", org, func(h http.Handler) http.Handler { statuses.next = h; return statuses })
+	r.env = append(r.env, env...)
 	converge := func(args ...string) string {
 		t.Helper()
 		for attempt := 1; ; attempt++ {
@@ -340,27 +527,64 @@ func TestFaultSoak(t *testing.T) {
 		t.Errorf("after apply under faults, a plan still has work:\n%s", out)
 	}
 	r.assertWritten(t)
+
+	statuses.mu.Lock()
+	defer statuses.mu.Unlock()
+	t.Logf("%d API calls; responses by status under faults: %v", r.org.calls(), statuses.n)
+	if why := fired(statuses.n); why != "" {
+		t.Errorf("%s: the soak proved nothing", why)
+	}
+	if len(statuses.limited) > 0 {
+		t.Errorf("the client exceeded the CRM's limits: %v", statuses.limited)
+	}
 }
 
 // statusCounter counts the emulator's responses by HTTP status, so the
-// fault soak can show that the faults really fired.
+// fault soak can show that the faults really fired, and keeps the
+// answers that say a limit was exceeded (Salesforce 403
+// REQUEST_LIMIT_EXCEEDED, any 429) by their error code.
 type statusCounter struct {
-	next http.Handler
-	mu   gosync.Mutex
-	n    map[int]int
+	next    http.Handler
+	mu      gosync.Mutex
+	n       map[int]int
+	limited map[string]int
 }
 
 func (c *statusCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 	c.next.ServeHTTP(sw, r)
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.n[sw.code]++
-	c.mu.Unlock()
+	body := sw.head.String()
+	switch {
+	case sw.code == http.StatusTooManyRequests:
+		c.limited["429 "+policyName(body)]++
+	case sw.code == http.StatusForbidden && strings.Contains(body, "REQUEST_LIMIT_EXCEEDED"):
+		c.limited["403 REQUEST_LIMIT_EXCEEDED"]++
+	}
+}
+
+// policyName is the HubSpot policyName of a 429 body, or the body's start.
+func policyName(body string) string {
+	if _, rest, ok := strings.Cut(body, `"policyName":"`); ok {
+		name, _, _ := strings.Cut(rest, `"`)
+		return name
+	}
+	return body[:min(len(body), 80)]
 }
 
 type statusWriter struct {
 	http.ResponseWriter
 	code int
+	head bytes.Buffer // the first 512 bytes of the body
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if n := 512 - w.head.Len(); n > 0 {
+		w.head.Write(p[:min(n, len(p))])
+	}
+	return w.ResponseWriter.Write(p)
 }
 
 func (w *statusWriter) WriteHeader(code int) {
