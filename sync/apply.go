@@ -24,9 +24,9 @@ type RecordFailure struct {
 // ApplyReport is what an apply did.
 type ApplyReport struct {
 	RunID         int64           `json:"run_id"`
-	Records       int             `json:"records"` // records updated
-	Fields        int             `json:"fields"`  // fields written
-	WriteCalls    int             `json:"write_calls"`
+	Records       int             `json:"records"`     // records updated
+	Fields        int             `json:"fields"`      // fields written
+	WriteCalls    int             `json:"write_calls"` // API calls of the writes (retries and Bulk job steps included; lookups not)
 	TasksCreated  int             `json:"tasks_created"`
 	TasksFound    int             `json:"tasks_found"` // created by an interrupted apply, confirmed now
 	TasksClosed   int             `json:"tasks_closed"`
@@ -44,6 +44,21 @@ func batchSize(sys crm.System) int {
 }
 
 type apiCounter interface{ APICalls() int64 }
+
+// countWrites runs one write call of the sink and adds the API calls it
+// made (retries and Bulk job steps included) to rep.WriteCalls, or
+// estimate when the sink does not count its calls.
+func countWrites(sink Sink, rep *ApplyReport, estimate int, write func() error) error {
+	counter, ok := sink.(apiCounter)
+	if !ok {
+		rep.WriteCalls += estimate
+		return write()
+	}
+	before := counter.APICalls()
+	err := write()
+	rep.WriteCalls += int(counter.APICalls() - before)
+	return err
+}
 
 // Apply executes a plan: task creations first (each marked pending in the
 // store before the CRM call, and looked up by key before any re-creation,
@@ -167,8 +182,11 @@ func (w *Writeback) createTasks(ctx context.Context, sink Sink, p *Plan, rep *Ap
 		for i, c := range chunk {
 			tasks[i] = c.Task
 		}
-		results, err := sink.CreateTasks(ctx, tasks)
-		rep.WriteCalls++
+		var results []connector.Result
+		err := countWrites(sink, rep, 1, func() (err error) {
+			results, err = sink.CreateTasks(ctx, tasks)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("create tasks: %w", err)
 		}
@@ -206,10 +224,11 @@ func (w *Writeback) createTasks(ctx context.Context, sink Sink, p *Plan, rep *Ap
 func (w *Writeback) writeUpdates(ctx context.Context, sink Sink, p *Plan, rep *ApplyReport) error {
 	size := batchSize(w.Mapping.System())
 	if w.Mapping.System() == crm.Salesforce {
-		// The Salesforce connector splits a call into composite batches of
-		// 200, or one Bulk API job when large; the ledger still follows
-		// every 2,000 records.
-		size = 2000
+		// The Salesforce connector writes a call of more than
+		// HEALTHSYNC_SALESFORCE_BULK_WRITE_THRESHOLD (2,000) records as one
+		// Bulk API 2.0 ingest job (about 6 calls), and smaller ones in
+		// composite batches of 200; the ledger follows every 10,000.
+		size = 10000
 	}
 	allowed := w.Mapping.AllowedOutputs(p.Object)
 	for start := 0; start < len(p.Updates); start += size {
@@ -225,8 +244,11 @@ func (w *Writeback) writeUpdates(ctx context.Context, sink Sink, p *Plan, rep *A
 			}
 			updates[i] = connector.Update{ID: u.RecordID, Fields: fields}
 		}
-		results, err := sink.Update(ctx, p.Object, updates)
-		rep.WriteCalls += (len(chunk) + batchSize(w.Mapping.System()) - 1) / batchSize(w.Mapping.System())
+		var results []connector.Result
+		err := countWrites(sink, rep, (len(chunk)+batchSize(w.Mapping.System())-1)/batchSize(w.Mapping.System()), func() (err error) {
+			results, err = sink.Update(ctx, p.Object, updates)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("update %s: %w", p.Object, err)
 		}
@@ -301,8 +323,11 @@ func (w *Writeback) closeTasks(ctx context.Context, sink Sink, p *Plan, rep *App
 	size := batchSize(w.Mapping.System())
 	for start := 0; start < len(ids); start += size {
 		chunk := ids[start:min(start+size, len(ids))]
-		results, err := sink.CloseTasks(ctx, chunk)
-		rep.WriteCalls++
+		var results []connector.Result
+		err := countWrites(sink, rep, 1, func() (err error) {
+			results, err = sink.CloseTasks(ctx, chunk)
+			return err
+		})
 		if err != nil {
 			return fmt.Errorf("close tasks: %w", err)
 		}

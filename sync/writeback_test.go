@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,8 +20,6 @@ import (
 	"healthsync/store"
 	"healthsync/store/storetest"
 	hsync "healthsync/sync"
-
-	"net/http/httptest"
 )
 
 // wbRig is an emulated Salesforce org with the healthsync fields
@@ -28,9 +30,11 @@ type wbRig struct {
 	st  *store.Store
 	m   *mapping.Mapping
 	cfg hsync.Config
+	// ingestJobs counts the Bulk API 2.0 ingest jobs created.
+	ingestJobs atomic.Int64
 }
 
-func newWBRig(t *testing.T, accounts int, extraMapping string) *wbRig {
+func newWBRig(t *testing.T, accounts int, extraMapping string, tweaks ...func(*salesforce.Config)) *wbRig {
 	t.Helper()
 	ctx := context.Background()
 	em := emusalesforce.New(emusalesforce.Options{})
@@ -41,7 +45,13 @@ func newWBRig(t *testing.T, accounts int, extraMapping string) *wbRig {
 	if err := em.LoadOrg(o); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(em)
+	r := &wbRig{em: em}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/jobs/ingest") {
+			r.ingestJobs.Add(1)
+		}
+		em.ServeHTTP(w, req)
+	}))
 	t.Cleanup(srv.Close)
 	key := filepath.Join(t.TempDir(), "jwt.key")
 	if err := em.WritePrivateKey(key); err != nil {
@@ -50,6 +60,9 @@ func newWBRig(t *testing.T, accounts int, extraMapping string) *wbRig {
 	creds := em.Credentials()
 	sc := salesforce.DefaultConfig()
 	sc.LoginURL, sc.ClientID, sc.Username, sc.JWTKeyFile = srv.URL, creds.ClientID, creds.Username, key
+	for _, tweak := range tweaks {
+		tweak(&sc)
+	}
 	m := wbMapping(t, extraMapping)
 	c, err := salesforce.Open(ctx, sc, salesforce.Deps{Connection: "default", TaskKeyField: m.TaskKeyField(),
 		Snooze: salesforce.Snooze{Field: m.Snooze().Field, Status: m.Snooze().Status}, WriteRetryWait: time.Millisecond})
@@ -59,8 +72,8 @@ func newWBRig(t *testing.T, accounts int, extraMapping string) *wbRig {
 	if _, err := c.Install(ctx, m.FieldSpecs()); err != nil {
 		t.Fatal(err)
 	}
-	r := &wbRig{em: em, c: c, m: m, cfg: hsync.Config{Connection: "default", ReconcileEvery: time.Hour},
-		st: storetest.Open(t, store.Config{DatabaseURL: filepath.Join(t.TempDir(), "hs.db"), EncryptionKey: storetest.Key}, store.Options{})}
+	r.c, r.m, r.cfg = c, m, hsync.Config{Connection: "default", ReconcileEvery: time.Hour}
+	r.st = storetest.Open(t, store.Config{DatabaseURL: filepath.Join(t.TempDir(), "hs.db"), EncryptionKey: storetest.Key}, store.Options{})
 	r.syncAndScore(t)
 	return r
 }
@@ -150,6 +163,31 @@ func TestPlanApplyPlanIsEmptyAndCallsAreMinimal(t *testing.T) {
 	if got := r.assertNoDuplicateTasks(t); got != n {
 		t.Fatalf("%d tasks in the CRM, want %d", got, n)
 	}
+}
+
+// TestLargeApplyWritesThroughOneBulkJob lowers the Bulk write threshold
+// below the plan's size: the updates go out as one Bulk API 2.0 ingest
+// job, their calls are counted as write calls (not estimated), the ledger
+// records them and the next plan is empty.
+func TestLargeApplyWritesThroughOneBulkJob(t *testing.T) {
+	t.Parallel()
+	r := newWBRig(t, 250, "", func(c *salesforce.Config) { c.BulkWriteThreshold = 100 })
+	before := r.c.APICalls()
+	p, rep := r.planApply(t, false)
+	if u := len(p.Updates); u <= 100 || rep.Records != u || len(rep.Failures) != 0 {
+		t.Fatalf("apply: %d planned, %d written, failures %v", u, rep.Records, rep.Failures)
+	}
+	if got := r.ingestJobs.Load(); got != 1 {
+		t.Errorf("%d Bulk ingest jobs for %d updates above the threshold, want 1", got, len(p.Updates))
+	}
+	n := len(p.Creates)
+	lookups := int64((n + 99) / 100)
+	if got, all := int64(rep.WriteCalls), r.c.APICalls()-before; got != all-lookups {
+		t.Errorf("apply reports %d write calls; it made %d calls of which %d task lookups", got, all, lookups)
+	}
+	t.Logf("apply: %d records through Bulk, %d tasks, %d write calls", len(p.Updates), n, rep.WriteCalls)
+	r.syncAndScore(t)
+	r.assertEmptyPlan(t)
 }
 
 // TestCrashBetweenWriteAndLedger stops the apply after each CRM write call
