@@ -12,7 +12,9 @@
 // with golang-migrate; [Store.Migrate] refuses a database that a newer
 // healthsync migrated, one left dirty by a failed migration, and a SQLite
 // file that belongs to another program. Writes that must stay together (a
-// page of records and the cursor that covers it) go through [Store.InTx].
+// page of records and the cursor that covers it) go through [Store.InTx];
+// a page's rows go through a [Batch], which writes them with a few
+// multi-row statements per table instead of one statement per row.
 //
 // The conformance suite in store/storetest runs unchanged against both
 // backends.
