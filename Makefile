@@ -35,17 +35,25 @@ clean:
 	rm -rf bin
 
 ## bench: throughput vs. ceiling, API calls vs. minimum, scoring speed and peak
-## RSS against the emulated org (SQLite; Postgres too when
-## HEALTHSYNC_TEST_DATABASE_URL is set). BENCH_ARGS="-sizes 10000,100000 -json"
+## RSS against the emulated Salesforce org and HubSpot portal (SQLite; Postgres
+## too when HEALTHSYNC_TEST_DATABASE_URL is set). Figures: docs/benchmarks.md.
+## BENCH_ARGS="-crm hubspot -sizes 10000,100000 -json-file bench.json"
 BENCH_ARGS ?= -sizes 2000,10000 -runs 3
 bench:
 	$(GO) run ./cmd/hsbench $(BENCH_ARGS)
 
-## soak: the long reliability runs: 25 SIGKILL trials each of sync and apply,
-## the fault soak (5xx, lock errors, session expiry, latency) and 60 s of
-## fuzzing per target. SOAK_TRIALS and FUZZTIME raise them.
+## soak: the long reliability runs: 25 SIGKILL trials each of sync and apply
+## (Salesforce on SQLite and, with HEALTHSYNC_TEST_DATABASE_URL, Postgres;
+## HubSpot on SQLite), the fault soak of both CRMs (5xx, lock errors,
+## session expiry, latency, limits near the edge) and FUZZTIME of fuzzing
+## for every Fuzz target in the tree. SOAK_TRIALS and FUZZTIME raise them.
 SOAK_TRIALS ?= 25
-FUZZTIME    ?= 60s
+FUZZTIME    ?= 30s
 soak:
 	HEALTHSYNC_SOAK=1 HEALTHSYNC_CRASH_TRIALS=$(SOAK_TRIALS) $(GO) test -race -count=1 -timeout 60m -run 'TestCrashTrials|TestFaultSoak' -v ./cmd/healthsync
-	$(GO) test -run '^$$' -fuzz FuzzParseTime -fuzztime $(FUZZTIME) ./crm
+	@for f in $$(find . -name '*_test.go' -not -path './.git/*' | xargs grep -l '^func Fuzz' | sort); do \
+		for t in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | cut -d' ' -f2); do \
+			echo "== fuzz $$t in ./$$(dirname $${f#./}) for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./$$(dirname $${f#./}) || exit 1; \
+		done; \
+	done
