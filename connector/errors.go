@@ -44,3 +44,14 @@ func (e *APIError) Error() string {
 	}
 	return b.String()
 }
+
+// RedactSecrets removes the given secrets (and anything Redact removes)
+// from every text of e: a careless endpoint may quote back in its code,
+// message or fields a token it was sent.
+func (e *APIError) RedactSecrets(secrets ...string) {
+	e.Code = RedactSecrets(e.Code, secrets...)
+	e.Message = RedactSecrets(e.Message, secrets...)
+	for i, f := range e.Fields {
+		e.Fields[i] = RedactSecrets(f, secrets...)
+	}
+}

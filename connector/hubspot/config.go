@@ -209,7 +209,7 @@ func tokenInfoScopes(ctx context.Context, hc *http.Client, base string, src *oau
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusOK {
 		e := connector.DecodeHubSpot(resp.StatusCode, resp.Header, body)
-		e.Message = connector.RedactSecrets(e.Message, tok.AccessToken)
+		e.RedactSecrets(tok.AccessToken)
 		return nil, fmt.Errorf("token information: %w", e)
 	}
 	var info struct {

@@ -449,6 +449,11 @@ func FuzzAssociations(f *testing.F) {
 				} `json:"from"`
 				To []struct {
 					ToObjectID *json.Number `json:"toObjectId"`
+					Types      []struct {
+						Category string  `json:"category"`
+						TypeID   int     `json:"typeId"`
+						Label    *string `json:"label"`
+					} `json:"associationTypes"`
 				} `json:"to"`
 			} `json:"results"`
 		}
@@ -675,6 +680,7 @@ func FuzzTokenResponses(f *testing.F) {
 		`{"status":"error","message":"The OAuth token used to make this call expired 3 minute(s) ago.","correlationId":"c2","category":"EXPIRED_AUTHENTICATION"}`,
 		`{"status":"error","message":"Token ` + fuzzAccess + ` not found","category":"OBJECT_NOT_FOUND"}`,
 		`{"error":"invalid_client","error_description":"client_secret=` + fuzzSecret + ` is wrong"}`,
+		`{"status":"` + fuzzRefresh + `","category":"` + fuzzAccess + `","error":"` + fuzzSecret + `","errors":[{"context":{"propertyName":["` + fuzzAccess + `"]}}]}`,
 		`{"scopes":null}`,
 		`{"scopes":[1,2]}`,
 		`{"token":"` + fuzzAccess + `","scopes":["oauth"`,

@@ -179,7 +179,7 @@ func postToken(ctx context.Context, client *http.Client, tokenURL string, form u
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := connector.DecodeOAuth(resp.StatusCode, resp.Header, body)
-		e.Message = connector.RedactSecrets(e.Message, secrets...)
+		e.RedactSecrets(secrets...)
 		return nil, e
 	}
 	return parseTokenResponse(resp.StatusCode, resp.Header, body, now)
