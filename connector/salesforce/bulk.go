@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -77,6 +79,7 @@ func (c *Client) bulkQuery(ctx context.Context, obj, soql string, d *objectDescr
 		return err
 	}
 	locator := ""
+	seen := map[string]bool{}
 	for {
 		q := url.Values{}
 		q.Set("maxRecords", strconv.Itoa(c.resultPage))
@@ -92,28 +95,42 @@ func (c *Client) bulkQuery(ctx context.Context, obj, soql string, d *objectDescr
 		if err != nil {
 			return fmt.Errorf("bulk query results: %w", err)
 		}
-		err = c.streamCSV(ctx, resp.Body, obj, d, page)
+		n, err := c.streamCSV(ctx, resp.Body, obj, d, page)
 		resp.Body.Close()
 		if err != nil {
 			return fmt.Errorf("bulk query results: %w", err)
+		}
+		// A page cut short at a line break still parses: the count the
+		// answer announces tells.
+		if v := resp.Header.Get("Sforce-NumberOfRecords"); v != "" {
+			if want, perr := strconv.Atoi(strings.TrimSpace(v)); perr != nil || want != n {
+				return fmt.Errorf("bulk query results: %w", &connector.APIError{Status: resp.StatusCode, Code: connector.CodeMalformedResponse,
+					Message: fmt.Sprintf("the page holds %d records, its Sforce-NumberOfRecords header says %q", n, connector.Excerpt([]byte(v), 40))})
+			}
 		}
 		locator = resp.Header.Get("Sforce-Locator")
 		if locator == "" || locator == "null" {
 			return nil
 		}
+		if seen[locator] {
+			return fmt.Errorf("bulk query results: %w", &connector.APIError{Status: resp.StatusCode, Code: connector.CodeMalformedResponse,
+				Message: fmt.Sprintf("Sforce-Locator %q was already read: the pages would repeat forever", connector.Excerpt([]byte(locator), 60))})
+		}
+		seen[locator] = true
 	}
 }
 
-// streamCSV reads one result page and hands its rows on in pages.
-func (c *Client) streamCSV(ctx context.Context, body io.Reader, obj string, d *objectDescribe, page func(context.Context, []rawRecord) error) error {
+// streamCSV reads one result page, hands its rows on in pages and returns
+// how many it read.
+func (c *Client) streamCSV(ctx context.Context, body io.Reader, obj string, d *objectDescribe, page func(context.Context, []rawRecord) error) (int, error) {
 	cr := csv.NewReader(body)
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil
+		return 0, nil
 	}
 	if err != nil {
-		return fmt.Errorf("read CSV header: %w", err)
+		return 0, fmt.Errorf("read CSV header: %w", err)
 	}
 	header = append([]string(nil), header...)
 	types := make([]string, len(header))
@@ -121,30 +138,32 @@ func (c *Client) streamCSV(ctx context.Context, body io.Reader, obj string, d *o
 		types[i] = d.types[strings.ToLower(h)]
 	}
 	batch := make([]rawRecord, 0, pageSize)
+	n := 0
 	for {
 		row, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("read CSV row: %w", err)
+			return n, fmt.Errorf("read CSV row: %w", err)
 		}
 		r, err := c.csvRecord(obj, header, types, row)
 		if err != nil {
-			return err
+			return n, err
 		}
+		n++
 		batch = append(batch, r)
 		if len(batch) == pageSize {
 			if err := page(ctx, batch); err != nil {
-				return err
+				return n, err
 			}
 			batch = make([]rawRecord, 0, pageSize)
 		}
 	}
 	if len(batch) > 0 {
-		return page(ctx, batch)
+		return n, page(ctx, batch)
 	}
-	return nil
+	return n, nil
 }
 
 // csvRecord converts a Bulk API CSV row to the JSON a REST query gives:
@@ -165,7 +184,7 @@ func (c *Client) csvRecord(obj string, header, types, row []string) (rawRecord, 
 			r[name] = strings.EqualFold(v, "true")
 		case "double", "currency", "percent", "int", "long":
 			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
+			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 				return nil, fmt.Errorf("%s.%s: %q is not a number", obj, name, v)
 			}
 			r[name] = f
@@ -253,14 +272,9 @@ func (c *Client) bulkUpdate(ctx context.Context, object string, updates []connec
 		return results, err
 	}
 	if err := c.ingestResults(ctx, jobURL+"/failedResults/", func(rec map[string]string) {
-		code, msg, _ := strings.Cut(rec["sf__Error"], ":")
-		msg, fields, _ := strings.Cut(msg, ":")
-		e := &connector.APIError{Code: code, Message: msg}
-		if fields = strings.Trim(fields, "-"); fields != "" {
-			e.Fields = strings.Split(fields, ",")
-		}
+		e := parseBulkError(rec["sf__Error"])
 		for _, i := range byID[rec["Id"]] {
-			results[i] = connector.Result{ID: rec["Id"], Err: e, Retryable: retryableCode(code, msg)}
+			results[i] = connector.Result{ID: rec["Id"], Err: e, Retryable: retryableCode(e.Code, e.Message)}
 		}
 	}); err != nil {
 		return results, err
@@ -336,6 +350,43 @@ func (c *Client) ingestResults(ctx context.Context, u string, fn func(map[string
 		}
 		fn(rec)
 	}
+}
+
+// parseBulkError reads a failed ingest record's sf__Error,
+// "CODE:message:fields" where fields is a comma-separated list of field
+// names, or "--" (also "Name --") for none. The message may hold colons
+// ("Required fields are missing: [Name]"); a last part that is not a list
+// of field names belongs to it.
+func parseBulkError(s string) *connector.APIError {
+	code, rest, _ := strings.Cut(strings.TrimSpace(s), ":")
+	e := &connector.APIError{Code: strings.TrimSpace(code), Message: strings.TrimSpace(rest)}
+	if i := strings.LastIndex(rest, ":"); i >= 0 {
+		tail := strings.TrimSpace(strings.TrimRight(strings.TrimSpace(rest[i+1:]), "-"))
+		var fields []string
+		ok := true
+		if tail != "" {
+			for _, f := range strings.Split(tail, ",") {
+				f = strings.TrimSpace(f)
+				if soqlName(f) != nil {
+					ok = false
+					break
+				}
+				if !slices.Contains(fields, f) {
+					fields = append(fields, f)
+				}
+			}
+		}
+		if ok {
+			e.Message, e.Fields = strings.TrimSpace(rest[:i]), fields
+		}
+	}
+	if e.Code == "" || strings.ContainsAny(e.Code, " \t") {
+		e.Code, e.Message = "UNKNOWN_ERROR", strings.TrimSpace(s)
+	}
+	if e.Message == "" {
+		e.Message = "the bulk job gave no message"
+	}
+	return e
 }
 
 // csvCell renders a value for a Bulk API 2.0 CSV upload: #N/A clears a

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	stdsync "sync"
 	"time"
@@ -229,6 +230,11 @@ func (c *Client) InstanceURL(ctx context.Context) (string, error) {
 	}
 	if tok.InstanceURL == "" {
 		return "", errors.New("salesforce token has no instance URL: run `healthsync auth salesforce` again")
+	}
+	// Every API call goes there with the token: only an http(s) host.
+	if u, err := url.Parse(tok.InstanceURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+		u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("salesforce token's instance URL %q is not an http(s) URL: run `healthsync auth salesforce` again", connector.Excerpt([]byte(tok.InstanceURL), 100))
 	}
 	inst = strings.TrimRight(tok.InstanceURL, "/")
 	c.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -39,7 +40,10 @@ func newRequest(ctx context.Context, method, u string, body any) (*http.Request,
 }
 
 // do sends req through the stack and decodes a JSON answer into out (nil
-// to discard it). Non-2xx answers are *connector.APIError.
+// to discard it). Non-2xx answers are *connector.APIError. When out is
+// not nil, an answer that is empty (other than 204 No Content), null or
+// not JSON is a MALFORMED_RESPONSE *connector.APIError naming the request:
+// a cut-off answer must not read as an empty one.
 func (c *Client) do(req *http.Request, out any) error {
 	resp, err := c.stack.Do(req)
 	if err != nil {
@@ -50,11 +54,22 @@ func (c *Client) do(req *http.Request, out any) error {
 	if err != nil {
 		return fmt.Errorf("%s %s: read answer: %w", req.Method, req.URL.Path, err)
 	}
-	if out == nil || len(bytes.TrimSpace(body)) == 0 {
+	if out == nil {
 		return nil
 	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return connector.MalformedError(resp.StatusCode, resp.Header, body, err)
+	var cause error
+	switch trimmed := bytes.TrimSpace(body); {
+	case len(trimmed) == 0 && resp.StatusCode == http.StatusNoContent:
+		return nil
+	case len(trimmed) == 0:
+		cause = errors.New("empty answer")
+	case bytes.Equal(trimmed, []byte("null")):
+		cause = errors.New("null answer")
+	default:
+		cause = json.Unmarshal(body, out)
+	}
+	if cause != nil {
+		return fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, connector.MalformedError(resp.StatusCode, resp.Header, body, cause))
 	}
 	return nil
 }

@@ -22,8 +22,8 @@ const pageSize = 2000
 // untyped error (logging the body); this transport gives each request the
 // caller's ctx, sends it through the stack (auth, retries, budget) and
 // keeps the stack's typed error, so simpleforce never sees a failed
-// response. The Authorization header simpleforce adds is replaced by the
-// stack's.
+// response, nor a successful one it would misread (checkAnswer). The
+// Authorization header simpleforce adds is replaced by the stack's.
 type sfTransport struct {
 	ctx   context.Context
 	stack *connector.Stack
@@ -38,6 +38,10 @@ func (t *sfTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.Header.Set("Accept", "application/json")
 	resp, err := t.stack.Do(r)
 	if err != nil {
+		t.err = err
+		return nil, err
+	}
+	if err := checkAnswer(r, resp); err != nil {
 		t.err = err
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -172,27 +173,52 @@ func (c *Client) sendCollection(ctx context.Context, method string, recs []map[s
 		return nil
 	}
 	for j, i := range batch {
-		r := out[j]
-		id := r.ID
-		if id == "" {
-			id = idOf(recs[i])
-		}
-		if r.Success {
-			results[i] = connector.Result{ID: id}
-			continue
-		}
-		e := &connector.APIError{Code: "UNKNOWN_ERROR", Message: "the record failed without an error"}
-		if len(r.Errors) > 0 {
-			var msgs []string
-			for _, x := range r.Errors {
-				msgs = append(msgs, x.Message)
-				e.Fields = append(e.Fields, x.Fields...)
-			}
-			e.Code, e.Message = r.Errors[0].StatusCode, strings.Join(msgs, "; ")
-		}
-		results[i] = connector.Result{ID: id, Err: e, Retryable: retryableCode(e.Code, e.Message)}
+		results[i] = collectionOutcome(method, idOf(recs[i]), out[j])
 	}
 	return nil
+}
+
+// collectionOutcome is the result of one record of a collections call:
+// sent is the ID the record was sent with ("" for a creation). An update
+// answered for another ID is not reported written: the answer does not
+// match the request.
+func collectionOutcome(method, sent string, r collectionResult) connector.Result {
+	id := r.ID
+	if id == "" {
+		id = sent
+	}
+	if r.Success && method == http.MethodPatch && r.ID != "" && r.ID != sent {
+		return connector.Result{ID: sent, Err: &connector.APIError{Status: 200, Code: connector.CodeMalformedResponse,
+			Message: fmt.Sprintf("the answer reports record %s written where %s was sent", r.ID, sent)}}
+	}
+	if r.Success && id != "" {
+		return connector.Result{ID: id}
+	}
+	if r.Success {
+		return connector.Result{Err: &connector.APIError{Status: 200, Code: connector.CodeMalformedResponse,
+			Message: "the answer reports the record created without its ID"}}
+	}
+	e := &connector.APIError{Code: "UNKNOWN_ERROR", Message: "the record failed without an error"}
+	if len(r.Errors) > 0 {
+		var msgs []string
+		for _, x := range r.Errors {
+			if m := strings.TrimSpace(x.Message); m != "" && !slices.Contains(msgs, m) {
+				msgs = append(msgs, m)
+			}
+			for _, f := range x.Fields {
+				if f != "" && !slices.Contains(e.Fields, f) {
+					e.Fields = append(e.Fields, f)
+				}
+			}
+		}
+		if c := strings.TrimSpace(r.Errors[0].StatusCode); c != "" {
+			e.Code = c
+		}
+		if len(msgs) > 0 {
+			e.Message = strings.Join(msgs, "; ")
+		}
+	}
+	return connector.Result{ID: id, Err: e, Retryable: retryableCode(e.Code, e.Message)}
 }
 
 func idOf(rec map[string]any) string {
