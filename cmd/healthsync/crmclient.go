@@ -11,7 +11,6 @@ import (
 	"healthsync/connector/hubspot"
 	"healthsync/connector/salesforce"
 	"healthsync/crm"
-	"healthsync/store"
 	hsync "healthsync/sync"
 )
 
@@ -52,7 +51,7 @@ func (a *app) openCRM(ctx context.Context, e *env) (crmClient, error) {
 		}
 		c, err := salesforce.Open(ctx, cfg, salesforce.Deps{Tokens: a.store, Connection: conn, Log: a.log.Named("salesforce"),
 			HTTP: cc.HTTP, Budget: cc.Budget, TaskKeyField: a.mapping.TaskKeyField(), Snooze: salesforce.Snooze{Field: sn.Field, Status: sn.Status},
-			DescribeCache: stateDescribeCache{store: a.store, connection: conn}})
+			DescribeCache: a.store.StateCache(conn)})
 		if err != nil {
 			return nil, explainConnectError("salesforce", err)
 		}
@@ -70,26 +69,6 @@ func (a *app) openCRM(ctx context.Context, e *env) (crmClient, error) {
 		return c, nil
 	}
 	return nil, fmt.Errorf("unknown CRM %q", a.mapping.System())
-}
-
-// stateDescribeCache keeps the Salesforce connector's describes in the
-// store's per-connection state table, so a run does not describe every
-// object again (each CLI run is a new process).
-type stateDescribeCache struct {
-	store      *store.Store
-	connection string
-}
-
-func (c stateDescribeCache) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	v, err := c.store.State(ctx, c.connection, key)
-	if err != nil {
-		return nil, false, err
-	}
-	return []byte(v), v != "", nil
-}
-
-func (c stateDescribeCache) Put(ctx context.Context, key string, value []byte) error {
-	return c.store.InTx(ctx, func(tx *store.Tx) error { return tx.SetState(ctx, c.connection, key, string(value)) })
 }
 
 func explainConnectError(name string, err error) error {

@@ -115,12 +115,13 @@ type crmClient interface {
 // openCRM connects the real connector to the emulator. The HubSpot client
 // is not paced to HubSpot's search limit (the emulator runs without
 // limits): the bench measures healthsync's own cost.
-func openCRM(ctx context.Context, system crm.System, spec childSpec) (crmClient, error) {
+func openCRM(ctx context.Context, system crm.System, spec childSpec, st *store.Store) (crmClient, error) {
 	switch system {
 	case crm.Salesforce:
 		sc := salesforce.DefaultConfig()
 		sc.LoginURL, sc.ClientID, sc.Username, sc.JWTKeyFile = spec.LoginURL, spec.ClientID, spec.Username, spec.KeyFile
-		return salesforce.Open(ctx, sc, salesforce.Deps{Connection: "default"})
+		// Describes kept in the store between runs, as the CLI does.
+		return salesforce.Open(ctx, sc, salesforce.Deps{Connection: "default", DescribeCache: st.StateCache("default")})
 	case crm.HubSpot:
 		hc := hubspot.DefaultConfig()
 		hc.BaseURL, hc.Token, hc.SearchRate = spec.BaseURL, spec.Token, 1000
@@ -146,7 +147,7 @@ func runEngine(ctx context.Context, spec childSpec) (childResult, error) {
 	if err != nil {
 		return res, err
 	}
-	c, err := openCRM(ctx, system, spec)
+	c, err := openCRM(ctx, system, spec, st)
 	if err != nil {
 		return res, fmt.Errorf("connect: %w", err)
 	}
