@@ -219,7 +219,7 @@ func checkOutputs(d *decoder, f *File, sys crm.System) {
 		}
 		if o.metric {
 			if _, ok := metricKind(o.Name); !ok {
-				d.errAtKey(p, "outputs.metrics: unknown metric %q%s", o.Name, didYouMean(o.Name, metricNames()))
+				d.errAtKey(p, "outputs.metrics: unknown metric %q%s", o.Name, didYouMeanOrList(o.Name, metricNames()))
 			}
 		}
 	}

@@ -256,7 +256,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 		f, ok := fields.byName[k.Value]
 		if !ok {
 			d.failed[join(path, k.Value)] = true
-			d.errorf(k, "unknown key %q %s%s", k.Value, where(path), didYouMean(k.Value, fields.names))
+			d.errorf(k, "unknown key %q %s%s", k.Value, where(path), didYouMeanOrList(k.Value, fields.names))
 			continue
 		}
 		d.decode(val, v.FieldByIndex(f.index), join(path, k.Value), f.enum)
@@ -412,6 +412,15 @@ func didYouMean(s string, options []string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// didYouMeanOrList is didYouMean, or when nothing is close, the list of
+// what is allowed, so a name no typo explains still gets a fix.
+func didYouMeanOrList(s string, options []string) string {
+	if h := didYouMean(s, options); h != "" || len(options) == 0 {
+		return h
+	}
+	return ": want one of " + strings.Join(options, ", ")
 }
 
 // levenshtein is the optimal-string-alignment distance: insertions,

@@ -1,12 +1,14 @@
 package mapping
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -43,9 +45,18 @@ func Parse(name string, data []byte, opts Options) (*Mapping, error) {
 	if len(data) > maxFileSize {
 		return nil, Errors{{File: name, Msg: fmt.Sprintf("file is %d bytes; a mapping file must be under %d", len(data), maxFileSize)}}
 	}
+	if i := notText(data); i >= 0 {
+		return nil, Errors{{File: name, Line: 1 + bytes.Count(data[:i], []byte("\n")), Column: i - bytes.LastIndexByte(data[:i], '\n'),
+			Msg: fmt.Sprintf("not a text file (byte %d is 0x%02x): a mapping file is YAML saved as UTF-8", i, data[i])}}
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, Errors{yamlSyntaxError(name, err)}
+	}
+	if doc := root.Content; root.Kind == yaml.DocumentNode && len(doc) == 1 && doc[0].Kind != yaml.MappingNode && !isNull(doc[0]) {
+		// Before choosing the CRM: "no CRM chosen" would miss the point.
+		return nil, Errors{{File: name, Line: doc[0].Line, Column: doc[0].Column,
+			Msg: fmt.Sprintf("the file: want a mapping of sections (crm:, fields:, outputs:, …), got %s", describeNode(doc[0]))}}
 	}
 	sys, err := chooseSystem(name, &root, opts.System)
 	if err != nil {
@@ -73,12 +84,39 @@ func New(sys crm.System, clock crm.Clock) (*Mapping, error) {
 	return Parse("(defaults)", nil, Options{System: sys, Clock: clock})
 }
 
+// notText returns the offset of the first byte that cannot be in a UTF-8
+// text file (invalid UTF-8 or a NUL), or -1.
+func notText(data []byte) int {
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == 0 || (r == utf8.RuneError && n == 1) {
+			return i
+		}
+		i += n
+	}
+	return -1
+}
+
+// yamlParserError reports whether a yaml.v3 problem comes from its parser,
+// whose "line N" is 0-based (its scanner's is 1-based).
+func yamlParserError(problem string) bool {
+	for _, p := range []string{"did not find expected ", "found duplicate %", "found incompatible YAML document", "found undefined tag handle"} {
+		if strings.HasPrefix(problem, p) {
+			return true
+		}
+	}
+	return false
+}
+
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 func yamlSyntaxError(name string, err error) *Error {
 	msg := err.Error()
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
+		if yamlParserError(m[2]) {
+			line++
+		}
 		return &Error{File: name, Line: line, Msg: "invalid YAML: " + m[2]}
 	}
 	return &Error{File: name, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
