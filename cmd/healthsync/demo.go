@@ -42,8 +42,13 @@ that an unchanged org gets zero writes. Needs no CRM account and no network.`,
 }
 
 func runDemo(ctx context.Context, e *env, o emulatorOptions, dir string, keep bool) error {
+	// Bad flags must fail before the previous demo's files are removed.
+	sys, err := o.validate("demo")
+	if err != nil {
+		return err
+	}
 	out := e.stdout
-	work := filepath.Join(dir, o.system)
+	work := filepath.Join(dir, string(sys))
 	abs, err := filepath.Abs(work)
 	if err != nil {
 		return err
@@ -62,7 +67,6 @@ func runDemo(ctx context.Context, e *env, o emulatorOptions, dir string, keep bo
 	if err != nil {
 		return err
 	}
-	sys := em.system
 	if err := os.WriteFile(mapPath, mapping.Example(sys), 0o600); err != nil {
 		return fmt.Errorf("write demo mapping file: %w", err)
 	}

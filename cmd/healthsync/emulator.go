@@ -49,14 +49,36 @@ type emulated struct {
 	org      *gen.Org
 }
 
-// newEmulated builds the emulated CRM and loads its data.
-func newEmulated(o emulatorOptions, keyFile string) (*emulated, error) {
+// validate checks the flags before anything is created or replaced;
+// cmd names the command whose --help the message points to.
+func (o emulatorOptions) validate(cmd string) (crm.System, error) {
 	sys, err := crm.ParseSystem(o.system)
 	if err != nil {
-		return nil, usagef("emulator", "--crm: %v", err)
+		return "", usagef(cmd, "--crm: %v", err)
 	}
 	if o.accounts < 1 && o.csvDir == "" {
-		return nil, usagef("emulator", "--accounts must be at least 1")
+		return "", usagef(cmd, "--accounts must be at least 1")
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"--fault-errors", o.errorRate}, {"--fault-locks", o.lockRate}} {
+		if f.v < 0 || f.v > 1 {
+			return "", usagef(cmd, "%s %v: give a fraction between 0 and 1, e.g. 0.05 for 5%%", f.name, f.v)
+		}
+	}
+	if o.latency < 0 {
+		return "", usagef(cmd, "--fault-latency %s: give a delay that is not negative, e.g. 200ms", o.latency)
+	}
+	return sys, nil
+}
+
+// newEmulated builds the emulated CRM and loads its data; o must have
+// passed validate.
+func newEmulated(o emulatorOptions, keyFile string) (*emulated, error) {
+	sys, err := o.validate("emulator")
+	if err != nil {
+		return nil, err
 	}
 	em := &emulated{system: sys}
 	if o.csvDir == "" {
