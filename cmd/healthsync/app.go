@@ -65,6 +65,8 @@ func loadMapping(cfg AppConfig) (*mapping.Mapping, error) {
 			return nil, errors.New("no CRM chosen: set HEALTHSYNC_CRM=salesforce or hubspot, or crm.system in a mapping file (HEALTHSYNC_MAPPING_FILE, default ./healthsync.yaml)")
 		}
 		return mapping.New(sys, nil)
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("mapping file %s (HEALTHSYNC_MAPPING_FILE): %w: fix the path, or unset HEALTHSYNC_MAPPING_FILE to use ./healthsync.yaml or the built-in defaults", cfg.MappingFile, err)
 	default:
 		return nil, fmt.Errorf("mapping file %s (HEALTHSYNC_MAPPING_FILE): %w", cfg.MappingFile, err)
 	}

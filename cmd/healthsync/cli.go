@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sethvargo/go-envconfig"
 )
@@ -76,9 +77,41 @@ func realMain(ctx context.Context, args []string, lookuper envconfig.Lookuper, s
 			printCommandHelp(stdout, c)
 			return errHelpShown
 		}
-		return usagef(c.name, "%v", err)
+		return usagef(c.name, "%v%s", err, flagWant(fs, err))
 	}
-	return run(ctx, e, fs.Args())
+	return explainAPIError(run(ctx, e, fs.Args()))
+}
+
+// flagWant tells what form a flag wants when the flag package rejected
+// its value ("invalid value … for flag -interval: parse error", "invalid
+// boolean value … for -json: parse error").
+func flagWant(fs *flag.FlagSet, err error) string {
+	_, rest, ok := strings.Cut(err.Error(), " for flag -")
+	if !ok {
+		if _, rest, ok = strings.Cut(err.Error(), " for -"); !ok { // booleans
+			return ""
+		}
+	}
+	name, _, _ := strings.Cut(rest, ":")
+	f := fs.Lookup(name)
+	if f == nil {
+		return ""
+	}
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return ""
+	}
+	switch g.Get().(type) {
+	case time.Duration:
+		return "; want a duration such as 90s, 15m or 1h"
+	case int, int64, uint, uint64:
+		return "; want a whole number"
+	case float64:
+		return "; want a number"
+	case bool:
+		return "; want true or false"
+	}
+	return ""
 }
 
 func (c *command) flagSet(out io.Writer) *flag.FlagSet {

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
@@ -73,13 +75,85 @@ func (c Config) Validate() error {
 // loadConfig reads the configuration from the environment.
 func loadConfig(ctx context.Context, e *env) (Config, error) {
 	var cfg Config
-	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &cfg, Lookuper: e.lookuper}); err != nil {
+	if err := processEnv(ctx, &cfg, e.lookuper); err != nil {
 		return cfg, fmt.Errorf("read configuration: %w", err)
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("configuration: %w", err)
 	}
 	return cfg, nil
+}
+
+// processEnv fills target from the environment. go-envconfig names a
+// value it cannot parse by its Go field path (Sync: ReconcileEvery: …);
+// the error returned here names the variable and the form it wants.
+func processEnv(ctx context.Context, target any, l envconfig.Lookuper) error {
+	var key, val string
+	remember := envconfig.MutatorFunc(func(_ context.Context, k, _, orig, cur string) (string, bool, error) {
+		key, val = k, orig
+		return cur, false, nil
+	})
+	err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: target, Lookuper: l, Mutators: []envconfig.Mutator{remember}})
+	if err == nil || key == "" {
+		return err
+	}
+	// The variable processed last is the one that failed to parse.
+	return envValueError(key, val, err)
+}
+
+// envValueError explains a value of variable key that did not parse.
+func envValueError(key, val string, err error) error {
+	// Strip go-envconfig's field path ("Writeback: MaxTasks: ").
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			break
+		}
+		prefix, ok := strings.CutSuffix(err.Error(), ": "+u.Error())
+		if !ok || strings.ContainsAny(prefix, " .") {
+			break
+		}
+		err = u
+	}
+	shown := fmt.Sprintf("%s=%q", key, val)
+	if secretName(key) {
+		shown = key + " (value not shown)"
+	}
+	var numErr *strconv.NumError
+	want := err.Error()
+	switch {
+	case errors.As(err, &numErr) && numErr.Func == "ParseBool":
+		want = "want true or false"
+	case errors.As(err, &numErr) && numErr.Func == "ParseFloat":
+		want = "want a number"
+	case errors.As(err, &numErr) && errors.Is(err, strconv.ErrRange):
+		want = "out of range"
+	case errors.As(err, &numErr):
+		want = "want a whole number"
+	case strings.HasPrefix(want, "time: "):
+		want = "want a duration such as 90s, 15m or 24h"
+	}
+	return &envError{msg: shown + ": " + want, err: err}
+}
+
+// envError is an environment variable whose value does not parse.
+type envError struct {
+	msg string
+	err error
+}
+
+func (e *envError) Error() string { return e.msg }
+func (e *envError) Unwrap() error { return e.err }
+
+// secretName reports whether a variable holds a secret whose value must
+// not be repeated in a message.
+func secretName(key string) bool {
+	for _, s := range []string{"SECRET", "TOKEN", "PASSWORD", "KEY"} {
+		if strings.Contains(key, s) && !strings.HasSuffix(key, "_FILE") {
+			return true
+		}
+	}
+	return false
 }
 
 // newLogger builds the logger: human text (coloured on a terminal) or JSON.

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/sethvargo/go-envconfig"
-
 	"healthsync/connector"
 	"healthsync/connector/hubspot"
 	"healthsync/connector/salesforce"
@@ -32,7 +30,7 @@ type connectorConfig struct {
 // store.
 func (a *app) openCRM(ctx context.Context, e *env) (crmClient, error) {
 	var cc connectorConfig
-	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &cc, Lookuper: e.lookuper}); err != nil {
+	if err := processEnv(ctx, &cc, e.lookuper); err != nil {
 		return nil, fmt.Errorf("read configuration: %w", err)
 	}
 	if err := cc.HTTP.Validate(); err != nil {
@@ -80,7 +78,7 @@ func explainConnectError(name string, err error) error {
 
 func salesforceConfig(ctx context.Context, e *env) (salesforce.Config, error) {
 	var cfg salesforce.Config
-	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &cfg, Lookuper: e.lookuper}); err != nil {
+	if err := processEnv(ctx, &cfg, e.lookuper); err != nil {
 		return cfg, fmt.Errorf("read Salesforce configuration: %w", err)
 	}
 	if err := cfg.Validate(); err != nil {
@@ -91,11 +89,44 @@ func salesforceConfig(ctx context.Context, e *env) (salesforce.Config, error) {
 
 func hubspotConfig(ctx context.Context, e *env) (hubspot.Config, error) {
 	var cfg hubspot.Config
-	if err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: &cfg, Lookuper: e.lookuper}); err != nil {
+	if err := processEnv(ctx, &cfg, e.lookuper); err != nil {
 		return cfg, fmt.Errorf("read HubSpot configuration: %w", err)
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, fmt.Errorf("HubSpot configuration: %w", err)
 	}
 	return cfg, nil
+}
+
+// explainAPIError adds to a CRM API refusal that ends a command what the
+// user can do about it; the connectors' messages say what the CRM said.
+func explainAPIError(err error) error {
+	var apiErr *connector.APIError
+	if err == nil || !errors.As(err, &apiErr) {
+		return err
+	}
+	if hint := apiHint(apiErr); hint != "" {
+		return fmt.Errorf("%w\n%s", err, hint)
+	}
+	return err
+}
+
+func apiHint(e *connector.APIError) string {
+	switch {
+	case e.Code == "INVALID_SESSION_ID":
+		return "Salesforce refused the session: run `healthsync auth salesforce` again, or for the JWT flow check HEALTHSYNC_SALESFORCE_USERNAME, HEALTHSYNC_SALESFORCE_JWT_KEY_FILE and the connected app's pre-authorization."
+	case e.Code == "INVALID_AUTHENTICATION" || e.Code == "EXPIRED_AUTHENTICATION":
+		return "HubSpot refused the credentials: check HEALTHSYNC_HUBSPOT_TOKEN (the private app's access token), or run `healthsync auth hubspot` again for an OAuth app."
+	case e.Code == "MISSING_SCOPES":
+		return "Grant the scope named above to the HubSpot private app (or add it to the OAuth app and run `healthsync auth hubspot` again); `healthsync check` lists every scope healthsync needs."
+	case e.Status == 429:
+		return "The CRM's rate limit held through the retries: what was done is committed and the next run resumes. If it keeps happening, lower HEALTHSYNC_HUBSPOT_SEARCH_RATE or set HEALTHSYNC_HTTP_RATE_LIMIT."
+	case e.Code == connector.CodeMalformedResponse:
+		return "That answer did not come from the CRM's API (a proxy error page, a login page or a cut connection): check HEALTHSYNC_SALESFORCE_LOGIN_URL or HEALTHSYNC_HUBSPOT_BASE_URL and any proxy, then run again; nothing stored was lost."
+	case e.Status >= 500:
+		return "The CRM failed through the retries: run again later; nothing stored was lost and the next run resumes."
+	case e.Code == "OBJECT_NOT_FOUND":
+		return "HubSpot does not know that object: check crm.objects in the mapping file and HEALTHSYNC_HUBSPOT_BASE_URL."
+	}
+	return ""
 }

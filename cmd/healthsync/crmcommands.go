@@ -314,7 +314,7 @@ not applied; the worker logs why and waits for an admin.`,
 					return err
 				}
 				if *interval < time.Second {
-					return usagef("run", "--interval %s is too short", *interval)
+					return usagef("run", "--interval %s is too short: give at least 1s (the default is 15m)", *interval)
 				}
 				a, c, err := openAppCRM(ctx, e, false)
 				if err != nil {
