@@ -122,7 +122,7 @@ func apiHint(e *connector.APIError) string {
 	case e.Status == 429:
 		return "The CRM's rate limit held through the retries: what was done is committed and the next run resumes. If it keeps happening, lower HEALTHSYNC_HUBSPOT_SEARCH_RATE or set HEALTHSYNC_HTTP_RATE_LIMIT."
 	case e.Code == connector.CodeMalformedResponse:
-		return "That answer did not come from the CRM's API (a proxy error page, a login page or a cut connection): check HEALTHSYNC_SALESFORCE_LOGIN_URL or HEALTHSYNC_HUBSPOT_BASE_URL and any proxy, then run again; nothing stored was lost."
+		return "The CRM's answer could not be read (a proxy's error page, a login page, a cut connection, or a record healthsync cannot parse): check HEALTHSYNC_SALESFORCE_LOGIN_URL or HEALTHSYNC_HUBSPOT_BASE_URL and any proxy, then run again; nothing stored was lost."
 	case e.Status >= 500:
 		return "The CRM failed through the retries: run again later; nothing stored was lost and the next run resumes."
 	case e.Code == "OBJECT_NOT_FOUND":
