@@ -229,10 +229,10 @@ func (b *Batch) flushTable(ctx context.Context, t table, p *pending) error {
 	if len(p.rows) == 0 {
 		return nil
 	}
-	rows := slices.Clone(p.rows)
-	slices.SortFunc(rows, func(x, y pendingRow) int { return strings.Compare(x.key, y.key) })
+	// Sorting in place is safe: the batch is reset after the flush.
+	slices.SortFunc(p.rows, func(x, y pendingRow) int { return strings.Compare(x.key, y.key) })
 	var dels, ups []pendingRow
-	for _, r := range rows {
+	for _, r := range p.rows {
 		if r.vals == nil {
 			dels = append(dels, r)
 		} else {
