@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
+	"regexp"
 	"strings"
 
 	"healthsync/connector"
@@ -61,13 +61,15 @@ func checkQueryPage(body []byte) error {
 		return errors.New("the page has no records array")
 	case !*q.Done && (q.NextRecordsURL == nil || *q.NextRecordsURL == ""):
 		return errors.New("the page is not the last (done is false) but has no nextRecordsUrl")
-	case !*q.Done:
-		if u, err := url.Parse(*q.NextRecordsURL); err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(*q.NextRecordsURL, "/services/data/") {
-			return fmt.Errorf("nextRecordsUrl %q is not a /services/data/ path", *q.NextRecordsURL)
-		}
+	case !*q.Done && !nextRecordsPath.MatchString(*q.NextRecordsURL):
+		return fmt.Errorf("nextRecordsUrl %q is not a /services/data/vNN.N/query/<locator> path", *q.NextRecordsURL)
 	}
 	return nil
 }
+
+// nextRecordsPath is the shape of a nextRecordsUrl: the query locator of
+// the rest of the result, on the REST or Tooling API.
+var nextRecordsPath = regexp.MustCompile(`^/services/data/v[0-9]+\.[0-9]+/(?:tooling/)?(?:query|queryAll)/[A-Za-z0-9_.-]+$`)
 
 // describeAnswer is the part of an sObject describe healthsync reads.
 type describeAnswer struct {
