@@ -113,6 +113,10 @@ type compiledQuery struct {
 	offset     int
 	stampFrom  int64
 	indexOrder bool
+	// eqField and eqKeys narrow the scan to an equality index when the
+	// WHERE clause requires a field of the object to equal one of eqKeys.
+	eqField *fieldPath
+	eqKeys  []string
 }
 
 // compile checks a parsed query against the schema. tooling says which API
@@ -165,6 +169,7 @@ func (d *db) compile(q *soqlQuery, now time.Time, tooling bool) (*compiledQuery,
 		}
 		cq.pred = pred
 		cq.stampFrom = stampLowerBound(q.where)
+		cq.eqField, cq.eqKeys = d.equalityBound(o, q.where, now)
 	}
 	for _, ob := range q.order {
 		fp, err := d.resolvePath(o, ob.path, ob.pos)
@@ -224,6 +229,53 @@ func stampLowerBound(e expr) int64 {
 		}
 	}
 	return best
+}
+
+// equalityBound finds a conjunct of the WHERE clause that requires a
+// direct string field to equal one of a list of values (Field = 'x' or
+// Field IN ('x', ...)), for the equality index. The full predicate is
+// still applied to what the index returns.
+func (d *db) equalityBound(o *object, e expr, now time.Time) (*fieldPath, []string) {
+	var xs []expr
+	switch x := e.(type) {
+	case andExpr:
+		xs = x.xs
+	case cmpExpr:
+		xs = []expr{x}
+	default:
+		return nil, nil
+	}
+	for _, x := range xs {
+		c, ok := x.(cmpExpr)
+		if !ok || (c.op != "=" && c.op != "IN") {
+			continue
+		}
+		fp, err := d.resolvePath(o, c.path, c.pos)
+		if err != nil || len(fp.rels) > 0 || fp.poly {
+			continue
+		}
+		f := fp.fld
+		if f.typ != tID && f.typ != tReference && !f.isText() {
+			continue
+		}
+		vals := c.vals
+		if c.op == "=" {
+			vals = []token{c.val}
+		}
+		keys := make([]string, 0, len(vals))
+		for _, v := range vals {
+			op, err := d.operand(f, v, now)
+			if err != nil || op.null || op.isRange || op.like != nil {
+				keys = nil
+				break
+			}
+			keys = append(keys, op.str)
+		}
+		if keys != nil {
+			return fp, keys
+		}
+	}
+	return nil, nil
 }
 
 func typeName(f *field) string {
@@ -627,7 +679,26 @@ func (d *db) execute(cq *compiledQuery, all bool) []*record {
 		out = append(out, r)
 		return want < 0 || len(out) < want
 	}
-	if want != 0 {
+	switch {
+	case want == 0:
+	case cq.eqField != nil:
+		rs := cq.t.lookupEq(cq.eqField.fld, cq.eqField.idx, cq.eqKeys)
+		// Visit in the (SystemModstamp, Id) order a scan would have.
+		sort.Slice(rs, func(i, j int) bool {
+			if rs[i].stamp != rs[j].stamp {
+				return rs[i].stamp < rs[j].stamp
+			}
+			return rs[i].id < rs[j].id
+		})
+		for _, r := range rs {
+			if r.stamp < cq.stampFrom || cq.t.byID[r.id] != r {
+				continue
+			}
+			if !visit(r) {
+				break
+			}
+		}
+	default:
 		cq.t.scan(cq.stampFrom, visit)
 	}
 	if !cq.indexOrder {

@@ -29,6 +29,9 @@ func (r *record) get(i int) any {
 }
 
 func (r *record) set(i int, v any) {
+	if r.t != nil {
+		r.t.gen++ // equality indexes built before are stale now
+	}
 	for len(r.vals) <= i {
 		r.vals = append(r.vals, nil)
 	}
@@ -64,6 +67,59 @@ type table struct {
 	stale int
 	// idxID, idxStamp, idxDeleted are field positions used on every write.
 	idxID, idxStamp, idxDeleted, idxLastMod, idxLastModBy int
+	// gen counts changes to the table's records; eq holds equality
+	// indexes by field position, each valid for the gen it was built at.
+	gen uint64
+	eq  map[int]*eqIndex
+}
+
+// eqIndex maps a field's comparison key (IDs as stored, text lower-cased)
+// to the records holding it, as Salesforce indexes Id, lookups and
+// external-ID fields: a query `WHERE Field IN (...)` then costs the
+// matches, not a scan of the table.
+type eqIndex struct {
+	gen  uint64
+	keys map[string][]*record
+}
+
+// eqKey is the comparison key of a field value, as compareOp compares
+// strings ("" and false when the value is not a string).
+func eqKey(f *field, v any) (string, bool) {
+	s, ok := v.(string)
+	if !ok {
+		return "", false
+	}
+	if f.typ == tID || f.typ == tReference {
+		return s, true
+	}
+	return strings.ToLower(s), true
+}
+
+// lookupEq returns the records whose field at i holds one of keys,
+// building (or rebuilding, after a change) the field's index first.
+func (t *table) lookupEq(f *field, i int, keys []string) []*record {
+	x := t.eq[i]
+	if x == nil || x.gen != t.gen {
+		x = &eqIndex{gen: t.gen, keys: map[string][]*record{}}
+		for _, r := range t.byID {
+			if k, ok := eqKey(f, r.get(i)); ok {
+				x.keys[k] = append(x.keys[k], r)
+			}
+		}
+		if t.eq == nil {
+			t.eq = map[int]*eqIndex{}
+		}
+		t.eq[i] = x
+	}
+	var out []*record
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, x.keys[k]...)
+		}
+	}
+	return out
 }
 
 func newTable(o *object) *table {
@@ -85,6 +141,7 @@ func entryLess(a, b stampEntry) bool {
 
 // place (re)inserts r into the index at its current stamp.
 func (t *table) place(r *record) {
+	t.gen++
 	if r.ver != 0 {
 		t.stale++
 	}
