@@ -370,9 +370,12 @@ func (c *Client) firstPageAndDeleted(ctx context.Context, queryPath, deletedPath
 		}
 		return nil, nil, apiErr
 	}
+	// A body that does not read as a query page or a deleted/ answer is
+	// asked again as separate calls, whose answers are checked (and, still
+	// broken, reported as MALFORMED_RESPONSE naming the request).
 	var res simpleforce.QueryResult
 	var del deletedAnswer
-	if json.Unmarshal(r[0].Body, &res) != nil || json.Unmarshal(r[1].Body, &del) != nil {
+	if checkQueryPage(r[0].Body) != nil || json.Unmarshal(r[0].Body, &res) != nil || json.Unmarshal(r[1].Body, &del) != nil {
 		return nil, nil, nil
 	}
 	return &res, &del, nil

@@ -366,9 +366,9 @@ func touchOne(t *testing.T, b *bundle, obj string) {
 	t.Fatalf("%s %s has no text field the mapping reads", obj, id)
 }
 
-// firstSubUnavailable answers the first subrequest of every composite
-// request with 503 SERVER_UNAVAILABLE, the rest as the org did.
-func firstSubUnavailable(t *testing.T) func(*http.Request, *http.Response) *http.Response {
+// firstSubAnswers answers the first subrequest of every composite request
+// with status and body, the rest as the org did.
+func firstSubAnswers(t *testing.T, status int, subBody any) func(*http.Request, *http.Response) *http.Response {
 	return func(req *http.Request, resp *http.Response) *http.Response {
 		if req.Method != http.MethodPost || !strings.HasSuffix(req.URL.Path, "/composite") || resp.StatusCode != http.StatusOK {
 			return resp
@@ -380,8 +380,8 @@ func firstSubUnavailable(t *testing.T) func(*http.Request, *http.Response) *http
 			t.Errorf("unexpected composite answer %s (%v)", body, err)
 			return resp
 		}
-		out["compositeResponse"][0]["httpStatusCode"] = http.StatusServiceUnavailable
-		out["compositeResponse"][0]["body"] = []map[string]any{{"errorCode": "SERVER_UNAVAILABLE", "message": "Server temporarily unavailable."}}
+		out["compositeResponse"][0]["httpStatusCode"] = status
+		out["compositeResponse"][0]["body"] = subBody
 		body, _ = json.Marshal(out)
 		resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 		resp.Header.Del("Content-Length")
@@ -390,32 +390,44 @@ func firstSubUnavailable(t *testing.T) func(*http.Request, *http.Response) *http
 }
 
 // TestCompositeSubrequestFailureFallsBack: a subrequest failing in a way
-// a retry could mend makes the pull send the query and deleted/ as
-// separate calls, and the mirror still converges.
+// a retry could mend (503), or answering a body that is no query page,
+// makes the pull send the query and deleted/ as separate calls, and the
+// mirror still converges.
 func TestCompositeSubrequestFailureFallsBack(t *testing.T) {
 	t.Parallel()
-	b := setup(t, 10, emu.Options{})
-	cache := newMemDescribeCache()
-	m := newMirror()
-	first, _ := b.openLogged(cache)
-	if err := b.pull(first, m); err != nil {
-		t.Fatal(err)
+	for name, sub := range map[string]struct {
+		status int
+		body   any
+	}{
+		"unavailable":     {http.StatusServiceUnavailable, []map[string]any{{"errorCode": "SERVER_UNAVAILABLE", "message": "Server temporarily unavailable."}}},
+		"unreadable page": {http.StatusOK, map[string]any{}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, 10, emu.Options{})
+			cache := newMemDescribeCache()
+			m := newMirror()
+			first, _ := b.openLogged(cache)
+			if err := b.pull(first, m); err != nil {
+				t.Fatal(err)
+			}
+			b.clock.Advance(10 * time.Minute)
+			insertAccounts(t, b, 3, "Late")
+			if err := b.srv.Delete("Contact", b.srv.IDs("Contact", false)[0]); err != nil {
+				t.Fatal(err)
+			}
+			c, log := b.openWrapped(cache, firstSubAnswers(t, sub.status, sub.body))
+			if err := b.pull(c, m); err != nil {
+				t.Fatal(err)
+			}
+			objects := len(b.m.Objects())
+			if got, want := log.take(), map[string]int{"composite": objects, "query": objects, "deleted": objects}; !sameCalls(got, want) {
+				t.Errorf("calls %v, want %v", got, want)
+			}
+			if m.emitted["Account"] != 3 || m.emitted["Contact"] != 1 {
+				t.Errorf("emitted %v, want 3 accounts and 1 contact deletion", m.emitted)
+			}
+			b.check(m)
+		})
 	}
-	b.clock.Advance(10 * time.Minute)
-	insertAccounts(t, b, 3, "Late")
-	if err := b.srv.Delete("Contact", b.srv.IDs("Contact", false)[0]); err != nil {
-		t.Fatal(err)
-	}
-	c, log := b.openWrapped(cache, firstSubUnavailable(t))
-	if err := b.pull(c, m); err != nil {
-		t.Fatal(err)
-	}
-	objects := len(b.m.Objects())
-	if got, want := log.take(), map[string]int{"composite": objects, "query": objects, "deleted": objects}; !sameCalls(got, want) {
-		t.Errorf("calls %v, want %v", got, want)
-	}
-	if m.emitted["Account"] != 3 || m.emitted["Contact"] != 1 {
-		t.Errorf("emitted %v, want 3 accounts and 1 contact deletion", m.emitted)
-	}
-	b.check(m)
 }
