@@ -27,6 +27,22 @@ type PullRequest struct {
 type Page struct {
 	Records []connector.Record
 	Cursor  connector.Cursor
+	// Skipped are the records of the page the connector could not read
+	// (no ID, an unreadable modification stamp, a value of a JSON type the
+	// CRM never sends), left out of Records. Cursor never passes the first
+	// of them, so the next run reads them again, and reports them again
+	// until they read correctly. The engine records each as a problem of
+	// the run. An answer that is not a page at all stays an error of Pull.
+	Skipped []Skipped
+}
+
+// Skipped is a record a connector received but could not read.
+type Skipped struct {
+	// ID is the record's ID, or "" when it has no readable one.
+	ID string
+	// Reason names the CRM, the object, where the record was in the
+	// answer, the field and what was wrong with it.
+	Reason string
 }
 
 // Source is a CRM to pull from.

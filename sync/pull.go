@@ -350,6 +350,12 @@ func (e *Engine) commitPage(ctx context.Context, obj string, pageNo int, p Page,
 		rep.addProblem(p)
 		or.Counts.Problems++
 	}
+	// Records the connector could not read: not stored, and the cursor
+	// stops before them, so they are read (and reported) again next run.
+	for _, s := range p.Skipped {
+		rep.addProblem(store.Problem{Object: obj, ID: s.ID, Error: s.Reason + "; not stored, read again next run"})
+		or.Counts.Problems++
+	}
 	return nil
 }
 

@@ -85,6 +85,10 @@ func printSyncReport(w io.Writer, rep *hsync.Report) {
 	if rep.Problem > 0 {
 		fmt.Fprintf(w, "%d records had problems (kept where possible; first examples):\n", rep.Problem)
 		for _, p := range rep.Problems[:min(5, len(rep.Problems))] {
+			if p.ID == "" { // a record without a readable ID: the error says where it was
+				fmt.Fprintf(w, "  %s: %s\n", p.Object, p.Error)
+				continue
+			}
 			fmt.Fprintf(w, "  %s %s: %s\n", p.Object, p.ID, p.Error)
 		}
 	}
