@@ -167,17 +167,21 @@ func (c *Client) changed(o object, id string, a associations) bool {
 // client last saw (the ones the incremental search just returned were
 // remembered then, so they are not emitted twice). It runs only on incremental pulls: a full pull has just read
 // them all.
-func (c *Client) rereadWindow(ctx context.Context, o object, props []string, since, cur connector.Cursor, fn func(context.Context, hsync.Page) error) error {
+//
+// A result that cannot be stored is handed on as a Page.Skipped entry,
+// once per pull (reported).
+func (c *Client) rereadWindow(ctx context.Context, o object, props []string, since, cur connector.Cursor, reported map[string]bool, fn func(context.Context, hsync.Page) error) error {
 	if c.window <= 0 || since.IsZero() {
 		return nil
 	}
 	from := c.clock.Now().Add(-c.window)
 	lastID := "0"
 	var pending []record
+	var skippedRecs []hsync.Skipped
 	// flush reads the associations of the gathered activities in one batch
 	// per target type and emits those whose links changed.
 	flush := func() error {
-		if len(pending) == 0 {
+		if len(pending) == 0 && len(skippedRecs) == 0 {
 			return nil
 		}
 		ids := make([]string, len(pending))
@@ -201,14 +205,15 @@ func (c *Client) rereadWindow(ctx context.Context, o object, props []string, sin
 			c.remember(o, r, a)
 			emit = append(emit, connector.Record{Object: o.name, ID: r.ID, ModifiedAt: crm.Normalize(r.modified), Raw: raw})
 		}
-		pending = pending[:0]
-		if len(emit) == 0 {
+		skip := skippedRecs
+		pending, skippedRecs = pending[:0], nil
+		if len(emit) == 0 && len(skip) == 0 {
 			return nil
 		}
 		c.log.Debug("activities re-linked without a modification", "object", o.name, "count", len(emit))
-		return fn(ctx, hsync.Page{Records: emit, Cursor: cur})
+		return fn(ctx, hsync.Page{Records: emit, Cursor: cur, Skipped: skip})
 	}
-	for {
+	for n := 1; ; n++ {
 		body := searchRequest{
 			FilterGroups: []filterGroup{{Filters: []searchFilter{
 				{PropertyName: "hs_timestamp", Operator: "GTE", Value: crm.FormatMillis(from)},
@@ -222,15 +227,31 @@ func (c *Client) rereadWindow(ctx context.Context, o object, props []string, sin
 		if err != nil {
 			return fmt.Errorf("re-read association window: %w", err)
 		}
-		recs, err := decodeRecords(o, res.Results)
+		recs, err := decodeRecords(o, res.Results, "association window page "+itoa(n))
 		if err != nil {
 			return fmt.Errorf("re-read association window of %s: %w", o.name, err)
 		}
-		pending = append(pending, recs...)
-		if len(recs) > 0 {
-			lastID = recs[len(recs)-1].ID
+		keyed := false
+		for _, r := range recs {
+			if r.ID != "" {
+				lastID, keyed = r.ID, true
+			}
+			switch {
+			case r.skip == nil:
+				pending = append(pending, r)
+			case !reported[string(r.raw)]:
+				reported[string(r.raw)] = true
+				skippedRecs = append(skippedRecs, *r.skip)
+			}
 		}
 		done := len(recs) == 0 || res.next() == ""
+		if !done && !keyed {
+			if err := flush(); err != nil {
+				return err
+			}
+			return fmt.Errorf("re-read association window of %s: %w", o.name, connector.MalformedError(http.StatusOK, nil, nil,
+				fmt.Errorf("none of the %d results of association window page %d has an id, so the search cannot continue after them", len(recs), n)))
+		}
 		if done || len(pending) >= emitBatch {
 			if err := flush(); err != nil {
 				return err

@@ -1,9 +1,16 @@
 package hubspot
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
+
+	"healthsync/connector"
+	"healthsync/crm"
+	hsync "healthsync/sync"
 )
 
 // Answers are decoded into the types of pull.go and assoc.go; the methods
@@ -69,4 +76,140 @@ func (a *assocBatchResponse) UnmarshalJSON(b []byte) error {
 	v.Results = merged
 	*a = assocBatchResponse(v)
 	return nil
+}
+
+// decodeRecord reads one result of a search or list answer. A result that
+// is not a JSON object is the error: the answer is not what HubSpot sends.
+// Anything else comes back as a record, with problem set when it cannot
+// be stored: no id, a property or updatedAt that is not a string (HubSpot
+// sends every property as a string or null), or no readable modification
+// stamp. The record keeps what could be read (its ID and stamp when
+// readable), so the caller can still page by key after it.
+func decodeRecord(o object, raw json.RawMessage) (r record, problem string, err error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+		return record{}, "", fmt.Errorf("a %s result is not a JSON object", o.singular)
+	}
+	r.raw = raw
+	var problems []string
+	id, idProblem := readID(m["id"])
+	if idProblem != "" {
+		problems = append(problems, idProblem)
+	}
+	r.ID = id
+	if p, ok := m["properties"]; ok && string(p) != "null" {
+		var props map[string]json.RawMessage
+		if json.Unmarshal(p, &props) != nil || props == nil {
+			_, what := jsonString(p)
+			problems = append(problems, "properties is "+what+", not an object")
+		} else {
+			r.Properties = make(map[string]*string, len(props))
+			names := make([]string, 0, len(props))
+			for name := range props {
+				names = append(names, name)
+			}
+			sort.Strings(names)
+			var wrong []string
+			for _, name := range names {
+				v, bad := jsonString(props[name])
+				switch bad {
+				case "":
+					r.Properties[name] = &v
+				case "null":
+					r.Properties[name] = nil
+				default:
+					wrong = append(wrong, "property "+name+" is "+bad)
+				}
+			}
+			if len(wrong) > 0 {
+				problems = append(problems, strings.Join(wrong, ", ")+", HubSpot sends strings")
+			}
+		}
+	}
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"updatedAt", &r.UpdatedAt}, {"archivedAt", &r.ArchivedAt}} {
+		v, bad := jsonString(m[f.name])
+		if bad != "" && bad != "missing" && bad != "null" {
+			problems = append(problems, f.name+" is "+bad+", HubSpot sends a string")
+		}
+		*f.dst = v
+	}
+	stamp := r.prop(o.modProp)
+	if stamp == "" {
+		stamp = r.UpdatedAt
+	}
+	if t, err := crm.ParseTime(stamp); err != nil {
+		problems = append(problems, fmt.Sprintf("%s %q is not a date (%v)", o.modProp, connector.Excerpt([]byte(stamp), 40), err))
+	} else {
+		r.modified = t
+	}
+	return r, strings.Join(problems, "; "), nil
+}
+
+// readID reads a result's id member: the ID, or what is wrong with it.
+func readID(raw json.RawMessage) (id, problem string) {
+	id, bad := jsonString(raw)
+	switch {
+	case bad != "" && bad != "missing" && bad != "null":
+		return "", "id is " + bad + ", HubSpot sends a string"
+	case strings.TrimSpace(id) == "":
+		return "", "it has no id"
+	}
+	return id, ""
+}
+
+// jsonString reads a JSON string. For anything else it returns what the
+// value is instead ("missing", "null", "a number (12345)", "a boolean
+// (true)", "an object", "an array"), for a message.
+func jsonString(raw json.RawMessage) (s, notString string) {
+	if raw == nil {
+		return "", "missing"
+	}
+	if json.Unmarshal(raw, &s) == nil {
+		return s, ""
+	}
+	switch t := bytes.TrimSpace(raw); {
+	case len(t) == 0:
+		return "", "missing"
+	case string(t) == "null":
+		return "", "null"
+	case t[0] == '{':
+		return "", "an object"
+	case t[0] == '[':
+		return "", "an array"
+	case string(t) == "true" || string(t) == "false":
+		return "", "a boolean (" + string(t) + ")"
+	default:
+		return "", "a number (" + connector.Excerpt(t, 24) + ")"
+	}
+}
+
+// identify returns text that helps find a record whose id is unusable:
+// its hs_object_id and name-like properties, shortened; nothing from
+// properties that could hold a credential or personal data.
+func identify(r record) string {
+	var parts []string
+	for _, name := range []string{"hs_object_id", "name", "dealname", "domain", "hs_task_subject"} {
+		if v := strings.TrimSpace(r.prop(name)); v != "" {
+			parts = append(parts, fmt.Sprintf("%s %q", name, connector.Excerpt([]byte(v), 40)))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// skipped says why the result at position n (1-based) of where (the
+// answer, e.g. "search page 2") cannot be stored, naming the object, with
+// the record's ID when it has one (the engine names it), and otherwise
+// what identifies it in the reason.
+func skipped(o object, where string, n int, r record, problem string) hsync.Skipped {
+	at := fmt.Sprintf("HubSpot %s result %d of %s", o.name, n, where)
+	if r.ID != "" {
+		return hsync.Skipped{ID: r.ID, Reason: at + ": " + problem}
+	}
+	if id := identify(r); id != "" {
+		at += " (" + id + ")"
+	}
+	return hsync.Skipped{Reason: at + ": " + problem}
 }

@@ -70,12 +70,23 @@ const (
 
 // collect runs a pull and returns what it emitted.
 func collect(c *Client, object string) ([]connector.Record, error) {
+	got, _, _, err := pullAll(c, object)
+	return got, err
+}
+
+// pullAll runs a pull and returns the records it emitted, the results it
+// skipped and the last page's cursor.
+func pullAll(c *Client, object string) ([]connector.Record, []hsync.Skipped, connector.Cursor, error) {
 	var got []connector.Record
+	var skipped []hsync.Skipped
+	var cur connector.Cursor
 	err := c.Pull(context.Background(), hsync.PullRequest{Object: object, Fields: []string{"name"}}, func(_ context.Context, p hsync.Page) error {
 		got = append(got, p.Records...)
+		skipped = append(skipped, p.Skipped...)
+		cur = p.Cursor
 		return nil
 	})
-	return got, err
+	return got, skipped, cur, err
 }
 
 // mustBeMalformed fails unless err is a typed MALFORMED_RESPONSE error
@@ -117,6 +128,55 @@ type oracleRecord struct {
 	ArchivedAt string             `json:"archivedAt"`
 }
 
+// oracleResult is one search or list result as a pull must read it.
+type oracleResult struct {
+	object                bool // a JSON object: anything else makes the answer malformed
+	storable              bool // a string id, a readable stamp, properties all strings or null
+	id                    string
+	stamp                 time.Time // hs_lastmodifieddate, or else updatedAt; zero when unreadable
+	updatedAt, archivedAt string
+}
+
+// placed reports whether a search can continue by key after the result.
+func (r oracleResult) placed() bool { return r.id != "" && !r.stamp.IsZero() }
+
+func readResult(raw json.RawMessage) oracleResult {
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil || m == nil {
+		return oracleResult{}
+	}
+	r := oracleResult{object: true, storable: true}
+	isText := func(v any) bool {
+		_, ok := v.(string)
+		return v == nil || ok
+	}
+	if id, ok := m["id"].(string); ok && strings.TrimSpace(id) != "" {
+		r.id = id
+	} else {
+		r.storable = false
+	}
+	props, ok := m["properties"].(map[string]any)
+	if !ok && m["properties"] != nil {
+		r.storable = false
+	}
+	for _, v := range props {
+		r.storable = r.storable && isText(v)
+	}
+	r.storable = r.storable && isText(m["updatedAt"]) && isText(m["archivedAt"])
+	r.updatedAt, _ = m["updatedAt"].(string)
+	r.archivedAt, _ = m["archivedAt"].(string)
+	stamp, _ := props["hs_lastmodifieddate"].(string)
+	if stamp == "" {
+		stamp = r.updatedAt
+	}
+	if t, err := crm.ParseTime(stamp); err == nil {
+		r.stamp = t
+	} else {
+		r.storable = false
+	}
+	return r
+}
+
 // oracleOwner is a lenient reading of one owner.
 type oracleOwner struct {
 	ID        string `json:"id"`
@@ -126,9 +186,12 @@ type oracleOwner struct {
 // FuzzSearchPage: the answer to a companies search is emitted record for
 // record (same ID, raw JSON byte for byte, the stamp of
 // hs_lastmodifieddate or else updatedAt), the next page is asked for by
-// key after the page's last record when paging.next.after is set, and a
-// broken answer (truncated, not a page, a result without id or readable
-// stamp) is an error naming companies with nothing emitted.
+// key after the page's last placed record when paging.next.after is set; a
+// result that is an object but cannot be stored (no id, no readable stamp,
+// a property that is not a string) is skipped and reported once, the
+// cursor stopping before it; a broken answer (truncated, not a page, a
+// result that is not an object, or no result to continue by key after)
+// is an error naming companies with nothing emitted.
 func FuzzSearchPage(f *testing.F) {
 	for _, s := range []string{
 		`{"total":2,"results":[{"id":"101","properties":{"createdate":"2025-03-01T10:00:00.000Z","hs_lastmodifieddate":"2025-12-01T09:30:00.123Z","hs_object_id":"101","name":"Acme"},"createdAt":"2025-03-01T10:00:00.000Z","updatedAt":"2025-12-01T09:30:00.123Z","archived":false},{"id":"102","properties":{"hs_lastmodifieddate":"2025-12-01T09:30:00.123Z","hs_object_id":"102","name":null},"createdAt":"2025-03-01T10:00:00.000Z","updatedAt":"2025-12-01T09:30:00.123Z","archived":false}],"paging":{"next":{"after":"2"}}}`,
@@ -143,6 +206,10 @@ func FuzzSearchPage(f *testing.F) {
 		`{}`,
 		`null`,
 		`[]`,
+		`{"total":3,"results":[{"id":"101","properties":{"hs_lastmodifieddate":"2025-12-01T09:30:00Z","name":12345}},{"id":"102","properties":{"hs_lastmodifieddate":"2025-12-01T09:31:00Z"}},{"properties":{"hs_object_id":"103","name":"Acme"}}],"paging":{"next":{"after":"3"}}}`,
+		`{"total":2,"results":[{"id":"101","properties":{"hs_lastmodifieddate":"2025-12-01T09:30:00Z"}},{"id":102,"properties":{"hs_lastmodifieddate":"2025-12-01T09:31:00Z"}}]}`,
+		`{"total":2,"results":[{"properties":{}},{"properties":{}}],"paging":{"next":{"after":"2"}}}`,
+		`{"total":2,"results":[{"id":"101","properties":{"hs_lastmodifieddate":"2025-12-01T09:30:00Z"}},7]}`,
 		`<html><body>502 Bad Gateway</body></html>`,
 		``,
 	} {
@@ -171,61 +238,78 @@ func FuzzSearchPage(f *testing.F) {
 			t.Errorf("unexpected request %s %s", r.Method, r.URL)
 			return 404, []byte(`{"status":"error","message":"no route","category":"OBJECT_NOT_FOUND"}`)
 		})
-		got, err := collect(c, Companies)
+		got, skipped, cursor, err := pullAll(c, Companies)
 
 		var page oraclePage
-		if json.Unmarshal(body, &page) != nil || page.Results == nil {
-			if len(got) > 0 {
-				t.Fatalf("answer %q: %d records emitted from a broken page", body, len(got))
+		broken := json.Unmarshal(body, &page) != nil || page.Results == nil
+		results := make([]oracleResult, len(page.Results))
+		for i, raw := range page.Results {
+			results[i] = readResult(raw)
+			broken = broken || !results[i].object
+		}
+		if broken {
+			if len(got) > 0 || len(skipped) > 0 {
+				t.Fatalf("answer %q: %d records emitted, %d skipped from a broken page", body, len(got), len(skipped))
 			}
 			mustBeMalformed(t, err, "search companies", body)
 			return
 		}
-		recs := make([]oracleRecord, len(page.Results))
-		stamps := make([]time.Time, len(page.Results))
-		readable := true
-		for i, raw := range page.Results {
-			if json.Unmarshal(raw, &recs[i]) != nil || recs[i].ID == "" {
-				readable = false
+		var want []int // indexes of the results to emit
+		var lastPlaced *oracleResult
+		var wantCursor connector.Cursor
+		held := false
+		unstorable := map[string]bool{}
+		for i, r := range results {
+			if r.placed() {
+				lastPlaced = &results[i]
+			}
+			if !r.storable {
+				held = true
+				unstorable[string(page.Results[i])] = true
 				continue
 			}
-			stamp := ""
-			if v := recs[i].Properties["hs_lastmodifieddate"]; v != nil {
-				stamp = *v
-			}
-			if stamp == "" {
-				stamp = recs[i].UpdatedAt
-			}
-			var perr error
-			if stamps[i], perr = crm.ParseTime(stamp); perr != nil {
-				readable = false
+			want = append(want, i)
+			if !held {
+				wantCursor = advance(wantCursor, r.stamp, r.id)
 			}
 		}
-		if !readable {
-			if len(got) > 0 {
-				t.Fatalf("answer %q: records emitted from a page with an unreadable result", body)
+		if len(skipped) != len(unstorable) {
+			t.Fatalf("answer %q: %d results skipped, want %d: %+v", body, len(skipped), len(unstorable), skipped)
+		}
+		for _, sk := range skipped {
+			if !strings.HasPrefix(sk.Reason, "HubSpot companies result ") || !strings.Contains(sk.Reason, " of search page 1") {
+				t.Fatalf("answer %q: skipped result reported as %q, which does not say where it was", body, sk.Reason)
 			}
-			mustBeMalformed(t, err, "compan", body)
+		}
+		if len(results) > 0 && page.after() != "" && lastPlaced == nil {
+			if len(got) > 0 {
+				t.Fatalf("answer %q: records emitted from a page no result of which is placed", body)
+			}
+			mustBeMalformed(t, err, "search companies", body)
 			return
 		}
 		if err != nil {
 			t.Fatalf("answer %q: %v", body, err)
 		}
-		if len(got) != len(recs) {
-			t.Fatalf("answer %q: %d records emitted, the page has %d", body, len(got), len(recs))
+		if len(got) != len(want) {
+			t.Fatalf("answer %q: %d records emitted, the page has %d storable", body, len(got), len(want))
 		}
 		for i, r := range got {
-			if r.ID != recs[i].ID || r.Object != Companies || r.Deleted {
-				t.Fatalf("record %d: %+v, want id %q", i, r, recs[i].ID)
+			w := results[want[i]]
+			if r.ID != w.id || r.Object != Companies || r.Deleted {
+				t.Fatalf("record %d: %+v, want id %q", i, r, w.id)
 			}
-			if !bytes.Equal(r.Raw, page.Results[i]) {
-				t.Fatalf("record %s: raw %s, the answer had %s", r.ID, r.Raw, page.Results[i])
+			if !bytes.Equal(r.Raw, page.Results[want[i]]) {
+				t.Fatalf("record %s: raw %s, the answer had %s", r.ID, r.Raw, page.Results[want[i]])
 			}
-			if !r.ModifiedAt.Equal(crm.Normalize(stamps[i])) {
-				t.Fatalf("record %s: stamp %v, the answer's %v", r.ID, r.ModifiedAt, stamps[i])
+			if !r.ModifiedAt.Equal(crm.Normalize(w.stamp)) {
+				t.Fatalf("record %s: stamp %v, the answer's %v", r.ID, r.ModifiedAt, w.stamp)
 			}
 		}
-		if page.after() == "" || len(recs) == 0 {
+		if (len(got) > 0 || len(skipped) > 0) && (!cursor.ModifiedAt.Equal(wantCursor.ModifiedAt) || cursor.LastID != wantCursor.LastID) {
+			t.Fatalf("answer %q: cursor %+v, want %+v (never past a skipped result)", body, cursor, wantCursor)
+		}
+		if page.after() == "" || len(results) == 0 {
 			if len(searches) != 1 {
 				t.Fatalf("answer %q is a last page, yet %d searches were made", body, len(searches))
 			}
@@ -234,7 +318,7 @@ func FuzzSearchPage(f *testing.F) {
 		if len(searches) != 2 {
 			t.Fatalf("answer %q has paging.next, yet %d searches were made", body, len(searches))
 		}
-		last := recs[len(recs)-1].ID
+		last := lastPlaced.id
 		found := false
 		for _, g := range searches[1].FilterGroups {
 			for _, fl := range g.Filters {
@@ -252,9 +336,10 @@ func FuzzSearchPage(f *testing.F) {
 // FuzzListPages: a list answer (archived companies in a pull, owners in a
 // pull, company and owner IDs for the reconciliation) is emitted result
 // for result with its ID (archived ones as deletions stamped with
-// archivedAt or else updatedAt); paging.next.after is sent back verbatim
-// as the next request's after; a broken answer is an error naming the
-// list, with nothing emitted.
+// archivedAt or else updatedAt, an archived one without an id or a
+// readable date skipped and reported); paging.next.after is sent back
+// verbatim as the next request's after; a broken answer is an error naming
+// the list, with nothing emitted.
 func FuzzListPages(f *testing.F) {
 	for i, s := range []string{
 		`{"results":[{"id":"55","properties":{"hs_lastmodifieddate":"2025-11-02T08:00:00Z","hs_object_id":"55"},"createdAt":"2025-01-01T00:00:00Z","updatedAt":"2025-11-02T08:00:00Z","archived":true,"archivedAt":"2025-11-02T08:00:00.250Z"}],"paging":{"next":{"after":"56","link":"https://api.hubapi.com/crm/v3/objects/companies?after=56"}}}`,
@@ -304,12 +389,13 @@ func FuzzListPages(f *testing.F) {
 			return 200, []byte(emptyList)
 		})
 		var got []connector.Record
+		var skipped []hsync.Skipped
 		var ids []string
 		var err error
 		var names string
 		switch kind % 4 {
 		case 0:
-			got, err = collect(c, Companies)
+			got, skipped, _, err = pullAll(c, Companies)
 			names = "archived companies"
 		case 1:
 			got, err = collect(c, Owners)
@@ -328,6 +414,61 @@ func FuzzListPages(f *testing.F) {
 
 		var page oraclePage
 		broken := json.Unmarshal(body, &page) != nil || page.Results == nil
+		if kind%4 == 0 && !broken {
+			// Archived results: one that is not an object breaks the
+			// answer; one without an id or a readable archivedAt or
+			// updatedAt is skipped, and the others are deletions.
+			var want []oracleResult
+			var raws []json.RawMessage
+			nSkipped := 0
+			for _, raw := range page.Results {
+				r := readResult(raw)
+				_, e1 := crm.ParseTime(r.archivedAt)
+				_, e2 := crm.ParseTime(r.updatedAt)
+				switch {
+				case !r.object:
+					broken = true
+				case r.id == "" || (e1 != nil && e2 != nil):
+					nSkipped++
+				default:
+					want = append(want, r)
+					raws = append(raws, raw)
+				}
+			}
+			if broken {
+				if len(got) > 0 || len(skipped) > 0 {
+					t.Fatalf("answer %q: %d records emitted from a broken page", body, len(got))
+				}
+				mustBeMalformed(t, err, names, body)
+				return
+			}
+			if err != nil {
+				t.Fatalf("answer %q: %v", body, err)
+			}
+			if len(got) != len(want) || len(skipped) != nSkipped {
+				t.Fatalf("answer %q: %d deletions and %d skipped, want %d and %d", body, len(got), len(skipped), len(want), nSkipped)
+			}
+			for i, r := range got {
+				at, aerr := crm.ParseTime(want[i].archivedAt)
+				if aerr != nil {
+					at, _ = crm.ParseTime(want[i].updatedAt)
+				}
+				if r.ID != want[i].id || !r.Deleted || !r.ModifiedAt.Equal(at) || !bytes.Equal(r.Raw, raws[i]) {
+					t.Fatalf("archived %s: %+v, want a deletion of %s at %v", r.ID, r, want[i].id, at)
+				}
+			}
+			for _, sk := range skipped {
+				if !strings.HasPrefix(sk.Reason, "HubSpot companies result ") || !strings.Contains(sk.Reason, "archived list page 1") {
+					t.Fatalf("answer %q: skipped result reported as %q, which does not say where it was", body, sk.Reason)
+				}
+			}
+			if next := page.after(); next != "" && !slices.ContainsFunc(calls, func(cl call) bool {
+				return cl.path == target.path && cl.archived == target.archived && cl.after == next
+			}) {
+				t.Fatalf("paging.next.after %q was not sent back: calls %+v", next, calls)
+			}
+			return
+		}
 		recs := make([]oracleRecord, len(page.Results))
 		for i, raw := range page.Results {
 			if target.path == "/crm/v3/owners" {
@@ -349,18 +490,6 @@ func FuzzListPages(f *testing.F) {
 			mustBeMalformed(t, err, names, body)
 			return
 		}
-		if kind%4 == 0 {
-			for _, r := range recs {
-				_, e1 := crm.ParseTime(r.ArchivedAt)
-				_, e2 := crm.ParseTime(r.UpdatedAt)
-				if e1 != nil && e2 != nil {
-					if err == nil || !strings.Contains(err.Error(), names) {
-						t.Fatalf("archived %s without a readable date: %v", r.ID, err)
-					}
-					return
-				}
-			}
-		}
 		if err != nil {
 			t.Fatalf("answer %q: %v", body, err)
 		}
@@ -375,15 +504,7 @@ func FuzzListPages(f *testing.F) {
 			if !bytes.Equal(r.Raw, page.Results[i]) {
 				t.Fatalf("record %s: raw %s, the answer had %s", r.ID, r.Raw, page.Results[i])
 			}
-			if kind%4 == 0 {
-				at, aerr := crm.ParseTime(recs[i].ArchivedAt)
-				if aerr != nil {
-					at, _ = crm.ParseTime(recs[i].UpdatedAt)
-				}
-				if !r.Deleted || !r.ModifiedAt.Equal(at) {
-					t.Fatalf("archived %s: deleted %v at %v, want a deletion at %v", r.ID, r.Deleted, r.ModifiedAt, at)
-				}
-			} else if r.Deleted {
+			if r.Deleted {
 				t.Fatalf("owner %s emitted as deleted", r.ID)
 			}
 		}

@@ -16,7 +16,7 @@ func TestMalformedAnswersAreClearErrors(t *testing.T) {
 	t.Parallel()
 	answers := map[string]string{
 		"/crm/v3/objects/companies/search": `<html><body>502 Bad Gateway from proxy</body></html>`,
-		"/crm/v3/objects/contacts/search":  `{"total":1,"results":[{"id":"7","properties":{"lastmodifieddate":"yesterday"}}]}`,
+		"/crm/v3/objects/contacts/search":  `{"total":2,"results":[{"id":"7","properties":{"lastmodifieddate":"2025-12-01T09:30:00Z"}},"7"]}`,
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
@@ -27,7 +27,7 @@ func TestMalformedAnswersAreClearErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for obj, want := range map[string]string{"companies": "unexpected response body", "contacts": "lastmodifieddate"} {
+	for obj, want := range map[string]string{"companies": "unexpected response body", "contacts": "result 2 of search page 1: a contact result is not a JSON object"} {
 		err := c.Pull(context.Background(), pullReq(obj, nil, connector.Cursor{}), func(context.Context, pageT) error {
 			t.Errorf("%s: a page was delivered from a malformed answer", obj)
 			return nil

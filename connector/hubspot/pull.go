@@ -87,6 +87,9 @@ type record struct {
 	wireRecord
 	modified time.Time
 	raw      json.RawMessage
+	// skip is set when the record cannot be stored (see decodeRecord):
+	// it is reported, not emitted, and the cursor does not pass it.
+	skip *hsync.Skipped
 }
 
 func (r *record) prop(name string) string {
@@ -96,24 +99,25 @@ func (r *record) prop(name string) string {
 	return ""
 }
 
-// decodeRecords decodes a page's results and their modification stamps.
-func decodeRecords(o object, raws []json.RawMessage) ([]record, error) {
+// placed reports whether the record's position (stamp, ID) is known, so
+// a search can continue by key after it.
+func (r *record) placed() bool { return r.ID != "" && !r.modified.IsZero() }
+
+// decodeRecords decodes the results of one answer (where names it, e.g.
+// "search page 2") and their modification stamps. A result that is not a
+// JSON object makes the answer malformed; a result that is one but cannot
+// be stored comes back in its place with skip set.
+func decodeRecords(o object, raws []json.RawMessage, where string) ([]record, error) {
 	out := make([]record, 0, len(raws))
-	for _, raw := range raws {
-		var r record
-		if err := json.Unmarshal(raw, &r.wireRecord); err != nil || r.ID == "" {
-			return nil, connector.MalformedError(http.StatusOK, nil, raw, fmt.Errorf("a %s result has no id", o.singular))
-		}
-		r.raw = raw
-		stamp := r.prop(o.modProp)
-		if stamp == "" {
-			stamp = r.UpdatedAt
-		}
-		t, err := crm.ParseTime(stamp)
+	for i, raw := range raws {
+		r, problem, err := decodeRecord(o, raw)
 		if err != nil {
-			return nil, connector.MalformedError(http.StatusOK, nil, raw, fmt.Errorf("%s %s has no readable %s: %w", o.singular, r.ID, o.modProp, err))
+			return nil, connector.MalformedError(http.StatusOK, nil, raw, fmt.Errorf("result %d of %s: %w", i+1, where, err))
 		}
-		r.modified = t
+		if problem != "" {
+			s := skipped(o, where, i+1, r, problem)
+			r.skip = &s
+		}
 		out = append(out, r)
 	}
 	return out, nil
@@ -152,7 +156,11 @@ func (c *Client) Pull(ctx context.Context, req hsync.PullRequest, fn func(contex
 		return err
 	}
 	props := properties(o, req.Fields)
-	cur, err := c.pullChanged(ctx, o, props, req.Since, fn)
+	// reported holds the results skipped so far in this pull (by their raw
+	// JSON), so one is reported once although a search continued by key
+	// or the association window answers it again.
+	reported := map[string]bool{}
+	cur, err := c.pullChanged(ctx, o, props, req.Since, reported, fn)
 	if err != nil {
 		return err
 	}
@@ -160,7 +168,7 @@ func (c *Client) Pull(ctx context.Context, req hsync.PullRequest, fn func(contex
 		return err
 	}
 	if o.activity {
-		if err := c.rereadWindow(ctx, o, props, req.Since, cur, fn); err != nil {
+		if err := c.rereadWindow(ctx, o, props, req.Since, cur, reported, fn); err != nil {
 			return err
 		}
 	}
@@ -181,7 +189,11 @@ func (c *Client) search(ctx context.Context, o object, body searchRequest) (*pag
 // last one handed on. Search pages (200) are gathered into pages of up to
 // emitBatch records, so an activity's associations cost one batch read per
 // target type for every 1,000 records instead of every 200.
-func (c *Client) pullChanged(ctx context.Context, o object, props []string, since connector.Cursor, fn func(context.Context, hsync.Page) error) (connector.Cursor, error) {
+//
+// A result that cannot be stored (see decodeRecord) is handed on as a
+// Page.Skipped entry, and the cursor stays before it for the rest of the
+// pull; the records after it are handed on all the same.
+func (c *Client) pullChanged(ctx context.Context, o object, props []string, since connector.Cursor, reported map[string]bool, fn func(context.Context, hsync.Page) error) (connector.Cursor, error) {
 	cur := since
 	body := searchRequest{
 		FilterGroups: []filterGroup{},
@@ -194,25 +206,39 @@ func (c *Client) pullChanged(ctx context.Context, o object, props []string, sinc
 		body.FilterGroups = []filterGroup{{Filters: []searchFilter{{PropertyName: o.modProp, Operator: "GTE", Value: crm.FormatMillis(start)}}}}
 	}
 	var pending []record
+	// held is set once a record could not be stored: the cursor stays
+	// before it for the rest of the pull, so the next run reads it again
+	// (and reports it again until it reads correctly).
+	held := false
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
 		}
-		page, err := c.page(ctx, o, pending, true)
+		good := make([]record, 0, len(pending))
+		var skippedRecs []hsync.Skipped
+		next := cur
+		for _, r := range pending {
+			if r.skip != nil {
+				skippedRecs = append(skippedRecs, *r.skip)
+				held = true
+				continue
+			}
+			good = append(good, r)
+			if !held {
+				next = advance(next, r.modified, r.ID)
+			}
+		}
+		page, err := c.page(ctx, o, good, true)
 		if err != nil {
 			return err
 		}
-		next := cur
-		for _, r := range pending {
-			next = advance(next, r.modified, r.ID)
-		}
-		if err := fn(ctx, hsync.Page{Records: page, Cursor: next}); err != nil {
+		if err := fn(ctx, hsync.Page{Records: page, Cursor: next, Skipped: skippedRecs}); err != nil {
 			return err
 		}
 		cur, pending = next, pending[:0]
 		return nil
 	}
-	for {
+	for n := 1; ; n++ {
 		res, err := c.search(ctx, o, body)
 		if err != nil {
 			// Hand on what was already read (a daily-limit stop keeps its
@@ -222,19 +248,39 @@ func (c *Client) pullChanged(ctx context.Context, o object, props []string, sinc
 			}
 			return cur, err
 		}
-		recs, err := decodeRecords(o, res.Results)
+		recs, err := decodeRecords(o, res.Results, "search page "+strconv.Itoa(n))
 		if err != nil {
 			return cur, fmt.Errorf("search %s: %w", o.name, err)
 		}
-		for _, r := range recs {
+		var last *record // the last placed record: the next page's key
+		for i := range recs {
+			r := recs[i]
+			if r.placed() {
+				last = &recs[i]
+			}
+			if r.skip != nil {
+				if reported[string(r.raw)] {
+					continue
+				}
+				reported[string(r.raw)] = true
+			}
 			// At the cursor's own timestamp only IDs above it are new;
 			// earlier ones are the look-back, re-read on purpose.
-			if !since.IsZero() && crm.Normalize(r.modified).Equal(crm.Normalize(since.ModifiedAt)) && !idLess(since.LastID, r.ID) {
+			if r.skip == nil && !since.IsZero() && crm.Normalize(r.modified).Equal(crm.Normalize(since.ModifiedAt)) && !idLess(since.LastID, r.ID) {
 				continue
 			}
 			pending = append(pending, r)
 		}
 		done := len(recs) == 0 || res.next() == ""
+		if !done && last == nil {
+			// No result has a readable id and stamp: there is no key to
+			// continue after.
+			if err := flush(); err != nil {
+				return cur, err
+			}
+			return cur, fmt.Errorf("search %s: %w", o.name, connector.MalformedError(http.StatusOK, nil, nil,
+				fmt.Errorf("none of the %d results of search page %d has a readable id and %s, so the search cannot continue after them", len(recs), n, o.modProp)))
+		}
 		if done || len(pending) >= emitBatch {
 			if err := flush(); err != nil {
 				return cur, err
@@ -243,8 +289,7 @@ func (c *Client) pullChanged(ctx context.Context, o object, props []string, sinc
 		if done {
 			return cur, nil
 		}
-		// Next page by key: after the last record seen, never by offset.
-		last := recs[len(recs)-1]
+		// Next page by key: after the last record placed, never by offset.
 		ms := crm.FormatMillis(last.modified)
 		body.FilterGroups = []filterGroup{
 			{Filters: []searchFilter{{PropertyName: o.modProp, Operator: "EQ", Value: ms}, {PropertyName: "hs_object_id", Operator: "GT", Value: last.ID}}},
@@ -296,32 +341,48 @@ func (c *Client) pullArchived(ctx context.Context, o object, props []string, sin
 	q.Set("archived", "true")
 	q.Set("limit", strconv.Itoa(listPageSize))
 	q.Set("properties", "hs_object_id,"+o.modProp)
-	for {
+	for n := 1; ; n++ {
 		var res pageResponse
 		if _, err := c.call(ctx, http.MethodGet, "/crm/v3/objects/"+objPath(o.name), q, nil, &res); err != nil {
 			return fmt.Errorf("list archived %s: %w", o.name, err)
 		}
 		var page []connector.Record
-		for _, raw := range res.Results {
-			var w wireRecord
-			if err := json.Unmarshal(raw, &w); err != nil || w.ID == "" {
-				return fmt.Errorf("list archived %s: %w", o.name, connector.MalformedError(http.StatusOK, nil, raw, err))
-			}
-			at, err := crm.ParseTime(w.ArchivedAt)
+		var skip []hsync.Skipped
+		where := "archived list page " + strconv.Itoa(n)
+		for i, raw := range res.Results {
+			// Only the ID and the archiving date matter for a deletion.
+			r, _, err := decodeRecord(o, raw)
 			if err != nil {
-				at, err = crm.ParseTime(w.UpdatedAt)
+				return fmt.Errorf("list archived %s: %w", o.name, connector.MalformedError(http.StatusOK, nil, raw, fmt.Errorf("result %d of %s: %w", i+1, where, err)))
+			}
+			if r.ID == "" {
+				var m struct {
+					ID json.RawMessage `json:"id"`
+				}
+				_ = json.Unmarshal(raw, &m) // an object: decodeRecord read it
+				_, problem := readID(m.ID)
+				skip = append(skip, skipped(o, where, i+1, r, problem))
+				continue
+			}
+			at, err := crm.ParseTime(r.ArchivedAt)
+			if err != nil {
+				at, err = crm.ParseTime(r.UpdatedAt)
 			}
 			if err != nil {
-				return fmt.Errorf("list archived %s: %s %s has no archivedAt", o.name, o.singular, w.ID)
+				// Not placed in time, it cannot be compared with the
+				// threshold: reported on every run while it is archived.
+				skip = append(skip, skipped(o, where, i+1, r, fmt.Sprintf("neither archivedAt %q nor updatedAt %q is a date",
+					connector.Excerpt([]byte(r.ArchivedAt), 40), connector.Excerpt([]byte(r.UpdatedAt), 40))))
+				continue
 			}
 			if !threshold.IsZero() && at.Before(threshold) {
 				continue
 			}
-			page = append(page, connector.Record{Object: o.name, ID: w.ID, ModifiedAt: at, Deleted: true, Raw: raw})
+			page = append(page, connector.Record{Object: o.name, ID: r.ID, ModifiedAt: at, Deleted: true, Raw: raw})
 		}
-		if len(page) > 0 {
+		if len(page) > 0 || len(skip) > 0 {
 			c.forget(o, page)
-			if err := fn(ctx, hsync.Page{Records: page, Cursor: cur}); err != nil {
+			if err := fn(ctx, hsync.Page{Records: page, Cursor: cur, Skipped: skip}); err != nil {
 				return err
 			}
 		}

@@ -204,11 +204,16 @@ func (c *Client) FindTasks(ctx context.Context, keys []string) ([]connector.Task
 			if err != nil {
 				return nil, fmt.Errorf("find tasks: %w", err)
 			}
-			recs, err := decodeRecords(o, res.Results)
+			recs, err := decodeRecords(o, res.Results, "task search page")
 			if err != nil {
 				return nil, fmt.Errorf("find tasks: %w", err)
 			}
 			for _, r := range recs {
+				if r.skip != nil {
+					// A task that cannot be read might be one of ours:
+					// going on could create it twice.
+					return nil, fmt.Errorf("find tasks: %w", connector.MalformedError(http.StatusOK, nil, r.raw, errors.New(r.skip.Reason)))
+				}
 				key, ok := want[strings.ToLower(r.prop(c.taskKey))]
 				if !ok {
 					continue
