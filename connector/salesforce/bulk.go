@@ -168,6 +168,11 @@ func (c *Client) streamCSV(ctx context.Context, body io.Reader, obj string, d *o
 
 // csvRecord converts a Bulk API CSV row to the JSON a REST query gives:
 // empty → null, booleans and numbers typed, datetimes in REST's format.
+// A cell that does not read as its column's type is kept as its text, as
+// a REST query would carry an odd value: the mapping reports it as a
+// problem of that field, and an unreadable SystemModstamp makes the pull
+// skip the record (see record). Only a row that does not fit the header
+// is an error: the page itself is broken.
 func (c *Client) csvRecord(obj string, header, types, row []string) (rawRecord, error) {
 	if len(row) != len(header) {
 		return nil, fmt.Errorf("CSV row has %d columns, the header %d", len(row), len(header))
@@ -185,13 +190,15 @@ func (c *Client) csvRecord(obj string, header, types, row []string) (rawRecord, 
 		case "double", "currency", "percent", "int", "long":
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-				return nil, fmt.Errorf("%s.%s: %q is not a number", obj, name, v)
+				r[name] = v
+				continue
 			}
 			r[name] = f
 		case "datetime":
 			t, err := crm.ParseTime(strings.Replace(v, "Z", "+0000", 1))
 			if err != nil {
-				return nil, fmt.Errorf("%s.%s: %w", obj, name, err)
+				r[name] = v
+				continue
 			}
 			r[name] = crm.FormatSalesforce(t)
 		default:

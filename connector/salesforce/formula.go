@@ -83,20 +83,28 @@ func (c *Client) RefreshCalculated(ctx context.Context, req sync.PullRequest, fn
 				quoted[i] = soqlString(id)
 			}
 			soql := "SELECT " + strings.Join(fields, ", ") + " FROM " + obj + " WHERE Id IN (" + strings.Join(quoted, ", ") + ") ORDER BY SystemModstamp, Id"
+			page := 0
 			err := c.queryPages(ctx, "query", soql, func(recs []rawRecord, _ int) error {
+				page++
 				out := make([]connector.Record, 0, len(recs))
-				for _, r := range recs {
-					rec, err := c.record(obj, r)
+				var skipped []sync.Skipped
+				for i, r := range recs {
+					rec, problem, err := c.record(obj, r)
 					if err != nil {
 						return err
+					}
+					if problem != "" {
+						// Not remembered: the next refresh reads it again.
+						skipped = append(skipped, skippedRecord(obj, fmt.Sprintf("record %d of refresh page %d", i+1, page), r, problem))
+						continue
 					}
 					c.remember(obj, d, r)
 					out = append(out, rec)
 				}
-				if len(out) == 0 {
+				if len(out) == 0 && len(skipped) == 0 {
 					return nil
 				}
-				return fn(ctx, sync.Page{Records: out, Cursor: req.Since})
+				return fn(ctx, sync.Page{Records: out, Cursor: req.Since, Skipped: skipped})
 			})
 			if err != nil {
 				return err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -206,15 +207,30 @@ type puller struct {
 	deleted map[string]bool
 	// emitted is set once a page went to fn.
 	emitted bool
+	// pages counts the pages read, to say where a skipped record was.
+	pages int
+	// held is set once a record could not be read: the cursor stays
+	// before it for the rest of the pull, so the next run reads it again
+	// (and reports it again until it reads correctly), while the records
+	// after it are emitted all the same.
+	held bool
 }
 
-// page converts, filters and emits one page.
+// page converts, filters and emits one page. A record that cannot be read
+// (no Id, no readable SystemModstamp) is handed on as a Page.Skipped entry.
 func (p *puller) page(ctx context.Context, recs []rawRecord) error {
+	p.pages++
 	out := make([]connector.Record, 0, len(recs))
-	for _, r := range recs {
-		rec, err := p.c.record(p.obj, r)
+	var skipped []sync.Skipped
+	for i, r := range recs {
+		rec, problem, err := p.c.record(p.obj, r)
 		if err != nil {
 			return err
+		}
+		if problem != "" {
+			skipped = append(skipped, skippedRecord(p.obj, fmt.Sprintf("record %d of page %d", i+1, p.pages), r, problem))
+			p.held = true
+			continue
 		}
 		if p.skip(rec) {
 			continue
@@ -223,14 +239,16 @@ func (p *puller) page(ctx context.Context, recs []rawRecord) error {
 		if rec.Deleted {
 			p.deleted[rec.ID] = true
 		}
-		p.cursor = p.cursor.Advance(rec)
+		if !p.held {
+			p.cursor = p.cursor.Advance(rec)
+		}
 		p.c.remember(p.obj, p.d, r)
 	}
-	if len(out) == 0 {
+	if len(out) == 0 && len(skipped) == 0 {
 		return nil
 	}
 	p.emitted = true
-	return p.fn(ctx, sync.Page{Records: out, Cursor: p.cursor})
+	return p.fn(ctx, sync.Page{Records: out, Cursor: p.cursor, Skipped: skipped})
 }
 
 // skip reports a record the cursor already covers at its own stamp.
@@ -241,25 +259,83 @@ func (p *puller) skip(rec connector.Record) bool {
 	return rec.ModifiedAt.Equal(crm.Normalize(p.since.ModifiedAt)) && rec.ID <= p.since.LastID
 }
 
-// record converts a raw query record.
-func (c *Client) record(obj string, r rawRecord) (connector.Record, error) {
+// record converts a raw query record. A record that cannot be stored
+// because its Id or SystemModstamp is missing or unreadable comes back
+// as problem, saying what is wrong, for the caller to skip; err is for a
+// record that cannot even be encoded.
+func (c *Client) record(obj string, r rawRecord) (rec connector.Record, problem string, err error) {
 	id := r.str("Id")
-	if id == "" {
-		return connector.Record{}, fmt.Errorf("a %s record has no Id", obj)
+	if strings.TrimSpace(id) == "" {
+		if v := r["Id"]; v != nil {
+			if _, isStr := v.(string); !isStr {
+				return connector.Record{}, "Id is " + describeValue(v) + ", Salesforce sends a string", nil
+			}
+		}
+		return connector.Record{}, "it has no Id", nil
 	}
 	stamp, err := crm.ParseTime(r.str("SystemModstamp"))
 	if err != nil {
-		return connector.Record{}, fmt.Errorf("%s %s: SystemModstamp: %w", obj, id, err)
+		v, ok := r["SystemModstamp"]
+		if s, isStr := v.(string); isStr || !ok || v == nil {
+			return connector.Record{}, fmt.Sprintf("SystemModstamp %q is not a date-time (%v)", connector.Excerpt([]byte(s), 40), err), nil
+		}
+		return connector.Record{}, "SystemModstamp is " + describeValue(v) + ", Salesforce sends a date-time string", nil
 	}
 	if _, ok := r["attributes"]; !ok {
 		r["attributes"] = map[string]any{"type": obj, "url": "/services/data/v" + c.cfg.APIVersion + "/sobjects/" + obj + "/" + id}
 	}
 	raw, err := r.marshal()
 	if err != nil {
-		return connector.Record{}, err
+		return connector.Record{}, "", err
 	}
 	deleted, _ := r["IsDeleted"].(bool)
-	return connector.Record{Object: obj, ID: id, ModifiedAt: stamp, Deleted: deleted, Raw: raw}, nil
+	return connector.Record{Object: obj, ID: id, ModifiedAt: stamp, Deleted: deleted, Raw: raw}, "", nil
+}
+
+// describeValue says what a decoded JSON value is, for a message: "a
+// number (12345)", "a boolean (true)", "an object", "an array".
+func describeValue(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return fmt.Sprintf("%q", connector.Excerpt([]byte(v), 40))
+	case bool:
+		return fmt.Sprintf("a boolean (%t)", v)
+	case float64, json.Number:
+		return fmt.Sprintf("a number (%v)", v)
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "an array"
+	}
+	return fmt.Sprintf("a %T", v)
+}
+
+// skippedRecord says why the record at where ("record 3 of page 1") of a
+// pull of obj cannot be stored, with its Id when it has one (the engine
+// names it), and otherwise what identifies it in the reason: its Name and
+// the end of its attributes.url, shortened.
+func skippedRecord(obj, where string, r rawRecord, problem string) sync.Skipped {
+	at := "Salesforce " + obj + " " + where
+	if id := r.str("Id"); strings.TrimSpace(id) != "" {
+		return sync.Skipped{ID: id, Reason: at + ": " + problem}
+	}
+	var parts []string
+	if name := strings.TrimSpace(r.str("Name")); name != "" {
+		parts = append(parts, fmt.Sprintf("Name %q", connector.Excerpt([]byte(name), 40)))
+	}
+	if attrs, ok := r["attributes"].(map[string]any); ok {
+		// The last segment only: the whole path would read as an opaque
+		// token to the redaction of excerpts.
+		if u, _ := attrs["url"].(string); strings.TrimSpace(path.Base(u)) != "" && path.Base(u) != "." && path.Base(u) != "/" {
+			parts = append(parts, fmt.Sprintf("attributes.url ending %q", connector.Excerpt([]byte(path.Base(u)), 40)))
+		}
+	}
+	if len(parts) > 0 {
+		at += " (" + strings.Join(parts, ", ") + ")"
+	}
+	return sync.Skipped{Reason: at + ": " + problem}
 }
 
 // deletedWindow is how far back sobjects/{type}/deleted/ reaches.
