@@ -3,6 +3,7 @@ package salesforce
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	stdsync "sync"
@@ -55,6 +56,13 @@ func fastHTTP() connector.HTTPConfig {
 // (0: none) and a Client logged in with JWT bearer.
 func setup(t *testing.T, accounts int, opts emu.Options) *bundle {
 	t.Helper()
+	return setupBehind(t, accounts, opts, nil)
+}
+
+// setupBehind is setup with the emulator served through wrap (nil: as it
+// is), e.g. a proxy that corrupts answers.
+func setupBehind(t *testing.T, accounts int, opts emu.Options, wrap func(http.Handler) http.Handler) *bundle {
+	t.Helper()
 	clock := &testClock{t: gen.DefaultNow}
 	opts.Clock = clock
 	srv := emu.New(opts)
@@ -63,7 +71,11 @@ func setup(t *testing.T, accounts int, opts emu.Options) *bundle {
 			t.Fatal(err)
 		}
 	}
-	ts := httptest.NewServer(srv)
+	var h http.Handler = srv
+	if wrap != nil {
+		h = wrap(srv)
+	}
+	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	creds := srv.Credentials()
 	key := filepath.Join(t.TempDir(), "key.pem")

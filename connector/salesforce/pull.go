@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -302,8 +303,10 @@ func describeValue(v any) string {
 		return fmt.Sprintf("%q", connector.Excerpt([]byte(v), 40))
 	case bool:
 		return fmt.Sprintf("a boolean (%t)", v)
-	case float64, json.Number:
-		return fmt.Sprintf("a number (%v)", v)
+	case float64:
+		return "a number (" + strconv.FormatFloat(v, 'f', -1, 64) + ")"
+	case json.Number:
+		return "a number (" + v.String() + ")"
 	case map[string]any:
 		return "an object"
 	case []any:
