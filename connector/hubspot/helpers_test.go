@@ -3,6 +3,7 @@ package hubspot_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	stdsync "sync"
 	"testing"
@@ -73,12 +74,23 @@ type bundle struct {
 // the gen default now.
 func setup(t *testing.T, opts emu.Options) *bundle {
 	t.Helper()
+	return setupBehind(t, opts, nil)
+}
+
+// setupBehind is setup with the portal served through wrap (nil: as it
+// is), e.g. a proxy that corrupts answers.
+func setupBehind(t *testing.T, opts emu.Options, wrap func(http.Handler) http.Handler) *bundle {
+	t.Helper()
 	c := &clock{t: time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)}
 	if opts.Clock == nil {
 		opts.Clock = c
 	}
 	srv := emu.New(opts)
-	ts := httptest.NewServer(srv)
+	var h http.Handler = srv
+	if wrap != nil {
+		h = wrap(srv)
+	}
+	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	return &bundle{t: t, srv: srv, ts: ts, clock: c}
 }
