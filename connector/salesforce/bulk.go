@@ -95,8 +95,17 @@ func (c *Client) bulkQuery(ctx context.Context, obj, soql string, d *objectDescr
 		if err != nil {
 			return fmt.Errorf("bulk query results: %w", err)
 		}
-		n, err := c.streamCSV(ctx, resp.Body, obj, d, page)
+		// The page is read whole before any row is handed on: handing rows
+		// to the store while the answer is still arriving would count the
+		// store's time against the request's timeout (a 50,000-row page
+		// into a busy Postgres outlasted it). A page is maxRecords rows, so
+		// memory stays bounded by the page, not the org.
+		body, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		if err != nil {
+			return fmt.Errorf("bulk query results: read the page: %w", err)
+		}
+		n, err := c.streamCSV(ctx, bytes.NewReader(body), obj, d, page)
 		if err != nil {
 			return fmt.Errorf("bulk query results: %w", err)
 		}

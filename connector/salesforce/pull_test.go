@@ -431,3 +431,31 @@ func TestCompositeSubrequestFailureFallsBack(t *testing.T) {
 		})
 	}
 }
+
+// TestBulkPageOutlivesASlowStore: a store slower than the HTTP timeout
+// while a Bulk result page is handed on does not cut the page: the page
+// is read whole before its rows go to the engine.
+func TestBulkPageOutlivesASlowStore(t *testing.T) {
+	t.Parallel()
+	b := setup(t, 150, emu.Options{})
+	n := len(b.srv.IDs("Task", true))
+	if n <= 2000 {
+		t.Fatalf("only %d tasks: the page would be handed on in one piece", n)
+	}
+	cfg := b.cfg
+	cfg.BulkThreshold = 100
+	b.deps.HTTP.Timeout = time.Second
+	c := b.open(cfg)
+	got := 0
+	err := c.Pull(context.Background(), sync.PullRequest{Object: "Task", Fields: b.m.Fields("Task")}, func(_ context.Context, p sync.Page) error {
+		got += len(p.Records)
+		time.Sleep(1500 * time.Millisecond) // a commit slower than the request's timeout
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("pull with a slow store: %v", err)
+	}
+	if got != n {
+		t.Errorf("pulled %d tasks, want %d", got, n)
+	}
+}
