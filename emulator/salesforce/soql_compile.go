@@ -208,18 +208,21 @@ func addSel(nodes []*selNode, fp *fieldPath, depth int) []*selNode {
 
 // stampLowerBound finds a "SystemModstamp >= literal" (or >) condition that
 // every match must satisfy, so the scan can start there.
-func stampLowerBound(e expr) int64 {
-	var xs []expr
+// conjuncts are the terms a WHERE clause requires all of: the terms of a
+// top-level AND, or the one comparison (nil for anything else).
+func conjuncts(e expr) []expr {
 	switch x := e.(type) {
 	case andExpr:
-		xs = x.xs
+		return x.xs
 	case cmpExpr:
-		xs = []expr{x}
-	default:
-		return math.MinInt64
+		return []expr{x}
 	}
+	return nil
+}
+
+func stampLowerBound(e expr) int64 {
 	best := int64(math.MinInt64)
-	for _, x := range xs {
+	for _, x := range conjuncts(e) {
 		c, ok := x.(cmpExpr)
 		if !ok || !strings.EqualFold(c.path, "SystemModstamp") || (c.op != ">" && c.op != ">=") || c.val.kind != tokDateTime {
 			continue
@@ -236,16 +239,7 @@ func stampLowerBound(e expr) int64 {
 // Field IN ('x', ...)), for the equality index. The full predicate is
 // still applied to what the index returns.
 func (d *db) equalityBound(o *object, e expr, now time.Time) (*fieldPath, []string) {
-	var xs []expr
-	switch x := e.(type) {
-	case andExpr:
-		xs = x.xs
-	case cmpExpr:
-		xs = []expr{x}
-	default:
-		return nil, nil
-	}
-	for _, x := range xs {
+	for _, x := range conjuncts(e) {
 		c, ok := x.(cmpExpr)
 		if !ok || (c.op != "=" && c.op != "IN") {
 			continue
