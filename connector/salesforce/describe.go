@@ -235,18 +235,7 @@ func (c *Client) fetchDescribe(ctx context.Context, object string) (*objectDescr
 	if err != nil {
 		return nil, fmt.Errorf("describe %s: %w", object, err)
 	}
-	var raw struct {
-		Name          string `json:"name"`
-		Replicateable bool   `json:"replicateable"`
-		Fields        []struct {
-			Name       string `json:"name"`
-			Label      string `json:"label"`
-			Type       string `json:"type"`
-			Updateable bool   `json:"updateable"`
-			Calculated bool   `json:"calculated"`
-			Custom     bool   `json:"custom"`
-		} `json:"fields"`
-	}
+	var raw describeAnswer
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("describe %s: %w", object, err)
 	}
