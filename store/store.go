@@ -12,8 +12,9 @@ import (
 	"syscall"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
 // Store is the one API over both backends. It is safe for concurrent use.
@@ -102,10 +103,19 @@ func (s *Store) openSQLite(ctx context.Context, opts Options) error {
 }
 
 func (s *Store) openPostgres(ctx context.Context) error {
-	db, err := sql.Open("pgx", s.loc.DSN)
+	cfg, err := pgx.ParseConfig(s.loc.DSN)
 	if err != nil {
-		return fmt.Errorf("open postgres: %w", err)
+		return fmt.Errorf("open postgres at %s: %v; check HEALTHSYNC_DATABASE_URL", RedactDSN(s.loc.DSN), redactErr(err, s.loc.DSN))
 	}
+	// A plan for each execution, not a generic one cached per connection:
+	// during a first sync the tables grow from empty within minutes, before
+	// autovacuum has analysed them, and a generic plan chosen while they
+	// were small (a sequential scan) made every page's lookup by primary
+	// key scan the whole table, slowing a 270k-record sync to a crawl.
+	if _, set := cfg.RuntimeParams["plan_cache_mode"]; !set {
+		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
+	db := stdlib.OpenDB(*cfg)
 	s.db = db
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(4)
