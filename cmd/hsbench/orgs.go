@@ -158,12 +158,10 @@ func (o *sfOrg) fullMinimum(objects []string, live map[string]int) (int, string)
 	return total, "REST+Bulk(" + strings.Join(bulk, ",") + ")"
 }
 
-// incrMinimum: one REST query page of 2000 per object at least.
+// incrMinimum: the full-sync formula over the changed records (REST pages
+// of 2000, a Bulk job above 10,000), one query per object at least.
 func (o *sfOrg) incrMinimum(changed map[string]int, objects []string) int {
-	n := 0
-	for _, obj := range objects {
-		n += max(1, ceilDiv(changed[obj], 2000))
-	}
+	n, _ := o.fullMinimum(objects, changed)
 	return n
 }
 
