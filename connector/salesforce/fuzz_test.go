@@ -78,25 +78,6 @@ func (f replier) RoundTrip(r *http.Request) (*http.Response, error) {
 		ContentLength: int64(len(a.body)), Request: r}, nil
 }
 
-// fuzzTokenStore is a TokenStore holding one token.
-type fuzzTokenStore struct {
-	mu   stdsync.Mutex
-	blob []byte
-}
-
-func (m *fuzzTokenStore) LoadToken(context.Context, string) ([]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.blob, nil
-}
-
-func (m *fuzzTokenStore) SaveToken(_ context.Context, _ string, b []byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.blob = b
-	return nil
-}
-
 // fuzzClient is a client of an org at fuzzInstance answering through f,
 // with a token that needs no refresh.
 func fuzzClient(t *testing.T, f replier) *Client {
@@ -107,7 +88,7 @@ func fuzzClient(t *testing.T, f replier) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := oauth.NewSource(&fuzzTokenStore{blob: blob}, "salesforce", nil, oauth.SourceOptions{Now: fuzzClock{}.Now})
+	src := oauth.NewSource(&memoryTokens{blob: blob}, "salesforce", nil, oauth.SourceOptions{Now: fuzzClock{}.Now})
 	h := connector.DefaultHTTPConfig()
 	h.MaxRetries, h.RetryWaitMin, h.RetryWaitMax = 1, time.Microsecond, time.Microsecond
 	c, err := New(DefaultConfig(), src, Deps{HTTP: h, Clock: fuzzClock{}, Transport: f,
@@ -890,7 +871,7 @@ func FuzzTokenResponse(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		src := oauth.NewSource(&fuzzTokenStore{blob: blob}, "salesforce", nil, oauth.SourceOptions{Now: fuzzClock{}.Now})
+		src := oauth.NewSource(&memoryTokens{blob: blob}, "salesforce", nil, oauth.SourceOptions{Now: fuzzClock{}.Now})
 		c, err := New(DefaultConfig(), src, Deps{Clock: fuzzClock{}, Transport: replier(func(*http.Request, []byte) reply { return jsonReply(500, "") })})
 		if err != nil {
 			t.Fatal(err)
