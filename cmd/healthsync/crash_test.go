@@ -56,6 +56,8 @@ type crashRig struct {
 // the fault soak check.
 type orgUnderTest interface {
 	http.Handler
+	// EnvLines configures healthsync for the org served at baseURL.
+	EnvLines(baseURL string) []string
 	// calls is the number of API calls answered so far.
 	calls() int64
 	// liveIDs are the sorted IDs of an object's live records.
@@ -183,14 +185,7 @@ func newCrashRig(t *testing.T, system crm.System, backend string, org orgUnderTe
 	if err := os.WriteFile(r.mapFile, mapping.Example(system), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var lines []string
-	switch o := org.(type) {
-	case sfUnderTest:
-		lines = o.EnvLines(srv.URL)
-	case hsUnderTest:
-		lines = o.EnvLines(srv.URL)
-	}
-	r.env = append(lines, "HEALTHSYNC_DATABASE_URL="+r.db, "HEALTHSYNC_MAPPING_FILE="+r.mapFile,
+	r.env = append(org.EnvLines(srv.URL), "HEALTHSYNC_DATABASE_URL="+r.db, "HEALTHSYNC_MAPPING_FILE="+r.mapFile,
 		"HEALTHSYNC_MAX_TASKS_PER_RUN=1000000") // the first apply of a large org creates many tasks
 	if backend == "postgres" { // no key file beside a SQLite file: the key comes from the environment
 		var key [32]byte
