@@ -250,7 +250,9 @@ func (r *crashRig) killed(t *testing.T, maxCalls int, args ...string) bool {
 // instead of sleeping out the TTL after every kill.
 func (r *crashRig) releaseDeadLease(t *testing.T, pid int) {
 	t.Helper()
-	if _, err := os.Stat(r.db); err != nil && !strings.Contains(r.db, "://") {
+	if loc, err := (store.Config{DatabaseURL: r.db}).Location(); err != nil {
+		t.Fatal(err)
+	} else if _, err := os.Stat(loc.Path); loc.Backend == store.SQLite && err != nil {
 		return // killed before the SQLite file was created
 	}
 	ctx := context.Background()
