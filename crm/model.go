@@ -6,11 +6,18 @@ import "time"
 // Optional numbers and dates are pointers: nil means the CRM holds no value,
 // which scoring treats as missing data, never as zero.
 type Account struct {
-	ID             AccountID
-	Name           string
-	OwnerID        UserID
-	Industry       string
-	Type           string
+	ID       AccountID
+	Name     string
+	OwnerID  UserID
+	Industry string
+	Type     string
+	// Status is what the account's mapped status field says (Salesforce
+	// Type, HubSpot lifecyclestage, as classify.customer_status reads its
+	// values); StatusValue is the raw value. Empty when the field is not
+	// mapped or its value means nothing either way: the order of events
+	// (won and lost deals) then decides.
+	Status         CustomerStatus
+	StatusValue    string
 	Segment        string // e.g. Enterprise, Mid-market, SMB (mapping rules)
 	LifecycleStage string // Onboarding, Adoption, Growth, Renewal, Advocacy (mapping rules)
 	Employees      *int
@@ -38,6 +45,19 @@ type Account struct {
 
 	ModifiedAt time.Time
 }
+
+// CustomerStatus says whether an account is a prospect, a live customer
+// or a former customer. Only live customers are scored for risk, flagged
+// and given tasks.
+type CustomerStatus string
+
+// Customer statuses.
+const (
+	StatusUnknown  CustomerStatus = ""
+	StatusProspect CustomerStatus = "prospect"
+	StatusCustomer CustomerStatus = "customer"
+	StatusFormer   CustomerStatus = "former_customer"
+)
 
 // Contact is a person at a customer.
 type Contact struct {
@@ -133,7 +153,11 @@ type Activity struct {
 	OpportunityID OpportunityID
 	OwnerID       UserID
 	EBR           bool // classified as an executive business review by the mapping
-	ModifiedAt    time.Time
+	// Healthsync marks a task healthsync itself created (it carries a
+	// healthsync task key): it is our own follow-up, never contact with
+	// the customer, so scoring ignores it.
+	Healthsync bool
+	ModifiedAt time.Time
 }
 
 // User is a member of the company's team who owns accounts and tasks.

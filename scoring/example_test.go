@@ -32,7 +32,7 @@ func ExampleScorer_Score() {
 		},
 	}
 	r := s.Score(d, now, []scoring.ScorePoint{{At: now.AddDate(0, 0, -30), Score: 70}})
-	fmt.Printf("score %.1f %s, trend %+.1f\n", *r.Score, r.Grade, *r.Trend)
+	fmt.Printf("score %.0f %s, trend %+.0f\n", *r.Score, r.Grade, *r.Trend)
 	for _, reason := range r.Reasons {
 		fmt.Println("-", reason)
 	}
@@ -42,11 +42,11 @@ func ExampleScorer_Score() {
 	v, _ := r.Value("days_since_exec_contact")
 	fmt.Println("days_since_exec_contact", v)
 	// Output:
-	// score 48.2 yellow, trend -21.8
-	// - renewal in 28 days
-	// - no executive contact for 41 days and no EBR on record
+	// score 48 yellow, trend -22
+	// - renewal on 29 Mar 2024
+	// - no executive contact since 20 Jan 2024 and no EBR on record
 	// - no very strong relationship (strongest: Sam Okafor)
-	// flag renewal_exec_gap: renewal in 28 days and no executive contact for 41 days
+	// flag renewal_exec_gap: renewal on 29 Mar 2024 and no executive contact since 20 Jan 2024
 	// flag single_threaded: Mid-market account with no strong executive relationships (needs 1)
 	// days_since_exec_contact 41
 }

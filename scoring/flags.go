@@ -12,6 +12,10 @@ type Flag struct {
 	// no executive contact for 41 days".
 	Description string     `json:"description"`
 	Evidence    []Evidence `json:"evidence"`
+	// Action is what the CSM should do, worded for this account ("Build an
+	// executive relationship" where one is needed, "Build a second
+	// executive relationship" where one exists); task subjects use it.
+	Action string `json:"action"`
 	// Task is the CRM task the writeback creates for this flag's episode.
 	Task   TaskSpec `json:"task"`
 	Custom bool     `json:"custom,omitempty"`
@@ -43,20 +47,43 @@ func evidence(m *Metrics, metric, op string, threshold float64) Evidence {
 	return e
 }
 
-// computeFlags evaluates the default flags and the custom rules.
+// relationshipMetrics are the metrics that only mean something when the
+// CRM holds the account's contacts and logged activities; activityMetrics
+// those that need logged activities only.
+var (
+	relationshipMetrics = map[string]bool{
+		MetricContacts: true, MetricExecutives: true, MetricUsers: true,
+		MetricUserRelationships: true, MetricStrongUserRelationships: true,
+		MetricExecRelationships: true, MetricStrongExecRelationships: true, MetricStrongRelationships: true,
+		MetricDaysSinceUserContact: true, MetricDaysSinceExecContact: true,
+	}
+	activityMetrics = map[string]bool{
+		MetricDaysSinceLastContact: true, MetricActivitiesLast30Days: true, MetricActivities: true,
+		MetricDaysSinceLastEBR: true,
+	}
+)
+
+// computeFlags evaluates the default flags and the custom rules. A flag
+// that reads relationships is not raised when the CRM holds no contacts or
+// no logged activity for the account: that is a data gap for RevOps, not a
+// risk for a CSM to act on.
 func (s *Scorer) computeFlags(m *Metrics) []Flag {
 	fc := &s.cfg.Flags
 	var flags []Flag
+	relData := m.Contacts > 0 && m.Activities > 0
 
-	if f := fc.RenewalExecGap; !f.Disabled && m.DaysToRenewal != nil && *m.DaysToRenewal <= f.RenewalWithinDays &&
+	if f := fc.RenewalExecGap; !f.Disabled && relData && m.DaysToRenewal != nil && *m.DaysToRenewal <= f.RenewalWithinDays &&
 		(m.DaysSinceExecContact == nil || *m.DaysSinceExecContact >= f.NoExecContactDays) {
-		renewal := fmt.Sprintf("renewal in %s", days(*m.DaysToRenewal))
+		renewal := "renewal on " + longDate(*m.NextRenewalDate)
 		if *m.DaysToRenewal < 0 {
-			renewal = fmt.Sprintf("renewal overdue by %s", days(-*m.DaysToRenewal))
+			renewal = "renewal overdue since " + longDate(*m.NextRenewalDate)
 		}
 		exec := "no executive contact on record"
-		if m.DaysSinceExecContact != nil {
-			exec = fmt.Sprintf("no executive contact for %s", days(*m.DaysSinceExecContact))
+		switch {
+		case m.Executives == 0:
+			exec = "no executive among the contacts"
+		case m.LastExecContactDate != nil:
+			exec = "no executive contact since " + longDate(*m.LastExecContactDate)
 		}
 		flags = append(flags, Flag{
 			Name:        FlagRenewalExecGap,
@@ -65,11 +92,12 @@ func (s *Scorer) computeFlags(m *Metrics) []Flag {
 				evidence(m, MetricDaysToRenewal, "<=", float64(f.RenewalWithinDays)),
 				evidence(m, MetricDaysSinceExecContact, ">=", float64(f.NoExecContactDays)),
 			},
-			Task: f.Task,
+			Action: "Reach an executive before the renewal",
+			Task:   f.Task,
 		})
 	}
 
-	if f := fc.SingleThreaded; !f.Disabled {
+	if f := fc.SingleThreaded; !f.Disabled && relData {
 		need := f.DefaultMinStrongExecs
 		for seg, n := range f.MinStrongExecs {
 			if strings.EqualFold(seg, m.Segment) {
@@ -77,58 +105,73 @@ func (s *Scorer) computeFlags(m *Metrics) []Flag {
 				break
 			}
 		}
-		if m.StrongExecRelationships < need {
+		if have := m.StrongExecRelationships; have < need {
 			seg := m.Segment
 			if seg == "" {
 				seg = "account"
 			}
+			action := "Build an executive relationship"
+			switch {
+			case have == 1 && need == 2:
+				action = "Build a second executive relationship"
+			case have > 0:
+				action = fmt.Sprintf("Build %d more executive relationships", need-have)
+			case need > 1:
+				action = fmt.Sprintf("Build executive relationships (%d needed)", need)
+			}
 			flags = append(flags, Flag{
 				Name: FlagSingleThreaded,
 				Description: fmt.Sprintf("%s account with %s (needs %d)", seg,
-					count(m.StrongExecRelationships, "strong executive relationship", "strong executive relationships"), need),
+					count(have, "strong executive relationship", "strong executive relationships"), need),
 				Evidence: []Evidence{evidence(m, MetricStrongExecRelationships, "<", float64(need))},
+				Action:   action,
 				Task:     f.Task,
 			})
 		}
 	}
 
-	if f := fc.ChampionOpportunity; !f.Disabled && m.Adoption != nil && *m.Adoption >= f.StrongAdoption &&
+	if f := fc.ChampionOpportunity; !f.Disabled && relData && m.Adoption != nil && *m.Adoption >= f.StrongAdoption &&
 		m.StrongUserRelationships <= f.MaxStrongUserRelationships {
 		flags = append(flags, Flag{
 			Name: FlagChampionOpportunity,
-			Description: fmt.Sprintf("adoption %s but %s", adoptionText(*m.Adoption, &s.cfg.Measures),
+			Description: fmt.Sprintf("adoption %s but %s", percent(*m.Adoption),
 				count(m.StrongUserRelationships, "strong user relationship", "strong user relationships")),
 			Evidence: []Evidence{
 				evidence(m, MetricAdoption, ">=", f.StrongAdoption),
 				evidence(m, MetricStrongUserRelationships, "<=", float64(f.MaxStrongUserRelationships)),
 			},
-			Task: f.Task,
+			Action: "Turn active users into champions",
+			Task:   f.Task,
 		})
 	}
 
-	if f := fc.AdoptionEmergency; !f.Disabled && m.AdoptionChange != nil && *m.AdoptionChange <= -f.MinDrop &&
+	if f := fc.AdoptionEmergency; !f.Disabled && relData && m.AdoptionChange != nil && *m.AdoptionChange <= -f.MinDrop &&
 		(m.DaysSinceUserContact == nil || *m.DaysSinceUserContact >= f.NoUserContactDays) {
 		user := "no user contact on record"
-		if m.DaysSinceUserContact != nil {
-			user = fmt.Sprintf("no user contact for %s", days(*m.DaysSinceUserContact))
+		if m.LastUserContactDate != nil {
+			user = "no user contact since " + longDate(*m.LastUserContactDate)
 		}
 		flags = append(flags, Flag{
 			Name: FlagAdoptionEmergency,
 			Description: fmt.Sprintf("adoption fell %.0f%% (from %s to %s) and %s", -*m.AdoptionChange*100,
-				adoptionText(*m.AdoptionPrevious, &s.cfg.Measures), adoptionText(*m.Adoption, &s.cfg.Measures), user),
+				percent(*m.AdoptionPrevious), percent(*m.Adoption), user),
 			Evidence: []Evidence{
 				evidence(m, MetricAdoptionChange, "<=", -f.MinDrop),
 				evidence(m, MetricDaysSinceUserContact, ">=", float64(f.NoUserContactDays)),
 			},
-			Task: f.Task,
+			Action: "Emergency outreach",
+			Task:   f.Task,
 		})
 	}
 
 	for _, rule := range s.cfg.CustomFlags {
+		if (!relData && rule.reads(relationshipMetrics)) || (m.Activities == 0 && rule.reads(activityMetrics)) {
+			continue
+		}
 		if !allHold(rule.When, m) {
 			continue
 		}
-		f := Flag{Name: rule.Name, Task: rule.Task, Custom: true}
+		f := Flag{Name: rule.Name, Task: rule.Task, Custom: true, Action: rule.Task.Subject}
 		parts := make([]string, 0, len(rule.When))
 		for _, c := range rule.When {
 			e := evidence(m, c.Metric, c.Op, c.Value)
@@ -142,4 +185,14 @@ func (s *Scorer) computeFlags(m *Metrics) []Flag {
 		flags = append(flags, f)
 	}
 	return flags
+}
+
+// reads reports whether any condition of the rule reads one of metrics.
+func (r FlagRule) reads(metrics map[string]bool) bool {
+	for _, c := range r.When {
+		if metrics[c.Metric] {
+			return true
+		}
+	}
+	return false
 }

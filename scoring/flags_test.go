@@ -18,8 +18,15 @@ func TestFlags(t *testing.T) {
 
 	// base has nothing that raises a flag.
 	base := func() Metrics {
-		return Metrics{Segment: "SMB", StrongExecRelationships: 1, StrongUserRelationships: 1,
+		return Metrics{Segment: "SMB", Contacts: 3, Executives: 1, Activities: 12, StrongExecRelationships: 1, StrongUserRelationships: 1,
 			DaysSinceExecContact: ip(3), DaysSinceUserContact: ip(3), DaysSinceLastEBR: ip(30)}
+	}
+	// The days and the dates they stand for, as computeMetrics sets both.
+	renewalIn := func(m *Metrics, d int) {
+		m.DaysToRenewal, m.NextRenewalDate = ip(d), tp(day(2024, 3, 1).AddDate(0, 0, d))
+	}
+	execAgo := func(m *Metrics, d int) {
+		m.DaysSinceExecContact, m.LastExecContactDate = ip(d), tp(day(2024, 3, 1).AddDate(0, 0, -d))
 	}
 	tests := []struct {
 		name   string
@@ -27,41 +34,53 @@ func TestFlags(t *testing.T) {
 		mutate func(m *Metrics)
 		want   []string
 		words  string // a phrase the first flag's description must hold
+		action string // the first flag's action, when set
 	}{
-		{"nothing", s, func(*Metrics) {}, nil, ""},
-		{"renewal 28 days, exec 41 days", s, func(m *Metrics) { m.DaysToRenewal, m.DaysSinceExecContact = ip(28), ip(41) },
-			[]string{FlagRenewalExecGap}, "renewal in 28 days and no executive contact for 41 days"},
-		{"renewal at the edge: 90 days, exec 15 days", s, func(m *Metrics) { m.DaysToRenewal, m.DaysSinceExecContact = ip(90), ip(15) },
-			[]string{FlagRenewalExecGap}, ""},
-		{"renewal 91 days", s, func(m *Metrics) { m.DaysToRenewal, m.DaysSinceExecContact = ip(91), ip(41) }, nil, ""},
-		{"exec contact 14 days", s, func(m *Metrics) { m.DaysToRenewal, m.DaysSinceExecContact = ip(28), ip(14) }, nil, ""},
-		{"never any exec contact", s, func(m *Metrics) { m.DaysToRenewal, m.DaysSinceExecContact = ip(60), nil },
-			[]string{FlagRenewalExecGap}, "no executive contact on record"},
-		{"overdue renewal", s, func(m *Metrics) { m.DaysToRenewal, m.DaysSinceExecContact = ip(-5), ip(20) },
-			[]string{FlagRenewalExecGap}, "renewal overdue by 5 days"},
+		{"nothing", s, func(*Metrics) {}, nil, "", ""},
+		{"renewal 28 days, exec 41 days", s, func(m *Metrics) { renewalIn(m, 28); execAgo(m, 41) },
+			[]string{FlagRenewalExecGap}, "renewal on 29 Mar 2024 and no executive contact since 20 Jan 2024", "Reach an executive before the renewal"},
+		{"renewal at the edge: 90 days, exec 15 days", s, func(m *Metrics) { renewalIn(m, 90); execAgo(m, 15) },
+			[]string{FlagRenewalExecGap}, "", ""},
+		{"renewal 91 days", s, func(m *Metrics) { renewalIn(m, 91); execAgo(m, 41) }, nil, "", ""},
+		{"exec contact 14 days", s, func(m *Metrics) { renewalIn(m, 28); execAgo(m, 14) }, nil, "", ""},
+		{"never any exec contact", s, func(m *Metrics) { renewalIn(m, 60); m.DaysSinceExecContact = nil },
+			[]string{FlagRenewalExecGap}, "no executive contact on record", ""},
+		{"no executive among the contacts", s, func(m *Metrics) { renewalIn(m, 60); m.Executives, m.DaysSinceExecContact = 0, nil },
+			[]string{FlagRenewalExecGap}, "no executive among the contacts", ""},
+		{"overdue renewal", s, func(m *Metrics) { renewalIn(m, -5); execAgo(m, 20) },
+			[]string{FlagRenewalExecGap}, "renewal overdue since 25 Feb 2024", ""},
+		{"renewal gap without contacts synced: a data gap, no flag", s, func(m *Metrics) { renewalIn(m, 28); execAgo(m, 41); m.Contacts = 0 }, nil, "", ""},
+		{"renewal gap without activities logged: a data gap, no flag", s, func(m *Metrics) { renewalIn(m, 28); m.DaysSinceExecContact, m.Activities = nil, 0 }, nil, "", ""},
 		{"enterprise with one strong exec", s, func(m *Metrics) { m.Segment = "Enterprise" },
-			[]string{FlagSingleThreaded}, "Enterprise account with one strong executive relationship (needs 2)"},
-		{"enterprise with two", s, func(m *Metrics) { m.Segment, m.StrongExecRelationships = "Enterprise", 2 }, nil, ""},
-		{"SMB with none", s, func(m *Metrics) { m.StrongExecRelationships = 0 }, []string{FlagSingleThreaded}, "SMB account with no strong"},
-		{"unknown segment uses the default", s, func(m *Metrics) { m.Segment, m.StrongExecRelationships = "Public sector", 0 }, []string{FlagSingleThreaded}, ""},
+			[]string{FlagSingleThreaded}, "Enterprise account with one strong executive relationship (needs 2)", "Build a second executive relationship"},
+		{"enterprise with none", s, func(m *Metrics) { m.Segment, m.StrongExecRelationships = "Enterprise", 0 },
+			[]string{FlagSingleThreaded}, "", "Build executive relationships (2 needed)"},
+		{"enterprise with two", s, func(m *Metrics) { m.Segment, m.StrongExecRelationships = "Enterprise", 2 }, nil, "", ""},
+		{"SMB with none", s, func(m *Metrics) { m.StrongExecRelationships = 0 }, []string{FlagSingleThreaded}, "SMB account with no strong", "Build an executive relationship"},
+		{"SMB with none and no contacts synced", s, func(m *Metrics) { m.StrongExecRelationships, m.Contacts = 0, 0 }, nil, "", ""},
+		{"unknown segment uses the default", s, func(m *Metrics) { m.Segment, m.StrongExecRelationships = "Public sector", 0 }, []string{FlagSingleThreaded}, "", ""},
 		{"strong adoption, no strong user", s, func(m *Metrics) { m.Adoption, m.StrongUserRelationships = fp(0.75), 0 },
-			[]string{FlagChampionOpportunity}, "adoption 75% but no strong user relationships"},
-		{"strong adoption with a champion", s, func(m *Metrics) { m.Adoption = fp(0.75) }, nil, ""},
-		{"weak adoption, no strong user", s, func(m *Metrics) { m.Adoption, m.StrongUserRelationships = fp(0.5), 0 }, nil, ""},
+			[]string{FlagChampionOpportunity}, "adoption 75% but no strong user relationships", "Turn active users into champions"},
+		{"strong adoption with a champion", s, func(m *Metrics) { m.Adoption = fp(0.75) }, nil, "", ""},
+		{"weak adoption, no strong user", s, func(m *Metrics) { m.Adoption, m.StrongUserRelationships = fp(0.5), 0 }, nil, "", ""},
 		{"adoption fell, no user contact for 35 days", s, func(m *Metrics) {
 			m.Adoption, m.AdoptionPrevious, m.AdoptionChange, m.DaysSinceUserContact = fp(0.4), fp(0.6), fp(-1.0/3), ip(35)
-		}, []string{FlagAdoptionEmergency}, "adoption fell 33% (from 60% to 40%) and no user contact for 35 days"},
+			m.LastUserContactDate = tp(day(2024, 1, 26))
+		}, []string{FlagAdoptionEmergency}, "adoption fell 33% (from 60% to 40%) and no user contact since 26 Jan 2024", "Emergency outreach"},
 		{"adoption fell, recent user contact", s, func(m *Metrics) {
 			m.Adoption, m.AdoptionPrevious, m.AdoptionChange, m.DaysSinceUserContact = fp(0.4), fp(0.6), fp(-1.0/3), ip(10)
-		}, nil, ""},
+		}, nil, "", ""},
 		{"adoption dipped 5%", s, func(m *Metrics) {
 			m.Adoption, m.AdoptionPrevious, m.AdoptionChange, m.DaysSinceUserContact = fp(0.57), fp(0.6), fp(-0.05), nil
-		}, nil, ""},
-		{"custom: no EBR ever", s, func(m *Metrics) { m.DaysSinceLastEBR = nil }, []string{"no_ebr"}, "no executive business review in six months"},
-		{"custom: EBR 200 days ago", s, func(m *Metrics) { m.DaysSinceLastEBR = ip(200) }, []string{"no_ebr"}, ""},
+		}, nil, "", ""},
+		{"custom: no EBR ever", s, func(m *Metrics) { m.DaysSinceLastEBR = nil }, []string{"no_ebr"}, "no executive business review in six months", ""},
+		{"custom: EBR 200 days ago", s, func(m *Metrics) { m.DaysSinceLastEBR = ip(200) }, []string{"no_ebr"}, "", ""},
+		{"custom rule on a non-relationship metric fires without contacts", s, func(m *Metrics) { m.DaysSinceLastEBR, m.Contacts = nil, 0 }, []string{"no_ebr"}, "", ""},
 		{"disabled defaults", sOff, func(m *Metrics) {
-			m.DaysToRenewal, m.DaysSinceExecContact, m.StrongExecRelationships = ip(28), ip(41), 0
-		}, nil, ""},
+			renewalIn(m, 28)
+			execAgo(m, 41)
+			m.StrongExecRelationships = 0
+		}, nil, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,6 +99,9 @@ func TestFlags(t *testing.T) {
 			}
 			if tt.words != "" && !strings.Contains(flags[0].Description, tt.words) {
 				t.Errorf("description %q lacks %q", flags[0].Description, tt.words)
+			}
+			if tt.action != "" && flags[0].Action != tt.action {
+				t.Errorf("action %q, want %q", flags[0].Action, tt.action)
 			}
 		})
 	}

@@ -26,14 +26,11 @@ func count(n int, singular, plural string) string {
 	return fmt.Sprintf("%d %s", n, plural)
 }
 
-// adoptionText renders an adoption value: as a percentage when the
-// configured scale is a fraction (adoption_full <= 1), else as the number.
-func adoptionText(v float64, mc *MeasureConfig) string {
-	if mc.AdoptionFull <= 1 {
-		return fmt.Sprintf("%.0f%%", v*100)
-	}
-	return formatNumber(v)
-}
+// percent renders a fraction as a whole percentage: 0.353 is "35%".
+func percent(v float64) string { return fmt.Sprintf("%.0f%%", v*100) }
+
+// wholeNumber renders a score-like number without decimals.
+func wholeNumber(v float64) string { return strconv.FormatFloat(math.Round(v), 'f', -1, 64) }
 
 // money renders an amount with thousands separators and no decimals.
 func money(v float64) string {

@@ -74,34 +74,48 @@ func (s *Scorer) computeMeasures(m *Metrics, rels []ContactRelationship) []Measu
 	return out
 }
 
+// noRelationshipData fills a relationship measure that has nothing to go
+// on: without contacts, or without any logged activity, the CRM cannot
+// show a relationship, and a missing record is not a missing relationship.
+func noRelationshipData(me *Measure, m *Metrics) bool {
+	switch {
+	case m.Contacts == 0:
+		me.Reason = "no contacts synced"
+		me.Explanation = "no contacts in the CRM, so relationships cannot be measured (a data gap, not a score of 0)"
+	case m.Activities == 0:
+		me.Reason = "no activities logged"
+		me.Explanation = "no activity is logged with the account, so relationships cannot be measured (a data gap, not a score of 0)"
+	default:
+		return false
+	}
+	return true
+}
+
 func breadth(me *Measure, m *Metrics, mc *MeasureConfig) {
-	if m.Contacts == 0 {
-		me.Reason = "no contacts in the CRM"
-		me.Explanation = "no contacts, so relationships cannot be measured"
+	if noRelationshipData(me, m) {
 		return
 	}
 	me.HasData = true
 	strong := m.StrongUserRelationships + m.StrongExecRelationships
 	weak := m.UserRelationships + m.ExecRelationships - strong
 	me.Value = 100 * (float64(strong) + mc.WeakRelationshipCredit*float64(weak)) / mc.BreadthTarget
-	switch strong {
-	case 0:
-		me.Reason = "no strong relationships"
-	case 1:
-		me.Reason = "only one strong relationship"
+	target := formatNumber(mc.BreadthTarget)
+	switch {
+	case strong == 0:
+		me.Reason = "no strong relationship at the account"
+	case me.Value < 50:
+		me.Reason = fmt.Sprintf("only %s (target %s)", count(strong, "strong relationship", "strong relationships"), target)
 	default:
-		me.Reason = fmt.Sprintf("%d strong relationships", strong)
+		me.Reason = count(strong, "strong relationship", "strong relationships")
 	}
 	me.Explanation = fmt.Sprintf("%s and %s among %s, target %s strong",
 		count(strong, "strong relationship", "strong relationships"),
 		count(weak, "weak one", "weak ones"),
-		count(m.Contacts, "contact", "contacts"), formatNumber(mc.BreadthTarget))
+		count(m.Contacts, "contact", "contacts"), target)
 }
 
 func depth(me *Measure, m *Metrics, rels []ContactRelationship, cfg *Config) {
-	if m.Contacts == 0 {
-		me.Reason = "no contacts in the CRM"
-		me.Explanation = "no contacts, so relationships cannot be measured"
+	if noRelationshipData(me, m) {
 		return
 	}
 	me.HasData = true
@@ -137,7 +151,7 @@ func depth(me *Measure, m *Metrics, rels []ContactRelationship, cfg *Config) {
 	case best.Level == LevelNone:
 		me.Reason = "no relationship with anyone at the account"
 	case best.Level == LevelWeak:
-		me.Reason = "every relationship is weak"
+		me.Reason = "no relationship stronger than weak"
 	case me.Value < 50 && best.Level == LevelStrong:
 		me.Reason = fmt.Sprintf("no very strong relationship (strongest: %s)", best.Name)
 	case me.Value < 50:
@@ -150,27 +164,23 @@ func depth(me *Measure, m *Metrics, rels []ContactRelationship, cfg *Config) {
 }
 
 func recency(me *Measure, m *Metrics, mc *MeasureConfig) {
-	if m.Contacts == 0 && m.DaysSinceLastContact == nil {
-		me.Reason = "no contacts and no activities"
-		me.Explanation = "nothing logged with the account"
+	if m.Activities == 0 {
+		me.Reason = "no activities logged"
+		me.Explanation = "no activity is logged with the account (a data gap, not a score of 0)"
 		return
 	}
 	me.HasData = true
 	me.Value = recencyValue(m.DaysSinceLastContact, mc)
-	if m.DaysSinceLastContact == nil {
-		me.Reason = "no contact on record"
-	} else if *m.DaysSinceLastContact <= mc.RecencyFullDays {
-		me.Reason = fmt.Sprintf("last contact %s ago", days(*m.DaysSinceLastContact))
+	if me.Value >= 50 {
+		me.Reason = "last contact on " + longDate(*m.LastContactDate)
 	} else {
-		me.Reason = fmt.Sprintf("no contact for %s", days(*m.DaysSinceLastContact))
+		me.Reason = "no contact since " + longDate(*m.LastContactDate)
 	}
 	me.Explanation = fmt.Sprintf("100 within %s of the last contact, 0 after %s", days(mc.RecencyFullDays), days(mc.RecencyZeroDays))
 }
 
 func execEngagement(me *Measure, m *Metrics, mc *MeasureConfig) {
-	if m.Contacts == 0 && m.DaysSinceLastEBR == nil {
-		me.Reason = "no contacts and no EBR"
-		me.Explanation = "no contacts and no executive business review logged"
+	if m.DaysSinceLastEBR == nil && noRelationshipData(me, m) {
 		return
 	}
 	me.HasData = true
@@ -185,26 +195,27 @@ func execEngagement(me *Measure, m *Metrics, mc *MeasureConfig) {
 	switch {
 	case m.Executives == 0:
 		execText = "no executives among the contacts"
-	case m.DaysSinceExecContact == nil:
+	case m.LastExecContactDate == nil:
 		execText = "no executive contact on record"
-	case *m.DaysSinceExecContact <= mc.RecencyFullDays:
-		execText = fmt.Sprintf("executive contact %s ago", days(*m.DaysSinceExecContact))
+	case exec >= 50:
+		execText = "executive contact on " + longDate(*m.LastExecContactDate)
 	default:
-		execText = fmt.Sprintf("no executive contact for %s", days(*m.DaysSinceExecContact))
+		execText = "no executive contact since " + longDate(*m.LastExecContactDate)
 	}
 	switch {
-	case m.DaysSinceLastEBR == nil:
+	case m.LastEBRDate == nil:
 		ebrText = "no EBR on record"
-	case *m.DaysSinceLastEBR <= mc.EBRFullDays:
-		ebrText = fmt.Sprintf("EBR %s ago", days(*m.DaysSinceLastEBR))
+	case ebr >= 50:
+		ebrText = "EBR on " + longDate(*m.LastEBRDate)
 	default:
-		ebrText = fmt.Sprintf("no EBR for %s", days(*m.DaysSinceLastEBR))
+		ebrText = "no EBR since " + longDate(*m.LastEBRDate)
 	}
-	// The reason names the weaker half, or both when both are poor.
+	// The reason matches the value: both halves when both are poor or both
+	// good, else the half that sets the tone.
 	switch {
-	case exec < 50 && ebr < 50:
+	case (exec < 50) == (ebr < 50):
 		me.Reason = execText + " and " + ebrText
-	case exec <= ebr:
+	case (exec < ebr) == (me.Value < 50):
 		me.Reason = execText
 	default:
 		me.Reason = ebrText
@@ -221,15 +232,15 @@ func adoption(me *Measure, m *Metrics, mc *MeasureConfig) {
 	me.HasData = true
 	a := *m.Adoption
 	me.Value = 100 * (a - mc.AdoptionZero) / (mc.AdoptionFull - mc.AdoptionZero)
-	me.Reason = "adoption " + adoptionText(a, mc)
-	if m.AdoptionPrevious != nil && *m.AdoptionPrevious != a {
+	me.Reason = "adoption " + percent(a)
+	if m.AdoptionPrevious != nil && percent(*m.AdoptionPrevious) != percent(a) {
 		dir := "down"
 		if a > *m.AdoptionPrevious {
 			dir = "up"
 		}
-		me.Reason += fmt.Sprintf(", %s from %s", dir, adoptionText(*m.AdoptionPrevious, mc))
+		me.Reason += fmt.Sprintf(", %s from %s", dir, percent(*m.AdoptionPrevious))
 	}
-	me.Explanation = fmt.Sprintf("0 at %s, 100 at %s", adoptionText(mc.AdoptionZero, mc), adoptionText(mc.AdoptionFull, mc))
+	me.Explanation = fmt.Sprintf("0 at %s, 100 at %s", percent(mc.AdoptionZero), percent(mc.AdoptionFull))
 }
 
 func sentiment(me *Measure, m *Metrics) {
@@ -244,12 +255,12 @@ func sentiment(me *Measure, m *Metrics) {
 	if m.NPSNormalized != nil {
 		sum += *m.NPSNormalized
 		n++
-		parts = append(parts, "NPS "+formatNumber(*m.NPS))
+		parts = append(parts, "NPS "+wholeNumber(*m.NPS))
 	}
 	if m.CSAT != nil {
 		sum += clamp(*m.CSAT, 0, 100)
 		n++
-		parts = append(parts, "CSAT "+formatNumber(*m.CSAT))
+		parts = append(parts, "CSAT "+wholeNumber(*m.CSAT))
 	}
 	if n == 0 {
 		me.Reason = "no sentiment, NPS or CSAT"
@@ -277,13 +288,14 @@ func renewalRisk(me *Measure, m *Metrics, mc *MeasureConfig) {
 		prepared += 0.5
 	}
 	me.Value = 100 * (1 - closeness*(1-prepared))
+	date := longDate(*m.NextRenewalDate)
 	switch {
 	case d < 0:
-		me.Reason = fmt.Sprintf("renewal overdue by %s", days(-d))
-	case d == 0:
-		me.Reason = "renewal today"
+		me.Reason = "renewal overdue since " + date
+	case closeness == 0:
+		me.Reason = "next renewal not before " + date
 	default:
-		me.Reason = fmt.Sprintf("renewal in %s", days(d))
+		me.Reason = "renewal on " + date
 	}
 	if closeness > 0 && prepared >= 1 {
 		me.Reason += ", executives engaged"

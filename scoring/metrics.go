@@ -23,7 +23,13 @@ type Metrics struct {
 	DaysSinceExecContact *int       `json:"days_since_exec_contact"`
 	DaysSinceLastContact *int       `json:"days_since_last_contact"`
 	LastContactDate      *time.Time `json:"last_contact_date"`
+	LastExecContactDate  *time.Time `json:"last_exec_contact_date"`
+	LastUserContactDate  *time.Time `json:"last_user_contact_date"`
 	ActivitiesLast30Days int        `json:"activities_last_30_days"`
+	// Activities counts every completed activity with the account up to
+	// now (healthsync's own tasks excluded); none means the relationship
+	// measures and flags have no data to go on.
+	Activities int `json:"activities"`
 
 	NextRenewalDate *time.Time `json:"next_renewal_date"`
 	DaysToRenewal   *int       `json:"days_to_renewal"`
@@ -53,6 +59,8 @@ type Metrics struct {
 	DaysAsCustomer *int     `json:"days_as_customer"`
 	LifecycleStage string   `json:"lifecycle_stage"`
 	Segment        string   `json:"segment"`
+	// CustomerStatus is prospect, customer or former_customer.
+	CustomerStatus string `json:"customer_status"`
 }
 
 // Value returns the named metric; ok is false when the name is unknown or
@@ -108,6 +116,12 @@ func (m *Metrics) Value(name string) (Value, bool) {
 		return ip(m.DaysSinceLastContact)
 	case MetricLastContactDate:
 		return tp(m.LastContactDate)
+	case MetricLastExecContactDate:
+		return tp(m.LastExecContactDate)
+	case MetricLastUserContactDate:
+		return tp(m.LastUserContactDate)
+	case MetricActivities:
+		return i(m.Activities)
 	case MetricActivitiesLast30Days:
 		return i(m.ActivitiesLast30Days)
 	case MetricNextRenewalDate:
@@ -148,6 +162,8 @@ func (m *Metrics) Value(name string) (Value, bool) {
 		return s(m.LifecycleStage)
 	case MetricSegment:
 		return s(m.Segment)
+	case MetricCustomerStatus:
+		return s(m.CustomerStatus)
 	}
 	return Value{}, false
 }
@@ -182,6 +198,7 @@ func (s *Scorer) computeMetrics(d *AccountData, now time.Time) (Metrics, []Conta
 		if !ok {
 			continue
 		}
+		m.Activities++
 		if when.After(lastAny) {
 			lastAny = when
 		}
@@ -245,6 +262,8 @@ func (s *Scorer) computeMetrics(d *AccountData, now time.Time) (Metrics, []Conta
 	m.DaysSinceExecContact = daysSince(lastExec, now)
 	m.DaysSinceLastContact = daysSince(lastAny, now)
 	m.LastContactDate = datePtr(lastAny)
+	m.LastExecContactDate = datePtr(lastExec)
+	m.LastUserContactDate = datePtr(lastUser)
 	m.LastEBRDate = datePtr(lastEBR)
 	m.DaysSinceLastEBR = daysSince(lastEBR, now)
 

@@ -20,6 +20,10 @@ const (
 	MetricDaysSinceExecContact    = "days_since_exec_contact"
 	MetricDaysSinceLastContact    = "days_since_last_contact"
 	MetricLastContactDate         = "last_contact_date"
+	MetricLastExecContactDate     = "last_exec_contact_date"
+	MetricLastUserContactDate     = "last_user_contact_date"
+	MetricActivities              = "activities"
+	MetricCustomerStatus          = "customer_status"
 	MetricActivitiesLast30Days    = "activities_last_30_days"
 	MetricNextRenewalDate         = "next_renewal_date"
 	MetricDaysToRenewal           = "days_to_renewal"
@@ -98,6 +102,10 @@ var metricKinds = map[string]ValueKind{
 	MetricDaysSinceExecContact:    KindNumber,
 	MetricDaysSinceLastContact:    KindNumber,
 	MetricLastContactDate:         KindDate,
+	MetricLastExecContactDate:     KindDate,
+	MetricLastUserContactDate:     KindDate,
+	MetricActivities:              KindNumber,
+	MetricCustomerStatus:          KindText,
 	MetricActivitiesLast30Days:    KindNumber,
 	MetricNextRenewalDate:         KindDate,
 	MetricDaysToRenewal:           KindNumber,
@@ -180,12 +188,12 @@ func sortedKeys(m map[string]ValueKind) []string {
 
 // metricOrder is the display order of the metrics in explain.
 var metricOrder = [...]string{
-	MetricSegment, MetricLifecycleStage, MetricARR, MetricEmployees, MetricDaysAsCustomer,
+	MetricCustomerStatus, MetricSegment, MetricLifecycleStage, MetricARR, MetricEmployees, MetricDaysAsCustomer,
 	MetricContacts, MetricExecutives, MetricUsers,
 	MetricStrongUserRelationships, MetricUserRelationships,
 	MetricStrongExecRelationships, MetricExecRelationships, MetricStrongRelationships,
 	MetricDaysSinceUserContact, MetricDaysSinceExecContact, MetricDaysSinceLastContact,
-	MetricLastContactDate, MetricActivitiesLast30Days,
+	MetricLastContactDate, MetricLastUserContactDate, MetricLastExecContactDate, MetricActivities, MetricActivitiesLast30Days,
 	MetricNextRenewalDate, MetricDaysToRenewal, MetricRenewalAmount, MetricOpenExpansionPipeline,
 	MetricAdoption, MetricAdoptionPrevious, MetricAdoptionTrend, MetricAdoptionChange,
 	MetricCSMSentiment, MetricNPS, MetricNPSNormalized, MetricCSAT,

@@ -132,38 +132,10 @@ func NewPortfolioBuilder(cfg Config, period Period, asOf time.Time) (*PortfolioB
 // in reports whether t falls in [from, to).
 func (p Period) in(t time.Time) bool { return !t.Before(p.From) && t.Before(p.To) }
 
-// customerAt reports whether the account was an active customer at t: a
-// customer since then or earlier (or, with no date and no won deal, one
-// with ARR), not churned by then and without a lost renewal as its latest.
+// customerAt reports whether the account was a live customer at t, by
+// the one rule every command uses (StatusAt).
 func customerAt(a *crm.Account, opps []crm.Opportunity, t time.Time) bool {
-	if a.Churned && (a.ChurnedAt == nil || !a.ChurnedAt.After(t)) {
-		return false
-	}
-	// The latest renewal closed by t decides: a lost one means the
-	// customer left.
-	var latest *crm.Opportunity
-	for i := range opps {
-		o := &opps[i]
-		if o.Kind == crm.OpportunityRenewal && o.IsClosed && o.CloseDate != nil && !o.CloseDate.After(t) &&
-			(latest == nil || o.CloseDate.After(*latest.CloseDate)) {
-			latest = o
-		}
-	}
-	if latest != nil && !latest.IsWon {
-		return false
-	}
-	d := AccountData{Account: *a, Opportunities: opps}
-	if since := customerSince(&d, t); since != nil {
-		return true
-	}
-	// No customer-since date and no won deal: a customer only if it pays.
-	known := a.CustomerSince != nil
-	for i := range opps {
-		if opps[i].IsWon {
-			known = true
-		}
-	}
-	return !known && a.ARR != nil && *a.ARR > 0
+	return StatusAt(a, opps, t).Live()
 }
 
 // Add counts one account: its record, its opportunities and its result as
@@ -177,7 +149,7 @@ func (b *PortfolioBuilder) Add(a crm.Account, opps []crm.Opportunity, r Result) 
 	}
 
 	// Renewals and expansion closing in the period.
-	var due, won, lost bool
+	var due, won bool
 	var renewed, expansion float64
 	for i := range opps {
 		o := &opps[i]
@@ -194,8 +166,6 @@ func (b *PortfolioBuilder) Add(a crm.Account, opps []crm.Opportunity, r Result) 
 				} else {
 					renewed += arr
 				}
-			} else if o.IsClosed {
-				lost = true
 			}
 		case crm.OpportunityExpansion:
 			if v := copyFloat(o.Amount); o.IsClosed && o.IsWon && v != nil {
@@ -219,7 +189,10 @@ func (b *PortfolioBuilder) Add(a crm.Account, opps []crm.Opportunity, r Result) 
 	if customerAt(&a, opps, p.From) {
 		k.CustomersAtStart++
 		k.StartARR += arr
-		churned := (a.Churned && a.ChurnedAt != nil && p.in(*a.ChurnedAt)) || (lost && !won)
+		// Churned: a customer at the start who is a former customer at the
+		// end, by the order of events (a renewal won in March and lost in
+		// November is a churn).
+		churned := StatusAt(&a, opps, p.To.Add(-time.Millisecond)).Status == crm.StatusFormer
 		if churned {
 			k.ChurnedLogos++
 			k.ChurnedARR += arr

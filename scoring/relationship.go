@@ -77,8 +77,12 @@ type contactAcc struct {
 
 // happenedAt returns when an activity took place and whether it counts as
 // completed at now: open tasks, activities in the future and undated ones
-// do not count. A completed task counts from its completion time.
+// do not count, nor do the tasks healthsync itself created. A completed
+// task counts from its completion time.
 func happenedAt(a *crm.Activity, now time.Time) (time.Time, bool) {
+	if a.Healthsync {
+		return time.Time{}, false // our own follow-up task, not contact with the customer
+	}
 	when := a.OccurredAt
 	switch a.Kind {
 	case crm.ActivityTask:

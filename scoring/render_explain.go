@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -34,7 +35,12 @@ func renderExplain(w io.Writer, r Result) error {
 		fmt.Fprintf(tw, "Owner\t%s\n", owner)
 	}
 	fmt.Fprintf(tw, "As of\t%s\n", r.At.UTC().Format("2006-01-02 15:04 UTC"))
-	if r.Score == nil {
+	if r.Status.Status != "" {
+		fmt.Fprintf(tw, "Status\t%s (%s)\n", StatusWords(r.Status.Status), r.Status.Why)
+	}
+	if !r.Status.Live() && r.Status.Status != "" {
+		fmt.Fprintf(tw, "Score\tnone: only live customers are scored, flagged and given tasks\n")
+	} else if r.Score == nil {
 		fmt.Fprintf(tw, "Score\tnone: %s\n", r.NoScoreReason)
 	} else {
 		line := fmt.Sprintf("%s  %s", formatScore(*r.Score), r.Grade)
@@ -58,8 +64,14 @@ func renderExplain(w io.Writer, r Result) error {
 		}
 		fmt.Fprintf(tw, "%s\t- %s\n", label, reason)
 	}
+	if len(r.DataGaps) > 0 {
+		fmt.Fprintf(tw, "Data gaps\t%s (for RevOps: relationship measures and flags need them)\n", strings.Join(r.DataGaps, "; "))
+	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if !r.Status.Live() && r.Status.Status != "" {
+		return renderMetricsAndContacts(ew, r)
 	}
 
 	fmt.Fprintf(ew, "\nFlags\n")
@@ -74,6 +86,9 @@ func renderExplain(w io.Writer, r Result) error {
 		}
 		fmt.Fprintf(ew, "    evidence: %s\n", strings.Join(ev, "; "))
 		fmt.Fprintf(ew, "    task: %q, %s, %s priority\n", f.Task.Subject, dueText(f.Task.DueInDays), f.Task.Priority)
+		if f.Task.Subject == "" {
+			fmt.Fprintf(ew, "    no task: the mapping creates none for this flag\n")
+		}
 	}
 
 	fmt.Fprintf(ew, "\nMeasures\n")
@@ -88,7 +103,7 @@ func renderExplain(w io.Writer, r Result) error {
 			value = fmt.Sprintf("%.0f", me.Value)
 			if me.Share > 0 {
 				share = fmt.Sprintf("%.0f%%", me.Share*100)
-				impact = signed(me.Impact)
+				impact = signed1(me.Impact)
 			}
 		}
 		fmt.Fprintf(ew, "  %-*s  %5s  %6s  %5s  %6s  %s\n", width, me.Name, value, formatNumber(me.Weight), share, impact, me.Reason)
@@ -101,9 +116,14 @@ func renderExplain(w io.Writer, r Result) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	return renderMetricsAndContacts(ew, r)
+}
 
+// renderMetricsAndContacts writes every metric and the contacts behind
+// the relationship metrics.
+func renderMetricsAndContacts(ew *errWriter, r Result) error {
 	fmt.Fprintf(ew, "\nMetrics\n")
-	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	for _, name := range metricOrder {
 		v, ok := r.Metrics.Value(name)
 		s := dash
@@ -177,9 +197,19 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	return n, e.err
 }
 
-func formatScore(v float64) string { return fmt.Sprintf("%.1f", v) }
+func formatScore(v float64) string { return fmt.Sprintf("%.0f", v) }
 
+// signed renders a whole number with its sign: +3, -12, 0.
 func signed(v float64) string {
+	v = math.Round(v)
+	if v > 0 {
+		return fmt.Sprintf("+%.0f", v)
+	}
+	return fmt.Sprintf("%.0f", v+0) // +0 turns -0 into 0
+}
+
+// signed1 renders a measure's impact with one decimal and its sign.
+func signed1(v float64) string {
 	if v > 0 {
 		return fmt.Sprintf("+%.1f", v)
 	}

@@ -47,12 +47,23 @@ func TestRenderExplainGolden(t *testing.T) {
 	}
 	golden(t, "explain_renewal_gap.txt", buf.Bytes())
 
+	// A live customer the CRM knows little about: no score, data gaps.
 	buf.Reset()
-	r = s.Score(AccountData{Account: crm.Account{ID: "A2", Name: "Quiet Clinic"}}, now, nil)
+	r = s.Score(AccountData{Account: crm.Account{ID: "A2", Name: "Quiet Clinic", Status: crm.StatusCustomer, StatusValue: "Customer"}}, now, nil)
 	if err := RenderExplain(&buf, r); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "explain_no_data.txt", buf.Bytes())
+
+	// A former customer: says so, no score, no flags, no measures.
+	buf.Reset()
+	d = renewalGapAccount()
+	d.Account.Churned, d.Account.ChurnedAt = true, tp(day(2023, 11, 2))
+	r = s.Score(d, now, nil)
+	if err := RenderExplain(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "explain_former_customer.txt", buf.Bytes())
 }
 
 func withNoEBRRule(cfg Config) Config {

@@ -14,10 +14,16 @@ type Result struct {
 	OwnerID     crm.UserID    `json:"owner_id,omitempty"`
 	OwnerName   string        `json:"owner_name,omitempty"`
 	At          time.Time     `json:"at"`
+	// Status says whether the account is a prospect, a live customer or a
+	// former customer, and why. Only live customers get a score and flags.
+	Status Status `json:"status"`
+	// DataGaps name what the CRM lacks for this account's relationship
+	// measures and flags ("no contacts synced"): findings for RevOps.
+	DataGaps []string `json:"data_gaps,omitempty"`
 
 	Metrics  Metrics   `json:"metrics"`
 	Measures []Measure `json:"measures"`
-	// Score is 0..100 (one decimal), nil when there is too little data;
+	// Score is 0..100 (a whole number), nil when there is too little data;
 	// NoScoreReason then says what is missing. With a CSM override in force
 	// Score is the override and ComputedScore what the model says.
 	Score         *float64  `json:"score"`

@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -26,7 +27,7 @@ func TestScoreRenormalisesMissingMeasures(t *testing.T) {
 	if r.Score == nil {
 		t.Fatalf("no score: %s", r.NoScoreReason)
 	}
-	want := round1((20*100 + 10*50 + 15*100) / 45.0) // 88.9
+	want := math.Round((20*100 + 10*50 + 15*100) / 45.0) // 88.9 → 89: scores are whole numbers
 	if *r.Score != want || r.Grade != GradeGreen {
 		t.Errorf("score %v %s, want %v green", *r.Score, r.Grade, want)
 	}
@@ -51,7 +52,7 @@ func TestScoreTooLittleData(t *testing.T) {
 	if r.Score != nil || r.Grade != "" || r.Trend != nil {
 		t.Fatalf("score %v grade %q trend %v, want none", deref(r.Score), r.Grade, deref(r.Trend))
 	}
-	for _, want := range []string{"not enough data: 1 of 7 measures have data (need 3)", "no contacts in the CRM", "no renewal date"} {
+	for _, want := range []string{"not enough data: 1 of 7 measures have data (need 3)", "no contacts synced", "no activities logged", "no renewal date"} {
 		if !strings.Contains(r.NoScoreReason, want) {
 			t.Errorf("reason %q lacks %q", r.NoScoreReason, want)
 		}
@@ -103,8 +104,8 @@ func TestTrend(t *testing.T) {
 		want    *float64
 	}{
 		{"none", nil, nil},
-		{"exactly 30 days", []ScorePoint{{ago(30), 70}, {ago(1), 10}}, fp(18.9)},
-		{"nearest to 30 days wins", []ScorePoint{{ago(40), 10}, {ago(27), 60}, {ago(34), 20}}, fp(28.9)},
+		{"exactly 30 days", []ScorePoint{{ago(30), 70}, {ago(1), 10}}, fp(19)},
+		{"nearest to 30 days wins", []ScorePoint{{ago(40), 10}, {ago(27), 60}, {ago(34), 20}}, fp(29)},
 		{"outside tolerance", []ScorePoint{{ago(20), 60}, {ago(45), 60}}, nil},
 		{"future points ignored", []ScorePoint{{now.Add(time.Hour), 0}}, nil},
 	}
@@ -145,9 +146,19 @@ func TestReasonsInCSMWords(t *testing.T) {
 	if len(r.Reasons) < 2 || len(r.Reasons) > 3 {
 		t.Fatalf("reasons = %q, want 2 or 3", r.Reasons)
 	}
-	for _, want := range []string{"no executive contact for 41 days", "renewal in 28 days"} {
+	// The renewal is near, so it comes first; no reason holds a day count
+	// (it would change every day); a strength never reads as a problem.
+	if r.Reasons[0] != "renewal on 29 Mar 2024" {
+		t.Errorf("first reason %q, want the near renewal", r.Reasons[0])
+	}
+	for _, want := range []string{"no executive contact since 20 Jan 2024"} {
 		if !slices.ContainsFunc(r.Reasons, func(s string) bool { return strings.Contains(s, want) }) {
 			t.Errorf("reasons %q lack %q", r.Reasons, want)
+		}
+	}
+	for _, reason := range r.Reasons {
+		if strings.Contains(reason, " days") {
+			t.Errorf("reason %q holds a day count", reason)
 		}
 	}
 	if !r.HasFlag(FlagRenewalExecGap) {
@@ -159,8 +170,8 @@ func TestReasonsGreenAccountNamesStrengths(t *testing.T) {
 	t.Parallel()
 	s := newScorer(t, DefaultConfig())
 	r := s.Score(noContactAccount(), now, nil)
-	if len(r.Reasons) != 2 || r.Reasons[0] != "adoption 80%" {
-		t.Errorf("reasons = %q, want adoption first", r.Reasons)
+	if len(r.Reasons) != 2 || r.Reasons[0] != "strength: adoption 80%" || !strings.HasPrefix(r.Reasons[1], "strength: ") {
+		t.Errorf("reasons = %q, want adoption first, both labelled as strengths", r.Reasons)
 	}
 }
 
@@ -172,18 +183,18 @@ func TestOverride(t *testing.T) {
 	d.Account.OverrideComment = "CFO said they are evaluating a competitor"
 	d.Account.OverrideExpires = tp(now.AddDate(0, 0, 10))
 	r := s.Score(d, now, nil)
-	if r.Score == nil || *r.Score != 35 || r.Grade != GradeRed || r.ComputedScore == nil || *r.ComputedScore != 88.9 {
+	if r.Score == nil || *r.Score != 35 || r.Grade != GradeRed || r.ComputedScore == nil || *r.ComputedScore != 89 {
 		t.Fatalf("override: score %v grade %s computed %v", deref(r.Score), r.Grade, deref(r.ComputedScore))
 	}
 	if !strings.Contains(r.Reasons[0], "evaluating a competitor") {
 		t.Errorf("first reason %q should quote the CSM", r.Reasons[0])
 	}
 	d.Account.OverrideExpires = tp(ago(1))
-	if r := s.Score(d, now, nil); *r.Score != 88.9 || r.Override != nil {
+	if r := s.Score(d, now, nil); *r.Score != 89 || r.Override != nil {
 		t.Errorf("expired override still applied: %v", *r.Score)
 	}
 	d.Account.ScoreOverride, d.Account.OverrideExpires, d.Account.GradeOverride = nil, nil, "Yellow"
-	if r := s.Score(d, now, nil); *r.Score != 88.9 || r.Grade != GradeYellow {
+	if r := s.Score(d, now, nil); *r.Score != 89 || r.Grade != GradeYellow {
 		t.Errorf("grade override: %v %s", *r.Score, r.Grade)
 	}
 	d.Account.GradeOverride = "Amber"

@@ -46,7 +46,9 @@ func Score(cfg Config, d AccountData, now time.Time, history []ScorePoint) (Resu
 
 // Score computes one account's metrics, scorecard, grade, trend, reasons
 // and flags as of now; only records at or before now count. history holds
-// the account's earlier stored scores (any order) for the trend.
+// the account's earlier stored scores (any order) for the trend. Only a
+// live customer is scored and flagged: a prospect or former customer gets
+// its status and metrics, no score, no flags, and one reason saying why.
 func (s *Scorer) Score(d AccountData, now time.Time, history []ScorePoint) Result {
 	now = crm.Normalize(now)
 	r := Result{
@@ -58,7 +60,15 @@ func (s *Scorer) Score(d AccountData, now time.Time, history []ScorePoint) Resul
 	if d.Owner != nil {
 		r.OwnerName = d.Owner.Name
 	}
+	r.Status = StatusAt(&d.Account, d.Opportunities, now)
 	r.Metrics, r.Contacts = s.computeMetrics(&d, now)
+	r.Metrics.CustomerStatus = string(r.Status.Status)
+	if !r.Status.Live() {
+		r.NoScoreReason = fmt.Sprintf("%s (%s): only live customers are scored", StatusWords(r.Status.Status), r.Status.Why)
+		r.Reasons = []string{r.NoScoreReason}
+		return r
+	}
+	r.DataGaps = dataGaps(&r.Metrics)
 	r.Measures = s.computeMeasures(&r.Metrics, r.Contacts)
 	s.scoreMeasures(&r)
 	s.applyOverride(&d.Account, now, &r)
@@ -72,6 +82,20 @@ func (s *Scorer) Score(d AccountData, now time.Time, history []ScorePoint) Resul
 	r.Reasons = s.reasons(&r)
 	r.Flags = s.computeFlags(&r.Metrics)
 	return r
+}
+
+// dataGaps lists what is missing for the relationship measures and flags:
+// findings for RevOps (the CRM holds no contacts or no logged activity for
+// the account), never tasks for a CSM.
+func dataGaps(m *Metrics) []string {
+	var gaps []string
+	if m.Contacts == 0 {
+		gaps = append(gaps, "no contacts synced")
+	}
+	if m.Activities == 0 {
+		gaps = append(gaps, "no activities logged")
+	}
+	return gaps
 }
 
 // scoreMeasures fills the shares and the computed score, or the reason
@@ -103,7 +127,9 @@ func (s *Scorer) scoreMeasures(r *Result) {
 		me.Impact = me.Share * (me.Value - 50)
 		sum += me.Share * me.Value
 	}
-	score := round1(clamp(sum, 0, 100))
+	// Scores are whole numbers: the precision of the field install
+	// creates, so the written score, its grade and explain all agree.
+	score := math.Round(clamp(sum, 0, 100))
 	r.Score = &score
 	computed := score
 	r.ComputedScore = &computed
@@ -121,7 +147,7 @@ func (s *Scorer) applyOverride(a *crm.Account, now time.Time, r *Result) {
 	}
 	o := &Override{Comment: a.OverrideComment, Expires: a.OverrideExpires, Grade: grade}
 	if score != nil {
-		v := round1(clamp(*score, 0, 100))
+		v := math.Round(clamp(*score, 0, 100))
 		o.Score = &v
 		r.Score = &v
 	}
@@ -150,13 +176,17 @@ func trend(score float64, history []ScorePoint, now time.Time, lookback, toleran
 	if !found {
 		return nil
 	}
-	t := round1(score - earlier)
+	t := math.Round(score - earlier)
 	return &t
 }
 
-// reasons picks the measures that moved the score most: for an account that
-// is not green, those that pulled it down; for a green one, those that
-// held it up; topped up from the other side to at least two.
+// reasons says in a CSM's words why the score is what it is. It leads
+// with the most urgent fact (a renewal inside the renewal_exec_gap window
+// is always named), then what lowers the score, most first; strengths come
+// only to top the list up to two, labelled as strengths. The relationship
+// breadth and depth measures describe one fact, so only the larger of them
+// is named. No reason holds a day count: dates hold still from day to day,
+// so an unchanged account's reasons are not rewritten daily.
 func (s *Scorer) reasons(r *Result) []string {
 	var out []string
 	if r.Override != nil {
@@ -169,16 +199,29 @@ func (s *Scorer) reasons(r *Result) []string {
 	if r.Score == nil {
 		return append(out, r.NoScoreReason)
 	}
+	limit := s.cfg.MaxReasons
+	used := map[string]bool{}
+	add := func(me *Measure, text string) {
+		if len(out) < limit && !used[me.Name] {
+			out = append(out, text)
+			used[me.Name] = true
+		}
+	}
 	var neg, pos []*Measure
 	for i := range r.Measures {
 		me := &r.Measures[i]
-		// A measure near neutral did not move the score.
-		if !me.HasData || me.Share == 0 || math.Abs(me.Impact) < 0.5 {
+		if !me.HasData || me.Share == 0 {
 			continue
 		}
-		if me.Impact < 0 {
+		if me.Name == MeasureRenewalRisk && r.Metrics.DaysToRenewal != nil && *r.Metrics.DaysToRenewal <= s.renewalNear() {
+			add(me, me.Reason) // near: always named, first
+			continue
+		}
+		// A measure near neutral did not move the score.
+		switch {
+		case me.Impact <= -0.5:
 			neg = append(neg, me)
-		} else {
+		case me.Impact >= 0.5:
 			pos = append(pos, me)
 		}
 	}
@@ -187,24 +230,41 @@ func (s *Scorer) reasons(r *Result) []string {
 	}
 	byImpact(neg)
 	byImpact(pos)
-	first, second := neg, pos
-	if r.Grade == GradeGreen {
-		first, second = pos, neg
+	relationship := func(me *Measure) bool {
+		return me.Name == MeasureRelationshipBreadth || me.Name == MeasureRelationshipDepth
 	}
-	limit := s.cfg.MaxReasons
-	for _, me := range first {
-		if len(out) >= limit {
-			break
+	relNamed := false
+	for _, me := range neg {
+		if relationship(me) {
+			if relNamed {
+				continue
+			}
+			relNamed = true
 		}
-		out = append(out, me.Reason)
+		add(me, me.Reason)
 	}
-	for _, me := range second {
+	for _, me := range pos {
 		if len(out) >= min(2, limit) {
 			break
 		}
-		out = append(out, me.Reason)
+		if relationship(me) {
+			if relNamed {
+				continue
+			}
+			relNamed = true
+		}
+		add(me, "strength: "+me.Reason)
 	}
 	return out
+}
+
+// renewalNear is how close a renewal must be to be named first among the
+// reasons: the renewal_exec_gap window (90 days by default).
+func (s *Scorer) renewalNear() int {
+	if d := s.cfg.Flags.RenewalExecGap.RenewalWithinDays; d > 0 {
+		return d
+	}
+	return 90
 }
 
 func round1(v float64) float64 { return math.Round(v*10) / 10 }
