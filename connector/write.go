@@ -43,6 +43,11 @@ type Field struct {
 	Updateable bool
 	Calculated bool // formula or roll-up: does not bump the modification stamp
 	Custom     bool
+	// Help is the field's help text (Salesforce inlineHelpText, HubSpot
+	// description) and Group its HubSpot property group: how healthsync
+	// recognises the fields its install created.
+	Help  string
+	Group string
 }
 
 // FieldSpec is a custom field (Salesforce) or property (HubSpot) that
@@ -56,6 +61,9 @@ type FieldSpec struct {
 	Precision int // digits, when Type is FieldNumber
 	Scale     int // decimals, when Type is FieldNumber
 	Help      string
+	// Formula is a Salesforce formula; when set the field is a read-only
+	// formula field of Type; healthsync never writes it.
+	Formula string
 }
 
 // FieldType is the portable kind of an installed field.

@@ -193,8 +193,57 @@ func inputFields(f *File) map[string]string {
 	return out
 }
 
+// taskInputFields are the task object's fields the mapping reads, by
+// upper-cased name.
+func taskInputFields(f *File, sys crm.System) map[string]string {
+	out := map[string]string{}
+	obj := taskObject(sys)
+	af, ok := f.Fields.Activity[obj]
+	if !ok {
+		return out
+	}
+	v := reflect.ValueOf(af)
+	for _, fi := range structFields(v.Type()).list {
+		if name := v.FieldByIndex(fi.index).String(); name != "" {
+			out[strings.ToUpper(name)] = "fields.activity." + obj + "." + fi.name
+		}
+	}
+	return out
+}
+
+// hsStandardProperties are HubSpot-defined company and task properties a
+// mapping might name by mistake: they hold the customer's data or the
+// task's own text, never healthsync's results. Any property named hs_…
+// is HubSpot's too. (check, plan and apply also ask the portal, which
+// marks every HubSpot-defined property.)
+var hsStandardProperties = map[string]bool{
+	"name": true, "domain": true, "description": true, "phone": true, "website": true, "industry": true,
+	"city": true, "state": true, "country": true, "address": true, "address2": true, "zip": true,
+	"numberofemployees": true, "annualrevenue": true, "type": true, "lifecyclestage": true,
+	"hubspot_owner_id": true, "about_us": true, "founded_year": true, "timezone": true,
+	"linkedin_company_page": true, "twitterhandle": true, "facebook_company_page": true,
+	"createdate": true, "closedate": true, "notes_last_updated": true, "num_associated_contacts": true,
+}
+
+// checkOwned refuses an output target that cannot be healthsync's own: a
+// standard field, which holds the customer's data (Salesforce custom
+// fields end in __c; HubSpot's own properties are listed or start hs_).
+func checkOwned(d *decoder, sys crm.System, path, object, field string) {
+	switch sys {
+	case crm.Salesforce:
+		if !strings.HasSuffix(strings.ToLower(field), "__c") {
+			d.errAt(path, "%s: %s is a standard %s field: it holds the customer's data, and healthsync writes only to custom fields it owns; name a new field (such as Healthsync_…__c) and run `healthsync install` to create it", path, field, object)
+		}
+	case crm.HubSpot:
+		if strings.HasPrefix(strings.ToLower(field), "hs_") || hsStandardProperties[strings.ToLower(field)] {
+			d.errAt(path, "%s: %s is a HubSpot property of %s: it holds the customer's data, and healthsync writes only to properties it owns; name a new property (such as healthsync_…) and run `healthsync install` to create it", path, field, object)
+		}
+	}
+}
+
 func checkOutputs(d *decoder, f *File, sys crm.System) {
 	inputs := inputFields(f)
+	taskInputs := taskInputFields(f, sys)
 	targets := map[string]string{} // upper-cased field → output path
 	for _, o := range outputList(f) {
 		if o.Field == "" {
@@ -206,7 +255,12 @@ func checkOutputs(d *decoder, f *File, sys crm.System) {
 			d.errAt(p, "%s: %q names a field of a related record; outputs must be fields of the record itself", p, o.Field)
 			continue
 		}
-		if o.Name != OutputTaskKey {
+		checkOwned(d, sys, p, o.Object, o.Field)
+		if o.Name == OutputTaskKey {
+			if in, ok := taskInputs[strings.ToUpper(o.Field)]; ok {
+				d.errAt(p, "%s: %s is also read as %s: the task key must have a field of its own", p, o.Field, in)
+			}
+		} else {
 			key := strings.ToUpper(o.Field)
 			if prev, dup := targets[key]; dup {
 				d.errAt(p, "%s: %s is already written by %s: every output needs its own field", p, o.Field, prev)
@@ -220,16 +274,72 @@ func checkOutputs(d *decoder, f *File, sys crm.System) {
 		if o.metric {
 			if _, ok := metricKind(o.Name); !ok {
 				d.errAtKey(p, "outputs.metrics: unknown metric %q%s", o.Name, didYouMeanOrList(o.Name, metricNames()))
+			} else if dc, ok := dayCounters[o.Name]; ok {
+				fix := fmt.Sprintf("write the date instead (outputs.metrics.%s)", dc.from)
+				if sys == crm.Salesforce {
+					fix += fmt.Sprintf(" and move this field to outputs.counters.%s, which `healthsync install` creates as a formula field counting from it", o.Name)
+				} else {
+					fix += "; HubSpot cannot count days from today in a property, so filter views by the date instead (e.g. \"is less than 90 days from now\")"
+				}
+				d.errAt(p, "%s: %s changes every day by itself, so writing it would rewrite every account daily; %s", p, o.Name, fix)
+			} else if why, ok := movingMetrics[o.Name]; ok {
+				d.errAt(p, "%s: %s is not written: %s, so every account would be rewritten daily; remove it", p, o.Name, why)
 			}
 		}
+	}
+	for _, c := range counterList(f) {
+		if c.Field == "" {
+			continue
+		}
+		p := c.path
+		if sys != crm.Salesforce {
+			d.errAt(p, "outputs.counters: HubSpot cannot count days from today in a property; write the date (outputs.metrics.%s) and filter views by it instead", dayCounters[c.Name].from)
+			break
+		}
+		if _, ok := dayCounters[c.Name]; !ok {
+			d.errAtKey(p, "outputs.counters: %q is not a day count; counters are %s", c.Name, strings.Join(sortedKeys(dayCounters), ", "))
+			continue
+		}
+		checkCRMFieldName(d, sys, p, c.Field)
+		checkOwned(d, sys, p, c.Object, c.Field)
+		key := strings.ToUpper(c.Field)
+		if prev, dup := targets[key]; dup {
+			d.errAt(p, "%s: %s is already written by %s: a counter needs its own field", p, c.Field, prev)
+		} else {
+			targets[key] = p
+		}
+		if in, ok := inputs[key]; ok {
+			d.errAt(p, "%s: %s is also read as %s", p, c.Field, in)
+		}
+		if c.FromField == "" {
+			d.errAt(p, "%s: counts from %s, which is not written: add outputs.metrics.%s (a date field such as Healthsync_%s__c)", p, c.From, c.From, metricLabelUnderscore(c.From))
+		}
+	}
+	for i, name := range f.Outputs.OwnedFields {
+		p := fmt.Sprintf("outputs.owned_fields[%d]", i)
+		checkCRMFieldName(d, sys, p, name)
+		if _, written := targets[strings.ToUpper(name)]; !written && !strings.EqualFold(name, f.Outputs.TaskKey) {
+			d.errAt(p, "%s: %s is not an output: list only fields named under outputs", p, name)
+		}
+	}
+	if f.Outputs.ScoreDeadBand != nil && (*f.Outputs.ScoreDeadBand < 0 || *f.Outputs.ScoreDeadBand > 50) {
+		d.errAt("outputs.score_dead_band", "outputs.score_dead_band: %g points: give a number from 0 (write every change) to 50", *f.Outputs.ScoreDeadBand)
 	}
 	if f.Outputs.Score == "" {
 		d.errAt("outputs.score", "outputs.score: required: name the field the health score is written to")
 	}
 }
 
+// metricLabelUnderscore turns next_renewal_date into Next_Renewal_Date.
+func metricLabelUnderscore(name string) string {
+	return strings.ReplaceAll(metricLabel(name), " ", "_")
+}
+
 func checkTasks(d *decoder, f *File, sys crm.System) {
 	t := &f.Tasks
+	if b := t.DailyBudgetPerOwner; b != nil && *b < 0 {
+		d.errAt("tasks.daily_budget_per_owner", "tasks.daily_budget_per_owner: %d: give the most new tasks one owner gets per day (0 for no limit)", *b)
+	}
 	if !t.Disabled && f.Outputs.TaskKey == "" {
 		d.errAt("outputs.task_key", "outputs.task_key: required while tasks are enabled: the key stops a task being created twice (or set tasks.disabled: true)")
 	}

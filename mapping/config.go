@@ -24,7 +24,7 @@ type File struct {
 	Classify ClassifyConfig `yaml:"classify" doc:"Rules that turn CRM values into healthsync's meanings: opportunity kinds, activity kinds and direction, EBRs, sentiment, segment and lifecycle values."`
 	Outputs  OutputsConfig  `yaml:"outputs" doc:"Where results are written back. Only the fields named here are ever written to the CRM."`
 	Tasks    TasksConfig    `yaml:"tasks" doc:"Follow-up tasks created in the CRM for risk flags."`
-	Scoring  scoring.Config `yaml:"scoring" doc:"Scoring weights, thresholds, executive title patterns, segment and lifecycle rules, and the risk flags with their task subject, priority and due date; merged over healthsync's defaults (SCORING.md)."`
+	Scoring  scoring.Config `yaml:"scoring" doc:"Scoring weights, thresholds, executive title patterns, segment and lifecycle rules, and the risk flags with their task subject, priority and due date; merged over healthsync's defaults (docs/scoring.md)."`
 }
 
 // CRMConfig selects the CRM and the objects to sync.
@@ -50,6 +50,7 @@ type AccountFields struct {
 	OwnerID          string `yaml:"owner_id" kind:"id" doc:"Account owner (user id); tasks are assigned to this user."`
 	Industry         string `yaml:"industry" kind:"string" doc:"Industry."`
 	Type             string `yaml:"type" kind:"string" doc:"Account type (e.g. Customer)."`
+	Status           string `yaml:"status" kind:"string" doc:"A field telling live customers from prospects and former customers (Salesforce Type, HubSpot lifecyclestage); its values are read by classify.customer_status. Where it says nothing, the order of events decides (a lost latest renewal with no later won deal is a former customer)."`
 	Segment          string `yaml:"segment" kind:"string" doc:"A field holding the segment (values translated by classify.segments.values). When empty, scoring.segments rules decide."`
 	LifecycleStage   string `yaml:"lifecycle_stage" kind:"string" doc:"A field holding the lifecycle stage (values translated by classify.lifecycle.values). When empty, scoring.lifecycle rules decide."`
 	Employees        string `yaml:"employees" kind:"int" doc:"Number of employees."`
@@ -132,6 +133,21 @@ type ClassifyConfig struct {
 	Sentiment     SentimentRules   `yaml:"sentiment" doc:"How the CSM sentiment field becomes 0..100."`
 	Segments      SegmentRules     `yaml:"segments" doc:"How a segment field's values are translated. Without a segment field, scoring.segments rules decide."`
 	Lifecycle     LifecycleRules   `yaml:"lifecycle" doc:"How a lifecycle-stage field's values map onto healthsync's stages."`
+	// CustomerStatus reads the account status field.
+	CustomerStatus CustomerStatusRules `yaml:"customer_status" doc:"Which values of fields.account.status mean a live customer, a former customer or a prospect (case-insensitive). Only live customers are scored, flagged and given tasks."`
+	Adoption       AdoptionRules       `yaml:"adoption" doc:"How the adoption field holds its value."`
+}
+
+// CustomerStatusRules classify the account status field's values.
+type CustomerStatusRules struct {
+	Customer []string `yaml:"customer" doc:"Values that mean a live customer (e.g. Customer, Customer - Direct)."`
+	Former   []string `yaml:"former" doc:"Values that mean a former customer (e.g. Former Customer, Churned)."`
+	Prospect []string `yaml:"prospect" doc:"Values that mean a prospect (e.g. Prospect, lead)."`
+}
+
+// AdoptionRules declare the unit of the adoption fields.
+type AdoptionRules struct {
+	Unit string `yaml:"unit" enum:"fraction,percent" doc:"The unit of fields.account.adoption and adoption_previous: fraction (0..1, the default) or percent (0..100). healthsync converts to a fraction; every adoption threshold in the scoring section is a fraction (0.7 means 70%)."`
 }
 
 // OpportunityRules classifies opportunities into crm.OpportunityKind.
@@ -215,15 +231,24 @@ type OutputsConfig struct {
 	Reasons   string            `yaml:"reasons" doc:"The reasons behind the score (Long text)."`
 	Trend     string            `yaml:"trend" doc:"Score now minus 30 days ago (Number)."`
 	UpdatedAt string            `yaml:"updated_at" doc:"When healthsync last wrote this account (DateTime)."`
-	Metrics   map[string]string `yaml:"metrics" doc:"Further metrics written back, keyed by metric name (e.g. days_since_exec_contact: Days_Since_Exec_Contact__c)."`
+	Metrics   map[string]string `yaml:"metrics" doc:"Further metrics written back, keyed by metric name (e.g. last_exec_contact_date: Healthsync_Last_Exec_Contact__c). Day counts (days_*) change every day by themselves and are not written: write the date and name the count under counters."`
+	Counters  map[string]string `yaml:"counters" doc:"Salesforce only: day counts the CRM computes from a date healthsync writes, as formula fields healthsync install creates (days_to_renewal: Days_To_Renewal__c counts from the next_renewal_date output). healthsync never writes them, so they cost no write as days pass."`
 	TaskKey   string            `yaml:"task_key" doc:"Field on the task object that stores healthsync's task key, so a task is never created twice."`
+	// OwnedFields are output fields an admin created for healthsync by hand.
+	OwnedFields []string `yaml:"owned_fields" doc:"Output fields you created yourself for healthsync (not with healthsync install). healthsync writes only to fields it created or that are listed here, never to a standard field, a field it reads, or any other app's field."`
+	// ScoreDeadBand is the smallest score movement worth a write.
+	ScoreDeadBand *float64 `yaml:"score_dead_band" doc:"A score (and trend) moving less than this many points is not rewritten, unless the grade changes. Default 5; 0 writes every change."`
 }
 
 // TasksConfig configures the follow-up tasks.
 type TasksConfig struct {
-	Disabled bool                    `yaml:"disabled" doc:"Create no tasks at all."`
-	Snooze   SnoozeConfig            `yaml:"snooze" doc:"How a CSM snoozes a task."`
-	Flags    map[string]TaskTemplate `yaml:"flags" doc:"Task settings per risk flag, keyed by flag name (renewal_exec_gap, single_threaded, champion_opportunity, adoption_emergency, or a scoring.custom_flags name). The subject, priority and due date are set under scoring.flags.<flag>.task (or the custom flag's task)."`
+	Disabled bool `yaml:"disabled" doc:"Create no tasks at all."`
+	// DailyBudgetPerOwner caps new tasks per owner per day.
+	DailyBudgetPerOwner *int `yaml:"daily_budget_per_owner" doc:"At most this many new healthsync tasks per task owner per day (UTC), the most urgent first (renewal proximity × ARR at risk × flag severity); the rest wait for the next day's budget. Default 5; 0 means no limit."`
+	// ClosedStatus is the task status healthsync sets when it closes a task.
+	ClosedStatus string                  `yaml:"closed_status" doc:"The closed status healthsync sets on a task it closes (default Completed on Salesforce, COMPLETED on HubSpot). The task's subject and description also say healthsync closed it and why, so it never reads as work a CSM did."`
+	Snooze       SnoozeConfig            `yaml:"snooze" doc:"How a CSM snoozes a task."`
+	Flags        map[string]TaskTemplate `yaml:"flags" doc:"Task settings per risk flag, keyed by flag name (renewal_exec_gap, single_threaded, champion_opportunity, adoption_emergency, or a scoring.custom_flags name). The subject, priority and due date are set under scoring.flags.<flag>.task (or the custom flag's task)."`
 }
 
 // SnoozeConfig says how a snoozed task is recognised.

@@ -96,24 +96,28 @@ func Default(sys crm.System) File {
 	case crm.Salesforce:
 		f.Fields = salesforceFields()
 		f.Outputs = OutputsConfig{
-			Score:     "Health_Score__c",
-			Grade:     "Health_Grade__c",
-			Reasons:   "Health_Reasons__c",
-			Trend:     "Health_Trend__c",
-			UpdatedAt: "Healthsync_Updated__c",
-			Metrics:   map[string]string{},
-			TaskKey:   "Healthsync_Key__c",
+			Score:         "Health_Score__c",
+			Grade:         "Health_Grade__c",
+			Reasons:       "Health_Reasons__c",
+			Trend:         "Health_Trend__c",
+			UpdatedAt:     "Healthsync_Updated__c",
+			Metrics:       map[string]string{},
+			Counters:      map[string]string{},
+			TaskKey:       "Healthsync_Key__c",
+			ScoreDeadBand: ptr(DefaultScoreDeadBand),
 		}
 	case crm.HubSpot:
 		f.Fields = hubspotFields()
 		f.Outputs = OutputsConfig{
-			Score:     "healthsync_score",
-			Grade:     "healthsync_grade",
-			Reasons:   "healthsync_reasons",
-			Trend:     "healthsync_trend",
-			UpdatedAt: "healthsync_updated_at",
-			Metrics:   map[string]string{},
-			TaskKey:   "healthsync_key",
+			Score:         "healthsync_score",
+			Grade:         "healthsync_grade",
+			Reasons:       "healthsync_reasons",
+			Trend:         "healthsync_trend",
+			UpdatedAt:     "healthsync_updated_at",
+			Metrics:       map[string]string{},
+			Counters:      map[string]string{},
+			TaskKey:       "healthsync_key",
+			ScoreDeadBand: ptr(DefaultScoreDeadBand),
 		}
 	}
 	f.Classify = defaultClassify(sys)
@@ -129,6 +133,7 @@ func salesforceFields() FieldsConfig {
 			OwnerID:       "OwnerId",
 			Industry:      "Industry",
 			Type:          "Type",
+			Status:        "Type",
 			Employees:     "NumberOfEmployees",
 			AnnualRevenue: "AnnualRevenue",
 		},
@@ -198,6 +203,7 @@ func hubspotFields() FieldsConfig {
 			OwnerID:       "hubspot_owner_id",
 			Industry:      "industry",
 			Type:          "type",
+			Status:        "lifecyclestage",
 			Employees:     "numberofemployees",
 			AnnualRevenue: "annualrevenue",
 		},
@@ -255,6 +261,7 @@ func defaultClassify(sys crm.System) ClassifyConfig {
 		},
 		Segments:  SegmentRules{Values: map[string]string{}},
 		Lifecycle: LifecycleRules{Values: map[string]string{}},
+		Adoption:  AdoptionRules{Unit: "fraction"},
 	}
 	switch sys {
 	case crm.Salesforce:
@@ -268,12 +275,22 @@ func defaultClassify(sys crm.System) ClassifyConfig {
 			{Match: Match{Field: "subject", Matches: MustPattern(`(?i)^\s*call\b`)}, Kind: "call"},
 			{Match: Match{Field: "subject", Matches: MustPattern(`(?i)^\s*meeting\s*:`)}, Kind: "meeting"},
 		}
-		// A standard org has no email-direction field: a reply subject means
-		// the customer wrote (logged from the inbox), anything else is ours.
+		// The CRM's own direction comes first: a mapped direction field
+		// (fields.activity.Task.direction, e.g. Direction__c) or a type
+		// that says it. A standard org has neither, so a reply subject
+		// means the customer wrote (logged from the inbox, also behind
+		// Salesforce's "Email: " prefix); anything else is ours.
 		c.Activities.EmailDirection = []DirectionMatch{
+			{Match: Match{Field: "direction", Equals: []string{"Inbound", "Incoming", "Received"}}, Direction: "inbound"},
+			{Match: Match{Field: "direction", Equals: []string{"Outbound", "Outgoing", "Sent"}}, Direction: "outbound"},
 			{Match: Match{Field: "type", Equals: []string{"Inbound Email", "Email - Inbound", "Email Received"}}, Direction: "inbound"},
 			{Match: Match{Field: "type", Equals: []string{"Outbound Email", "Email - Outbound", "Email Sent"}}, Direction: "outbound"},
-			{Match: Match{Field: "subject", Matches: MustPattern(`(?i)^\s*(re|aw|antw|sv|vs|r)\s*:`)}, Direction: "inbound"},
+			{Match: Match{Field: "subject", Matches: MustPattern(emailReplySubject)}, Direction: "inbound"},
+		}
+		c.CustomerStatus = CustomerStatusRules{
+			Customer: []string{"Customer", "Customer - Direct", "Customer - Channel", "Active Customer"},
+			Former:   []string{"Former Customer", "Churned", "Churned Customer", "Ex-Customer"},
+			Prospect: []string{"Prospect", "Lead"},
 		}
 	case crm.HubSpot:
 		c.Activities.EmailDirection = []DirectionMatch{
@@ -283,16 +300,29 @@ func defaultClassify(sys crm.System) ClassifyConfig {
 		c.Activities.CallDirection = map[string]string{"INBOUND": "inbound", "OUTBOUND": "outbound"}
 		c.Activities.DefaultEmailDirection = "unknown"
 		c.Lifecycle.Values = map[string]string{}
+		// HubSpot's company lifecyclestage: its sales-funnel stages before
+		// "customer" are prospects.
+		c.CustomerStatus = CustomerStatusRules{
+			Customer: []string{"customer", "evangelist"},
+			Former:   []string{"former_customer", "churned"},
+			Prospect: []string{"subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity"},
+		}
 	}
 	return c
 }
 
+// emailReplySubject recognises a reply logged from the inbox: "Re: …",
+// also behind Salesforce's "Email: " prefix ("Email: Re: …") and in the
+// usual languages (AW, Antw, SV, VS, R).
+const emailReplySubject = `(?i)^\s*(e-?mail\s*:\s*)?(re|aw|antw|sv|vs|r)\s*:`
+
 func defaultTasks() TasksConfig {
 	why := "{{.Why}}\n\n"
 	return TasksConfig{
+		DailyBudgetPerOwner: ptr(DefaultDailyTaskBudget),
 		Flags: map[string]TaskTemplate{
 			scoring.FlagRenewalExecGap: {
-				Description: why + "{{.AccountName}} renews on {{.Metric \"next_renewal_date\"}}; the last executive contact was {{.Metric \"days_since_exec_contact\"}} days ago. Book time with an executive sponsor before the renewal.",
+				Description: why + "{{.AccountName}} renews on {{.Metric \"next_renewal_date\"}}; the last executive contact was on {{.Metric \"last_exec_contact_date\"}}. Book time with an executive sponsor before the renewal.",
 			},
 			scoring.FlagSingleThreaded: {
 				Description: why + "{{.AccountName}} has {{.Metric \"strong_exec_relationships\"}} strong executive relationship(s). Ask your sponsor for an introduction to another executive.",
@@ -301,10 +331,19 @@ func defaultTasks() TasksConfig {
 				Description: why + "{{.AccountName}} uses the product well (adoption {{.Metric \"adoption\"}}) but no user relationship is strong. Reach out to the most active users and make them champions.",
 			},
 			scoring.FlagAdoptionEmergency: {
-				Description: why + "Adoption at {{.AccountName}} fell and no user has been contacted for {{.Metric \"days_since_user_contact\"}} days. Reach out today.",
+				Description: why + "Adoption at {{.AccountName}} fell and no user has been contacted since {{.Metric \"last_user_contact_date\"}}. Reach out today.",
 			},
 		},
 	}
 }
+
+// DefaultDailyTaskBudget is how many new healthsync tasks one owner gets
+// per day unless tasks.daily_budget_per_owner says otherwise: a CSM who
+// gets more than a handful a day stops reading them.
+const DefaultDailyTaskBudget = 5
+
+// DefaultScoreDeadBand is the score movement (points) below which a
+// written score is left as it is, unless its grade changes.
+const DefaultScoreDeadBand = 5.0
 
 func ptr[T any](v T) *T { return &v }

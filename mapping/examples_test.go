@@ -18,13 +18,19 @@ func TestExampleFiles(t *testing.T) {
 	if got := sf.Fields("Account"); !slices.Contains(got, "Adoption__c") || !slices.Contains(got, "CSM_Sentiment__c") || !slices.Contains(got, "Name") {
 		t.Errorf("salesforce Fields(Account) = %v", got)
 	}
-	if obj, field, ok := sf.OutputField("days_to_renewal"); !ok || obj != "Account" || field != "Days_To_Renewal__c" {
-		t.Errorf("OutputField(days_to_renewal) = %s %s %v", obj, field, ok)
+	if obj, field, ok := sf.OutputField("next_renewal_date"); !ok || obj != "Account" || field != "Healthsync_Next_Renewal__c" {
+		t.Errorf("OutputField(next_renewal_date) = %s %s %v", obj, field, ok)
+	}
+	if c := sf.Counters(); len(c) != 2 || c[1].Field != "Days_To_Renewal__c" || c[1].Formula() != "Healthsync_Next_Renewal__c - TODAY()" {
+		t.Errorf("Counters = %+v", c)
+	}
+	if cfg := sf.Config(); cfg.Classify.Adoption.Unit != AdoptionPercent || cfg.Fields.Activity["Task"].Direction != "Direction__c" {
+		t.Errorf("salesforce adoption unit %q, Task direction %q", cfg.Classify.Adoption.Unit, cfg.Fields.Activity["Task"].Direction)
 	}
 	if spec, ok := sf.Task("adoption_emergency"); !ok || spec.Owner != OwnerAccountOwner {
 		t.Errorf("Task(adoption_emergency) = %+v", spec)
 	}
-	if cfg := sf.Config(); cfg.Scoring.Measures.AdoptionFull != 80 || cfg.Scoring.Weights.Adoption != 25 || cfg.Scoring.Weights.Sentiment == 0 {
+	if cfg := sf.Config(); cfg.Scoring.Measures.AdoptionFull != 0.8 || cfg.Scoring.Weights.Adoption != 25 || cfg.Scoring.Weights.Sentiment == 0 {
 		t.Errorf("salesforce scoring = %+v %+v", cfg.Scoring.Measures, cfg.Scoring.Weights)
 	}
 	if k := sf.OpportunityKind("", "", "Acme renewal FY26"); k != crm.OpportunityRenewal {
@@ -42,7 +48,7 @@ func TestExampleFiles(t *testing.T) {
 	if got := hs.Fields("deals"); !slices.Contains(got, "deal_category") {
 		t.Errorf("hubspot Fields(deals) = %v", got)
 	}
-	if slices.Contains(hs.Fields("companies"), "lifecyclestage") {
+	if hs.Config().Fields.Account.LifecycleStage != "" {
 		t.Error("lifecycle_stage was switched off")
 	}
 	if k := hs.OpportunityKind("existingbusiness", "renewal", "x"); k != crm.OpportunityRenewal {

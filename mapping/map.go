@@ -183,7 +183,28 @@ func (m *Mapping) mapAccount(r *reader, id string, modified time.Time) crm.Accou
 	}
 	a.Segment = m.segment(r.str(f.Segment))
 	a.LifecycleStage = m.lifecycle(r.str(f.LifecycleStage))
+	if a.StatusValue = r.str(f.Status); a.StatusValue != "" {
+		a.Status = m.customerStatus[strings.ToLower(strings.TrimSpace(a.StatusValue))]
+	}
+	if m.cfg.Classify.Adoption.Unit == AdoptionPercent {
+		a.Adoption, a.AdoptionPrevious = fromPercent(a.Adoption), fromPercent(a.AdoptionPrevious)
+	}
 	return a
+}
+
+// Units of the adoption fields (classify.adoption.unit).
+const (
+	AdoptionFraction = "fraction"
+	AdoptionPercent  = "percent"
+)
+
+// fromPercent turns a percentage into the fraction scoring reads.
+func fromPercent(v *float64) *float64 {
+	if v == nil {
+		return nil
+	}
+	f := *v / 100
+	return &f
 }
 
 // sentiment translates the CSM sentiment field to 0..100: a picklist

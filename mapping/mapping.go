@@ -35,6 +35,7 @@ type Mapping struct {
 	sentimentValues                      map[string]float64
 	segmentValues                        map[string]string
 	lifecycleValues                      map[string]string
+	customerStatus                       map[string]crm.CustomerStatus
 }
 
 func lowerSet(values []string) map[string]bool {
@@ -82,6 +83,14 @@ func compile(name string, f File, sys crm.System, pos map[string]Pos, clock crm.
 	m.sentimentValues = lowerMap(c.Sentiment.Values)
 	m.segmentValues = lowerMap(c.Segments.Values)
 	m.lifecycleValues = lowerMap(c.Lifecycle.Values)
+	m.customerStatus = map[string]crm.CustomerStatus{}
+	for status, values := range map[crm.CustomerStatus][]string{
+		crm.StatusCustomer: c.CustomerStatus.Customer, crm.StatusFormer: c.CustomerStatus.Former, crm.StatusProspect: c.CustomerStatus.Prospect,
+	} {
+		for v := range lowerSet(values) {
+			m.customerStatus[v] = status
+		}
+	}
 	m.hash = hashOf(&m.cfg)
 	return m, nil
 }
@@ -134,6 +143,10 @@ func (m *Mapping) Fields(object string) []string {
 		if name := v.FieldByIndex(fi.index).String(); name != "" && !connectorFields[name] {
 			set[name] = true
 		}
+	}
+	// The task key tells healthsync's own tasks from the team's activities.
+	if key := m.cfg.Outputs.TaskKey; object == m.TaskObject() && key != "" {
+		set[key] = true
 	}
 	return sortedKeys(set)
 }

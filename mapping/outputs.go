@@ -5,6 +5,7 @@ import (
 
 	"healthsync/connector"
 	"healthsync/crm"
+	"healthsync/scoring"
 )
 
 // Output names: the results healthsync writes back. Metric outputs use the
@@ -45,6 +46,77 @@ func outputList(f *File) []Output {
 		out = append(out, Output{Name: name, Object: acct, Field: o.Metrics[name], path: "outputs.metrics." + name, metric: true})
 	}
 	out = append(out, Output{Name: OutputTaskKey, Object: task, Field: o.TaskKey, path: "outputs.task_key"})
+	return out
+}
+
+// Counter is a day count the CRM computes from a date healthsync writes:
+// a Salesforce formula field that install creates and healthsync never
+// writes, so it costs no write as days pass.
+type Counter struct {
+	Name   string // the metric it shows: days_to_renewal
+	Object string
+	Field  string // the formula field: Days_To_Renewal__c
+	// From is the date metric it counts from (next_renewal_date) and
+	// FromField the output field that date is written to.
+	From, FromField string
+	// Until: the count runs from today to the date (days to renewal);
+	// otherwise from the date to today (days since).
+	Until bool
+	path  string
+}
+
+// Formula is the counter's Salesforce formula.
+func (c Counter) Formula() string {
+	if c.Until {
+		return c.FromField + " - TODAY()"
+	}
+	return "TODAY() - " + c.FromField
+}
+
+// dayCounters are the metrics that change every day by themselves, with
+// the date each counts from; written as fields they would rewrite every
+// account daily.
+var dayCounters = map[string]struct {
+	from  string
+	until bool
+}{
+	scoring.MetricDaysToRenewal:        {scoring.MetricNextRenewalDate, true},
+	scoring.MetricDaysSinceExecContact: {scoring.MetricLastExecContactDate, false},
+	scoring.MetricDaysSinceUserContact: {scoring.MetricLastUserContactDate, false},
+	scoring.MetricDaysSinceLastContact: {scoring.MetricLastContactDate, false},
+	scoring.MetricDaysSinceLastEBR:     {scoring.MetricLastEBRDate, false},
+}
+
+// movingMetrics change as days pass without any change in the CRM and have
+// no date to count from: they are never written.
+var movingMetrics = map[string]string{
+	scoring.MetricDaysAsCustomer:       "it grows by one every day",
+	scoring.MetricActivitiesLast30Days: "its 30-day window moves every day",
+}
+
+// counterList lists the counters of f, sorted by name.
+func counterList(f *File) []Counter {
+	var out []Counter
+	for _, name := range sortedKeys(f.Outputs.Counters) {
+		c := Counter{Name: name, Object: accountObject(crm.System(f.CRM.System)), Field: f.Outputs.Counters[name], path: "outputs.counters." + name}
+		if dc, ok := dayCounters[name]; ok {
+			c.From, c.Until = dc.from, dc.until
+			c.FromField = f.Outputs.Metrics[dc.from]
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// Counters returns the day counters the CRM computes (Salesforce formula
+// fields), sorted by name.
+func (m *Mapping) Counters() []Counter {
+	var out []Counter
+	for _, c := range counterList(&m.cfg) {
+		if c.Field != "" {
+			out = append(out, c)
+		}
+	}
 	return out
 }
 
@@ -121,11 +193,19 @@ func (m *Mapping) IsAllowedOutput(object, field string) bool {
 
 // FieldSpecs returns the custom fields (Salesforce) or properties
 // (HubSpot) healthsync writes to, for `healthsync install`: every enabled
-// output, plus the task snooze field when one is named.
+// output, the day counters as formula fields, plus the task snooze field
+// when one is named.
 func (m *Mapping) FieldSpecs() []connector.FieldSpec {
 	var out []connector.FieldSpec
 	for _, o := range m.Outputs() {
 		out = append(out, outputSpec(o))
+	}
+	for _, c := range m.Counters() {
+		out = append(out, connector.FieldSpec{
+			Object: c.Object, Name: c.Field, Label: metricLabel(c.Name), Type: connector.FieldNumber, Precision: 18, Scale: 0,
+			Formula: c.Formula(),
+			Help:    "Counted by Salesforce from " + c.FromField + ", which healthsync writes (metric " + c.Name + ").",
+		})
 	}
 	if s := m.cfg.Tasks.Snooze.Field; s != "" {
 		out = append(out, connector.FieldSpec{
@@ -140,6 +220,8 @@ func outputSpec(o Output) connector.FieldSpec {
 	s := connector.FieldSpec{Object: o.Object, Name: o.Field}
 	switch o.Name {
 	case OutputScore:
+		// A whole number: the score's own precision, so the field keeps
+		// exactly what healthsync computed and the grade agrees with it.
 		s.Label, s.Type, s.Precision, s.Scale = "Health Score", connector.FieldNumber, 3, 0
 		s.Help = "Customer health 0-100 computed by healthsync."
 	case OutputGrade:

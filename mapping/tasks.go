@@ -18,7 +18,7 @@ const OwnerAccountOwner = "account_owner"
 // maxTemplateOut bounds what a task template may produce.
 const maxTemplateOut = 32 << 10
 
-// builtinFlags are the risk flags scoring raises by default (SCORING.md).
+// builtinFlags are the risk flags scoring raises by default (docs/scoring.md).
 var builtinFlags = []string{scoring.FlagRenewalExecGap, scoring.FlagSingleThreaded, scoring.FlagChampionOpportunity, scoring.FlagAdoptionEmergency}
 
 // TaskData is what a task's subject and description templates see.
@@ -27,6 +27,7 @@ type TaskData struct {
 	AccountName string
 	Flag        string
 	Why         string // the flag's description from scoring: why it is up
+	Action      string // what to do, worded for the account ("Build an executive relationship")
 	Score       string // formatted; "" when the account has no score
 	Grade       string
 	Reasons     []string
@@ -93,7 +94,7 @@ func (s TaskSpec) Build(key string, data TaskData, accountOwner crm.UserID, now 
 		Flag:        s.Flag,
 		AccountID:   data.AccountID,
 		OwnerID:     owner,
-		Subject:     strings.TrimSpace(subject),
+		Subject:     subjectOr(strings.TrimSpace(subject), data),
 		Description: strings.TrimSpace(desc),
 		Priority:    s.Priority,
 		Due:         crm.Date(now).AddDate(0, 0, s.DueInDays),
@@ -136,10 +137,10 @@ func parseTaskTemplate(name, text string) (*template.Template, error) {
 	if err := checkTemplateTree(t); err != nil {
 		return nil, fmt.Errorf("invalid template: %v", err)
 	}
-	sample := TaskData{AccountID: "001000000000001", AccountName: "Acme", Flag: name, Why: "renewal in 28 days", Score: "55", Grade: "yellow",
+	sample := TaskData{AccountID: "001000000000001", AccountName: "Acme", Flag: name, Why: "renewal on 29 Mar 2024", Action: "Reach an executive before the renewal", Score: "55", Grade: "yellow",
 		Reasons: []string{"no executive contact for 41 days"}, Metrics: map[string]string{"days_to_renewal": "28"}}
 	if _, err := render(t, sample); err != nil {
-		return nil, fmt.Errorf("invalid template: %s (fields: .AccountName .AccountID .Flag .Why .Score .Grade .Reasons .Metrics, {{.Metric \"name\"}})", trimTemplateErr(err, name))
+		return nil, fmt.Errorf("invalid template: %s (fields: .AccountName .AccountID .Flag .Why .Action .Score .Grade .Reasons .Metrics, {{.Metric \"name\"}})", trimTemplateErr(err, name))
 	}
 	return t, nil
 }
@@ -186,4 +187,17 @@ func compileTasks(f *File) (map[string]TaskSpec, error) {
 		out[flag] = spec
 	}
 	return out, nil
+}
+
+// subjectOr keeps a task from going out without a subject: a template
+// that renders empty ({{.Action}} for a custom flag, which has none)
+// falls back to why the flag is up.
+func subjectOr(subject string, data TaskData) string {
+	if subject != "" {
+		return subject
+	}
+	if data.Why != "" {
+		return data.Why
+	}
+	return "healthsync: " + data.Flag
 }

@@ -45,9 +45,9 @@ scoring:
 		t.Errorf("task =\n%+v\nwant\n%+v", task, want)
 	}
 	spec, _ = m.Task("adoption_emergency")
-	task, err = spec.Build("k", TaskData{AccountName: "Acme", Metrics: map[string]string{"days_since_user_contact": "33"}}, "005OWNER", now)
+	task, err = spec.Build("k", TaskData{AccountName: "Acme", Action: "Emergency outreach", Metrics: map[string]string{"last_user_contact_date": "2024-12-02"}}, "005OWNER", now)
 	if err != nil || task.OwnerID != "005OWNER" || task.Priority != crm.PriorityHigh || !task.Due.Equal(crm.Date(now)) ||
-		task.Subject != "Emergency outreach" || !strings.Contains(task.Description, "contacted for 33 days") {
+		task.Subject != "Emergency outreach" || !strings.Contains(task.Description, "contacted since 2024-12-02") {
 		t.Errorf("adoption_emergency task = %+v, %v", task, err)
 	}
 }
@@ -104,10 +104,11 @@ crm: {system: salesforce}
 outputs:
   trend: ""
   metrics:
-    days_since_exec_contact: Days_Since_Exec_Contact__c
     next_renewal_date: Next_Renewal__c
     lifecycle_stage: Lifecycle_Stage__c
     renewal_amount: Renewal_Amount__c
+  counters:
+    days_to_renewal: Days_To_Renewal__c
 tasks: {snooze: {field: Snoozed_Until__c}}
 `)
 	got := map[string]connector.FieldSpec{}
@@ -119,7 +120,7 @@ tasks: {snooze: {field: Snoozed_Until__c}}
 		"Account.Health_Grade__c":            {Object: "Account", Name: "Health_Grade__c", Label: "Health Grade", Type: connector.FieldText, Length: 10},
 		"Account.Health_Reasons__c":          {Object: "Account", Name: "Health_Reasons__c", Label: "Health Reasons", Type: connector.FieldLongText, Length: 32768},
 		"Account.Healthsync_Updated__c":      {Object: "Account", Name: "Healthsync_Updated__c", Label: "Healthsync Updated", Type: connector.FieldDateTime},
-		"Account.Days_Since_Exec_Contact__c": {Object: "Account", Name: "Days_Since_Exec_Contact__c", Label: "Days Since Exec Contact", Type: connector.FieldNumber, Precision: 6},
+		"Account.Days_To_Renewal__c":         {Object: "Account", Name: "Days_To_Renewal__c", Label: "Days To Renewal", Type: connector.FieldNumber, Precision: 18, Formula: "Next_Renewal__c - TODAY()"},
 		"Account.Next_Renewal__c":            {Object: "Account", Name: "Next_Renewal__c", Label: "Next Renewal Date", Type: connector.FieldDate},
 		"Account.Lifecycle_Stage__c":         {Object: "Account", Name: "Lifecycle_Stage__c", Label: "Lifecycle Stage", Type: connector.FieldText, Length: 255},
 		"Account.Renewal_Amount__c":          {Object: "Account", Name: "Renewal_Amount__c", Label: "Renewal Amount", Type: connector.FieldNumber, Precision: 18, Scale: 2},
@@ -142,7 +143,7 @@ tasks: {snooze: {field: Snoozed_Until__c}}
 		t.Errorf("OutputField(score) = %s %s %v", obj, f, ok)
 	}
 	allowed := m.AllowedOutputs("Account")
-	if len(allowed) != 8 || !allowed["Next_Renewal__c"] || allowed["Health_Trend__c"] || allowed["Name"] {
+	if len(allowed) != 7 || !allowed["Next_Renewal__c"] || allowed["Health_Trend__c"] || allowed["Name"] || allowed["Days_To_Renewal__c"] {
 		t.Errorf("AllowedOutputs(Account) = %v", allowed)
 	}
 	if task := m.AllowedOutputs("Task"); len(task) != 1 || !task["Healthsync_Key__c"] {

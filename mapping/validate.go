@@ -60,21 +60,7 @@ func (m *Mapping) DescribeObjects() []string {
 // (which ignores unknown properties) and an error on Salesforce (whose
 // queries fail on them).
 func (m *Mapping) Validate(object string, fields []connector.Field) []Problem {
-	byName := map[string]connector.Field{}
-	for _, f := range fields {
-		key := f.Name
-		if m.sys == crm.Salesforce {
-			key = strings.ToLower(key)
-		}
-		byName[key] = f
-	}
-	find := func(name string) (connector.Field, bool) {
-		if m.sys == crm.Salesforce {
-			name = strings.ToLower(name)
-		}
-		f, ok := byName[name]
-		return f, ok
-	}
+	find := fieldFinder(m.sys, fields)
 	var out []Problem
 	add := func(sev Severity, key, field, format string, args ...any) {
 		p := Problem{Severity: sev, Object: object, Field: field, Key: key, File: m.file, Message: fmt.Sprintf(format, args...)}
@@ -113,6 +99,45 @@ func (m *Mapping) Validate(object string, fields []connector.Field) []Problem {
 		}
 	}
 
+	out = append(out, m.ValidateOutputs(object, fields)...)
+	if s := m.cfg.Tasks.Snooze.Field; s != "" && object == m.TaskObject() {
+		if _, ok := find(s); !ok {
+			add(SeverityWarning, "tasks.snooze.field", s, "no such field on %s: snoozing by date is off until it exists (`healthsync install` creates it)", object)
+		}
+	}
+	return out
+}
+
+// ValidateOutputs checks every field healthsync writes on object against
+// the object's describe (properties), before anything is written: each
+// must exist (else: run install), be writable and of the output's type,
+// and be healthsync's own: a custom field that install created (its help
+// text names healthsync; on HubSpot, a property of the healthsync group)
+// or one the mapping lists under outputs.owned_fields. A standard field
+// or another app's field is an error, never a write. Day counters must be
+// formula fields.
+func (m *Mapping) ValidateOutputs(object string, fields []connector.Field) []Problem {
+	find := fieldFinder(m.sys, fields)
+	var out []Problem
+	add := func(key, field, format string, args ...any) {
+		p := Problem{Severity: SeverityError, Object: object, Field: field, Key: key, File: m.file, Message: fmt.Sprintf(format, args...)}
+		if pos, ok := m.pos[key]; ok {
+			p.Line = pos.Line
+		}
+		out = append(out, p)
+	}
+	owned := lowerSet(m.cfg.Outputs.OwnedFields)
+	checkOwner := func(key, field string, f connector.Field) bool {
+		switch {
+		case !f.Custom:
+			add(key, field, "is a standard %s field: it holds the customer's data, and healthsync writes only to fields it owns; name a new field and run `healthsync install`", object)
+		case !ownedByHealthsync(f) && !owned[strings.ToLower(field)]:
+			add(key, field, "was not created by `healthsync install` (its %s does not name healthsync) and is not listed under outputs.owned_fields: it may hold another app's data, so healthsync will not write it. Name a field install creates, or, if you made it for healthsync, list it under outputs.owned_fields", ownerMarkWords(m.sys))
+		default:
+			return true
+		}
+		return false
+	}
 	for _, o := range m.Outputs() {
 		if o.Object != object {
 			continue
@@ -120,22 +145,67 @@ func (m *Mapping) Validate(object string, fields []connector.Field) []Problem {
 		spec := outputSpec(o)
 		f, ok := find(o.Field)
 		if !ok {
-			add(SeverityError, o.path, o.Field, "no such field on %s%s: run `healthsync install` to create it, or name an existing field in %s", object, closestField(o.Field, fields), o.path)
+			add(o.path, o.Field, "no such field on %s%s: run `healthsync install` to create it, or name an existing field in %s", object, closestField(o.Field, fields), o.path)
+			continue
+		}
+		if !checkOwner(o.path, o.Field, f) {
 			continue
 		}
 		if !f.Updateable || f.Calculated {
-			add(SeverityError, o.path, o.Field, "is not writable (read-only, formula or roll-up, or no field-level edit access for the API user): grant edit access or name another field")
+			add(o.path, o.Field, "is not writable (read-only, formula or roll-up, or no field-level edit access for the API user): grant edit access or name another field")
 		}
 		if !outputTypeFits(m.sys, spec.Type, f.Type) {
-			add(SeverityError, o.path, o.Field, "is of type %s, but %s writes %s", f.Type, o.Name, spec.Type)
+			add(o.path, o.Field, "is of type %s, but %s writes %s", f.Type, o.Name, spec.Type)
 		}
 	}
-	if s := m.cfg.Tasks.Snooze.Field; s != "" && object == m.TaskObject() {
-		if _, ok := find(s); !ok {
-			add(SeverityWarning, "tasks.snooze.field", s, "no such field on %s: snoozing by date is off until it exists (`healthsync install` creates it)", object)
+	for _, c := range m.Counters() {
+		if c.Object != object {
+			continue
+		}
+		f, ok := find(c.Field)
+		switch {
+		case !ok:
+			add(c.path, c.Field, "no such field on %s: run `healthsync install` to create the formula field (%s)", object, c.Formula())
+		case !checkOwner(c.path, c.Field, f):
+		case !f.Calculated:
+			add(c.path, c.Field, "is a plain field, not a formula: healthsync never writes day counters; delete it and run `healthsync install` to create it as a formula field (%s)", c.Formula())
 		}
 	}
 	return out
+}
+
+// ownedByHealthsync reports whether the CRM's own metadata says
+// healthsync install created the field: Salesforce help text naming
+// healthsync, or HubSpot's healthsync property group.
+func ownedByHealthsync(f connector.Field) bool {
+	return strings.EqualFold(f.Group, "healthsync") || strings.Contains(strings.ToLower(f.Help), "healthsync")
+}
+
+func ownerMarkWords(sys crm.System) string {
+	if sys == crm.HubSpot {
+		return "property group is not healthsync and its description"
+	}
+	return "help text"
+}
+
+// fieldFinder looks fields up by name as the CRM compares them
+// (Salesforce case-insensitively).
+func fieldFinder(sys crm.System, fields []connector.Field) func(string) (connector.Field, bool) {
+	byName := map[string]connector.Field{}
+	for _, f := range fields {
+		key := f.Name
+		if sys == crm.Salesforce {
+			key = strings.ToLower(key)
+		}
+		byName[key] = f
+	}
+	return func(name string) (connector.Field, bool) {
+		if sys == crm.Salesforce {
+			name = strings.ToLower(name)
+		}
+		f, ok := byName[name]
+		return f, ok
+	}
 }
 
 func (m *Mapping) keyPrefix(object string) string {

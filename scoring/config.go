@@ -10,7 +10,7 @@ import (
 
 // Config holds every threshold and weight of the scoring model. The mapping
 // file embeds it under its scoring key; DefaultConfig returns the defaults
-// documented in SCORING.md, and fields the mapping file omits keep them.
+// documented in docs/scoring.md, and fields the mapping file omits keep them.
 type Config struct {
 	Roles        RoleConfig         `yaml:"roles"`
 	Relationship RelationshipConfig `yaml:"relationship"`
@@ -239,10 +239,15 @@ type SegmentRule struct {
 	MinARR       *float64 `yaml:"min_arr"`
 }
 
+// actionSubject is the default task subject: the flag's action, worded
+// for the account ("Build an executive relationship" where none exists,
+// "Build a second executive relationship" where one does).
+const actionSubject = "{{.Action}}"
+
 // Comparison operators accepted in conditions.
 var conditionOps = []string{"<", "<=", ">", ">=", "==", "!="}
 
-// DefaultConfig returns the defaults of SCORING.md.
+// DefaultConfig returns the defaults of docs/scoring.md.
 func DefaultConfig() Config {
 	intp := func(v int) *int { return &v }
 	floatp := func(v float64) *float64 { return &v }
@@ -305,22 +310,22 @@ func DefaultConfig() Config {
 			RenewalExecGap: RenewalExecGapFlag{
 				RenewalWithinDays: 90,
 				NoExecContactDays: 15,
-				Task:              TaskSpec{Subject: "Reach an executive before the renewal", DueInDays: 2, Priority: crm.PriorityHigh},
+				Task:              TaskSpec{Subject: actionSubject, DueInDays: 2, Priority: crm.PriorityHigh},
 			},
 			SingleThreaded: SingleThreadedFlag{
 				MinStrongExecs:        map[string]int{"Enterprise": 2, "Mid-market": 1, "SMB": 1},
 				DefaultMinStrongExecs: 1,
-				Task:                  TaskSpec{Subject: "Build a second executive relationship", DueInDays: 14, Priority: crm.PriorityNormal},
+				Task:                  TaskSpec{Subject: actionSubject, DueInDays: 14, Priority: crm.PriorityNormal},
 			},
 			ChampionOpportunity: ChampionOpportunityFlag{
 				StrongAdoption:             0.7,
 				MaxStrongUserRelationships: 0,
-				Task:                       TaskSpec{Subject: "Turn active users into champions", DueInDays: 14, Priority: crm.PriorityNormal},
+				Task:                       TaskSpec{Subject: actionSubject, DueInDays: 14, Priority: crm.PriorityNormal},
 			},
 			AdoptionEmergency: AdoptionEmergencyFlag{
 				MinDrop:           0.1,
 				NoUserContactDays: 30,
-				Task:              TaskSpec{Subject: "Emergency outreach", DueInDays: 0, Priority: crm.PriorityHigh},
+				Task:              TaskSpec{Subject: actionSubject, DueInDays: 0, Priority: crm.PriorityHigh},
 			},
 		},
 		Lifecycle: LifecycleConfig{
@@ -430,6 +435,13 @@ func (c Config) Validate() error {
 	if m.AdoptionFull <= m.AdoptionZero {
 		add("measures.adoption_zero, adoption_full: need adoption_zero < adoption_full (got %g, %g)", m.AdoptionZero, m.AdoptionFull)
 	}
+	checkFraction := func(key string, v float64) {
+		if v < 0 || v > 1 {
+			add("%s: %g is not a fraction: adoption thresholds are fractions from 0 to 1 (write %g%% as %g); the adoption field's own unit is declared by classify.adoption.unit", key, v, v, v/100)
+		}
+	}
+	checkFraction("measures.adoption_zero", m.AdoptionZero)
+	checkFraction("measures.adoption_full", m.AdoptionFull)
 	if m.NPSScale != "score" && m.NPSScale != "response" {
 		add("measures.nps_scale: %q is not known; use score (-100..100) or response (0..10)", m.NPSScale)
 	}
@@ -491,6 +503,7 @@ func (c Config) Validate() error {
 		checkTask("flags.single_threaded", f.SingleThreaded.Task)
 	}
 	if !f.ChampionOpportunity.Disabled {
+		checkFraction("flags.champion_opportunity.strong_adoption", f.ChampionOpportunity.StrongAdoption)
 		if f.ChampionOpportunity.MaxStrongUserRelationships < 0 {
 			add("flags.champion_opportunity.max_strong_user_relationships: must be >= 0 (got %d)", f.ChampionOpportunity.MaxStrongUserRelationships)
 		}
@@ -573,6 +586,9 @@ func (c Config) Validate() error {
 var flagNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 func validateCondition(key string, c Condition, add func(string, ...any)) {
+	if (c.Metric == MetricAdoption || c.Metric == MetricAdoptionPrevious) && (c.Value < 0 || c.Value > 1) {
+		add("%s.value: %g is not a fraction: adoption is compared as a fraction from 0 to 1 (write %g%% as %g); the adoption field's own unit is declared by classify.adoption.unit", key, c.Value, c.Value, c.Value/100)
+	}
 	if _, ok := metricKinds[c.Metric]; !ok {
 		add("%s.metric: %q is not a metric; use one of %s", key, c.Metric, strings.Join(numericMetricNames(), ", "))
 	} else if !IsNumericMetric(c.Metric) {

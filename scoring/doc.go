@@ -21,7 +21,7 @@
 //
 // The main types:
 //
-//   - Config holds every threshold and weight of SCORING.md with its yaml
+//   - Config holds every threshold and weight of docs/scoring.md with its yaml
 //     key; DefaultConfig returns the documented defaults and Validate names
 //     the offending key.
 //   - AccountData is the bundle for one account (account, contacts,

@@ -171,7 +171,7 @@ func (s *Scorer) computeFlags(m *Metrics) []Flag {
 		if !allHold(rule.When, m) {
 			continue
 		}
-		f := Flag{Name: rule.Name, Task: rule.Task, Custom: true, Action: rule.Task.Subject}
+		f := Flag{Name: rule.Name, Task: rule.Task, Custom: true}
 		parts := make([]string, 0, len(rule.When))
 		for _, c := range rule.When {
 			e := evidence(m, c.Metric, c.Op, c.Value)

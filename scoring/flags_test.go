@@ -130,23 +130,6 @@ func TestFlagEvidenceNumbers(t *testing.T) {
 	}
 }
 
-func TestResultTasks(t *testing.T) {
-	t.Parallel()
-	r := newScorer(t, DefaultConfig()).Score(renewalGapAccount(), now, nil)
-	tasks := r.Tasks()
-	if len(tasks) != len(r.Flags) || len(tasks) == 0 {
-		t.Fatalf("tasks %d for flags %d", len(tasks), len(r.Flags))
-	}
-	gap := tasks[0]
-	if gap.Flag != FlagRenewalExecGap || gap.Subject != "Reach an executive before the renewal" || gap.OwnerID != "U1" ||
-		gap.Priority != "high" || gap.Due.Format("2006-01-02") != "2024-03-03" || gap.Key != "healthsync:renewal_exec_gap:A1" {
-		t.Errorf("task = %+v", gap)
-	}
-	if !strings.Contains(gap.Description, "days_since_exec_contact = 41 (>= 15)") {
-		t.Errorf("description %q lacks the evidence", gap.Description)
-	}
-}
-
 func TestBrokenNumbersCountAsMissing(t *testing.T) {
 	t.Parallel()
 	d := noContactAccount()

@@ -8,7 +8,7 @@ import (
 	"healthsync/crm"
 )
 
-// Metrics are the per-account metrics of SCORING.md as of one instant. A nil
+// Metrics are the per-account metrics of docs/scoring.md as of one instant. A nil
 // pointer means "no value" (never happened, or not mapped).
 type Metrics struct {
 	Contacts                int `json:"contacts"`

@@ -14,7 +14,7 @@ type Period struct {
 	To   time.Time `json:"to"`
 }
 
-// KPIs are the portfolio figures of SCORING.md for one period, plus the CSM
+// KPIs are the portfolio figures of docs/scoring.md for one period, plus the CSM
 // pipeline as of AsOf. Ratios are nil when their denominator is zero.
 type KPIs struct {
 	Period Period    `json:"period"`

@@ -85,7 +85,11 @@ func renderExplain(w io.Writer, r Result) error {
 			ev[i] = e.String()
 		}
 		fmt.Fprintf(ew, "    evidence: %s\n", strings.Join(ev, "; "))
-		fmt.Fprintf(ew, "    task: %q, %s, %s priority\n", f.Task.Subject, dueText(f.Task.DueInDays), f.Task.Priority)
+		subject := f.Task.Subject
+		if subject == actionSubject {
+			subject = f.Action
+		}
+		fmt.Fprintf(ew, "    task: %q, %s, %s priority\n", subject, dueText(f.Task.DueInDays), f.Task.Priority)
 		if f.Task.Subject == "" {
 			fmt.Fprintf(ew, "    no task: the mapping creates none for this flag\n")
 		}

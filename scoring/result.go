@@ -104,29 +104,3 @@ func (r *Result) HasFlag(name string) bool {
 	}
 	return false
 }
-
-// Tasks turns the raised flags into the CRM tasks SCORING.md describes:
-// assigned to the account owner, due DueInDays after the scoring date,
-// with the flag's words and evidence as the description. Key is
-// "healthsync:<flag>:<account id>"; the writeback planner decides per flag
-// episode whether the task is new.
-func (r *Result) Tasks() []crm.Task {
-	tasks := make([]crm.Task, 0, len(r.Flags))
-	for _, f := range r.Flags {
-		ev := make([]string, len(f.Evidence))
-		for i, e := range f.Evidence {
-			ev[i] = e.String()
-		}
-		tasks = append(tasks, crm.Task{
-			Key:         "healthsync:" + f.Name + ":" + string(r.AccountID),
-			Flag:        f.Name,
-			AccountID:   r.AccountID,
-			OwnerID:     r.OwnerID,
-			Subject:     f.Task.Subject,
-			Description: f.Description + ".\nEvidence: " + strings.Join(ev, "; ") + ".",
-			Priority:    f.Task.Priority,
-			Due:         crm.Date(r.At).AddDate(0, 0, f.Task.DueInDays),
-		})
-	}
-	return tasks
-}

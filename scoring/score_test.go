@@ -119,7 +119,7 @@ func TestTrend(t *testing.T) {
 	}
 }
 
-// The account of SCORING.md's example: an executive last seen 41 days ago,
+// The account of docs/scoring.md's example: an executive last seen 41 days ago,
 // a renewal in 28 days.
 func renewalGapAccount() AccountData {
 	a := baseAccount()
