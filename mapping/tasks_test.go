@@ -116,16 +116,16 @@ tasks: {snooze: {field: Snoozed_Until__c}}
 		got[s.Object+"."+s.Name] = s
 	}
 	for key, want := range map[string]connector.FieldSpec{
-		"Account.Health_Score__c":            {Object: "Account", Name: "Health_Score__c", Label: "Health Score", Type: connector.FieldNumber, Precision: 3},
-		"Account.Health_Grade__c":            {Object: "Account", Name: "Health_Grade__c", Label: "Health Grade", Type: connector.FieldText, Length: 10},
-		"Account.Health_Reasons__c":          {Object: "Account", Name: "Health_Reasons__c", Label: "Health Reasons", Type: connector.FieldLongText, Length: 32768},
-		"Account.Healthsync_Updated__c":      {Object: "Account", Name: "Healthsync_Updated__c", Label: "Healthsync Updated", Type: connector.FieldDateTime},
-		"Account.Days_To_Renewal__c":         {Object: "Account", Name: "Days_To_Renewal__c", Label: "Days To Renewal", Type: connector.FieldNumber, Precision: 18, Formula: "Next_Renewal__c - TODAY()"},
-		"Account.Next_Renewal__c":            {Object: "Account", Name: "Next_Renewal__c", Label: "Next Renewal Date", Type: connector.FieldDate},
-		"Account.Lifecycle_Stage__c":         {Object: "Account", Name: "Lifecycle_Stage__c", Label: "Lifecycle Stage", Type: connector.FieldText, Length: 255},
-		"Account.Renewal_Amount__c":          {Object: "Account", Name: "Renewal_Amount__c", Label: "Renewal Amount", Type: connector.FieldNumber, Precision: 18, Scale: 2},
-		"Task.Healthsync_Key__c":             {Object: "Task", Name: "Healthsync_Key__c", Label: "Healthsync Key", Type: connector.FieldText, Length: 120},
-		"Task.Snoozed_Until__c":              {Object: "Task", Name: "Snoozed_Until__c", Label: "Snoozed Until", Type: connector.FieldDate},
+		"Account.Health_Score__c":       {Object: "Account", Name: "Health_Score__c", Label: "Health Score", Type: connector.FieldNumber, Precision: 3},
+		"Account.Health_Grade__c":       {Object: "Account", Name: "Health_Grade__c", Label: "Health Grade", Type: connector.FieldText, Length: 10},
+		"Account.Health_Reasons__c":     {Object: "Account", Name: "Health_Reasons__c", Label: "Health Reasons", Type: connector.FieldLongText, Length: 32768},
+		"Account.Healthsync_Updated__c": {Object: "Account", Name: "Healthsync_Updated__c", Label: "Healthsync Updated", Type: connector.FieldDateTime},
+		"Account.Days_To_Renewal__c":    {Object: "Account", Name: "Days_To_Renewal__c", Label: "Days To Renewal", Type: connector.FieldNumber, Precision: 18, Formula: "Next_Renewal__c - TODAY()"},
+		"Account.Next_Renewal__c":       {Object: "Account", Name: "Next_Renewal__c", Label: "Next Renewal Date", Type: connector.FieldDate},
+		"Account.Lifecycle_Stage__c":    {Object: "Account", Name: "Lifecycle_Stage__c", Label: "Lifecycle Stage", Type: connector.FieldText, Length: 255},
+		"Account.Renewal_Amount__c":     {Object: "Account", Name: "Renewal_Amount__c", Label: "Renewal Amount", Type: connector.FieldNumber, Precision: 18, Scale: 2},
+		"Task.Healthsync_Key__c":        {Object: "Task", Name: "Healthsync_Key__c", Label: "Healthsync Key", Type: connector.FieldText, Length: 120},
+		"Task.Snoozed_Until__c":         {Object: "Task", Name: "Snoozed_Until__c", Label: "Snoozed Until", Type: connector.FieldDate},
 	} {
 		g, ok := got[key]
 		g.Help = ""

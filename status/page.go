@@ -22,7 +22,7 @@ const maxAtRisk = 25
 // maxRuns is how many recent runs the overview lists.
 const maxRuns = 12
 
-// stageOrder is the lifecycle of SCORING.md; other stages follow by name.
+// stageOrder is the lifecycle of docs/scoring.md; other stages follow by name.
 var stageOrder = []string{"Onboarding", "Adoption", "Growth", "Renewal", "Advocacy"}
 
 // gradeOrder is the display order of grades; "" is no score.
@@ -310,7 +310,7 @@ func gradeTitle(g scoring.Grade) string {
 	return "No score"
 }
 
-// sortStages orders the lifecycle stages of SCORING.md first, then any
+// sortStages orders the lifecycle stages of docs/scoring.md first, then any
 // other stage by name, then "(none)".
 func sortStages(m map[string]*stageRow) []stageRow {
 	rank := func(s string) int {
