@@ -165,21 +165,26 @@ type RenewalExecGapFlag struct {
 	Task              TaskSpec `yaml:"task"`
 }
 
-// SingleThreadedFlag: fewer strong executive relationships than the
-// account's segment requires (segment names match case-insensitively).
-// Segments not listed require DefaultMinStrongExecs.
+// SingleThreadedFlag: fewer executive relationships than the account's
+// segment requires: MinStrongExecs strong ones (Enterprise needs two), or
+// MinExecRelationships of any strength (an SMB needs one). Segment names
+// match case-insensitively; segments not listed require the defaults.
 type SingleThreadedFlag struct {
-	Disabled              bool           `yaml:"disabled"`
-	MinStrongExecs        map[string]int `yaml:"min_strong_execs"`
-	DefaultMinStrongExecs int            `yaml:"default_min_strong_execs"`
-	Task                  TaskSpec       `yaml:"task"`
+	Disabled                    bool           `yaml:"disabled"`
+	MinStrongExecs              map[string]int `yaml:"min_strong_execs"`
+	DefaultMinStrongExecs       int            `yaml:"default_min_strong_execs"`
+	MinExecRelationships        map[string]int `yaml:"min_exec_relationships"`
+	DefaultMinExecRelationships int            `yaml:"default_min_exec_relationships"`
+	Task                        TaskSpec       `yaml:"task"`
 }
 
-// ChampionOpportunityFlag: adoption at least StrongAdoption (account units)
-// but no more than MaxStrongUserRelationships strong user relationships.
+// ChampionOpportunityFlag: adoption at least StrongAdoption (a fraction)
+// but no more than MaxUserRelationships user relationships of any
+// strength and MaxStrongUserRelationships strong ones.
 type ChampionOpportunityFlag struct {
 	Disabled                   bool     `yaml:"disabled"`
 	StrongAdoption             float64  `yaml:"strong_adoption"`
+	MaxUserRelationships       int      `yaml:"max_user_relationships"`
 	MaxStrongUserRelationships int      `yaml:"max_strong_user_relationships"`
 	Task                       TaskSpec `yaml:"task"`
 }
@@ -313,12 +318,18 @@ func DefaultConfig() Config {
 				Task:              TaskSpec{Subject: actionSubject, DueInDays: 2, Priority: crm.PriorityHigh},
 			},
 			SingleThreaded: SingleThreadedFlag{
-				MinStrongExecs:        map[string]int{"Enterprise": 2, "Mid-market": 1, "SMB": 1},
-				DefaultMinStrongExecs: 1,
-				Task:                  TaskSpec{Subject: actionSubject, DueInDays: 14, Priority: crm.PriorityNormal},
+				// The relationship-metrics article: an enterprise needs strong
+				// relationships with two executives; a smaller account needs
+				// one executive relationship at all.
+				MinStrongExecs:              map[string]int{"Enterprise": 2},
+				DefaultMinStrongExecs:       0,
+				MinExecRelationships:        map[string]int{},
+				DefaultMinExecRelationships: 1,
+				Task:                        TaskSpec{Subject: actionSubject, DueInDays: 14, Priority: crm.PriorityNormal},
 			},
 			ChampionOpportunity: ChampionOpportunityFlag{
 				StrongAdoption:             0.7,
+				MaxUserRelationships:       0,
 				MaxStrongUserRelationships: 0,
 				Task:                       TaskSpec{Subject: actionSubject, DueInDays: 14, Priority: crm.PriorityNormal},
 			},
@@ -500,10 +511,21 @@ func (c Config) Validate() error {
 		if f.SingleThreaded.DefaultMinStrongExecs < 0 {
 			add("flags.single_threaded.default_min_strong_execs: must be >= 0 (got %d)", f.SingleThreaded.DefaultMinStrongExecs)
 		}
+		for seg, n := range f.SingleThreaded.MinExecRelationships {
+			if n < 0 {
+				add("flags.single_threaded.min_exec_relationships.%s: must be >= 0 (got %d)", seg, n)
+			}
+		}
+		if f.SingleThreaded.DefaultMinExecRelationships < 0 {
+			add("flags.single_threaded.default_min_exec_relationships: must be >= 0 (got %d)", f.SingleThreaded.DefaultMinExecRelationships)
+		}
 		checkTask("flags.single_threaded", f.SingleThreaded.Task)
 	}
 	if !f.ChampionOpportunity.Disabled {
 		checkFraction("flags.champion_opportunity.strong_adoption", f.ChampionOpportunity.StrongAdoption)
+		if f.ChampionOpportunity.MaxUserRelationships < 0 {
+			add("flags.champion_opportunity.max_user_relationships: must be >= 0 (got %d)", f.ChampionOpportunity.MaxUserRelationships)
+		}
 		if f.ChampionOpportunity.MaxStrongUserRelationships < 0 {
 			add("flags.champion_opportunity.max_strong_user_relationships: must be >= 0 (got %d)", f.ChampionOpportunity.MaxStrongUserRelationships)
 		}

@@ -47,7 +47,6 @@ func ExampleScorer_Score() {
 	// - no executive contact since 20 Jan 2024 and no EBR on record
 	// - no very strong relationship (strongest: Sam Okafor)
 	// flag renewal_exec_gap: renewal on 29 Mar 2024 and no executive contact since 20 Jan 2024
-	// flag single_threaded: Mid-market account with no strong executive relationships (needs 1)
 	// days_since_exec_contact 41
 }
 

@@ -98,17 +98,26 @@ func (s *Scorer) computeFlags(m *Metrics) []Flag {
 	}
 
 	if f := fc.SingleThreaded; !f.Disabled && relData {
-		need := f.DefaultMinStrongExecs
-		for seg, n := range f.MinStrongExecs {
-			if strings.EqualFold(seg, m.Segment) {
-				need = n
-				break
-			}
-		}
-		if have := m.StrongExecRelationships; have < need {
+		needStrong := segmentValue(f.MinStrongExecs, m.Segment, f.DefaultMinStrongExecs)
+		needAny := segmentValue(f.MinExecRelationships, m.Segment, f.DefaultMinExecRelationships)
+		strong, any := m.StrongExecRelationships, m.ExecRelationships
+		if strong < needStrong || any < needAny {
 			seg := m.Segment
 			if seg == "" {
 				seg = "account"
+			}
+			var desc string
+			var ev []Evidence
+			have, need := any, needAny
+			if strong < needStrong {
+				have, need = strong, needStrong
+				desc = fmt.Sprintf("%s account with %s (needs %d)", seg,
+					count(strong, "strong executive relationship", "strong executive relationships"), needStrong)
+				ev = append(ev, evidence(m, MetricStrongExecRelationships, "<", float64(needStrong)))
+			} else {
+				desc = fmt.Sprintf("%s account with %s (needs %d)", seg,
+					count(any, "executive relationship", "executive relationships"), needAny)
+				ev = append(ev, evidence(m, MetricExecRelationships, "<", float64(needAny)))
 			}
 			action := "Build an executive relationship"
 			switch {
@@ -119,26 +128,22 @@ func (s *Scorer) computeFlags(m *Metrics) []Flag {
 			case need > 1:
 				action = fmt.Sprintf("Build executive relationships (%d needed)", need)
 			}
-			flags = append(flags, Flag{
-				Name: FlagSingleThreaded,
-				Description: fmt.Sprintf("%s account with %s (needs %d)", seg,
-					count(have, "strong executive relationship", "strong executive relationships"), need),
-				Evidence: []Evidence{evidence(m, MetricStrongExecRelationships, "<", float64(need))},
-				Action:   action,
-				Task:     f.Task,
-			})
+			flags = append(flags, Flag{Name: FlagSingleThreaded, Description: desc, Evidence: ev, Action: action, Task: f.Task})
 		}
 	}
 
 	if f := fc.ChampionOpportunity; !f.Disabled && relData && m.Adoption != nil && *m.Adoption >= f.StrongAdoption &&
-		m.StrongUserRelationships <= f.MaxStrongUserRelationships {
+		m.UserRelationships <= f.MaxUserRelationships && m.StrongUserRelationships <= f.MaxStrongUserRelationships {
+		users := count(m.UserRelationships, "user relationship", "user relationships")
+		if m.UserRelationships > 0 {
+			users += fmt.Sprintf(", %s", count(m.StrongUserRelationships, "strong one", "strong ones"))
+		}
 		flags = append(flags, Flag{
-			Name: FlagChampionOpportunity,
-			Description: fmt.Sprintf("adoption %s but %s", percent(*m.Adoption),
-				count(m.StrongUserRelationships, "strong user relationship", "strong user relationships")),
+			Name:        FlagChampionOpportunity,
+			Description: fmt.Sprintf("adoption %s but %s", percent(*m.Adoption), users),
 			Evidence: []Evidence{
 				evidence(m, MetricAdoption, ">=", f.StrongAdoption),
-				evidence(m, MetricStrongUserRelationships, "<=", float64(f.MaxStrongUserRelationships)),
+				evidence(m, MetricUserRelationships, "<=", float64(f.MaxUserRelationships)),
 			},
 			Action: "Turn active users into champions",
 			Task:   f.Task,
@@ -195,4 +200,15 @@ func (r FlagRule) reads(metrics map[string]bool) bool {
 		}
 	}
 	return false
+}
+
+// segmentValue is the value a segment is given in byName (matched
+// case-insensitively), else def.
+func segmentValue(byName map[string]int, segment string, def int) int {
+	for seg, n := range byName {
+		if strings.EqualFold(seg, segment) {
+			return n
+		}
+	}
+	return def
 }

@@ -19,6 +19,7 @@ func TestFlags(t *testing.T) {
 	// base has nothing that raises a flag.
 	base := func() Metrics {
 		return Metrics{Segment: "SMB", Contacts: 3, Executives: 1, Activities: 12, StrongExecRelationships: 1, StrongUserRelationships: 1,
+			ExecRelationships: 1, UserRelationships: 1,
 			DaysSinceExecContact: ip(3), DaysSinceUserContact: ip(3), DaysSinceLastEBR: ip(30)}
 	}
 	// The days and the dates they stand for, as computeMetrics sets both.
@@ -53,16 +54,19 @@ func TestFlags(t *testing.T) {
 		{"renewal gap without activities logged: a data gap, no flag", s, func(m *Metrics) { renewalIn(m, 28); m.DaysSinceExecContact, m.Activities = nil, 0 }, nil, "", ""},
 		{"enterprise with one strong exec", s, func(m *Metrics) { m.Segment = "Enterprise" },
 			[]string{FlagSingleThreaded}, "Enterprise account with one strong executive relationship (needs 2)", "Build a second executive relationship"},
-		{"enterprise with none", s, func(m *Metrics) { m.Segment, m.StrongExecRelationships = "Enterprise", 0 },
+		{"enterprise with none", s, func(m *Metrics) { m.Segment, m.StrongExecRelationships, m.ExecRelationships = "Enterprise", 0, 0 },
 			[]string{FlagSingleThreaded}, "", "Build executive relationships (2 needed)"},
-		{"enterprise with two", s, func(m *Metrics) { m.Segment, m.StrongExecRelationships = "Enterprise", 2 }, nil, "", ""},
-		{"SMB with none", s, func(m *Metrics) { m.StrongExecRelationships = 0 }, []string{FlagSingleThreaded}, "SMB account with no strong", "Build an executive relationship"},
-		{"SMB with none and no contacts synced", s, func(m *Metrics) { m.StrongExecRelationships, m.Contacts = 0, 0 }, nil, "", ""},
-		{"unknown segment uses the default", s, func(m *Metrics) { m.Segment, m.StrongExecRelationships = "Public sector", 0 }, []string{FlagSingleThreaded}, "", ""},
-		{"strong adoption, no strong user", s, func(m *Metrics) { m.Adoption, m.StrongUserRelationships = fp(0.75), 0 },
-			[]string{FlagChampionOpportunity}, "adoption 75% but no strong user relationships", "Turn active users into champions"},
+		{"enterprise with two", s, func(m *Metrics) { m.Segment, m.StrongExecRelationships, m.ExecRelationships = "Enterprise", 2, 2 }, nil, "", ""},
+		{"SMB with a weak executive relationship", s, func(m *Metrics) { m.StrongExecRelationships = 0 }, nil, "", ""},
+		{"SMB with none", s, func(m *Metrics) { m.StrongExecRelationships, m.ExecRelationships = 0, 0 }, []string{FlagSingleThreaded},
+			"SMB account with no executive relationships (needs 1)", "Build an executive relationship"},
+		{"SMB with none and no contacts synced", s, func(m *Metrics) { m.StrongExecRelationships, m.ExecRelationships, m.Contacts = 0, 0, 0 }, nil, "", ""},
+		{"unknown segment uses the default", s, func(m *Metrics) { m.Segment, m.StrongExecRelationships, m.ExecRelationships = "Public sector", 0, 0 }, []string{FlagSingleThreaded}, "", ""},
+		{"strong adoption, no user relationship", s, func(m *Metrics) { m.Adoption, m.StrongUserRelationships, m.UserRelationships = fp(0.75), 0, 0 },
+			[]string{FlagChampionOpportunity}, "adoption 75% but no user relationships", "Turn active users into champions"},
+		{"strong adoption, a weak user relationship", s, func(m *Metrics) { m.Adoption, m.StrongUserRelationships = fp(0.75), 0 }, nil, "", ""},
 		{"strong adoption with a champion", s, func(m *Metrics) { m.Adoption = fp(0.75) }, nil, "", ""},
-		{"weak adoption, no strong user", s, func(m *Metrics) { m.Adoption, m.StrongUserRelationships = fp(0.5), 0 }, nil, "", ""},
+		{"weak adoption, no user relationship", s, func(m *Metrics) { m.Adoption, m.StrongUserRelationships, m.UserRelationships = fp(0.5), 0, 0 }, nil, "", ""},
 		{"adoption fell, no user contact for 35 days", s, func(m *Metrics) {
 			m.Adoption, m.AdoptionPrevious, m.AdoptionChange, m.DaysSinceUserContact = fp(0.4), fp(0.6), fp(-1.0/3), ip(35)
 			m.LastUserContactDate = tp(day(2024, 1, 26))
