@@ -187,6 +187,14 @@ func TestHashChangesWithMapping(t *testing.T) {
 	if a.FieldsHash("Account") != c.FieldsHash("Account") {
 		t.Error("a classification change changed the Account field hash")
 	}
+	// Scoring and outputs are read afresh each run: no re-map for them.
+	w, err := Parse("x.yaml", []byte("crm: {system: salesforce}\nscoring: {weights: {adoption: 40}}\noutputs: {trend: \"\"}\n"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Hash() != w.Hash() {
+		t.Error("a scoring or output change changed the hash: it would re-map every stored record")
+	}
 	d, err := Parse("x.yaml", []byte("crm: {system: salesforce}\nfields: {account: {adoption: Adoption__c}}\n"), Options{})
 	if err != nil {
 		t.Fatal(err)

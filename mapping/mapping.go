@@ -91,7 +91,7 @@ func compile(name string, f File, sys crm.System, pos map[string]Pos, clock crm.
 			m.customerStatus[v] = status
 		}
 	}
-	m.hash = hashOf(&m.cfg)
+	m.hash = hashOf(readPart{CRM: f.CRM, Fields: f.Fields, Classify: f.Classify, TaskKey: f.Outputs.TaskKey})
 	return m, nil
 }
 
@@ -170,9 +170,20 @@ func (m *Mapping) fieldStruct(object string) (reflect.Value, bool) {
 	return reflect.ValueOf(m.cfg.Fields.Activity[object]), true
 }
 
-// Hash is a content hash of the effective mapping. When it changes, stored
-// raw records must be mapped again.
+// Hash is a content hash of what turns raw records into canonical ones:
+// the objects, the fields read, the classification rules and the task
+// key. When it changes, stored raw records must be mapped again (a sync
+// does it without a download). Scoring settings and outputs are not in it:
+// scoring and writeback read them afresh on every run.
 func (m *Mapping) Hash() string { return m.hash }
+
+// readPart is the part of the mapping Hash covers.
+type readPart struct {
+	CRM      CRMConfig
+	Fields   FieldsConfig
+	Classify ClassifyConfig
+	TaskKey  string
+}
 
 // FieldsHash is a hash of the field set Fields(object) returns; when it
 // changes, the object's stored raw records may lack a field the mapping
@@ -200,13 +211,13 @@ func (m *Mapping) MissingFields(object string, downloaded []string) []string {
 	return out
 }
 
-func hashOf(f *File) string {
+func hashOf(v readPart) string {
 	// encoding/json sorts map keys, so equal configurations hash equally.
-	b, err := json.Marshal(f)
+	b, err := json.Marshal(v)
 	if err != nil {
 		// Every type in File marshals; should one stop doing so, hash its
 		// printed form rather than fail.
-		b = []byte(fmt.Sprintf("%+v", *f))
+		b = []byte(fmt.Sprintf("%+v", v))
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])

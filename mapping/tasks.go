@@ -68,6 +68,28 @@ func (m *Mapping) TaskFlags() []string { return sortedKeys(m.tasks) }
 // Snooze returns how snoozed tasks are recognised (empty when not configured).
 func (m *Mapping) Snooze() SnoozeConfig { return m.cfg.Tasks.Snooze }
 
+// DailyTaskBudget is how many new healthsync tasks one owner gets per day
+// (tasks.daily_budget_per_owner); 0 means no limit.
+func (m *Mapping) DailyTaskBudget() int {
+	if b := m.cfg.Tasks.DailyBudgetPerOwner; b != nil {
+		return *b
+	}
+	return DefaultDailyTaskBudget
+}
+
+// ClosedStatus is the status healthsync sets on a task it closes; empty
+// means the connector's default (Completed, COMPLETED).
+func (m *Mapping) ClosedStatus() string { return m.cfg.Tasks.ClosedStatus }
+
+// ScoreDeadBand is how many points a score (or trend) must move to be
+// rewritten when its grade stays (outputs.score_dead_band).
+func (m *Mapping) ScoreDeadBand() float64 {
+	if b := m.cfg.Outputs.ScoreDeadBand; b != nil {
+		return *b
+	}
+	return DefaultScoreDeadBand
+}
+
 // TaskKeyField returns the field on the task object that holds the task
 // key (Healthsync_Key__c, healthsync_key).
 func (m *Mapping) TaskKeyField() string { return m.cfg.Outputs.TaskKey }

@@ -86,17 +86,22 @@ type TaskRecord struct {
 	Key       string
 	TaskID    string // the CRM's ID; "" while pending
 	AccountID string
+	// OwnerID is the CRM user the task was assigned to; the daily task
+	// budget counts per owner.
+	OwnerID   string
 	Flag      string
 	Status    string
 	CreatedAt time.Time
 	ClosedAt  *time.Time
 }
 
-// PutTask inserts or updates a task record.
+// PutTask inserts or updates a task record. An update keeps the record's
+// created_at, and its owner when r names none.
 func (t *Tx) PutTask(ctx context.Context, connection string, r TaskRecord) error {
-	err := t.exec(ctx, `INSERT INTO tasks (connection, key, task_id, account_id, flag, status, created_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (connection, key) DO UPDATE SET task_id = excluded.task_id, status = excluded.status, closed_at = excluded.closed_at`,
-		connection, r.Key, r.TaskID, r.AccountID, r.Flag, r.Status, ms(r.CreatedAt), nullMs(r.ClosedAt))
+	err := t.exec(ctx, `INSERT INTO tasks (connection, key, task_id, account_id, owner_id, flag, status, created_at, closed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (connection, key) DO UPDATE SET task_id = excluded.task_id, status = excluded.status, closed_at = excluded.closed_at,
+			owner_id = CASE WHEN excluded.owner_id = '' THEN tasks.owner_id ELSE excluded.owner_id END`,
+		connection, r.Key, r.TaskID, r.AccountID, r.OwnerID, r.Flag, r.Status, ms(r.CreatedAt), nullMs(r.ClosedAt))
 	if err != nil {
 		return fmt.Errorf("record task %s: %w", r.Key, err)
 	}
@@ -109,14 +114,14 @@ func scanTask(sc interface{ Scan(...any) error }) (TaskRecord, error) {
 		created int64
 		closed  sql.NullInt64
 	)
-	if err := sc.Scan(&r.Key, &r.TaskID, &r.AccountID, &r.Flag, &r.Status, &created, &closed); err != nil {
+	if err := sc.Scan(&r.Key, &r.TaskID, &r.AccountID, &r.OwnerID, &r.Flag, &r.Status, &created, &closed); err != nil {
 		return TaskRecord{}, err
 	}
 	r.CreatedAt, r.ClosedAt = fromMs(created), fromNullMs(closed)
 	return r, nil
 }
 
-const taskColumns = `key, task_id, account_id, flag, status, created_at, closed_at`
+const taskColumns = `key, task_id, account_id, owner_id, flag, status, created_at, closed_at`
 
 // Task returns the task record with key, or ErrNotFound.
 func (s *Store) Task(ctx context.Context, connection, key string) (TaskRecord, error) {

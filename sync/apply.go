@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"healthsync/connector"
 	"healthsync/crm"
@@ -23,12 +24,16 @@ type RecordFailure struct {
 
 // ApplyReport is what an apply did.
 type ApplyReport struct {
-	RunID         int64           `json:"run_id"`
-	Records       int             `json:"records"`     // records updated
-	Fields        int             `json:"fields"`      // fields written
-	WriteCalls    int             `json:"write_calls"` // API calls of the writes (retries and Bulk job steps included; lookups not)
-	TasksCreated  int             `json:"tasks_created"`
-	TasksFound    int             `json:"tasks_found"` // created by an interrupted apply, confirmed now
+	RunID        int64 `json:"run_id"`
+	Records      int   `json:"records"`     // records updated
+	Fields       int   `json:"fields"`      // fields written
+	WriteCalls   int   `json:"write_calls"` // API calls of the writes (retries and Bulk job steps included; lookups not)
+	TasksCreated int   `json:"tasks_created"`
+	TasksFound   int   `json:"tasks_found"` // created by an interrupted apply, confirmed now
+	// TasksAdopted were already in the CRM under keys this store had not
+	// recorded (written by another store or an older install): recorded,
+	// not created again.
+	TasksAdopted  int             `json:"tasks_adopted"`
 	TasksClosed   int             `json:"tasks_closed"`
 	EpisodesEnded int             `json:"episodes_ended"`
 	Failures      []RecordFailure `json:"failures"`
@@ -67,24 +72,33 @@ func countWrites(sink Sink, rep *ApplyReport, estimate int, write func() error) 
 // before the next batch, then task closes. Per-record failures are
 // reported and left out of the ledger, so the next run retries them.
 func (w *Writeback) Apply(ctx context.Context, sink Sink, p *Plan, force bool) (*ApplyReport, error) {
-	if p.Guard != "" && !force {
-		return nil, fmt.Errorf("%w: %s", ErrGuard, p.Guard)
-	}
 	rep := &ApplyReport{}
-	var calls0 int64
-	counter, counts := sink.(apiCounter)
-	if counts {
-		calls0 = counter.APICalls()
-	}
 	bg := context.WithoutCancel(ctx)
 	runID, err := w.Store.StartRun(bg, w.Connection, "apply", w.now())
 	if err != nil {
 		return nil, err
 	}
 	rep.RunID = runID
-	applyErr := w.apply(ctx, sink, p, rep)
-	if counts {
-		rep.APICalls = counter.APICalls() - calls0
+	var applyErr error
+	if p.Guard != "" && !force {
+		// Refused, and recorded as such: the status page, /readyz and the
+		// metrics show it until an admin looks.
+		applyErr = fmt.Errorf("%w: %s", ErrGuard, p.Guard)
+	} else {
+		var calls0 int64
+		counter, counts := sink.(apiCounter)
+		if counts {
+			calls0 = counter.APICalls()
+		}
+		applyErr = w.apply(ctx, sink, p, rep)
+		if counts {
+			rep.APICalls = counter.APICalls() - calls0
+		}
+		if applyErr == nil && len(rep.Failures) > 0 {
+			f := rep.Failures[0]
+			applyErr = fmt.Errorf("%w: the CRM refused %d of the records and tasks written (first: %s %s: %s); they are not in the ledger and the next run retries them",
+				ErrWriteFailed, len(rep.Failures), f.Object, f.RecordID, f.Error)
+		}
 	}
 	status, reason := store.RunOK, ""
 	if applyErr != nil {
@@ -100,9 +114,9 @@ func (w *Writeback) Apply(ctx context.Context, sink Sink, p *Plan, force bool) (
 	for _, f := range rep.Failures[:min(len(rep.Failures), maxExamples)] {
 		problems = append(problems, store.Problem{Object: f.Object, ID: f.RecordID, Error: f.Error})
 	}
-	counts2 := map[string]store.ObjectCounts{p.Object: {Changed: rep.Records, Problems: len(rep.Failures)}, "tasks": {New: rep.TasksCreated + rep.TasksFound, Deleted: rep.TasksClosed}}
+	counts := map[string]store.ObjectCounts{p.Object: {Changed: rep.Records, Problems: len(rep.Failures)}, "tasks": {New: rep.TasksCreated + rep.TasksFound + rep.TasksAdopted, Deleted: rep.TasksClosed}}
 	if err := w.Store.FinishRun(bg, store.Run{ID: runID, FinishedAt: &fin, Status: status, StopReason: reason, APICalls: rep.APICalls,
-		Counts: counts2, Problems: problems}); err != nil && applyErr == nil {
+		Counts: counts, Problems: problems}); err != nil && applyErr == nil {
 		applyErr = err
 	}
 	return rep, applyErr
@@ -137,7 +151,7 @@ func (w *Writeback) createTasks(ctx context.Context, sink Sink, p *Plan, rep *Ap
 			if c.Retry {
 				continue
 			}
-			if err := tx.PutTask(ctx, w.Connection, store.TaskRecord{Key: c.Key, AccountID: string(c.Task.AccountID), Flag: c.Flag, Status: store.TaskPending, CreatedAt: now}); err != nil {
+			if err := tx.PutTask(ctx, w.Connection, taskRecord(c, "", store.TaskPending, now)); err != nil {
 				return err
 			}
 		}
@@ -162,8 +176,12 @@ func (w *Writeback) createTasks(ctx context.Context, sink Sink, p *Plan, rep *Ap
 	err = w.Store.InTx(ctx, func(tx *store.Tx) error {
 		for _, c := range p.Creates {
 			if r, ok := found[c.Key]; ok {
-				rep.TasksFound++
-				if err := tx.PutTask(ctx, w.Connection, store.TaskRecord{Key: c.Key, TaskID: r.ID, AccountID: string(c.Task.AccountID), Flag: c.Flag, Status: store.TaskOpen, CreatedAt: now}); err != nil {
+				if c.Retry {
+					rep.TasksFound++
+				} else {
+					rep.TasksAdopted++
+				}
+				if err := tx.PutTask(ctx, w.Connection, taskRecord(c, r.ID, store.TaskOpen, now)); err != nil {
 					return err
 				}
 				continue
@@ -208,7 +226,7 @@ func (w *Writeback) createTasks(ctx context.Context, sink Sink, p *Plan, rep *Ap
 					continue
 				}
 				rep.TasksCreated++
-				if err := tx.PutTask(ctx, w.Connection, store.TaskRecord{Key: c.Key, TaskID: r.ID, AccountID: string(c.Task.AccountID), Flag: c.Flag, Status: store.TaskOpen, CreatedAt: now}); err != nil {
+				if err := tx.PutTask(ctx, w.Connection, taskRecord(c, r.ID, store.TaskOpen, now)); err != nil {
 					return err
 				}
 			}
@@ -219,6 +237,12 @@ func (w *Writeback) createTasks(ctx context.Context, sink Sink, p *Plan, rep *Ap
 		}
 	}
 	return nil
+}
+
+// taskRecord is the store's record of a planned task creation.
+func taskRecord(c TaskCreate, taskID, status string, now time.Time) store.TaskRecord {
+	return store.TaskRecord{Key: c.Key, TaskID: taskID, AccountID: string(c.Task.AccountID), OwnerID: string(c.Task.OwnerID),
+		Flag: c.Flag, Status: status, CreatedAt: now}
 }
 
 func (w *Writeback) writeUpdates(ctx context.Context, sink Sink, p *Plan, rep *ApplyReport) error {

@@ -14,6 +14,13 @@ var (
 	// ErrReconcileRefused means reconciliation would have deleted an
 	// implausible share of the stored records, so it deleted nothing.
 	ErrReconcileRefused = errors.New("reconciliation refused")
+	// ErrOutputs means an output field is missing in the CRM, not
+	// writable or not healthsync's own: nothing is written.
+	ErrOutputs = errors.New("the fields healthsync would write are not ready")
+	// ErrWriteFailed means an apply finished but the CRM refused some
+	// records or tasks; they are not in the ledger and the next run
+	// retries them.
+	ErrWriteFailed = errors.New("some writes failed")
 )
 
 // LeaseHeldError says another replica holds the connection's lease.

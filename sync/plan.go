@@ -3,8 +3,11 @@ package sync
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
+	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,16 +22,22 @@ import (
 
 // WritebackConfig holds the writeback's safety settings.
 type WritebackConfig struct {
-	// MaxChangeShare is the largest share of accounts whose written score
-	// or grade one apply may change without --force.
+	// MaxChangeShare is the largest share of written accounts whose score
+	// may jump (grade change, a move of JumpPoints or more, or a status
+	// change) in one apply without --force.
 	MaxChangeShare float64 `env:"HEALTHSYNC_MAX_CHANGE_SHARE, default=0.3"`
 	// MaxTasks is the most tasks one apply may create without --force.
 	MaxTasks int `env:"HEALTHSYNC_MAX_TASKS_PER_RUN, default=500"`
 }
 
+// JumpPoints is how far a written score must move in one apply to count
+// as a jump for the mass-change guard: days passing move scores a few
+// points at a time; a broken mapping moves them by tens.
+const JumpPoints = 15
+
 // Validate checks the settings.
 func (c WritebackConfig) Validate() error {
-	if c.MaxChangeShare <= 0 || c.MaxChangeShare > 1 {
+	if math.IsNaN(c.MaxChangeShare) || c.MaxChangeShare <= 0 || c.MaxChangeShare > 1 {
 		return fmt.Errorf("HEALTHSYNC_MAX_CHANGE_SHARE=%v: must be above 0 and at most 1 (0.3 = 30%%)", c.MaxChangeShare)
 	}
 	if c.MaxTasks < 0 {
@@ -61,12 +70,16 @@ type TaskCreate struct {
 	Flag        string   `json:"flag"`
 	AccountName string   `json:"account_name"`
 	Task        crm.Task `json:"task"`
+	// Urgency ranks the task within its owner's daily budget (see
+	// scoring.Urgency).
+	Urgency float64 `json:"urgency"`
 	// Retry marks a creation an earlier apply started but did not confirm:
 	// apply looks for the task by key before creating it again.
 	Retry bool `json:"retry,omitempty"`
 }
 
-// TaskClose is a task whose flag cleared.
+// TaskClose is a task whose flag cleared or whose account is no longer a
+// live customer.
 type TaskClose struct {
 	Key       string `json:"key"`
 	TaskID    string `json:"task_id"`
@@ -75,6 +88,17 @@ type TaskClose struct {
 	// Close is false when the mapping leaves cleared tasks open: the
 	// episode ends in the store only.
 	Close bool `json:"close"`
+	// Note says why healthsync closes it; the task itself says so too, so
+	// it never reads as work a CSM did.
+	Note string `json:"note"`
+}
+
+// Waiting is how many warranted tasks of one owner wait for a later
+// day's budget.
+type Waiting struct {
+	OwnerID   string `json:"owner_id"`
+	OwnerName string `json:"owner_name,omitempty"`
+	Tasks     int    `json:"tasks"`
 }
 
 // Plan is what an apply would write, computed without writing anything.
@@ -84,14 +108,36 @@ type Plan struct {
 	Updates []RecordUpdate `json:"updates"`
 	Creates []TaskCreate   `json:"task_creates"`
 	Closes  []TaskClose    `json:"task_closes"`
-	// Accounts is how many accounts have a score; Written how many of them
-	// have a score or grade written before; Changed how many of those the
-	// plan changes.
+	// Waiting are the warranted tasks held back by their owners' daily
+	// budget (tasks.daily_budget_per_owner); Budget is that budget (0: no
+	// limit).
+	Waiting []Waiting `json:"waiting,omitempty"`
+	Budget  int       `json:"budget"`
+	// Accounts is how many accounts have a stored score; Live how many of
+	// them are live customers; DataGaps how many live customers lack the
+	// contacts or activities their relationship measures need (a finding
+	// for RevOps). Written is how many accounts have a score or grade
+	// written before; Changed how many of those the plan makes jump (grade
+	// or status change, or a score move of JumpPoints or more).
 	Accounts int `json:"accounts"`
+	Live     int `json:"live"`
+	DataGaps int `json:"data_gaps"`
 	Written  int `json:"written"`
 	Changed  int `json:"changed"`
+	// Kept counts score and trend values left as written because they
+	// moved less than the dead band (outputs.score_dead_band).
+	Kept int `json:"kept"`
 	// Guard explains why apply would refuse without --force; empty if not.
 	Guard string `json:"guard,omitempty"`
+}
+
+// WaitingTasks is the number of tasks waiting for a later day's budget.
+func (p *Plan) WaitingTasks() int {
+	n := 0
+	for _, w := range p.Waiting {
+		n += w.Tasks
+	}
+	return n
 }
 
 // Fields is the number of field writes in the plan.
@@ -119,6 +165,19 @@ type TaskFinder interface {
 	FindTasks(ctx context.Context, keys []string) ([]connector.TaskRef, error)
 }
 
+// Describer reports an object's fields as the CRM's describe or
+// properties API does; the writeback checks every output against it.
+type Describer interface {
+	Describe(ctx context.Context, object string) ([]connector.Field, error)
+}
+
+// PlanCRM is what the planner asks the CRM: the fields it would write
+// (are they there, and healthsync's own?) and the tasks a CSM snoozed.
+type PlanCRM interface {
+	TaskFinder
+	Describer
+}
+
 // Writeback plans and applies the writeback of one connection.
 type Writeback struct {
 	Store      *store.Store
@@ -143,33 +202,81 @@ func (w *Writeback) now() time.Time {
 	return w.Clock.Now()
 }
 
+// CheckOutputs asks the CRM for the fields healthsync would write and
+// refuses (ErrOutputs) when any is missing, not writable, of the wrong
+// type or not healthsync's own (a standard field, another app's field).
+// Nothing is written before it passes.
+func (w *Writeback) CheckOutputs(ctx context.Context, d Describer) error {
+	var problems []mapping.Problem
+	for _, obj := range []string{w.Mapping.AccountObject(), w.Mapping.TaskObject()} {
+		fields, err := d.Describe(ctx, obj)
+		if err != nil {
+			return fmt.Errorf("check the fields healthsync writes on %s: %w", obj, err)
+		}
+		problems = append(problems, w.Mapping.ValidateOutputs(obj, fields)...)
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	lines := make([]string, len(problems))
+	for i, p := range problems {
+		lines[i] = "  " + p.String()
+	}
+	return fmt.Errorf("%w:\n%s\nNothing was written. Run `healthsync install` to create missing fields, or fix the mapping's outputs (`healthsync check` lists every problem)",
+		ErrOutputs, strings.Join(lines, "\n"))
+}
+
+// accountPlan is what the planner knows of one account while it plans.
+type accountPlan struct {
+	score   store.Score
+	header  store.AccountHeader
+	values  map[string]json.RawMessage
+	written map[string]string
+	live    bool
+}
+
 // Plan computes the writeback from the latest stored scores and the
-// ledger. finder, when not nil, is asked which open tasks a CSM snoozed.
-func (w *Writeback) Plan(ctx context.Context, finder TaskFinder) (*Plan, error) {
+// ledger. c, when not nil, is asked first whether every output field is
+// healthsync's own and writable (ErrOutputs otherwise), then which open
+// tasks a CSM snoozed.
+func (w *Writeback) Plan(ctx context.Context, c PlanCRM) (*Plan, error) {
 	now := w.now()
 	m := w.Mapping
 	object := m.AccountObject()
 	p := &Plan{At: now, Object: object}
+	var finder TaskFinder
+	if c != nil {
+		if err := w.CheckOutputs(ctx, c); err != nil {
+			return nil, err
+		}
+		finder = c
+	}
 	allowed := m.AllowedOutputs(object)
 	outputs := accountOutputs(m)
 	_, updatedField, hasUpdated := m.OutputField(mapping.OutputUpdatedAt)
+	_, gradeField, hasGrade := m.OutputField(mapping.OutputGrade)
+	band := m.ScoreDeadBand()
+	grades := m.Config().Scoring.Grades
 
 	headers, err := w.Store.AccountHeaders(ctx, w.Connection)
 	if err != nil {
 		return nil, err
 	}
-	episodes, err := w.latestEpisodes(ctx)
+	tasks, err := w.Store.Tasks(ctx, w.Connection, "")
 	if err != nil {
 		return nil, err
 	}
+	episodes := latestEpisodes(tasks)
 	snoozed, err := w.snoozed(ctx, finder, episodes, now)
 	if err != nil {
 		return nil, err
 	}
-	ledger, stopLedger := iter.Pull(ledgerStream(ctx, w.Store, w.Connection, object))
+	ledger, stopLedger := iter.Pull2(ledgerStream(ctx, w.Store, w.Connection, object))
 	defer stopLedger()
-	entry, hasEntry := ledger()
-	seenFlags := map[string]bool{} // account|flag pairs raised now
+	entry, ledgerErr, hasEntry := ledger()
+	seenFlags := map[string]bool{}   // account|flag pairs raised now
+	notLive := map[string]string{}   // account → why it is not a live customer
+	var candidates []TaskCreate
 
 	err = w.Store.ForEachLatestScore(ctx, w.Connection, func(sc store.Score) error {
 		hdr, known := headers[crm.AccountID(sc.AccountID)]
@@ -177,35 +284,68 @@ func (w *Writeback) Plan(ctx context.Context, finder TaskFinder) (*Plan, error) 
 			return nil // the account was deleted since it was scored
 		}
 		p.Accounts++
-		written := map[string]string{}
-		for hasEntry && entry.RecordID < sc.AccountID {
-			entry, hasEntry = ledger()
+		a := accountPlan{score: sc, header: hdr, written: map[string]string{}}
+		for hasEntry && ledgerErr == nil && entry.RecordID < sc.AccountID {
+			entry, ledgerErr, hasEntry = ledger()
 		}
-		for hasEntry && entry.RecordID == sc.AccountID {
-			written[entry.Field] = entry.Value
-			entry, hasEntry = ledger()
+		for hasEntry && ledgerErr == nil && entry.RecordID == sc.AccountID {
+			a.written[entry.Field] = entry.Value
+			entry, ledgerErr, hasEntry = ledger()
 		}
-		values := map[string]json.RawMessage{}
-		if err := json.Unmarshal(sc.Metrics, &values); err != nil {
+		if ledgerErr != nil {
+			return fmt.Errorf("read what healthsync last wrote: %w", ledgerErr)
+		}
+		if err := json.Unmarshal(sc.Metrics, &a.values); err != nil {
 			return fmt.Errorf("decode stored outputs of %s: %w", sc.AccountID, err)
 		}
+		status, _ := outputValue(a.values[scoring.MetricCustomerStatus])
+		// A score stored before statuses existed has none: it was live.
+		a.live = status == "" || status == string(crm.StatusCustomer)
+		if a.live {
+			p.Live++
+			if gapped(a.values) {
+				p.DataGaps++
+			}
+		} else {
+			notLive[sc.AccountID] = notLiveNote(sc)
+		}
+
 		up := RecordUpdate{Object: object, RecordID: sc.AccountID, Name: hdr.Name}
-		scoreOrGradeWritten, scoreOrGradeChanged := false, false
+		oldScore, hadScore := "", false
+		newScore, _ := outputValue(a.values[mapping.OutputScore])
+		if _, scoreField, ok := m.OutputField(mapping.OutputScore); ok {
+			oldScore, hadScore = a.written[scoreField]
+		}
+		gradeChanged := false
+		if hasGrade {
+			newGrade, _ := outputValue(a.values[mapping.OutputGrade])
+			old, had := a.written[gradeField]
+			gradeChanged = had && old != newGrade
+		} else if hadScore {
+			gradeChanged = bandOf(grades, oldScore) != bandOf(grades, newScore)
+		}
+		writtenBefore, jumped := false, false
 		for _, o := range outputs {
 			if !allowed[o.Field] {
 				return fmt.Errorf("writeback bug: output %s targets %s.%s, which the mapping does not allow", o.Name, object, o.Field)
 			}
-			text, value := outputValue(values[o.Name])
-			old, had := written[o.Field]
+			text, value := outputValue(a.values[o.Name])
+			old, had := a.written[o.Field]
 			if o.Name == mapping.OutputScore || o.Name == mapping.OutputGrade {
 				if had {
-					scoreOrGradeWritten = true
-					if old != text {
-						scoreOrGradeChanged = true
-					}
+					writtenBefore = true
+				}
+				if had && old != text && (o.Name == mapping.OutputGrade || scoreJump(old, text)) {
+					jumped = true
 				}
 			}
 			if (had && old == text) || (!had && text == "") {
+				continue
+			}
+			// A small score or trend movement is not worth a write: it
+			// is the decay of days passing, not news.
+			if had && (o.Name == mapping.OutputScore && !gradeChanged || o.Name == mapping.OutputTrend) && withinBand(old, text, band) {
+				p.Kept++
 				continue
 			}
 			fc := FieldChange{Output: o.Name, Field: o.Field, New: text, value: value}
@@ -214,9 +354,9 @@ func (w *Writeback) Plan(ctx context.Context, finder TaskFinder) (*Plan, error) 
 			}
 			up.Changes = append(up.Changes, fc)
 		}
-		if scoreOrGradeWritten {
+		if writtenBefore {
 			p.Written++
-			if scoreOrGradeChanged {
+			if jumped {
 				p.Changed++
 			}
 		}
@@ -224,47 +364,162 @@ func (w *Writeback) Plan(ctx context.Context, finder TaskFinder) (*Plan, error) 
 			if hasUpdated && allowed[updatedField] {
 				stamp := crm.FormatSOQL(now)
 				fc := FieldChange{Output: mapping.OutputUpdatedAt, Field: updatedField, New: stamp, value: stamp}
-				if old, had := written[updatedField]; had {
+				if old, had := a.written[updatedField]; had {
 					fc.Old = &old
 				}
 				up.Changes = append(up.Changes, fc)
 			}
 			p.Updates = append(p.Updates, up)
 		}
+		if !a.live {
+			return nil // no flags, no tasks: its open tasks are closed below
+		}
 		var flags []scoring.Flag
 		if err := json.Unmarshal(sc.Flags, &flags); err != nil {
 			return fmt.Errorf("decode stored flags of %s: %w", sc.AccountID, err)
 		}
-		return w.planTasks(p, sc, hdr, flags, values, episodes, snoozed, seenFlags, now)
+		more, err := w.planTasks(&a, flags, episodes, seenFlags, now)
+		candidates = append(candidates, more...)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	// Episodes whose flag is no longer raised end, unless snoozed.
+	if ledgerErr != nil {
+		return nil, fmt.Errorf("read what healthsync last wrote: %w", ledgerErr)
+	}
+	w.budget(p, candidates, tasks, headers, now)
+	// Episodes whose flag no longer holds end, unless snoozed; those of an
+	// account that is no longer a live customer end and close in any case.
 	for key, ep := range episodes {
-		if ep.Status == store.TaskClosed || seenFlags[key] || snoozed[ep.Key] {
+		if ep.Status == store.TaskClosed || seenFlags[key] {
+			continue
+		}
+		why, gone := notLive[ep.AccountID]
+		if snoozed[ep.Key] && !gone {
 			continue
 		}
 		spec, ok := m.Task(ep.Flag)
-		p.Closes = append(p.Closes, TaskClose{Key: ep.Key, TaskID: ep.TaskID, AccountID: ep.AccountID, Flag: ep.Flag,
-			Close: ep.TaskID != "" && (!ok || spec.CloseWhenCleared)})
+		tc := TaskClose{Key: ep.Key, TaskID: ep.TaskID, AccountID: ep.AccountID, Flag: ep.Flag,
+			Close: ep.TaskID != "" && (gone || !ok || spec.CloseWhenCleared),
+			Note:  fmt.Sprintf("the %s flag no longer holds", strings.ReplaceAll(ep.Flag, "_", " "))}
+		if gone {
+			tc.Note = why
+		}
+		p.Closes = append(p.Closes, tc)
 	}
 	slices.SortFunc(p.Closes, func(a, b TaskClose) int { return strings.Compare(a.Key, b.Key) })
 	w.guard(p)
 	return p, nil
 }
 
+// notLiveNote says why an account's tasks close: it is no longer a live
+// customer.
+func notLiveNote(sc store.Score) string {
+	var reasons []string
+	json.Unmarshal(sc.Reasons, &reasons) // the stored reason says what it is and why
+	if len(reasons) > 0 {
+		if why, _, ok := strings.Cut(reasons[0], ": only live customers"); ok {
+			return "the account is a " + why
+		}
+	}
+	return "the account is no longer a live customer"
+}
+
+// gapped reports whether a live customer lacks the contacts or logged
+// activities its relationship measures and flags need.
+func gapped(values map[string]json.RawMessage) bool {
+	contacts, _ := outputValue(values[scoring.MetricContacts])
+	activities, _ := outputValue(values[scoring.MetricActivities])
+	return contacts == "0" || activities == "0"
+}
+
+// bandOf is the grade band of a written score text ("" when none).
+func bandOf(b scoring.GradeBands, score string) scoring.Grade {
+	v, err := strconv.ParseFloat(score, 64)
+	if err != nil {
+		return ""
+	}
+	return b.Grade(v)
+}
+
+// withinBand reports whether two written numbers differ by less than band.
+func withinBand(old, new string, band float64) bool {
+	a, errA := strconv.ParseFloat(old, 64)
+	b, errB := strconv.ParseFloat(new, 64)
+	return errA == nil && errB == nil && math.Abs(a-b) < band
+}
+
+// scoreJump reports whether a written score moves by JumpPoints or more,
+// appears or disappears.
+func scoreJump(old, new string) bool {
+	return old == "" || new == "" || !withinBand(old, new, JumpPoints)
+}
+
 func (w *Writeback) guard(p *Plan) {
 	var why []string
 	if p.Written >= 10 && float64(p.Changed) > w.Config.MaxChangeShare*float64(p.Written) {
-		why = append(why, fmt.Sprintf("it would change the written score or grade of %d of %d accounts (%.0f%%, limit %.0f%% set by HEALTHSYNC_MAX_CHANGE_SHARE)",
-			p.Changed, p.Written, 100*float64(p.Changed)/float64(p.Written), 100*w.Config.MaxChangeShare))
+		why = append(why, fmt.Sprintf("it would make the written score of %d of %d accounts jump (%.0f%%: a grade or customer-status change, or a move of %d points or more; limit %.0f%% set by HEALTHSYNC_MAX_CHANGE_SHARE)",
+			p.Changed, p.Written, 100*float64(p.Changed)/float64(p.Written), JumpPoints, 100*w.Config.MaxChangeShare))
 	}
 	if n := len(p.Creates); n > w.Config.MaxTasks {
 		why = append(why, fmt.Sprintf("it would create %d tasks (limit %d set by HEALTHSYNC_MAX_TASKS_PER_RUN)", n, w.Config.MaxTasks))
 	}
 	if len(why) > 0 {
 		p.Guard = strings.Join(why, " and ") + ". A mapping or scoring change can do this; check `healthsync plan`, then run `healthsync apply --force` if it is intended"
+	}
+}
+
+// budget keeps, of the warranted task creations, the most urgent within
+// each owner's daily budget (tasks created since the start of today, UTC,
+// count against it) and counts the rest as waiting. A creation an earlier
+// apply started is always kept: it may exist already.
+func (w *Writeback) budget(p *Plan, candidates []TaskCreate, tasks []store.TaskRecord, headers map[crm.AccountID]store.AccountHeader, now time.Time) {
+	p.Budget = w.Mapping.DailyTaskBudget()
+	slices.SortStableFunc(candidates, func(a, b TaskCreate) int {
+		switch {
+		case a.Retry != b.Retry:
+			if a.Retry {
+				return -1
+			}
+			return 1
+		case a.Urgency != b.Urgency:
+			if a.Urgency > b.Urgency {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	if p.Budget == 0 {
+		p.Creates = candidates
+		return
+	}
+	today := crm.Date(now)
+	used := map[crm.UserID]int{}
+	for _, t := range tasks {
+		if !t.CreatedAt.Before(today) && t.Status != store.TaskPending {
+			owner := crm.UserID(t.OwnerID)
+			if owner == "" {
+				owner = headers[crm.AccountID(t.AccountID)].OwnerID
+			}
+			used[owner]++
+		}
+	}
+	waiting := map[crm.UserID]int{}
+	for _, c := range candidates {
+		owner := c.Task.OwnerID
+		if !c.Retry && used[owner] >= p.Budget {
+			waiting[owner]++
+			continue
+		}
+		if !c.Retry {
+			used[owner]++
+		}
+		p.Creates = append(p.Creates, c)
+	}
+	for _, owner := range slices.Sorted(maps.Keys(waiting)) {
+		p.Waiting = append(p.Waiting, Waiting{OwnerID: string(owner), Tasks: waiting[owner]})
 	}
 }
 
@@ -301,11 +556,7 @@ func outputValue(raw json.RawMessage) (string, any) {
 func episodeKey(account, flag string) string { return account + "|" + flag }
 
 // latestEpisodes returns each account|flag pair's newest task record.
-func (w *Writeback) latestEpisodes(ctx context.Context) (map[string]store.TaskRecord, error) {
-	all, err := w.Store.Tasks(ctx, w.Connection, "")
-	if err != nil {
-		return nil, err
-	}
+func latestEpisodes(all []store.TaskRecord) map[string]store.TaskRecord {
 	out := map[string]store.TaskRecord{}
 	for _, r := range all {
 		k := episodeKey(r.AccountID, r.Flag)
@@ -313,7 +564,7 @@ func (w *Writeback) latestEpisodes(ctx context.Context) (map[string]store.TaskRe
 			out[k] = r
 		}
 	}
-	return out, nil
+	return out
 }
 
 // TaskKey is the deterministic key of an account's n-th episode of a flag.
@@ -356,7 +607,13 @@ func (w *Writeback) snoozed(ctx context.Context, finder TaskFinder, episodes map
 			out[r.Key] = true
 		}
 		if r.SnoozedUntil != nil && *r.SnoozedUntil != "" {
-			if until, err := crm.ParseTime(*r.SnoozedUntil); err == nil && until.After(now) {
+			until, err := crm.ParseTime(*r.SnoozedUntil)
+			if err != nil {
+				// A snooze field holding garbage snoozes nothing; the
+				// task stays as it is (no storm of new tasks either).
+				continue
+			}
+			if until.After(now) {
 				out[r.Key] = true
 			}
 		}
@@ -364,8 +621,11 @@ func (w *Writeback) snoozed(ctx context.Context, finder TaskFinder, episodes map
 	return out, nil
 }
 
-func (w *Writeback) planTasks(p *Plan, sc store.Score, hdr store.AccountHeader, flags []scoring.Flag, values map[string]json.RawMessage,
-	episodes map[string]store.TaskRecord, snoozed map[string]bool, seen map[string]bool, now time.Time) error {
+// planTasks returns the task creations one live account's flags warrant:
+// a new episode for each flag with a task that has none open.
+func (w *Writeback) planTasks(a *accountPlan, flags []scoring.Flag, episodes map[string]store.TaskRecord, seen map[string]bool, now time.Time) ([]TaskCreate, error) {
+	sc, hdr := a.score, a.header
+	var out []TaskCreate
 	for _, f := range flags {
 		k := episodeKey(sc.AccountID, f.Name)
 		seen[k] = true
@@ -386,32 +646,55 @@ func (w *Writeback) planTasks(p *Plan, sc store.Score, hdr store.AccountHeader, 
 			}
 		}
 		key := TaskKey(sc.AccountID, f.Name, n)
-		data := mapping.TaskData{AccountID: crm.AccountID(sc.AccountID), AccountName: hdr.Name, Flag: f.Name, Why: f.Description, Grade: sc.Grade,
-			Metrics: map[string]string{}}
+		data := mapping.TaskData{AccountID: crm.AccountID(sc.AccountID), AccountName: hdr.Name, Flag: f.Name, Why: f.Description, Action: f.Action,
+			Grade: sc.Grade, Metrics: map[string]string{}}
 		if sc.Score != nil {
 			data.Score = strconv.FormatFloat(*sc.Score, 'f', -1, 64)
 		}
-		json.Unmarshal(sc.Reasons, &data.Reasons)
-		for name, raw := range values {
+		json.Unmarshal(sc.Reasons, &data.Reasons) // stored by ScoreAll; a broken one leaves the reasons out
+		for name, raw := range a.values {
 			data.Metrics[name], _ = outputValue(raw)
 		}
 		task, err := spec.Build(key, data, hdr.OwnerID, now)
 		if err != nil {
-			return fmt.Errorf("task for %s on %s: %w", f.Name, sc.AccountID, err)
+			return out, fmt.Errorf("task for %s on %s: %w", f.Name, sc.AccountID, err)
 		}
-		p.Creates = append(p.Creates, TaskCreate{Key: key, Flag: f.Name, AccountName: hdr.Name, Task: task, Retry: has && ep.Status == store.TaskPending})
+		urgency := scoring.Urgency(task.Priority, intValue(a.values[scoring.MetricDaysToRenewal]), floatValue(a.values[scoring.MetricARR]))
+		out = append(out, TaskCreate{Key: key, Flag: f.Name, AccountName: hdr.Name, Task: task, Urgency: urgency, Retry: has && ep.Status == store.TaskPending})
 	}
-	return nil
+	return out, nil
 }
 
-// ledgerStream yields the ledger of object in record order.
-func ledgerStream(ctx context.Context, st *store.Store, connection, object string) iter.Seq[store.LedgerEntry] {
-	return func(yield func(store.LedgerEntry) bool) {
-		st.ForEachLedger(ctx, connection, object, func(e store.LedgerEntry) error {
-			if !yield(e) {
+func floatValue(raw json.RawMessage) *float64 {
+	var f float64
+	if len(raw) == 0 || json.Unmarshal(raw, &f) != nil {
+		return nil
+	}
+	return &f
+}
+
+func intValue(raw json.RawMessage) *int {
+	f := floatValue(raw)
+	if f == nil {
+		return nil
+	}
+	n := int(*f)
+	return &n
+}
+
+// ledgerStream yields the ledger of object in record order; a read
+// failure is yielded as an error, never taken for the end of the ledger
+// (which would read as "nothing written yet" and rewrite every field).
+func ledgerStream(ctx context.Context, st *store.Store, connection, object string) iter.Seq2[store.LedgerEntry, error] {
+	return func(yield func(store.LedgerEntry, error) bool) {
+		err := st.ForEachLedger(ctx, connection, object, func(e store.LedgerEntry) error {
+			if !yield(e, nil) {
 				return errStopStream
 			}
 			return nil
 		})
+		if err != nil && !errors.Is(err, errStopStream) {
+			yield(store.LedgerEntry{}, err)
+		}
 	}
 }

@@ -71,3 +71,15 @@ func (e *Engine) remapObject(ctx context.Context, obj string, rep *Report) error
 	}
 	return flush()
 }
+
+// MappingChanged reports whether the mapping reads the CRM differently
+// from how the stored records were mapped at the last sync (fields,
+// classification, objects): scores computed now would still see the old
+// mapping's records until a sync re-maps them. False before any sync.
+func MappingChanged(ctx context.Context, st *store.Store, connection string, m *mapping.Mapping) (bool, error) {
+	stored, err := st.State(ctx, connection, stateMappingHash)
+	if err != nil {
+		return false, err
+	}
+	return stored != "" && stored != m.Hash(), nil
+}

@@ -21,10 +21,19 @@ const scoreBatch = 500
 type ScoreSummary struct {
 	At       time.Time
 	Accounts int
-	Scored   int // accounts with a score (the rest had too little data)
-	Grades   map[scoring.Grade]int
+	// Statuses counts the accounts by customer status; only live
+	// customers are scored, flagged and given tasks.
+	Statuses map[crm.CustomerStatus]int
+	Scored   int // live customers with a score (the rest had too little data)
+	// DataGaps counts live customers without the contacts or logged
+	// activities their relationship measures need: findings for RevOps.
+	DataGaps int
+	Grades   map[scoring.Grade]int // live customers by grade ("" for no score)
 	Flags    map[string]int
 }
+
+// Live is the number of live customers.
+func (s ScoreSummary) Live() int { return s.Statuses[crm.StatusCustomer] }
 
 // Outputs returns every output of a result by name (metrics, measures and
 // scorecard outputs), the form in which scores are stored so the writeback
@@ -45,7 +54,7 @@ func Outputs(r *scoring.Result) map[string]scoring.Value {
 // fn, when not nil, sees every result.
 func ScoreAll(ctx context.Context, st *store.Store, connection string, m *mapping.Mapping, now time.Time, fn func(scoring.Result)) (ScoreSummary, error) {
 	now = crm.Normalize(now)
-	sum := ScoreSummary{At: now, Grades: map[scoring.Grade]int{}, Flags: map[string]int{}}
+	sum := ScoreSummary{At: now, Statuses: map[crm.CustomerStatus]int{}, Grades: map[scoring.Grade]int{}, Flags: map[string]int{}}
 	scorer, err := scoring.NewScorer(m.Config().Scoring)
 	if err != nil {
 		return sum, fmt.Errorf("scoring configuration: %w", err)
@@ -54,9 +63,9 @@ func ScoreAll(ctx context.Context, st *store.Store, connection string, m *mappin
 	if err != nil {
 		return sum, err
 	}
-	history, stop := iter.Pull(scoreStream(ctx, st, connection))
+	history, stop := iter.Pull2(scoreStream(ctx, st, connection))
 	defer stop()
-	pending, hasPending := history()
+	pending, historyErr, hasPending := history()
 
 	var batch []store.Score
 	flush := func() error {
@@ -79,14 +88,17 @@ func ScoreAll(ctx context.Context, st *store.Store, connection string, m *mappin
 		// The score stream is in the same account order: take this
 		// account's earlier scores, skip those of vanished accounts.
 		var points []scoring.ScorePoint
-		for hasPending && pending.AccountID < id {
-			pending, hasPending = history()
+		for hasPending && historyErr == nil && pending.AccountID < id {
+			pending, historyErr, hasPending = history()
 		}
-		for hasPending && pending.AccountID == id {
+		for hasPending && historyErr == nil && pending.AccountID == id {
 			if pending.Score != nil {
 				points = append(points, scoring.ScorePoint{At: pending.ScoredAt, Score: *pending.Score})
 			}
-			pending, hasPending = history()
+			pending, historyErr, hasPending = history()
+		}
+		if historyErr != nil {
+			return fmt.Errorf("read score history: %w", historyErr)
 		}
 		d := scoring.AccountData{Account: b.Account, Contacts: b.Contacts, Opportunities: b.Opportunities, Activities: b.Activities}
 		if u, ok := users[b.Account.OwnerID]; ok {
@@ -99,10 +111,16 @@ func ScoreAll(ctx context.Context, st *store.Store, connection string, m *mappin
 		}
 		batch = append(batch, sc)
 		sum.Accounts++
-		if r.Score != nil {
-			sum.Scored++
+		sum.Statuses[r.Status.Status]++
+		if r.Status.Live() {
+			if r.Score != nil {
+				sum.Scored++
+			}
+			if len(r.DataGaps) > 0 {
+				sum.DataGaps++
+			}
+			sum.Grades[r.Grade]++
 		}
-		sum.Grades[r.Grade]++
 		for _, f := range r.Flags {
 			sum.Flags[f.Name]++
 		}
@@ -125,15 +143,20 @@ func ScoreAll(ctx context.Context, st *store.Store, connection string, m *mappin
 
 var errStopStream = errors.New("stop")
 
-// scoreStream yields the stored scores in account order.
-func scoreStream(ctx context.Context, st *store.Store, connection string) iter.Seq[store.Score] {
-	return func(yield func(store.Score) bool) {
-		st.ForEachScore(ctx, connection, func(sc store.Score) error {
-			if !yield(sc) {
+// scoreStream yields the stored scores in account order; a read failure
+// is yielded as an error, never taken for the end of the history (which
+// would silently drop every account's trend).
+func scoreStream(ctx context.Context, st *store.Store, connection string) iter.Seq2[store.Score, error] {
+	return func(yield func(store.Score, error) bool) {
+		err := st.ForEachScore(ctx, connection, func(sc store.Score) error {
+			if !yield(sc, nil) {
 				return errStopStream
 			}
 			return nil
 		})
+		if err != nil && !errors.Is(err, errStopStream) {
+			yield(store.Score{}, err)
+		}
 	}
 }
 

@@ -71,3 +71,18 @@ func loadMapping(cfg AppConfig) (*mapping.Mapping, error) {
 		return nil, fmt.Errorf("mapping file %s (HEALTHSYNC_MAPPING_FILE): %w", cfg.MappingFile, err)
 	}
 }
+
+// ownerNames maps the CRM's users to their names, so people read names,
+// not IDs; empty when the users cannot be read (IDs are shown then).
+func (a *app) ownerNames(ctx context.Context) map[crm.UserID]string {
+	users, err := a.store.Users(ctx, a.cfg.Sync.Connection)
+	if err != nil {
+		a.log.Warn("cannot read user names; showing IDs", "error", err)
+		return nil
+	}
+	out := make(map[crm.UserID]string, len(users))
+	for id, u := range users {
+		out[id] = u.Name
+	}
+	return out
+}

@@ -209,8 +209,16 @@ metadata their own way use deploy/salesforce or deploy/hubspot instead.`,
 		help: `Compares the latest stored scores (run healthsync score first) with what
 healthsync last wrote and lists, without writing anything, the fields that
 would change (record, field, old -> new) and the tasks to create or close.
-When the mapping names a snooze field or status, the CRM is asked which open
-tasks a CSM snoozed.`,
+
+It first asks the CRM for every field it would write and refuses when one is
+missing (run healthsync install), not writable, or not healthsync's own: only
+fields install created (or listed under outputs.owned_fields) are ever
+written, never a standard field or another app's. A score moving less than
+outputs.score_dead_band points (default 5) keeps its written value unless
+its grade changes. New tasks are capped per owner per day by
+tasks.daily_budget_per_owner (default 5), the most urgent first; the plan
+says how many wait. When the mapping names a snooze field or status, the CRM
+is asked which open tasks a CSM snoozed.`,
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 			asJSON := fs.Bool("json", false, "print the whole plan as JSON")
 			limit := fs.Int("limit", 20, "show at most this many `records` and tasks")
@@ -218,20 +226,17 @@ tasks a CSM snoozed.`,
 				if err := noArgs("plan", args); err != nil {
 					return err
 				}
-				a, err := openApp(ctx, e, true)
+				a, c, err := openAppCRM(ctx, e, true)
 				if err != nil {
 					return err
 				}
 				defer a.Close()
-				var finder hsync.TaskFinder
-				if sn := a.mapping.Snooze(); sn.Field != "" || sn.Status != "" {
-					c, err := a.openCRM(ctx, e)
-					if err != nil {
+				if !*asJSON {
+					if err := a.warnMappingChanged(ctx, e.stdout); err != nil {
 						return err
 					}
-					finder = c
 				}
-				p, err := a.writeback().Plan(ctx, finder)
+				p, err := a.writeback().Plan(ctx, c)
 				if err != nil {
 					return err
 				}
@@ -240,11 +245,7 @@ tasks a CSM snoozed.`,
 					enc.SetIndent("", "  ")
 					return enc.Encode(p)
 				}
-				if p.Accounts == 0 {
-					fmt.Fprintln(e.stdout, "No scores stored yet: run `healthsync sync` and `healthsync score` first.")
-					return nil
-				}
-				printPlan(e.stdout, p, *limit)
+				printPlan(e.stdout, p, *limit, a.ownerNames(ctx))
 				return nil
 			}
 		},
@@ -254,11 +255,18 @@ tasks a CSM snoozed.`,
 		name:    "apply",
 		summary: "execute the plan: write changed fields and create/close tasks",
 		help: `Computes the plan (as healthsync plan shows it) and writes it in the fewest
-calls the CRM allows. Only fields the mapping names as outputs are written;
-a re-run right after an apply writes nothing. Apply refuses a plan that would
-change the score or grade of more than HEALTHSYNC_MAX_CHANGE_SHARE of the
-accounts or create more than HEALTHSYNC_MAX_TASKS_PER_RUN tasks, unless
---force.`,
+calls the CRM allows. Only fields healthsync owns (created by install, or
+listed under outputs.owned_fields) are written, and only when they changed
+(beyond the score dead band); a re-run right after an apply writes nothing.
+
+Apply refuses, writing nothing, when an output field is missing or not
+healthsync's own, and when the plan trips the mass-change guard: the written
+score of more than HEALTHSYNC_MAX_CHANGE_SHARE of the accounts would jump (a
+grade or customer-status change, or a move of 15 points or more: what a
+broken mapping does, not days passing) or it would create more than
+HEALTHSYNC_MAX_TASKS_PER_RUN tasks; --force applies it anyway. It exits 1
+when the guard refused or when the CRM refused any record or task (those are
+retried by the next run).`,
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 			force := fs.Bool("force", false, "apply even if the mass-change guard trips")
 			return func(ctx context.Context, e *env, args []string) error {
@@ -270,6 +278,10 @@ accounts or create more than HEALTHSYNC_MAX_TASKS_PER_RUN tasks, unless
 					return err
 				}
 				defer a.Close()
+				if err := a.warnMappingChanged(ctx, e.stdout); err != nil {
+					return err
+				}
+				names := a.ownerNames(ctx)
 				err = a.withLease(ctx, func(ctx context.Context) error {
 					startBudgetRun(c)
 					wb := a.writeback()
@@ -278,13 +290,13 @@ accounts or create more than HEALTHSYNC_MAX_TASKS_PER_RUN tasks, unless
 						return err
 					}
 					if p.Empty() {
-						printPlan(e.stdout, p, 0)
+						printPlan(e.stdout, p, 0, names)
 						return nil
 					}
-					printPlan(e.stdout, p, 5)
+					printPlan(e.stdout, p, 5, names)
 					fmt.Fprintln(e.stdout)
 					rep, err := wb.Apply(ctx, c, p, *force)
-					if rep != nil {
+					if rep != nil && rep.RunID != 0 && !errors.Is(err, hsync.ErrGuard) {
 						printApplyReport(e.stdout, rep)
 					}
 					return err

@@ -104,8 +104,11 @@ func printApplyReport(w io.Writer, rep *hsync.ApplyReport) {
 	if rep.TasksFound > 0 {
 		fmt.Fprintf(w, "%d tasks created by an interrupted earlier apply were found by key and recorded (no duplicates).\n", rep.TasksFound)
 	}
+	if rep.TasksAdopted > 0 {
+		fmt.Fprintf(w, "%d tasks were already in the CRM under healthsync's keys, written by another healthsync store (or an older install) for this org: recorded, not created again.\n", rep.TasksAdopted)
+	}
 	if n := len(rep.Failures); n > 0 {
-		fmt.Fprintf(w, "%d records were not written (the ledger does not claim them; the next run retries):\n", n)
+		fmt.Fprintf(w, "%d records or tasks were not written (the ledger does not claim them; the next run retries):\n", n)
 		for _, f := range rep.Failures[:min(10, n)] {
 			fmt.Fprintf(w, "  %s %s: %s\n", f.Object, f.RecordID, f.Error)
 		}
@@ -146,7 +149,7 @@ func (a *app) runCycle(ctx context.Context, e *env, c crmClient, force, progress
 		}
 		if res.plan.Empty() {
 			if out != nil {
-				printPlan(out, res.plan, 0)
+				printPlan(out, res.plan, 0, a.ownerNames(ctx))
 			}
 			return nil
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +16,7 @@ import (
 
 	"healthsync/crm"
 	"healthsync/mapping"
+	"healthsync/scoring"
 	"healthsync/store"
 )
 
@@ -108,10 +110,10 @@ func runDemo(ctx context.Context, e *env, o emulatorOptions, dir string, keep bo
 	if _, err := a.runCycle(ctx, de, c, false, false, out); err != nil {
 		return err
 	}
-	if err := printAtRisk(ctx, de, a, 5); err != nil {
+	if err := printAtRisk(ctx, de, a, em, 5); err != nil {
 		return err
 	}
-	printWrites(de, a, em)
+	printWrites(ctx, de, a, em)
 
 	fmt.Fprintf(out, "\n== 3. second run, nothing changed in the CRM\n")
 	res2, err := a.runCycle(ctx, de, c, false, false, out)
@@ -157,25 +159,43 @@ func selfName() string {
 	return "healthsync"
 }
 
-// atRisk is a scored account for the demo's list.
+// atRisk is a live customer for the demo's at-risk list.
 type atRisk struct {
-	id, name string
-	score    float64
-	grade    string
-	reasons  []string
+	id, name, owner string
+	score           float64
+	grade           scoring.Grade
+	renewal         string
+	rank            float64
+	reasons         []string
+	tasks           []string
 }
 
-func lowestScores(ctx context.Context, a *app, n int) ([]atRisk, error) {
-	headers, err := a.store.AccountHeaders(ctx, a.cfg.Sync.Connection)
+// atRiskAccounts lists the live customers graded red or yellow, most
+// urgent first (grade × renewal proximity × ARR, as tasks are ranked),
+// with the subjects of the tasks healthsync created for each (open maps
+// account IDs to them).
+func atRiskAccounts(ctx context.Context, a *app, n int, open map[string][]string) ([]atRisk, error) {
+	conn := a.cfg.Sync.Connection
+	headers, err := a.store.AccountHeaders(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
+	names := a.ownerNames(ctx)
 	var all []atRisk
-	err = a.store.ForEachLatestScore(ctx, a.cfg.Sync.Connection, func(sc store.Score) error {
-		if sc.Score == nil {
-			return nil
+	err = a.store.ForEachLatestScore(ctx, conn, func(sc store.Score) error {
+		g := scoring.Grade(sc.Grade)
+		if sc.Score == nil || (g != scoring.GradeRed && g != scoring.GradeYellow) {
+			return nil // not scored (too little data, or not a live customer), or green
 		}
-		r := atRisk{id: sc.AccountID, name: headers[crm.AccountID(sc.AccountID)].Name, score: *sc.Score, grade: sc.Grade}
+		var values struct {
+			DaysToRenewal *int     `json:"days_to_renewal"`
+			ARR           *float64 `json:"arr"`
+			Renewal       string   `json:"next_renewal_date"`
+		}
+		json.Unmarshal(sc.Metrics, &values) // stored by score; a broken row just ranks lower
+		hdr := headers[crm.AccountID(sc.AccountID)]
+		r := atRisk{id: sc.AccountID, name: hdr.Name, owner: ownerName(names, hdr.OwnerID), score: *sc.Score, grade: g,
+			renewal: values.Renewal, rank: scoring.RiskRank(g, values.DaysToRenewal, values.ARR), tasks: open[sc.AccountID]}
 		json.Unmarshal(sc.Reasons, &r.reasons)
 		all = append(all, r)
 		return nil
@@ -185,9 +205,15 @@ func lowestScores(ctx context.Context, a *app, n int) ([]atRisk, error) {
 	}
 	slices.SortStableFunc(all, func(x, y atRisk) int {
 		switch {
-		case x.score < y.score:
-			return -1
-		case x.score > y.score:
+		case x.rank != y.rank:
+			if x.rank > y.rank {
+				return -1
+			}
+			return 1
+		case x.score != y.score:
+			if x.score < y.score {
+				return -1
+			}
 			return 1
 		}
 		return strings.Compare(x.id, y.id)
@@ -195,45 +221,99 @@ func lowestScores(ctx context.Context, a *app, n int) ([]atRisk, error) {
 	return all[:min(n, len(all))], nil
 }
 
-func printAtRisk(ctx context.Context, e *env, a *app, n int) error {
-	top, err := lowestScores(ctx, a, n)
+func printAtRisk(ctx context.Context, e *env, a *app, em *emulated, n int) error {
+	top, err := atRiskAccounts(ctx, a, n, createdTaskSubjects(em, a.mapping))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "\nThe %d accounts most at risk:\n", len(top))
+	fmt.Fprintf(e.stdout, "\nThe %d live customers most at risk, most urgent first (grade × renewal proximity × ARR):\n", len(top))
 	for _, r := range top {
-		fmt.Fprintf(e.stdout, "  %5.1f %-6s %s\n", r.score, r.grade, r.name)
+		renewal := ""
+		if r.renewal != "" {
+			renewal = ", renews " + r.renewal
+		}
+		fmt.Fprintf(e.stdout, "  %3.0f %-6s %s (owner %s%s)\n", r.score, r.grade, r.name, r.owner, renewal)
 		for _, why := range r.reasons {
-			fmt.Fprintf(e.stdout, "               - %s\n", why)
+			fmt.Fprintf(e.stdout, "             - %s\n", why)
+		}
+		for _, t := range r.tasks {
+			fmt.Fprintf(e.stdout, "             task: %s\n", t)
 		}
 	}
 	return nil
 }
 
+// createdTaskSubjects maps account IDs to the subjects of the tasks
+// healthsync created in the emulated CRM, read from their task keys.
+func createdTaskSubjects(em *emulated, m *mapping.Mapping) map[string][]string {
+	out := map[string][]string{}
+	add := func(key, subject string) {
+		if parts := strings.Split(key, ":"); len(parts) == 4 && parts[0] == "hs" {
+			out[parts[1]] = append(out[parts[1]], subject)
+		}
+	}
+	switch {
+	case em.sf != nil:
+		for _, t := range em.sf.CreatedTasks() {
+			add(fmt.Sprint(t[m.TaskKeyField()]), fmt.Sprint(t["Subject"]))
+		}
+	case em.hs != nil:
+		for _, t := range em.hs.CreatedTasks() {
+			add(t.Properties[m.TaskKeyField()], t.Properties["hs_task_subject"])
+		}
+	}
+	return out
+}
+
 func firstAtRiskName(ctx context.Context, a *app) string {
-	top, err := lowestScores(ctx, a, 1)
+	top, err := atRiskAccounts(ctx, a, 1, nil)
 	if err != nil || len(top) == 0 {
 		return "ACCOUNT"
 	}
 	return top[0].name
 }
 
-// printWrites shows what the emulated CRM now holds from healthsync.
-func printWrites(e *env, a *app, em *emulated) {
+// printWrites shows what the emulated CRM now holds from healthsync: the
+// tasks with their account and owner by name, and the fields written.
+func printWrites(ctx context.Context, e *env, a *app, em *emulated) {
 	out := e.stdout
-	var subjects []string
+	headers, err := a.store.AccountHeaders(ctx, a.cfg.Sync.Connection)
+	if err != nil {
+		headers = nil // names unknown: IDs are shown
+	}
+	names := a.ownerNames(ctx)
+	account := func(id string) string {
+		if h, ok := headers[crm.AccountID(id)]; ok && h.Name != "" {
+			return h.Name
+		}
+		return id
+	}
+	var lines []string
+	perOwner := map[string]int{}
 	switch {
 	case em.sf != nil:
 		for _, t := range em.sf.CreatedTasks() {
-			subjects = append(subjects, fmt.Sprintf("%v (what: %v, owner: %v)", t["Subject"], t["WhatId"], t["OwnerId"]))
+			owner := ownerName(names, crm.UserID(fmt.Sprint(t["OwnerId"])))
+			perOwner[owner]++
+			lines = append(lines, fmt.Sprintf("%v — %s, for %s", t["Subject"], account(fmt.Sprint(t["WhatId"])), owner))
 		}
 	case em.hs != nil:
 		for _, t := range em.hs.CreatedTasks() {
-			subjects = append(subjects, fmt.Sprintf("%s (owner: %s)", t.Properties["hs_task_subject"], t.Properties["hubspot_owner_id"]))
+			owner := ownerName(names, crm.UserID(t.Properties["hubspot_owner_id"]))
+			perOwner[owner]++
+			lines = append(lines, fmt.Sprintf("%s — for %s", t.Properties["hs_task_subject"], owner))
 		}
 	}
-	fmt.Fprintf(out, "\nTasks now in the CRM (%d), for example:\n", len(subjects))
-	for _, s := range subjects[:min(5, len(subjects))] {
+	fmt.Fprintf(out, "\nTasks now in the CRM (%d", len(lines))
+	if len(perOwner) > 0 {
+		parts := make([]string, 0, len(perOwner))
+		for _, o := range slices.Sorted(maps.Keys(perOwner)) {
+			parts = append(parts, fmt.Sprintf("%s %d", o, perOwner[o]))
+		}
+		fmt.Fprintf(out, ": %s", strings.Join(parts, ", "))
+	}
+	fmt.Fprintln(out, "), for example:")
+	for _, s := range lines[:min(5, len(lines))] {
 		fmt.Fprintf(out, "  + %s\n", s)
 	}
 	var fields []string
@@ -242,5 +322,12 @@ func printWrites(e *env, a *app, em *emulated) {
 			fields = append(fields, o.Field)
 		}
 	}
-	fmt.Fprintf(out, "Fields written on every scored %s: %s\n", a.mapping.AccountObject(), strings.Join(fields, ", "))
+	fmt.Fprintf(out, "Fields written on every account: %s\n", strings.Join(fields, ", "))
+	if c := a.mapping.Counters(); len(c) > 0 {
+		counted := make([]string, len(c))
+		for i, x := range c {
+			counted[i] = fmt.Sprintf("%s (from %s)", x.Field, x.FromField)
+		}
+		fmt.Fprintf(out, "Counted by the CRM itself, never written: %s\n", strings.Join(counted, ", "))
+	}
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"time"
 
 	"healthsync/crm"
+	"healthsync/mapping"
 	"healthsync/scoring"
 )
 
@@ -53,10 +55,12 @@ computed score. Nothing is stored or written.`,
 				if u, ok := users[b.Account.OwnerID]; ok {
 					d.Owner = &u
 				}
-				r, err := scoring.Score(a.mapping.Config().Scoring, d, crm.SystemClock{}.Now(), points)
+				now := crm.SystemClock{}.Now()
+				r, err := scoring.Score(a.mapping.Config().Scoring, d, now, points)
 				if err != nil {
 					return err
 				}
+				taskSubjects(a.mapping, &r, now)
 				if *asJSON {
 					enc := json.NewEncoder(e.stdout)
 					enc.SetIndent("", "  ")
@@ -73,7 +77,11 @@ computed score. Nothing is stored or written.`,
 					fmt.Fprintf(e.stdout, "\nLast written to the CRM by healthsync:\n")
 					for _, o := range a.mapping.Outputs() {
 						if l, ok := ledger[o.Field]; ok {
-							fmt.Fprintf(e.stdout, "  %-28s %s  (%s)\n", o.Field, l.Value, l.WrittenAt.Format("2006-01-02 15:04"))
+							note := ""
+							if v, ok := r.Value(o.Name); ok && (o.Name == mapping.OutputScore || o.Name == mapping.OutputTrend) && v.String() != l.Value {
+								note = fmt.Sprintf("; now %s, kept while it moves less than %g points and the grade holds", v, a.mapping.ScoreDeadBand())
+							}
+							fmt.Fprintf(e.stdout, "  %-28s %s  (%s%s)\n", o.Field, l.Value, l.WrittenAt.Format("2006-01-02 15:04"), note)
 						}
 					}
 				}
@@ -81,4 +89,31 @@ computed score. Nothing is stored or written.`,
 			}
 		},
 	})
+}
+
+// taskSubjects fills each flag's task subject as the CRM task would carry
+// it (the mapping's template, filled in), or empty when the mapping
+// creates no task for the flag.
+func taskSubjects(m *mapping.Mapping, r *scoring.Result, now time.Time) {
+	for i := range r.Flags {
+		f := &r.Flags[i]
+		spec, ok := m.Task(f.Name)
+		if !ok {
+			f.Task.Subject = ""
+			continue
+		}
+		data := mapping.TaskData{AccountID: r.AccountID, AccountName: r.AccountName, Flag: f.Name, Why: f.Description, Action: f.Action,
+			Grade: string(r.Grade), Reasons: r.Reasons, Metrics: map[string]string{}}
+		if r.Score != nil {
+			data.Score = fmt.Sprint(*r.Score)
+		}
+		for _, name := range scoring.MetricNames() {
+			if v, ok := r.Value(name); ok {
+				data.Metrics[name] = v.String()
+			}
+		}
+		if t, err := spec.Build("", data, r.OwnerID, now); err == nil {
+			f.Task.Subject = t.Subject
+		}
+	}
 }

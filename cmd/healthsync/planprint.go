@@ -5,17 +5,23 @@ import (
 	"io"
 	"strings"
 
+	"healthsync/crm"
 	hsync "healthsync/sync"
 )
 
 // printPlan writes a readable summary of a plan and its first limit
-// changes, like `terraform plan`.
-func printPlan(w io.Writer, p *hsync.Plan, limit int) {
+// changes, like `terraform plan`. names turns owner IDs into names.
+func printPlan(w io.Writer, p *hsync.Plan, limit int, names map[crm.UserID]string) {
+	if p.Accounts == 0 {
+		fmt.Fprintln(w, "No scores stored yet: run `healthsync sync` and `healthsync score` first.")
+		return
+	}
 	if p.Empty() {
-		fmt.Fprintf(w, "No changes. The CRM already holds what healthsync would write for %d scored accounts.\n", p.Accounts)
+		fmt.Fprintf(w, "No changes. The CRM already holds what healthsync would write for %d accounts (%d live customers).\n", p.Accounts, p.Live)
 		if n := len(p.Closes); n > 0 {
 			fmt.Fprintf(w, "%d flag episodes ended (their tasks are left open as configured).\n", n)
 		}
+		printWaiting(w, p, names)
 		return
 	}
 	closes := 0
@@ -27,7 +33,10 @@ func printPlan(w io.Writer, p *hsync.Plan, limit int) {
 	fmt.Fprintf(w, "Plan: update %d %s records (%d fields), create %d tasks, close %d tasks.\n",
 		len(p.Updates), p.Object, p.Fields(), len(p.Creates), closes)
 	if p.Written > 0 {
-		fmt.Fprintf(w, "Score or grade changes on %d of %d accounts written before.\n", p.Changed, p.Written)
+		fmt.Fprintf(w, "Score jumps (grade or status change, or %d+ points) on %d of %d accounts written before.\n", hsync.JumpPoints, p.Changed, p.Written)
+	}
+	if p.Kept > 0 {
+		fmt.Fprintf(w, "%d score or trend values moved less than the dead band and keep their written value.\n", p.Kept)
 	}
 	shown := 0
 	if len(p.Updates) > 0 {
@@ -48,7 +57,7 @@ func printPlan(w io.Writer, p *hsync.Plan, limit int) {
 		shown++
 	}
 	if len(p.Creates) > 0 {
-		fmt.Fprintln(w, "\nTasks to create:")
+		fmt.Fprintln(w, "\nTasks to create, most urgent first:")
 	}
 	for i, c := range p.Creates {
 		if i >= limit {
@@ -59,14 +68,16 @@ func printPlan(w io.Writer, p *hsync.Plan, limit int) {
 		if c.Retry {
 			retry = " (confirming an interrupted creation)"
 		}
-		fmt.Fprintf(w, "  + %-40s %s, %s priority, due %s%s\n", quoteShort(c.Task.Subject), c.AccountName, c.Task.Priority, c.Task.Due.Format("2006-01-02"), retry)
+		fmt.Fprintf(w, "  + %-40s %s, for %s, %s priority, due %s%s\n", quoteShort(c.Task.Subject), c.AccountName, ownerName(names, c.Task.OwnerID),
+			c.Task.Priority, c.Task.Due.Format("2006-01-02"), retry)
 	}
+	printWaiting(w, p, names)
 	if closes > 0 {
-		fmt.Fprintln(w, "\nTasks to close (their flag cleared):")
+		fmt.Fprintln(w, "\nTasks to close (healthsync marks them as closed by healthsync, with why):")
 		n := 0
 		for _, c := range p.Closes {
 			if c.Close && n < limit {
-				fmt.Fprintf(w, "  - %s on account %s (task %s)\n", c.Flag, c.AccountID, c.TaskID)
+				fmt.Fprintf(w, "  - %s on account %s (task %s): %s\n", c.Flag, c.AccountID, c.TaskID, c.Note)
 				n++
 			}
 		}
@@ -77,6 +88,32 @@ func printPlan(w io.Writer, p *hsync.Plan, limit int) {
 	if p.Guard != "" {
 		fmt.Fprintf(w, "\nWARNING: apply will refuse this plan without --force: %s.\n", p.Guard)
 	}
+}
+
+// printWaiting says how many warranted tasks wait for their owners' next
+// daily budget.
+func printWaiting(w io.Writer, p *hsync.Plan, names map[crm.UserID]string) {
+	n := p.WaitingTasks()
+	if n == 0 {
+		return
+	}
+	parts := make([]string, len(p.Waiting))
+	for i, wt := range p.Waiting {
+		parts[i] = fmt.Sprintf("%s %d", ownerName(names, crm.UserID(wt.OwnerID)), wt.Tasks)
+	}
+	fmt.Fprintf(w, "%d more tasks are warranted but wait for their owners' next daily budget (%d new tasks per owner per day, tasks.daily_budget_per_owner): %s.\n",
+		n, p.Budget, strings.Join(parts, ", "))
+}
+
+// ownerName is a user's name for people to read, or the ID when unknown.
+func ownerName(names map[crm.UserID]string, id crm.UserID) string {
+	if n := names[id]; n != "" {
+		return n
+	}
+	if id == "" {
+		return "(no owner)"
+	}
+	return string(id)
 }
 
 func quoteShort(s string) string {

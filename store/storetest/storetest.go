@@ -393,12 +393,13 @@ func testLedger(t *testing.T, fresh Fresh) {
 func testTasks(t *testing.T, fresh Fresh) {
 	ctx := context.Background()
 	s := Open(t, fresh(t), store.Options{})
-	r := store.TaskRecord{Key: "A/single_threaded/1", AccountID: "A", Flag: "single_threaded", Status: store.TaskPending, CreatedAt: t0}
+	r := store.TaskRecord{Key: "A/single_threaded/1", AccountID: "A", OwnerID: "005A", Flag: "single_threaded", Status: store.TaskPending, CreatedAt: t0}
 	mustTx(t, s, func(tx *store.Tx) error { return tx.PutTask(ctx, conn, r) })
-	r.TaskID, r.Status = "00T1", store.TaskOpen
+	// An update keeps created_at, and the owner when it names none.
+	r.TaskID, r.Status, r.OwnerID, r.CreatedAt = "00T1", store.TaskOpen, "", t0.Add(time.Hour)
 	mustTx(t, s, func(tx *store.Tx) error { return tx.PutTask(ctx, conn, r) })
 	got, err := s.Task(ctx, conn, r.Key)
-	if err != nil || got.TaskID != "00T1" || got.Status != store.TaskOpen || !got.CreatedAt.Equal(t0) {
+	if err != nil || got.TaskID != "00T1" || got.Status != store.TaskOpen || !got.CreatedAt.Equal(t0) || got.OwnerID != "005A" {
 		t.Fatalf("task = %+v, %v", got, err)
 	}
 	if _, err := s.Task(ctx, conn, "missing"); !errors.Is(err, store.ErrNotFound) {
