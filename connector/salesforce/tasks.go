@@ -149,6 +149,7 @@ func (c *Client) CloseTasks(ctx context.Context, closes []connector.TaskClose) (
 	}
 	type current struct{ subject, description, status string }
 	found := make(map[string]current, len(closes))
+	sent := map[string]string{} // 15-character ID → the 18-character one Salesforce answers with
 	ids := make([]string, 0, len(closes))
 	seen := map[string]bool{}
 	for _, tc := range closes {
@@ -166,7 +167,12 @@ func (c *Client) CloseTasks(ctx context.Context, closes []connector.TaskClose) (
 		soql := "SELECT Id, Subject, Description, Status FROM Task WHERE Id IN (" + strings.Join(quoted, ", ") + ")"
 		err := c.queryPages(ctx, "query", soql, func(recs []rawRecord, _ int) error {
 			for _, r := range recs {
-				found[r.str("Id")] = current{subject: r.str("Subject"), description: r.str("Description"), status: r.str("Status")}
+				id := r.str("Id")
+				found[id] = current{subject: r.str("Subject"), description: r.str("Description"), status: r.str("Status")}
+				if len(id) == 18 {
+					found[id[:15]] = found[id] // the caller may name it by its 15-character form
+					sent[id[:15]] = id
+				}
 			}
 			return nil
 		})
@@ -179,25 +185,30 @@ func (c *Client) CloseTasks(ctx context.Context, closes []connector.TaskClose) (
 	var upIdx []int
 	planned := map[string]bool{}
 	for i, tc := range closes {
-		cur, ok := lookupTask(found, tc.ID)
+		cur, ok := found[tc.ID]
+		id := tc.ID
+		if long, isShort := sent[tc.ID]; isShort {
+			id = long
+		}
 		switch {
 		case !ok:
 			results[i] = connector.Result{ID: tc.ID, Err: &connector.APIError{Status: http.StatusNotFound, Code: codeTaskGone,
 				Message: "task " + tc.ID + " no longer exists in Salesforce (deleted, or not visible to the integration user): nothing to close"}}
 			continue
-		case planned[tc.ID]:
+		case planned[id]:
 			// The same task twice in one call: the first close writes it.
 			results[i] = connector.Result{ID: tc.ID}
 			continue
 		}
-		planned[tc.ID] = true
+		planned[id] = true
 		subject := connector.ClosedSubject(cur.subject, taskSubjectLength)
 		desc := connector.ClosedDescription(cur.description, tc.Note, day, taskDescriptionLength)
 		if subject == cur.subject && desc == cur.description && cur.status == c.closed {
 			results[i] = connector.Result{ID: tc.ID} // closed and marked already
 			continue
 		}
-		ups = append(ups, connector.Update{ID: tc.ID, Fields: map[string]any{"Status": c.closed, "Subject": subject, "Description": desc}})
+		// Sent with the 18-character ID Salesforce answers with.
+		ups = append(ups, connector.Update{ID: id, Fields: map[string]any{"Status": c.closed, "Subject": subject, "Description": desc}})
 		upIdx = append(upIdx, i)
 	}
 	if len(ups) == 0 {
@@ -206,6 +217,7 @@ func (c *Client) CloseTasks(ctx context.Context, closes []connector.TaskClose) (
 	res, err := c.Update(ctx, "Task", ups)
 	for j, r := range res {
 		if j < len(upIdx) {
+			r.ID = closes[upIdx[j]].ID
 			results[upIdx[j]] = r
 		}
 	}
@@ -213,22 +225,4 @@ func (c *Client) CloseTasks(ctx context.Context, closes []connector.TaskClose) (
 		return results, fmt.Errorf("close tasks: %w", err)
 	}
 	return results, nil
-}
-
-// lookupTask finds a task read by CloseTasks by the ID the caller gave,
-// which may be the 15-character form of the 18-character ID Salesforce
-// answers with.
-func lookupTask[T any](found map[string]T, id string) (T, bool) {
-	if v, ok := found[id]; ok {
-		return v, true
-	}
-	if len(id) == 15 {
-		for k, v := range found {
-			if len(k) == 18 && k[:15] == id {
-				return v, true
-			}
-		}
-	}
-	var zero T
-	return zero, false
 }
