@@ -34,6 +34,12 @@ type TaskRef struct {
 	SnoozedUntil *string
 }
 
+// TaskClose is a task healthsync closes, and why.
+type TaskClose struct {
+	ID   string // the CRM task's ID
+	Note string // one sentence: why healthsync closed it ("the account is a former customer (churned 2025-11-02)")
+}
+
 // Field describes one field of a CRM object as its describe/properties API
 // reports it, reduced to what healthsync validates.
 type Field struct {
@@ -42,11 +48,15 @@ type Field struct {
 	Type       string // the CRM's type name: "double", "string", "number", "enumeration", ...
 	Updateable bool
 	Calculated bool // formula or roll-up: does not bump the modification stamp
-	Custom     bool
-	// Help is the field's help text (Salesforce inlineHelpText, HubSpot
-	// description) and Group its HubSpot property group: how healthsync
-	// recognises the fields its install created.
-	Help  string
+	// Custom is true for a field an admin or an app created (Salesforce
+	// "custom"; HubSpot: not hubspotDefined).
+	Custom bool
+	// Help is the text the CRM shows users about the field: Salesforce's
+	// inlineHelpText, HubSpot's property description. install writes one
+	// naming healthsync.
+	Help string
+	// Group is the HubSpot property group ("healthsync" for what install
+	// created); empty for Salesforce.
 	Group string
 }
 
@@ -62,7 +72,9 @@ type FieldSpec struct {
 	Scale     int // decimals, when Type is FieldNumber
 	Help      string
 	// Formula is a Salesforce formula; when set the field is a read-only
-	// formula field of Type; healthsync never writes it.
+	// formula field of Type (e.g. "TODAY() - Healthsync_Last_Exec_Contact__c"
+	// for a day counter) and healthsync never writes it. install creates it
+	// after the fields it references.
 	Formula string
 }
 

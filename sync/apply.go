@@ -348,8 +348,12 @@ func (w *Writeback) closeTasks(ctx context.Context, sink Sink, p *Plan, rep *App
 	for start := 0; start < len(ids); start += size {
 		chunk := ids[start:min(start+size, len(ids))]
 		var results []connector.Result
+		tcs := make([]connector.TaskClose, len(chunk))
+		for i, id := range chunk {
+			tcs[i] = connector.TaskClose{ID: id}
+		}
 		err := countWrites(sink, rep, 1, func() (err error) {
-			results, err = sink.CloseTasks(ctx, chunk)
+			results, err = sink.CloseTasks(ctx, tcs)
 			return err
 		})
 		if err != nil {

@@ -75,8 +75,10 @@ type Sink interface {
 	// CreateTasks creates follow-up tasks, each carrying its Key, and
 	// returns one result per task in order with the new task's ID.
 	CreateTasks(ctx context.Context, tasks []crm.Task) ([]connector.Result, error)
-	// CloseTasks marks the tasks with these IDs completed.
-	CloseTasks(ctx context.Context, ids []string) ([]connector.Result, error)
+	// CloseTasks closes the tasks with the CRM's configured closed status,
+	// marking each (subject and description) as closed by healthsync, not
+	// by a CSM, with its note; one result per close in order.
+	CloseTasks(ctx context.Context, closes []connector.TaskClose) ([]connector.Result, error)
 	// Install creates the custom fields/properties healthsync writes to,
 	// idempotently, and returns what it created.
 	Install(ctx context.Context, fields []connector.FieldSpec) ([]string, error)

@@ -167,9 +167,11 @@ func (o *sfOrg) incrMinimum(changed map[string]int, objects []string) int {
 
 // applyMinimum is the fewest write calls for what the apply wrote:
 // composite collections of 200 records, or above 2000 updates one Bulk
-// API 2.0 ingest job (create, upload, close).
+// API 2.0 ingest job (create, upload, close). Closing a task rewrites its
+// subject and description, which must be read first: a query and a
+// composite call per 200 closes.
 func (o *sfOrg) applyMinimum(c childResult) (int, string) {
-	tasks := ceilDiv(c.TasksCreated, 200) + ceilDiv(c.TasksClosed, 200)
+	tasks := ceilDiv(c.TasksCreated, 200) + 2*ceilDiv(c.TasksClosed, 200)
 	if c.Updated > 2000 {
 		return 3 + tasks, "Bulk ingest"
 	}
@@ -299,9 +301,11 @@ func (o *hsOrg) incrMinimum(changed map[string]int, objects []string) int {
 	return n
 }
 
-// applyMinimum: batch update, create and close calls of 100 inputs.
+// applyMinimum: batch update and create calls of 100 inputs; a close is
+// a batch read (its subject and body, which it rewrites) and a batch
+// update per 100 tasks.
 func (o *hsOrg) applyMinimum(c childResult) (int, string) {
-	return ceilDiv(c.Updated, 100) + ceilDiv(c.TasksCreated, 100) + ceilDiv(c.TasksClosed, 100), "batch/100"
+	return ceilDiv(c.Updated, 100) + ceilDiv(c.TasksCreated, 100) + 2*ceilDiv(c.TasksClosed, 100), "batch/100"
 }
 
 // limitFloor is the fewest seconds HubSpot's documented limits allow for

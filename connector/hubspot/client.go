@@ -43,6 +43,7 @@ type Client struct {
 	window   time.Duration
 	taskKey  string
 	snooze   Snooze
+	closed   string // the hs_task_status CloseTasks sets
 	// tokenScopes returns the scopes of the current OAuth token; nil for
 	// private-app tokens (probed per scope instead).
 	tokenScopes func(ctx context.Context) ([]string, error)
@@ -83,6 +84,16 @@ func WithTaskKeyField(name string) Option { return func(c *Client) { c.taskKey =
 // WithSnooze says how snoozed tasks are recognised.
 func WithSnooze(s Snooze) Option { return func(c *Client) { c.snooze = s } }
 
+// WithClosedStatus sets the hs_task_status CloseTasks sets (empty: the
+// default, DefaultClosedStatus).
+func WithClosedStatus(status string) Option {
+	return func(c *Client) {
+		if status = strings.TrimSpace(status); status != "" {
+			c.closed = status
+		}
+	}
+}
+
 // withTokenScopes sets how the scopes of an OAuth token are read.
 func withTokenScopes(f func(ctx context.Context) ([]string, error)) Option {
 	return func(c *Client) { c.tokenScopes = f }
@@ -102,7 +113,7 @@ func NewClient(httpClient *http.Client, baseURL string, opts ...Option) (*Client
 	}
 	c := &Client{
 		http: httpClient, base: u, clock: crm.SystemClock{}, log: hclog.NewNullLogger(),
-		lookback: time.Minute, window: 720 * time.Hour, taskKey: "healthsync_key",
+		lookback: time.Minute, window: 720 * time.Hour, taskKey: "healthsync_key", closed: DefaultClosedStatus,
 		seen: map[string]map[string]uint64{},
 	}
 	for _, o := range opts {
@@ -113,6 +124,9 @@ func NewClient(httpClient *http.Client, baseURL string, opts ...Option) (*Client
 	}
 	if c.lookback < 0 || c.window < 0 {
 		return nil, errors.New("HubSpot look-back and association window must not be negative")
+	}
+	if c.snooze.Status != "" && strings.EqualFold(c.snooze.Status, c.closed) {
+		return nil, fmt.Errorf("HubSpot: the closed task status %q is also the snooze status: a task healthsync closes would read as snoozed by a CSM; choose another", c.closed)
 	}
 	return c, nil
 }

@@ -110,6 +110,9 @@ type Deps struct {
 	// TaskKeyField is the task property holding healthsync's key (default healthsync_key).
 	TaskKeyField string
 	Snooze       Snooze
+	// ClosedStatus is the hs_task_status CloseTasks sets (default
+	// DefaultClosedStatus, COMPLETED); it must differ from Snooze.Status.
+	ClosedStatus string
 	// Transport is the network transport (default: pooled); tests and
 	// proxies set it.
 	Transport http.RoundTripper
@@ -182,7 +185,7 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Client, error) {
 		return nil, fmt.Errorf("open HubSpot: %w", err)
 	}
 	copts := []Option{WithStack(stack), WithClock(deps.Clock), WithLogger(deps.Log), WithLookback(cfg.Lookback),
-		WithAssociationWindow(cfg.AssociationWindow), WithTaskKeyField(deps.TaskKeyField), WithSnooze(deps.Snooze)}
+		WithAssociationWindow(cfg.AssociationWindow), WithTaskKeyField(deps.TaskKeyField), WithSnooze(deps.Snooze), WithClosedStatus(deps.ClosedStatus)}
 	if tokenScopes != nil {
 		copts = append(copts, withTokenScopes(tokenScopes))
 	}

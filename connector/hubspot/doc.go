@@ -57,6 +57,9 @@
 // isolated, so the valid ones are still written. Tasks are created with
 // batch/create (with their key property and associations to the company,
 // type 192, and contact, 204), found again by key with a search, and closed
-// with batch/update. Install creates the property group "healthsync" and
-// each property idempotently.
+// with a batch/read of their subject and body then a batch/update that
+// sets the closed status and marks both "Closed by healthsync" (2 calls
+// per 100 tasks). Install creates the property group "healthsync" and
+// each property idempotently; Describe reports each property's group and
+// description, so the properties install created can be told apart.
 package hubspot

@@ -36,6 +36,9 @@ type Definitions struct {
 
 // PropertyFor turns a portable field spec into a HubSpot property.
 func PropertyFor(f connector.FieldSpec) (Property, error) {
+	if f.Formula != "" {
+		return Property{}, fmt.Errorf("property %s.%s: a formula field is a Salesforce field: HubSpot properties healthsync installs hold values it writes", f.Object, f.Name)
+	}
 	p := Property{Name: f.Name, Label: f.Label, GroupName: PropertyGroup, Description: f.Help}
 	switch f.Type {
 	case connector.FieldNumber:

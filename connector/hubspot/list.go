@@ -77,6 +77,7 @@ type propertyDef struct {
 	Type                 string `json:"type"`
 	FieldType            string `json:"fieldType"`
 	GroupName            string `json:"groupName"`
+	Description          string `json:"description"`
 	Calculated           bool   `json:"calculated"`
 	HubspotDefined       bool   `json:"hubspotDefined"`
 	ModificationMetadata struct {
@@ -114,7 +115,7 @@ func (c *Client) Describe(ctx context.Context, objectName string) ([]connector.F
 	for _, d := range defs {
 		out = append(out, connector.Field{Name: d.Name, Label: d.Label, Type: d.Type,
 			Updateable: !d.ModificationMetadata.ReadOnlyValue && !d.Calculated,
-			Calculated: d.Calculated, Custom: !d.HubspotDefined})
+			Calculated: d.Calculated, Custom: !d.HubspotDefined, Help: d.Description, Group: d.GroupName})
 	}
 	return out, nil
 }

@@ -155,14 +155,105 @@ func (c *Client) createBatch(ctx context.Context, o object, batch []item, result
 	return nil
 }
 
-// CloseTasks marks tasks completed (hs_task_status=COMPLETED) with
-// batch/update.
-func (c *Client) CloseTasks(ctx context.Context, ids []string) ([]connector.Result, error) {
-	updates := make([]connector.Update, len(ids))
-	for i, id := range ids {
-		updates[i] = connector.Update{ID: id, Fields: map[string]any{"hs_task_status": "COMPLETED"}}
+// DefaultClosedStatus is the hs_task_status CloseTasks sets unless
+// another is configured (Deps.ClosedStatus, WithClosedStatus).
+const DefaultClosedStatus = "COMPLETED"
+
+// CloseTasks closes tasks: it sets the closed status (default COMPLETED),
+// prefixes hs_task_subject with "Closed by healthsync: " (once) and
+// hs_task_body with "Closed by healthsync on YYYY-MM-DD, not by a CSM:
+// <note>." and a blank line, so a closed task never reads as work a CSM
+// did. It reads the current subject, body and status with batch/read and
+// writes with batch/update, 100 tasks per call each: 2 calls per 100
+// tasks. A task already marked and in the closed status is not written
+// again (its result is a success); a task batch/read does not find
+// (deleted) gets a non-retryable OBJECT_NOT_FOUND result without a write.
+func (c *Client) CloseTasks(ctx context.Context, closes []connector.TaskClose) ([]connector.Result, error) {
+	results := make([]connector.Result, len(closes))
+	var ids []string
+	seen := map[string]bool{}
+	for i, tc := range closes {
+		results[i] = connector.Result{ID: tc.ID}
+		if strings.TrimSpace(tc.ID) == "" {
+			results[i].Err = &connector.APIError{Code: CodeInvalidInput, Message: "close has no task ID"}
+			continue
+		}
+		results[i].Err = &connector.APIError{Code: CodeNotAttempted, Message: "not sent: the run stopped first"}
+		results[i].Retryable = true
+		if !seen[tc.ID] {
+			seen[tc.ID] = true
+			ids = append(ids, tc.ID)
+		}
 	}
-	return c.Update(ctx, Tasks, updates)
+	type current struct{ subject, body, status string }
+	found := make(map[string]current, len(ids))
+	missing := map[string]*connector.APIError{}
+	for start := 0; start < len(ids); start += writeBatchSize {
+		chunk := ids[start:min(start+writeBatchSize, len(ids))]
+		inputs := make([]map[string]string, len(chunk))
+		for i, id := range chunk {
+			inputs[i] = map[string]string{"id": id}
+		}
+		body := map[string]any{"inputs": inputs, "properties": []string{"hs_task_subject", "hs_task_body", "hs_task_status"}}
+		var res batchResponse
+		if _, err := c.call(ctx, http.MethodPost, "/crm/v3/objects/tasks/batch/read", nil, body, &res); err != nil {
+			return results, fmt.Errorf("close tasks: read the tasks: %w", err)
+		}
+		for _, raw := range res.Results {
+			var w wireRecord
+			if err := json.Unmarshal(raw, &w); err != nil || w.ID == "" {
+				return results, fmt.Errorf("close tasks: read the tasks: %w", connector.MalformedError(http.StatusOK, nil, raw, errors.New("a result without an id")))
+			}
+			prop := func(k string) string {
+				if v := w.Properties[k]; v != nil {
+					return *v
+				}
+				return ""
+			}
+			found[w.ID] = current{subject: prop("hs_task_subject"), body: prop("hs_task_body"), status: prop("hs_task_status")}
+		}
+		for _, be := range res.Errors {
+			e := be.apiError()
+			for _, id := range be.Context["ids"] {
+				missing[id] = e
+			}
+		}
+	}
+	day := c.clock.Now()
+	var items []item
+	planned := map[string]bool{}
+	for i, tc := range closes {
+		if results[i].Err != nil && results[i].Err.Code == CodeInvalidInput {
+			continue
+		}
+		cur, ok := found[tc.ID]
+		switch {
+		case !ok:
+			e := missing[tc.ID]
+			if e == nil {
+				e = &connector.APIError{Code: "OBJECT_NOT_FOUND", Message: "HubSpot's batch read did not return the task"}
+			}
+			results[i] = connector.Result{ID: tc.ID, Err: &connector.APIError{Status: http.StatusNotFound, Code: e.Code,
+				Message: "task " + tc.ID + " no longer exists in HubSpot (" + e.Message + "): nothing to close"}}
+			continue
+		case planned[tc.ID]:
+			results[i] = connector.Result{ID: tc.ID} // the first close of the task writes it
+			continue
+		}
+		planned[tc.ID] = true
+		subject := connector.ClosedSubject(cur.subject, 0)
+		desc := connector.ClosedDescription(cur.body, tc.Note, day, 0)
+		if subject == cur.subject && desc == cur.body && cur.status == c.closed {
+			results[i] = connector.Result{ID: tc.ID} // closed and marked already
+			continue
+		}
+		items = append(items, item{idx: i, input: batchInput{ID: tc.ID, Properties: map[string]string{
+			"hs_task_status": c.closed, "hs_task_subject": subject, "hs_task_body": desc}}})
+	}
+	if err := c.writeBatches(ctx, objects[Tasks], items, results, c.updateBatch); err != nil {
+		return results, fmt.Errorf("close tasks: %w", err)
+	}
+	return results, nil
 }
 
 // FindTasks returns the tasks whose key property holds one of keys,
@@ -219,7 +310,9 @@ func (c *Client) FindTasks(ctx context.Context, keys []string) ([]connector.Task
 					continue
 				}
 				status := r.prop("hs_task_status")
-				ref := connector.TaskRef{Key: key, ID: r.ID, Status: status, Open: status != "COMPLETED"}
+				// A task in the closed status healthsync sets is not open
+				// either, whatever that status is.
+				ref := connector.TaskRef{Key: key, ID: r.ID, Status: status, Open: status != "COMPLETED" && !strings.EqualFold(status, c.closed)}
 				if c.snooze.Field != "" && r.prop(c.snooze.Field) != "" {
 					v := r.prop(c.snooze.Field)
 					ref.SnoozedUntil = &v

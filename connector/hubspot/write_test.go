@@ -171,7 +171,7 @@ func TestTasksCreatedFoundAndClosed(t *testing.T) {
 		t.Errorf("found %v, created %s and %s", byKey, res[0].ID, res[129].ID)
 	}
 
-	closed, err := c.CloseTasks(context.Background(), []string{res[0].ID})
+	closed, err := c.CloseTasks(context.Background(), []connector.TaskClose{{ID: res[0].ID}})
 	if err != nil || !closed[0].OK() {
 		t.Fatalf("close: %v %+v", err, closed)
 	}

@@ -53,6 +53,10 @@ type Deps struct {
 	TaskKeyField string
 	// Snooze says how a snoozed task is recognised.
 	Snooze Snooze
+	// ClosedStatus is the Task Status CloseTasks sets (default
+	// DefaultClosedStatus, "Completed"); it must differ from
+	// Snooze.Status.
+	ClosedStatus string
 	// Transport replaces the network transport (nil: pooled default).
 	Transport http.RoundTripper
 	// TokenHTTP calls the login host's token endpoint (nil: a client with
@@ -85,6 +89,7 @@ type Client struct {
 	clock   crm.Clock
 	taskKey string
 	snooze  Snooze
+	closed  string // the Task Status CloseTasks sets
 
 	retryWait  time.Duration
 	pollWait   time.Duration
@@ -167,6 +172,12 @@ func New(cfg Config, tokens *oauth.Source, deps Deps) (*Client, error) {
 	if deps.TaskKeyField == "" {
 		deps.TaskKeyField = "Healthsync_Key__c"
 	}
+	if deps.ClosedStatus = strings.TrimSpace(deps.ClosedStatus); deps.ClosedStatus == "" {
+		deps.ClosedStatus = DefaultClosedStatus
+	}
+	if deps.Snooze.Status != "" && strings.EqualFold(deps.Snooze.Status, deps.ClosedStatus) {
+		return nil, fmt.Errorf("salesforce: the closed task status %q is also the snooze status: a task healthsync closes would read as snoozed by a CSM; choose another", deps.ClosedStatus)
+	}
 	budget, err := connector.NewBudget(deps.Budget)
 	if err != nil {
 		return nil, err
@@ -194,7 +205,7 @@ func New(cfg Config, tokens *oauth.Source, deps Deps) (*Client, error) {
 	return &Client{
 		retryWait: deps.WriteRetryWait, pollWait: deps.BulkPollInterval, resultPage: deps.BulkResultPage,
 		cfg: cfg, stack: stack, tokens: tokens, log: deps.Log.Named("salesforce"), clock: deps.Clock,
-		taskKey: deps.TaskKeyField, snooze: deps.Snooze,
+		taskKey: deps.TaskKeyField, snooze: deps.Snooze, closed: deps.ClosedStatus,
 		describes: map[string]*objectDescribe{}, forgotten: map[string]bool{}, descCache: deps.DescribeCache,
 		fingerprint: map[string]map[string]uint64{},
 	}, nil

@@ -82,6 +82,8 @@ type describeAnswer struct {
 		Updateable bool   `json:"updateable"`
 		Calculated bool   `json:"calculated"`
 		Custom     bool   `json:"custom"`
+		// InlineHelpText is null for a field without help text.
+		InlineHelpText *string `json:"inlineHelpText"`
 	} `json:"fields"`
 }
 

@@ -49,12 +49,14 @@ func dxPermissionSet(specs []connector.FieldSpec) []byte {
 	b.WriteString("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PermissionSet xmlns=\"http://soap.sforce.com/2006/04/metadata\">\n")
 	b.WriteString("    <description>Read and edit the fields healthsync writes</description>\n")
 	names := make([]string, len(specs))
+	editable := map[string]bool{}
 	for i, s := range specs {
 		names[i] = s.Object + "." + s.Name
+		editable[names[i]] = s.Formula == "" // formula fields are read-only
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(&b, "    <fieldPermissions>\n        <editable>true</editable>\n        <field>%s</field>\n        <readable>true</readable>\n    </fieldPermissions>\n", n)
+		fmt.Fprintf(&b, "    <fieldPermissions>\n        <editable>%t</editable>\n        <field>%s</field>\n        <readable>true</readable>\n    </fieldPermissions>\n", editable[n], n)
 	}
 	fmt.Fprintf(&b, "    <hasActivationRequired>false</hasActivationRequired>\n    <label>%s</label>\n</PermissionSet>\n", PermissionSetName)
 	return b.Bytes()

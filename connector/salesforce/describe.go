@@ -140,10 +140,16 @@ func (c *Client) forgetDescribe(object string) {
 	c.mu.Unlock()
 }
 
-// cachedDescribe is a describe as the DescribeCache holds it. Version and
-// Instance must match the Client's: a describe of another API version or
-// org is not reused.
+// describeCacheFormat is the version of the cachedDescribe layout; a
+// cached describe of another format (an older healthsync's, without the
+// fields' help text) is fetched again.
+const describeCacheFormat = 2
+
+// cachedDescribe is a describe as the DescribeCache holds it. Format,
+// Version and Instance must match the Client's: a describe of another
+// layout, API version or org is not reused.
 type cachedDescribe struct {
+	Format        int           `json:"format"`
 	Version       string        `json:"version"`
 	Instance      string        `json:"instance"`
 	FetchedAt     time.Time     `json:"fetched_at"`
@@ -159,6 +165,7 @@ type cachedField struct {
 	Updateable bool   `json:"updateable,omitempty"`
 	Calculated bool   `json:"calculated,omitempty"`
 	Custom     bool   `json:"custom,omitempty"`
+	Help       string `json:"help,omitempty"`
 }
 
 // loadDescribe returns the DescribeCache's describe of object when it is
@@ -177,12 +184,12 @@ func (c *Client) loadDescribe(ctx context.Context, object string, now time.Time)
 		return nil
 	}
 	var cd cachedDescribe
-	if err := json.Unmarshal(b, &cd); err != nil || cd.Version != c.cfg.APIVersion || cd.Instance != inst || len(cd.Fields) == 0 {
+	if err := json.Unmarshal(b, &cd); err != nil || cd.Format != describeCacheFormat || cd.Version != c.cfg.APIVersion || cd.Instance != inst || len(cd.Fields) == 0 {
 		return nil
 	}
 	fields := make([]connector.Field, len(cd.Fields))
 	for i, f := range cd.Fields {
-		fields[i] = connector.Field{Name: f.Name, Label: f.Label, Type: f.Type, Updateable: f.Updateable, Calculated: f.Calculated, Custom: f.Custom}
+		fields[i] = connector.Field{Name: f.Name, Label: f.Label, Type: f.Type, Updateable: f.Updateable, Calculated: f.Calculated, Custom: f.Custom, Help: f.Help}
 	}
 	d := newObjectDescribe(cd.Name, cd.Replicateable, fields, cd.FetchedAt)
 	if !c.describeFresh(d, now) {
@@ -200,10 +207,10 @@ func (c *Client) saveDescribe(ctx context.Context, object string, d *objectDescr
 	if err != nil {
 		return
 	}
-	cd := cachedDescribe{Version: c.cfg.APIVersion, Instance: inst, FetchedAt: d.fetchedAt.UTC(), Name: d.name, Replicateable: d.replicateable,
+	cd := cachedDescribe{Format: describeCacheFormat, Version: c.cfg.APIVersion, Instance: inst, FetchedAt: d.fetchedAt.UTC(), Name: d.name, Replicateable: d.replicateable,
 		Fields: make([]cachedField, len(d.fields))}
 	for i, f := range d.fields {
-		cd.Fields[i] = cachedField{Name: f.Name, Label: f.Label, Type: f.Type, Updateable: f.Updateable, Calculated: f.Calculated, Custom: f.Custom}
+		cd.Fields[i] = cachedField{Name: f.Name, Label: f.Label, Type: f.Type, Updateable: f.Updateable, Calculated: f.Calculated, Custom: f.Custom, Help: f.Help}
 	}
 	b, err := json.Marshal(cd)
 	if err == nil {
@@ -245,6 +252,9 @@ func (c *Client) fetchDescribe(ctx context.Context, object string) (*objectDescr
 	fields := make([]connector.Field, len(raw.Fields))
 	for i, f := range raw.Fields {
 		fields[i] = connector.Field{Name: f.Name, Label: f.Label, Type: f.Type, Updateable: f.Updateable, Calculated: f.Calculated, Custom: f.Custom}
+		if f.InlineHelpText != nil {
+			fields[i].Help = *f.InlineHelpText
+		}
 	}
 	return newObjectDescribe(raw.Name, raw.Replicateable, fields, asked), nil
 }

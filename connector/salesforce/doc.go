@@ -14,7 +14,10 @@
 // API 2.0 queryAll job whose CSV pages become the same raw JSON; hard
 // deletes from sobjects/{type}/deleted/. Writes use sObject Collections in
 // batches of 200 with per-record results and retries of locked rows only,
-// or a Bulk API 2.0 ingest job for large plans. Install creates the custom
-// fields and the Healthsync permission set; deploy/salesforce holds the
-// same metadata as Salesforce DX source.
+// or a Bulk API 2.0 ingest job for large plans. CloseTasks reads each
+// task's subject and description (one SOQL query per 200) and writes the
+// closed status with both marked "Closed by healthsync". Install creates
+// the custom fields (formula fields, such as day counters, after the
+// fields they name, with read-only access) and the Healthsync permission
+// set; deploy/salesforce holds the same metadata as Salesforce DX source.
 package salesforce

@@ -92,7 +92,7 @@ func TestTasksCreateFindClose(t *testing.T) {
 	if len(refs) != 2 || !refs[0].Open {
 		t.Fatalf("FindTasks = %+v", refs)
 	}
-	if _, err := b.c.CloseTasks(ctx, []string{res[0].ID}); err != nil {
+	if _, err := b.c.CloseTasks(ctx, []connector.TaskClose{{ID: res[0].ID}}); err != nil {
 		t.Fatal(err)
 	}
 	refs, err = b.c.FindTasks(ctx, []string{tasks[0].Key})

@@ -29,6 +29,19 @@ func TestLoadOrg(t *testing.T) {
 	if got := b.srv.Count("companies"); got != liveAccounts {
 		t.Fatalf("companies = %d, want %d", got, liveAccounts)
 	}
+	// Live customers are "customer", churned ones "other".
+	for i, a := range org.Accounts {
+		if a.Deleted {
+			continue
+		}
+		rec, err := b.srv.Record("companies", strconv.FormatInt(idmap.Companies[i], 10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]string{false: "customer", true: "other"}[a.Churned]; rec.Properties["lifecyclestage"] != want {
+			t.Errorf("company %d churned %v: lifecyclestage %q", i, a.Churned, rec.Properties["lifecyclestage"])
+		}
+	}
 	// Every generated record landed, with its own dates and owner.
 	a0 := org.Accounts[0]
 	c0, err := b.srv.Record("companies", strconv.FormatInt(idmap.Companies[0], 10))
@@ -73,6 +86,12 @@ func TestLoadOrg(t *testing.T) {
 		links, _ := b.srv.Associations(ref.Type, rec.ID, "companies")
 		if len(links) != 1 || links[0].ToID != strconv.FormatInt(idmap.Companies[a.Account], 10) {
 			t.Fatalf("activity %d company links = %+v", i, links)
+		}
+		if a.Kind == gen.KindEmail {
+			want := map[gen.Direction]string{gen.DirectionInbound: "INCOMING_EMAIL", gen.DirectionOutbound: "EMAIL"}[a.Direction]
+			if rec.Properties["hs_email_direction"] != want {
+				t.Fatalf("email direction = %q, want %q", rec.Properties["hs_email_direction"], want)
+			}
 		}
 		if a.Kind == gen.KindCall {
 			want := map[gen.Direction]string{gen.DirectionInbound: "INBOUND", gen.DirectionOutbound: "OUTBOUND"}[a.Direction]

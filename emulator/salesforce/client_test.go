@@ -77,6 +77,40 @@ func TestLoadGenMatchesGenerator(t *testing.T) {
 	if !ok || rec["Name"] != a.Name || rec["Segment__c"] != a.Segment || rec["Churned__c"] != a.Churned || rec["OwnerId"] != s.GenID("User", int(a.Owner)) {
 		t.Errorf("account 3: %v", rec)
 	}
+	// The demo org's shapes healthsync's lifecycle and direction rules
+	// read: Account Type says live or former customer, e-mail tasks carry
+	// Direction__c and "Email: " subjects.
+	types := map[string]int{}
+	for i, a := range org.Accounts {
+		if a.Deleted {
+			continue
+		}
+		rec, _ := s.Record("Account", s.GenID("Account", i))
+		types[rec["Type"].(string)]++
+		if want := map[bool]string{false: "Customer", true: "Former Customer"}[a.Churned]; rec["Type"] != want {
+			t.Errorf("account %d churned %v has Type %v", i, a.Churned, rec["Type"])
+		}
+	}
+	if types["Customer"] == 0 || types["Former Customer"] == 0 {
+		t.Errorf("account types %v: want live and former customers", types)
+	}
+	inbound := 0
+	for i, x := range org.Activities {
+		if x.Deleted || x.Kind != gen.KindEmail {
+			continue
+		}
+		rec, _ := s.Record("Task", s.GenID("Activity", i))
+		want := map[gen.Direction]string{gen.DirectionInbound: "Inbound", gen.DirectionOutbound: "Outbound"}[x.Direction]
+		if rec["Direction__c"] != want || rec["TaskSubtype"] != "Email" || !strings.HasPrefix(rec["Subject"].(string), "Email: ") {
+			t.Fatalf("e-mail task %d: direction %v subtype %v subject %q", i, rec["Direction__c"], rec["TaskSubtype"], rec["Subject"])
+		}
+		if want == "Inbound" {
+			inbound++
+		}
+	}
+	if inbound == 0 {
+		t.Error("no inbound e-mail in the demo org")
+	}
 	x := org.Activities[0]
 	obj := "Task"
 	if x.Kind == gen.KindMeeting {

@@ -34,6 +34,7 @@ type fieldDescribe struct {
 	Digits                  int             `json:"digits"`
 	ExternalID              bool            `json:"externalId"`
 	Filterable              bool            `json:"filterable"`
+	FormulaTreatNullAsZero  bool            `json:"formulaTreatNullNumberAsZero"`
 	Groupable               bool            `json:"groupable"`
 	HTMLFormatted           bool            `json:"htmlFormatted"`
 	IDLookup                bool            `json:"idLookup"`
@@ -78,6 +79,16 @@ func describeField(o *object, f *field, granted bool) fieldDescribe {
 	}
 	if f.typ == tID {
 		d.ByteLength = 18
+	}
+	if f.helpText != "" {
+		help := f.helpText
+		d.InlineHelpText = &help
+	}
+	if f.formula != nil {
+		text := f.formula.text
+		d.CalculatedFormula = &text
+		d.FormulaTreatNullAsZero = f.formula.blankAsZero
+		d.Permissionable, d.Groupable = true, false
 	}
 	if st, ok := soapTypes[f.typ]; ok {
 		d.SoapType = st

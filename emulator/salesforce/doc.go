@@ -34,6 +34,17 @@
 //     API: writes fail with INVALID_FIELD until a
 //     FieldPermissions record on a permission set assigned to the user
 //     grants edit.
+//   - Formula fields created through the Tooling API ("formula" and
+//     "formulaTreatBlanksAs" in the Metadata): described as calculated
+//     read-only fields with their calculatedFormula, computed whenever a
+//     record is read (REST and Bulk queries, filters, ordering) from the
+//     emulator's clock without bumping SystemModstamp, refusing writes
+//     (INVALID_FIELD_FOR_INSERT_UPDATE) and edit grants. The formula
+//     language is the part day counters need: number, date and date/time
+//     fields, + - * /, parentheses, TODAY() and BLANKVALUE(); anything else
+//     is refused at creation (FIELD_INTEGRITY_EXCEPTION "Error: Unknown
+//     function FOO. Check spelling."). Custom fields keep their
+//     inlineHelpText, which describe returns.
 //   - Faults for resilience tests (503s, latency, UNABLE_TO_LOCK_ROW,
 //     session expiry after N calls, concurrent-request limits), all
 //     deterministic given a seed.

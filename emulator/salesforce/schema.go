@@ -50,6 +50,11 @@ type field struct {
 	needsFLS bool
 	// toolingID is the CustomField record behind a custom field.
 	toolingID string
+	// formula computes a formula field's value when a record is read.
+	formula *formula
+	// helpText is the field's inlineHelpText (describe reports it);
+	// description is the admin's note on it (Setup only).
+	helpText, description string
 }
 
 func (f *field) isText() bool {
@@ -83,6 +88,7 @@ type object struct {
 	deletable    bool
 	hasIsDeleted bool
 	fields       []*field
+	formulas     int            // how many of fields are formula fields
 	byName       map[string]int // lower-case name → index
 	byRel        map[string]int // lower-case relationship name → index of its reference field
 }
@@ -96,6 +102,9 @@ func (o *object) field(name string) (*field, int) {
 }
 
 func (o *object) addField(f *field) int {
+	if f.formula != nil {
+		o.formulas++
+	}
 	o.fields = append(o.fields, f)
 	i := len(o.fields) - 1
 	o.byName[strings.ToLower(f.name)] = i

@@ -21,7 +21,13 @@ type record struct {
 	deletedAt time.Time
 }
 
+// get reads the field at i; a formula field is computed now.
 func (r *record) get(i int) any {
+	if r.t != nil && r.t.obj.formulas > 0 && i >= 0 && i < len(r.t.obj.fields) {
+		if fm := r.t.obj.fields[i].formula; fm != nil {
+			return fm.value(r)
+		}
+	}
 	if i < 0 || i >= len(r.vals) {
 		return nil
 	}

@@ -51,8 +51,19 @@ func (s *Server) createCustomField(w http.ResponseWriter, rc *reqCtx, body map[s
 		writeError(w, http.StatusBadRequest, "FIELD_INTEGRITY_EXCEPTION", "Required field is missing: label", "label")
 		return
 	}
-	f := &field{name: m[2] + "__c", label: label, custom: true, createable: true, updateable: true, nillable: true, needsFLS: true}
-	switch typ := str("type"); typ {
+	f := &field{name: m[2] + "__c", label: label, custom: true, createable: true, updateable: true, nillable: true, needsFLS: true,
+		helpText: str("inlineHelpText"), description: str("description")}
+	formulaText := str("formula")
+	typ := str("type")
+	if formulaText != "" {
+		switch typ {
+		case "Number", "Currency", "Percent", "Date", "DateTime":
+		default:
+			writeError(w, http.StatusBadRequest, "FIELD_INTEGRITY_EXCEPTION", fmt.Sprintf("Formula fields of type %q are not supported by this emulator: use Number, Currency, Percent, Date or DateTime", typ), "type")
+			return
+		}
+	}
+	switch typ {
 	case "Number", "Currency", "Percent":
 		f.typ = map[string]string{"Number": tDouble, "Currency": tCurrency, "Percent": tPercent}[typ]
 		f.precision, f.scale = num("precision", 18), num("scale", 0)
@@ -108,6 +119,11 @@ func (s *Server) createCustomField(w http.ResponseWriter, rc *reqCtx, body map[s
 	if ext, _ := meta["externalId"].(bool); ext {
 		f.externalID = true
 	}
+	blankAs := str("formulaTreatBlanksAs")
+	if formulaText != "" && blankAs != "" && blankAs != "BlankAsZero" && blankAs != "BlankAsBlank" {
+		writeError(w, http.StatusBadRequest, "FIELD_INTEGRITY_EXCEPTION", fmt.Sprintf("formulaTreatBlanksAs: bad value %q: use BlankAsZero or BlankAsBlank", blankAs), "formulaTreatBlanksAs")
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o := s.db.schema[strings.ToLower(m[1])]
@@ -118,6 +134,18 @@ func (s *Server) createCustomField(w http.ResponseWriter, rc *reqCtx, body map[s
 	if existing, _ := o.field(f.name); existing != nil {
 		writeError(w, http.StatusBadRequest, "DUPLICATE_VALUE", "duplicate value found: <unknown> duplicates value on record with id: <unknown>")
 		return
+	}
+	if formulaText != "" {
+		want := map[string]fType{tDate: ftDate, tDateTime: ftDateTime}[f.typ] // ftNumber otherwise
+		// The Metadata API's default is BlankAsZero.
+		fm, ferr := compileFormula(o, formulaText, want, f.scale, blankAs != "BlankAsBlank", s.clock.Now)
+		if ferr != nil {
+			writeError(w, http.StatusBadRequest, "FIELD_INTEGRITY_EXCEPTION", ferr.msg, "formula")
+			return
+		}
+		// A formula field is read-only: no user may create or edit its
+		// values, a permission set may only grant read.
+		f.formula, f.calculated, f.createable, f.updateable = fm, true, false, false
 	}
 	cf := s.db.table("CustomField")
 	rec := s.db.insert(cf, s.vals("CustomField", map[string]any{

@@ -25,10 +25,15 @@ func wErr(status int, code, msg string, fields ...string) *writeErr {
 
 // isCustomFieldGranted reports whether user may edit a custom field added
 // through the Tooling API: a FieldPermissions row with edit on a
-// permission set assigned to the user.
+// permission set assigned to the user. A formula field, which nobody
+// edits, needs read only.
 func (s *Server) isCustomFieldGranted(userID string, o *object, f *field) bool {
 	if !f.needsFLS {
 		return true
+	}
+	perm := "PermissionsEdit"
+	if f.formula != nil {
+		perm = "PermissionsRead"
 	}
 	full := strings.ToLower(o.name + "." + f.name)
 	assigned := map[string]bool{}
@@ -41,7 +46,7 @@ func (s *Server) isCustomFieldGranted(userID string, o *object, f *field) bool {
 		if fp.deleted || strings.ToLower(fp.str("Field")) != full || !assigned[fp.str("ParentId")] {
 			continue
 		}
-		if edit, _ := fp.getName("PermissionsEdit").(bool); edit {
+		if ok, _ := fp.getName(perm).(bool); ok {
 			return true
 		}
 	}
@@ -562,6 +567,11 @@ func (s *Server) derive(r *record, written map[int]any, insert bool) *writeErr {
 		read, _ := r.getName("PermissionsRead").(bool)
 		if edit && !read {
 			return wErr(400, "FIELD_INTEGRITY_EXCEPTION", fmt.Sprintf("Permission Edit %s depends on permission(s): Read %s", f.label, f.label))
+		}
+		if edit && f.formula != nil {
+			// Formula fields are read-only for every user: a permission
+			// set grants read on them, never edit.
+			return wErr(400, "FIELD_INTEGRITY_EXCEPTION", fmt.Sprintf("Permission Edit %s cannot be granted: %s is a formula field and read-only", f.label, target.name+"."+f.name), "PermissionsEdit")
 		}
 	}
 	return nil
