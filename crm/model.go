@@ -153,9 +153,9 @@ type Activity struct {
 	OpportunityID OpportunityID
 	OwnerID       UserID
 	EBR           bool // classified as an executive business review by the mapping
-	// Healthsync marks a task healthsync itself created (it carries a
-	// healthsync task key): it is our own follow-up, never contact with
-	// the customer, so scoring ignores it.
+	// Healthsync marks a task healthsync itself created (the store knows
+	// their IDs): it is our own follow-up, never contact with the
+	// customer, so scoring ignores it.
 	Healthsync bool
 	ModifiedAt time.Time
 }

@@ -125,9 +125,6 @@ func (m *Mapping) mapActivity(r *reader, info objectInfo, id string, modified ti
 		}
 	}
 	a.EBR = m.isEBR(a.Kind, vals)
-	if key := m.cfg.Outputs.TaskKey; info.name == m.TaskObject() && key != "" && r.str(key) != "" {
-		a.Healthsync = true // a follow-up task healthsync created, not contact with the customer
-	}
 	return a
 }
 

@@ -337,6 +337,11 @@ func metricLabelUnderscore(name string) string {
 
 func checkTasks(d *decoder, f *File, sys crm.System) {
 	t := &f.Tasks
+	for _, name := range sortedKeys(t.Flags) {
+		if days := t.Flags[name].RenewalWithinDays; days != nil && *days < 0 {
+			d.errAt("tasks.flags."+name+".renewal_within_days", "tasks.flags.%s.renewal_within_days: %d: give the days before the renewal from which the task is created (0 for always)", name, *days)
+		}
+	}
 	if b := t.DailyBudgetPerOwner; b != nil && *b < 0 {
 		d.errAt("tasks.daily_budget_per_owner", "tasks.daily_budget_per_owner: %d: give the most new tasks one owner gets per day (0 for no limit)", *b)
 	}

@@ -230,6 +230,7 @@ type OutputsConfig struct {
 	Grade     string            `yaml:"grade" doc:"Health grade: green, yellow or red (Text(10))."`
 	Reasons   string            `yaml:"reasons" doc:"The reasons behind the score (Long text)."`
 	Trend     string            `yaml:"trend" doc:"Score now minus 30 days ago (Number)."`
+	Flags     string            `yaml:"flags" doc:"The risk flags raised on the account, in words (Text(255)): every flag shows here, also those that make no task."`
 	UpdatedAt string            `yaml:"updated_at" doc:"When healthsync last wrote this account (DateTime)."`
 	Metrics   map[string]string `yaml:"metrics" doc:"Further metrics written back, keyed by metric name (e.g. last_exec_contact_date: Healthsync_Last_Exec_Contact__c). Day counts (days_*) change every day by themselves and are not written: write the date and name the count under counters."`
 	Counters  map[string]string `yaml:"counters" doc:"Salesforce only: day counts the CRM computes from a date healthsync writes, as formula fields healthsync install creates (days_to_renewal: Days_To_Renewal__c counts from the next_renewal_date output). healthsync never writes them, so they cost no write as days pass."`
@@ -260,8 +261,10 @@ type SnoozeConfig struct {
 // TaskTemplate is how the task of one flag is written. Its subject,
 // priority and due date come from the flag's task in the scoring section.
 type TaskTemplate struct {
-	Disabled         bool   `yaml:"disabled" doc:"Create no task for this flag (the flag is still computed and shown)."`
-	Description      string `yaml:"description" doc:"Description: a Go text/template; fields .AccountName .AccountID .Flag .Why .Score .Grade .Reasons and {{.Metric \"days_to_renewal\"}}."`
-	Owner            string `yaml:"owner" doc:"Who gets the task: account_owner (default) or a fixed user id (Salesforce 005..., HubSpot owner id)."`
-	CloseWhenCleared *bool  `yaml:"close_when_cleared" doc:"Close the task when the flag clears. Default true."`
+	Disabled    bool   `yaml:"disabled" doc:"Create no task for this flag (the flag is still computed and shown)."`
+	Description string `yaml:"description" doc:"Description: a Go text/template; fields .AccountName .AccountID .Flag .Why .Score .Grade .Reasons and {{.Metric \"days_to_renewal\"}}."`
+	Owner       string `yaml:"owner" doc:"Who gets the task: account_owner (default) or a fixed user id (Salesforce 005..., HubSpot owner id)."`
+	// RenewalWithinDays limits the task to accounts renewing soon.
+	RenewalWithinDays *int  `yaml:"renewal_within_days" doc:"Create the task only when the account renews within this many days (the flag still shows in the flags field, explain and the status page). Default: 180 for single_threaded (a structural risk becomes a task when the renewal nears), none for the others."`
+	CloseWhenCleared  *bool `yaml:"close_when_cleared" doc:"Close the task when the flag clears. Default true."`
 }

@@ -100,6 +100,7 @@ func Default(sys crm.System) File {
 			Grade:         "Health_Grade__c",
 			Reasons:       "Health_Reasons__c",
 			Trend:         "Health_Trend__c",
+			Flags:         "Health_Flags__c",
 			UpdatedAt:     "Healthsync_Updated__c",
 			Metrics:       map[string]string{},
 			Counters:      map[string]string{},
@@ -113,6 +114,7 @@ func Default(sys crm.System) File {
 			Grade:         "healthsync_grade",
 			Reasons:       "healthsync_reasons",
 			Trend:         "healthsync_trend",
+			Flags:         "healthsync_flags",
 			UpdatedAt:     "healthsync_updated_at",
 			Metrics:       map[string]string{},
 			Counters:      map[string]string{},
@@ -325,9 +327,16 @@ func defaultTasks() TasksConfig {
 				Description: why + "{{.AccountName}} renews on {{.Metric \"next_renewal_date\"}}; the last executive contact was on {{.Metric \"last_exec_contact_date\"}}. Book time with an executive sponsor before the renewal.",
 			},
 			scoring.FlagSingleThreaded: {
-				Description: why + "{{.AccountName}} has {{.Metric \"strong_exec_relationships\"}} strong executive relationship(s). Ask your sponsor for an introduction to another executive.",
+				// Being single-threaded is a structural risk: shown always,
+				// a task once the renewal is six months away.
+				RenewalWithinDays: ptr(180),
+				Description:       why + "{{.AccountName}} has {{.Metric \"strong_exec_relationships\"}} strong executive relationship(s). Ask your sponsor for an introduction to another executive.",
 			},
 			scoring.FlagChampionOpportunity: {
+				// A growth opportunity, not a risk: shown as a flag; no
+				// task unless tasks.flags.champion_opportunity.disabled is
+				// set to false.
+				Disabled:    true,
 				Description: why + "{{.AccountName}} uses the product well (adoption {{.Metric \"adoption\"}}) but no user relationship is strong. Reach out to the most active users and make them champions.",
 			},
 			scoring.FlagAdoptionEmergency: {

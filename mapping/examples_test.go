@@ -37,7 +37,7 @@ func TestExampleFiles(t *testing.T) {
 		t.Errorf("renewal by name = %s", k)
 	}
 	allowed := sf.AllowedOutputs("Account")
-	if len(allowed) != 8 || !allowed["Health_Score__c"] || allowed["Name"] {
+	if len(allowed) != 9 || !allowed["Health_Score__c"] || !allowed["Health_Flags__c"] || allowed["Name"] {
 		t.Errorf("AllowedOutputs(Account) = %v", allowed)
 	}
 
@@ -57,12 +57,15 @@ func TestExampleFiles(t *testing.T) {
 	if _, ok := hs.Task("no_recent_contact"); !ok {
 		t.Error("the custom flag has no task")
 	}
-	if spec, _ := hs.Task("champion_opportunity"); spec.CloseWhenCleared {
-		t.Error("champion_opportunity close_when_cleared: false was lost")
+	if spec, ok := hs.Task("champion_opportunity"); !ok || spec.CloseWhenCleared {
+		t.Errorf("champion_opportunity: enabled %v, close_when_cleared %v: want enabled and false", ok, spec.CloseWhenCleared)
+	}
+	if _, ok := sf.Task("champion_opportunity"); ok {
+		t.Error("salesforce champion_opportunity makes a task; by default it is a flag only")
 	}
 	specs := hs.FieldSpecs()
-	if len(specs) != 9 {
-		t.Errorf("FieldSpecs = %d: want 7 company outputs, the task key and the snooze field", len(specs))
+	if len(specs) != 10 {
+		t.Errorf("FieldSpecs = %d: want 8 company outputs, the task key and the snooze field", len(specs))
 	}
 	if sf.Hash() == hs.Hash() {
 		t.Error("two different mappings share a hash")

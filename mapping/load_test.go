@@ -73,7 +73,7 @@ func TestEmptyFileUsesDefaults(t *testing.T) {
 			"Account":     "AnnualRevenue Industry Name NumberOfEmployees OwnerId Type",
 			"Contact":     "AccountId Department Email FirstName LastName OwnerId Title",
 			"Opportunity": "AccountId Amount CloseDate CreatedDate IsClosed IsWon Name OwnerId Probability StageName Type",
-			"Task":        "AccountId ActivityDate CallType CompletedDateTime Healthsync_Key__c IsClosed OwnerId Status Subject TaskSubtype Type WhatId WhoId",
+			"Task":        "AccountId ActivityDate CallType CompletedDateTime IsClosed OwnerId Status Subject TaskSubtype Type WhatId WhoId",
 			"Event":       "AccountId OwnerId StartDateTime Subject Type WhatId WhoId",
 			"User":        "Email IsActive Name",
 		}},
@@ -99,11 +99,12 @@ func TestEmptyFileUsesDefaults(t *testing.T) {
 		if m.System() != tc.sys {
 			t.Errorf("System = %s, want %s", m.System(), tc.sys)
 		}
-		if len(m.TaskFlags()) != 4 {
-			t.Errorf("%s TaskFlags = %v, want the four built-in flags", tc.sys, m.TaskFlags())
+		// champion_opportunity is a growth idea: a flag, no task by default.
+		if got := strings.Join(m.TaskFlags(), " "); got != "adoption_emergency renewal_exec_gap single_threaded" {
+			t.Errorf("%s TaskFlags = %v, want the three risk flags", tc.sys, got)
 		}
-		if len(m.FieldSpecs()) != 6 {
-			t.Errorf("%s FieldSpecs = %d specs, want 6 (score, grade, reasons, trend, updated_at, task key)", tc.sys, len(m.FieldSpecs()))
+		if len(m.FieldSpecs()) != 7 {
+			t.Errorf("%s FieldSpecs = %d specs, want 7 (score, grade, reasons, trend, flags, updated_at, task key)", tc.sys, len(m.FieldSpecs()))
 		}
 	}
 }

@@ -91,7 +91,7 @@ func compile(name string, f File, sys crm.System, pos map[string]Pos, clock crm.
 			m.customerStatus[v] = status
 		}
 	}
-	m.hash = hashOf(readPart{CRM: f.CRM, Fields: f.Fields, Classify: f.Classify, TaskKey: f.Outputs.TaskKey})
+	m.hash = hashOf(readPart{CRM: f.CRM, Fields: f.Fields, Classify: f.Classify})
 	return m, nil
 }
 
@@ -144,10 +144,6 @@ func (m *Mapping) Fields(object string) []string {
 			set[name] = true
 		}
 	}
-	// The task key tells healthsync's own tasks from the team's activities.
-	if key := m.cfg.Outputs.TaskKey; object == m.TaskObject() && key != "" {
-		set[key] = true
-	}
 	return sortedKeys(set)
 }
 
@@ -171,8 +167,8 @@ func (m *Mapping) fieldStruct(object string) (reflect.Value, bool) {
 }
 
 // Hash is a content hash of what turns raw records into canonical ones:
-// the objects, the fields read, the classification rules and the task
-// key. When it changes, stored raw records must be mapped again (a sync
+// the objects, the fields read and the classification rules. When it
+// changes, stored raw records must be mapped again (a sync
 // does it without a download). Scoring settings and outputs are not in it:
 // scoring and writeback read them afresh on every run.
 func (m *Mapping) Hash() string { return m.hash }
@@ -182,7 +178,6 @@ type readPart struct {
 	CRM      CRMConfig
 	Fields   FieldsConfig
 	Classify ClassifyConfig
-	TaskKey  string
 }
 
 // FieldsHash is a hash of the field set Fields(object) returns; when it

@@ -15,6 +15,7 @@ const (
 	OutputGrade     = "grade"
 	OutputReasons   = "reasons"
 	OutputTrend     = "trend"
+	OutputFlags     = "flags"
 	OutputUpdatedAt = "updated_at"
 	// OutputTaskKey is the field on the task object holding healthsync's
 	// task key; it is written only when a task is created.
@@ -40,6 +41,7 @@ func outputList(f *File) []Output {
 		{Name: OutputGrade, Object: acct, Field: o.Grade, path: "outputs.grade"},
 		{Name: OutputReasons, Object: acct, Field: o.Reasons, path: "outputs.reasons"},
 		{Name: OutputTrend, Object: acct, Field: o.Trend, path: "outputs.trend"},
+		{Name: OutputFlags, Object: acct, Field: o.Flags, path: "outputs.flags"},
 		{Name: OutputUpdatedAt, Object: acct, Field: o.UpdatedAt, path: "outputs.updated_at"},
 	}
 	for _, name := range sortedKeys(o.Metrics) {
@@ -232,13 +234,16 @@ func outputSpec(o Output) connector.FieldSpec {
 		s.Help = "What moved the health score most, written by healthsync."
 	case OutputTrend:
 		s.Label, s.Type, s.Precision, s.Scale = "Health Trend", connector.FieldNumber, 4, 0
-		s.Help = "Health score now minus 30 days ago."
+		s.Help = "Health score now minus 30 days ago, computed by healthsync."
+	case OutputFlags:
+		s.Label, s.Type, s.Length = "Health Flags", connector.FieldText, 255
+		s.Help = "The risk flags healthsync raised on the account; only some make tasks."
 	case OutputUpdatedAt:
 		s.Label, s.Type = "Healthsync Updated", connector.FieldDateTime
-		s.Help = "When healthsync last wrote this record."
+		s.Help = "When healthsync last changed its fields on this record."
 	case OutputTaskKey:
 		s.Label, s.Type, s.Length = "Healthsync Key", connector.FieldText, 120
-		s.Help = "Identifies the risk-flag episode this task was created for; do not edit."
+		s.Help = "Identifies the healthsync risk-flag episode this task was created for; do not edit."
 	default:
 		s.Label = metricLabel(o.Name)
 		s.Help = "Written by healthsync (metric " + o.Name + ")."

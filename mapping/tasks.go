@@ -51,8 +51,11 @@ type TaskSpec struct {
 	DueInDays        int
 	Owner            string // OwnerAccountOwner or a fixed user id
 	CloseWhenCleared bool
-	subject          *template.Template
-	description      *template.Template
+	// RenewalWithinDays, when above 0, limits the task to accounts whose
+	// renewal is at most that many days away.
+	RenewalWithinDays int
+	subject           *template.Template
+	description       *template.Template
 }
 
 // Task returns the compiled task template for flag; ok is false when
@@ -93,6 +96,12 @@ func (m *Mapping) ScoreDeadBand() float64 {
 // TaskKeyField returns the field on the task object that holds the task
 // key (Healthsync_Key__c, healthsync_key).
 func (m *Mapping) TaskKeyField() string { return m.cfg.Outputs.TaskKey }
+
+// Warranted reports whether the flag warrants its task now, given the
+// account's days to its renewal (nil: no renewal known).
+func (s TaskSpec) Warranted(daysToRenewal *int) bool {
+	return s.RenewalWithinDays <= 0 || (daysToRenewal != nil && *daysToRenewal <= s.RenewalWithinDays)
+}
 
 // Build renders the task for one flag episode: subject and description
 // from the templates, the owner from the owner rule (accountOwner for
@@ -205,6 +214,9 @@ func compileTasks(f *File) (map[string]TaskSpec, error) {
 		}
 		if tt.CloseWhenCleared != nil {
 			spec.CloseWhenCleared = *tt.CloseWhenCleared
+		}
+		if tt.RenewalWithinDays != nil {
+			spec.RenewalWithinDays = *tt.RenewalWithinDays
 		}
 		out[flag] = spec
 	}

@@ -133,8 +133,8 @@ tasks: {snooze: {field: Snoozed_Until__c}}
 			t.Errorf("FieldSpec %s = %+v, want %+v", key, g, want)
 		}
 	}
-	if len(got) != 10 {
-		t.Errorf("FieldSpecs has %d fields, want 10 (trend is off)", len(got))
+	if len(got) != 11 {
+		t.Errorf("FieldSpecs has %d fields, want 11 (trend is off)", len(got))
 	}
 	if _, _, ok := m.OutputField(OutputTrend); ok {
 		t.Error("trend was switched off but is still an output")
@@ -143,7 +143,7 @@ tasks: {snooze: {field: Snoozed_Until__c}}
 		t.Errorf("OutputField(score) = %s %s %v", obj, f, ok)
 	}
 	allowed := m.AllowedOutputs("Account")
-	if len(allowed) != 7 || !allowed["Next_Renewal__c"] || allowed["Health_Trend__c"] || allowed["Name"] || allowed["Days_To_Renewal__c"] {
+	if len(allowed) != 8 || !allowed["Next_Renewal__c"] || allowed["Health_Trend__c"] || allowed["Name"] || allowed["Days_To_Renewal__c"] {
 		t.Errorf("AllowedOutputs(Account) = %v", allowed)
 	}
 	if task := m.AllowedOutputs("Task"); len(task) != 1 || !task["Healthsync_Key__c"] {

@@ -132,7 +132,7 @@ func (m *Mapping) ValidateOutputs(object string, fields []connector.Field) []Pro
 		case !f.Custom:
 			add(key, field, "is a standard %s field: it holds the customer's data, and healthsync writes only to fields it owns; name a new field and run `healthsync install`", object)
 		case !ownedByHealthsync(f) && !owned[strings.ToLower(field)]:
-			add(key, field, "was not created by `healthsync install` (its %s does not name healthsync) and is not listed under outputs.owned_fields: it may hold another app's data, so healthsync will not write it. Name a field install creates, or, if you made it for healthsync, list it under outputs.owned_fields", ownerMarkWords(m.sys))
+			add(key, field, "was not created by `healthsync install` (its label and %s do not name healthsync) and is not listed under outputs.owned_fields: it may hold another app's data, so healthsync will not write it. Name a field install creates, or, if you made it for healthsync, list it under outputs.owned_fields", ownerMarkWords(m.sys))
 		default:
 			return true
 		}
@@ -175,15 +175,16 @@ func (m *Mapping) ValidateOutputs(object string, fields []connector.Field) []Pro
 }
 
 // ownedByHealthsync reports whether the CRM's own metadata says
-// healthsync install created the field: Salesforce help text naming
+// healthsync install created the field: help text or a label naming
 // healthsync, or HubSpot's healthsync property group.
 func ownedByHealthsync(f connector.Field) bool {
-	return strings.EqualFold(f.Group, "healthsync") || strings.Contains(strings.ToLower(f.Help), "healthsync")
+	return strings.EqualFold(f.Group, "healthsync") || strings.Contains(strings.ToLower(f.Help), "healthsync") ||
+		strings.Contains(strings.ToLower(f.Label), "healthsync")
 }
 
 func ownerMarkWords(sys crm.System) string {
 	if sys == crm.HubSpot {
-		return "property group is not healthsync and its description"
+		return "description (and its property group is not healthsync)"
 	}
 	return "help text"
 }

@@ -88,7 +88,7 @@ func TestValidateCleanHubSpot(t *testing.T) {
 		{Name: "lifecyclestage", Type: "enumeration"},
 		hsOwn("healthsync_score", "number"), hsOwn("healthsync_grade", "string"),
 		hsOwn("healthsync_reasons", "string"), hsOwn("healthsync_trend", "number"),
-		hsOwn("healthsync_updated_at", "datetime"),
+		hsOwn("healthsync_updated_at", "datetime"), hsOwn("healthsync_flags", "string"),
 	}
 	if p := m.Validate("companies", companies); len(p) != 0 {
 		t.Errorf("Validate(companies) = %v, want no problems", p)

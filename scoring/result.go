@@ -80,9 +80,9 @@ func (r *Result) Value(name string) (Value, bool) {
 		}
 		names := make([]string, len(r.Flags))
 		for i, f := range r.Flags {
-			names[i] = f.Name
+			names[i] = FlagLabel(f.Name)
 		}
-		return TextValue(strings.Join(names, ", ")), true
+		return TextValue(strings.Join(names, "; ")), true
 	}
 	if m, ok := strings.CutPrefix(name, "measure."); ok {
 		for _, me := range r.Measures {

@@ -11,7 +11,9 @@ import (
 )
 
 // Bundle is one account with everything linked to it: what scoring needs
-// for one account at a time.
+// for one account at a time. The tasks healthsync itself created (their
+// IDs are in its task records) come marked crm.Activity.Healthsync: they
+// are its own follow-ups, not contact with the customer.
 type Bundle struct {
 	Account       crm.Account
 	Contacts      []crm.Contact
@@ -84,6 +86,10 @@ func (l *linkedRows) take(account string, add func([]byte) error) error {
 func (s *Store) ForEachAccount(ctx context.Context, connection string, fn func(Bundle) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	own, err := s.ownTaskIDs(ctx, connection)
+	if err != nil {
+		return err
+	}
 	accounts, err := s.query(ctx, `SELECT data FROM accounts WHERE connection = ? ORDER BY `+s.byKey("id"), connection)
 	if err != nil {
 		return fmt.Errorf("read accounts: %w", err)
@@ -125,6 +131,7 @@ func (s *Store) ForEachAccount(ctx context.Context, connection string, fn func(B
 		if err := streams[2].take(id, func(d []byte) error { return appendJSON(d, &b.Activities) }); err != nil {
 			return fmt.Errorf("read activities of %s: %w", id, err)
 		}
+		markOwn(&b, own)
 		if err := fn(b); err != nil {
 			return err
 		}
@@ -185,7 +192,39 @@ func (s *Store) LoadBundle(ctx context.Context, connection, idOrName string) (Bu
 			return Bundle{}, fmt.Errorf("read %s of %s: %w", spec.table, id, err)
 		}
 	}
+	own, err := s.ownTaskIDs(ctx, connection)
+	if err != nil {
+		return Bundle{}, err
+	}
+	markOwn(&b, own)
 	return b, nil
+}
+
+// ownTaskIDs returns the CRM IDs of the tasks healthsync created.
+func (s *Store) ownTaskIDs(ctx context.Context, connection string) (map[crm.ActivityID]bool, error) {
+	rows, err := s.query(ctx, `SELECT task_id FROM tasks WHERE connection = ? AND task_id <> ''`, connection)
+	if err != nil {
+		return nil, fmt.Errorf("read healthsync's task IDs: %w", err)
+	}
+	defer rows.Close()
+	out := map[crm.ActivityID]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("read healthsync's task IDs: %w", err)
+		}
+		out[crm.ActivityID(id)] = true
+	}
+	return out, rows.Err()
+}
+
+// markOwn marks the activities that are tasks healthsync created.
+func markOwn(b *Bundle, own map[crm.ActivityID]bool) {
+	for i := range b.Activities {
+		if own[b.Activities[i].ID] {
+			b.Activities[i].Healthsync = true
+		}
+	}
 }
 
 func (s *Store) resolveAccount(ctx context.Context, connection, idOrName string) (string, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"healthsync/connector"
@@ -337,33 +338,35 @@ func (w *Writeback) closeTasks(ctx context.Context, sink Sink, p *Plan, rep *App
 			}
 		}
 	}
-	var ids []string
+	var todo []connector.TaskClose
 	for _, c := range closes {
 		if c.Close && c.TaskID != "" {
-			ids = append(ids, c.TaskID)
+			todo = append(todo, connector.TaskClose{ID: c.TaskID, Note: c.Note})
 		}
 	}
 	failed := map[string]bool{}
 	size := batchSize(w.Mapping.System())
-	for start := 0; start < len(ids); start += size {
-		chunk := ids[start:min(start+size, len(ids))]
+	for start := 0; start < len(todo); start += size {
+		chunk := todo[start:min(start+size, len(todo))]
 		var results []connector.Result
-		tcs := make([]connector.TaskClose, len(chunk))
-		for i, id := range chunk {
-			tcs[i] = connector.TaskClose{ID: id}
-		}
-		err := countWrites(sink, rep, 1, func() (err error) {
-			results, err = sink.CloseTasks(ctx, tcs)
+		err := countWrites(sink, rep, 2, func() (err error) {
+			results, err = sink.CloseTasks(ctx, chunk)
 			return err
 		})
 		if err != nil {
 			return fmt.Errorf("close tasks: %w", err)
 		}
 		for i, r := range results {
-			if i < len(chunk) && !r.OK() {
-				failed[chunk[i]] = true
-				rep.Failures = append(rep.Failures, RecordFailure{Object: w.Mapping.TaskObject(), RecordID: chunk[i], Error: r.Err.Error(), Retryable: r.Retryable})
+			if i >= len(chunk) || r.OK() {
+				continue
 			}
+			if r.Err != nil && r.Err.Status == http.StatusNotFound {
+				// Deleted in the CRM (ENTITY_IS_DELETED, OBJECT_NOT_FOUND):
+				// nothing left to close, the episode simply ends.
+				continue
+			}
+			failed[chunk[i].ID] = true
+			rep.Failures = append(rep.Failures, RecordFailure{Object: w.Mapping.TaskObject(), RecordID: chunk[i].ID, Error: r.Err.Error(), Retryable: r.Retryable})
 		}
 		if err := w.hook("closes", start/size+1); err != nil {
 			return err

@@ -634,6 +634,15 @@ func (w *Writeback) planTasks(a *accountPlan, flags []scoring.Flag, episodes map
 			continue
 		}
 		ep, has := episodes[k]
+		if !spec.Warranted(intValue(a.values[scoring.MetricDaysToRenewal])) && !(has && ep.Status == store.TaskPending) {
+			// Shown as a flag, no task yet (e.g. single-threaded far from
+			// the renewal). An open episode stays open.
+			if has && ep.Status == store.TaskOpen {
+				continue
+			}
+			delete(seen, k) // not an episode: nothing to end either
+			continue
+		}
 		n := 1
 		if has {
 			switch ep.Status {

@@ -49,7 +49,7 @@ func (a *app) openCRM(ctx context.Context, e *env) (crmClient, error) {
 		}
 		c, err := salesforce.Open(ctx, cfg, salesforce.Deps{Tokens: a.store, Connection: conn, Log: a.log.Named("salesforce"),
 			HTTP: cc.HTTP, Budget: cc.Budget, TaskKeyField: a.mapping.TaskKeyField(), Snooze: salesforce.Snooze{Field: sn.Field, Status: sn.Status},
-			DescribeCache: a.store.StateCache(conn)})
+			ClosedStatus: a.mapping.ClosedStatus(), DescribeCache: a.store.StateCache(conn)})
 		if err != nil {
 			return nil, explainConnectError("salesforce", err)
 		}
@@ -60,7 +60,8 @@ func (a *app) openCRM(ctx context.Context, e *env) (crmClient, error) {
 			return nil, err
 		}
 		c, err := hubspot.Open(ctx, cfg, hubspot.Deps{Tokens: a.store, Connection: conn, Log: a.log.Named("hubspot"),
-			HTTP: cc.HTTP, Budget: cc.Budget, TaskKeyField: a.mapping.TaskKeyField(), Snooze: hubspot.Snooze{Field: sn.Field, Status: sn.Status}})
+			HTTP: cc.HTTP, Budget: cc.Budget, TaskKeyField: a.mapping.TaskKeyField(), Snooze: hubspot.Snooze{Field: sn.Field, Status: sn.Status},
+			ClosedStatus: a.mapping.ClosedStatus()})
 		if err != nil {
 			return nil, explainConnectError("hubspot", err)
 		}

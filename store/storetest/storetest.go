@@ -269,6 +269,10 @@ func testForEachAccount(t *testing.T, fresh Fresh) {
 				return err
 			}
 		}
+		// One task is healthsync's own follow-up: it comes marked.
+		if err := tx.PutTask(ctx, conn, store.TaskRecord{Key: "hs:001B:x:1", TaskID: "00T-001B-2", AccountID: "001B", Flag: "x", Status: store.TaskOpen, CreatedAt: t0}); err != nil {
+			return err
+		}
 		return tx.UpsertContact(ctx, conn, crm.Contact{ID: "other-conn"})
 	})
 	var seen []string
@@ -277,6 +281,11 @@ func testForEachAccount(t *testing.T, fresh Fresh) {
 		seen = append(seen, id)
 		if len(b.Contacts) != 2 || len(b.Opportunities) != 1 || len(b.Activities) != 3 {
 			t.Errorf("%s: contacts=%d opps=%d activities=%d, want 2/1/3", id, len(b.Contacts), len(b.Opportunities), len(b.Activities))
+		}
+		for _, a := range b.Activities {
+			if a.Healthsync != (a.ID == "00T-001B-2") {
+				t.Errorf("%s: activity %s marked healthsync's own: %v", id, a.ID, a.Healthsync)
+			}
 		}
 		for _, c := range b.Contacts {
 			if string(c.AccountID) != id {
@@ -313,11 +322,22 @@ func testLoadBundle(t *testing.T, fresh Fresh) {
 				return err
 			}
 		}
+		for _, a := range []crm.Activity{{ID: "t1", AccountID: "1"}, {ID: "t2", AccountID: "1"}} {
+			if err := tx.UpsertActivity(ctx, conn, "Task", a); err != nil {
+				return err
+			}
+		}
+		if err := tx.PutTask(ctx, conn, store.TaskRecord{Key: "hs:1:x:1", TaskID: "t2", AccountID: "1", Flag: "x", Status: store.TaskClosed, CreatedAt: t0}); err != nil {
+			return err
+		}
 		return tx.UpsertContact(ctx, conn, crm.Contact{ID: "c1", AccountID: "1", Title: "CEO"})
 	})
 	b, err := s.LoadBundle(ctx, conn, "acme")
-	if err != nil || b.Account.ID != "1" || len(b.Contacts) != 1 || b.Contacts[0].Title != "CEO" {
+	if err != nil || b.Account.ID != "1" || len(b.Contacts) != 1 || b.Contacts[0].Title != "CEO" || len(b.Activities) != 2 {
 		t.Fatalf("LoadBundle by name = %+v, %v", b, err)
+	}
+	if b.Activities[0].Healthsync == b.Activities[1].Healthsync {
+		t.Errorf("healthsync's own task t2 not told apart: %+v", b.Activities)
 	}
 	if _, err := s.LoadBundle(ctx, conn, "Twin"); err == nil {
 		t.Fatal("want an error for an ambiguous name")
