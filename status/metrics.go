@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"healthsync/connector"
+	"healthsync/crm"
 	"healthsync/scoring"
 	"healthsync/store"
 	"healthsync/sync"
@@ -31,6 +32,7 @@ const (
 	MetricWriteCalls      = "healthsync_write_calls_total"
 	MetricRecordsWritten  = "healthsync_records_written_total"
 	MetricScores          = "healthsync_accounts_by_grade"
+	MetricStatuses        = "healthsync_accounts_by_status"
 	MetricFlags           = "healthsync_flags_raised"
 	MetricLastScored      = "healthsync_last_scored_timestamp_seconds"
 	MetricTasksCreated    = "healthsync_tasks_created_total"
@@ -62,6 +64,7 @@ type Metrics struct {
 	writeCalls     *prometheus.CounterVec
 	recordsWritten *prometheus.CounterVec
 	grades         *prometheus.GaugeVec
+	statuses       *prometheus.GaugeVec
 	flags          *prometheus.GaugeVec
 	lastScored     *prometheus.GaugeVec
 	tasksCreated   *prometheus.CounterVec
@@ -103,7 +106,9 @@ func NewMetrics() *Metrics {
 		recordsWritten: prometheus.NewCounterVec(prometheus.CounterOpts{Name: MetricRecordsWritten,
 			Help: "CRM records the writeback updated."}, conn),
 		grades: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: MetricScores,
-			Help: "Accounts per health grade at the last scoring pass (none: too little data)."}, []string{"connection", "grade"}),
+			Help: "Live customers per health grade at the last scoring pass (none: too little data)."}, []string{"connection", "grade"}),
+		statuses: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: MetricStatuses,
+			Help: "Accounts per customer status at the last scoring pass (customer, former_customer, prospect); only live customers are scored."}, []string{"connection", "status"}),
 		flags: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: MetricFlags,
 			Help: "Accounts with each risk flag raised at the last scoring pass."}, []string{"connection", "flag"}),
 		lastScored: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: MetricLastScored,
@@ -120,7 +125,7 @@ func NewMetrics() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.recordsSynced, m.recordFailures, m.syncLag, m.runDuration, m.runs, m.lastSuccess, m.runAPICalls,
 		m.apiCalls, m.dailyUsed, m.dailyLimit, m.budgetLeft, m.writeCalls, m.recordsWritten,
-		m.grades, m.flags, m.lastScored, m.tasksCreated, m.tasksClosed, m.errors,
+		m.grades, m.statuses, m.flags, m.lastScored, m.tasksCreated, m.tasksClosed, m.errors,
 	)
 	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 	return m
@@ -165,11 +170,15 @@ func (m *Metrics) ObserveRun(connection, kind, status string, d time.Duration, a
 	}
 }
 
-// ObserveScore records a scoring pass: accounts per grade (replacing the
-// previous pass's figures) and per raised flag.
+// ObserveScore records a scoring pass: live customers per grade and
+// accounts per customer status (replacing the previous pass's figures),
+// and live customers per raised flag.
 func (m *Metrics) ObserveScore(connection string, sum sync.ScoreSummary) {
 	for _, g := range []scoring.Grade{scoring.GradeGreen, scoring.GradeYellow, scoring.GradeRed, ""} {
 		m.grades.WithLabelValues(connection, gradeLabel(g)).Set(float64(sum.Grades[g]))
+	}
+	for _, st := range []crm.CustomerStatus{crm.StatusCustomer, crm.StatusFormer, crm.StatusProspect} {
+		m.statuses.WithLabelValues(connection, string(st)).Set(float64(sum.Statuses[st]))
 	}
 	m.flags.DeletePartialMatch(prometheus.Labels{"connection": connection})
 	for name, n := range sum.Flags {

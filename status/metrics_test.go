@@ -139,8 +139,15 @@ func TestMetricsScrape(t *testing.T) {
 	for _, g := range []string{"green", "yellow", "red", "none"} {
 		total += value(t, fams, status.MetricScores, map[string]string{"grade": g})
 	}
-	if int(total) != b.summary.Accounts || b.summary.Accounts != 40 {
-		t.Errorf("accounts by grade sum to %v, scored %d", total, b.summary.Accounts)
+	if int(total) != b.summary.Live() || b.summary.Accounts != 40 || b.summary.Live() == 0 {
+		t.Errorf("live customers by grade sum to %v, live %d of %d accounts", total, b.summary.Live(), b.summary.Accounts)
+	}
+	statuses := 0.0
+	for _, st := range []string{"customer", "former_customer", "prospect"} {
+		statuses += value(t, fams, status.MetricStatuses, map[string]string{"status": st})
+	}
+	if int(statuses) != b.summary.Accounts {
+		t.Errorf("accounts by status sum to %v, want %d", statuses, b.summary.Accounts)
 	}
 	for name, n := range b.summary.Flags {
 		if got := value(t, fams, status.MetricFlags, map[string]string{"flag": name}); got != float64(n) {

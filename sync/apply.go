@@ -123,6 +123,19 @@ func (w *Writeback) Apply(ctx context.Context, sink Sink, p *Plan, force bool) (
 	return rep, applyErr
 }
 
+// RecordRefused records an apply that refused to start (ErrOutputs: the
+// fields it would write are not ready) as a failed apply run, so the
+// status page, /readyz and the run history show it like a refused plan.
+func (w *Writeback) RecordRefused(ctx context.Context, refusal error) error {
+	bg := context.WithoutCancel(ctx)
+	at := w.now()
+	id, err := w.Store.StartRun(bg, w.Connection, "apply", at)
+	if err != nil {
+		return err
+	}
+	return w.Store.FinishRun(bg, store.Run{ID: id, FinishedAt: &at, Status: store.RunFailed, StopReason: refusal.Error()})
+}
+
 func (w *Writeback) hook(kind string, call int) error {
 	if w.Hooks.AfterWrite == nil {
 		return nil

@@ -274,8 +274,8 @@ func (w *Writeback) Plan(ctx context.Context, c PlanCRM) (*Plan, error) {
 	ledger, stopLedger := iter.Pull2(ledgerStream(ctx, w.Store, w.Connection, object))
 	defer stopLedger()
 	entry, ledgerErr, hasEntry := ledger()
-	seenFlags := map[string]bool{}   // account|flag pairs raised now
-	notLive := map[string]string{}   // account → why it is not a live customer
+	seenFlags := map[string]bool{} // account|flag pairs raised now
+	notLive := map[string]string{} // account → why it is not a live customer
 	var candidates []TaskCreate
 
 	err = w.Store.ForEachLatestScore(ctx, w.Connection, func(sc store.Score) error {

@@ -287,7 +287,7 @@ retried by the next run).`,
 					wb := a.writeback()
 					p, err := wb.Plan(ctx, c)
 					if err != nil {
-						return err
+						return refused(ctx, wb, err)
 					}
 					if p.Empty() {
 						printPlan(e.stdout, p, 0, names)
@@ -354,6 +354,10 @@ not applied; the worker logs why and waits for an admin.`,
 						return nil
 					case errors.Is(err, hsync.ErrGuard):
 						a.log.Error("writeback refused; run `healthsync plan` and `healthsync apply --force` if intended", "reason", err)
+					case errors.Is(err, hsync.ErrOutputs):
+						a.log.Error("writeback refused: the fields healthsync would write are not ready; run `healthsync check`", "reason", err)
+					case errors.Is(err, hsync.ErrWriteFailed):
+						a.log.Error("writeback finished, but the CRM refused some records; the next run retries them", "reason", err)
 					case err != nil && controlledStop(err):
 						a.log.Warn("run stopped early; the next run resumes", "reason", err)
 					case err != nil:

@@ -145,7 +145,7 @@ func (a *app) runCycle(ctx context.Context, e *env, c crmClient, force, progress
 		}
 		wb := a.writeback()
 		if res.plan, err = wb.Plan(ctx, c); err != nil {
-			return err
+			return refused(ctx, wb, err)
 		}
 		if res.plan.Empty() {
 			if out != nil {
@@ -162,10 +162,21 @@ func (a *app) runCycle(ctx context.Context, e *env, c crmClient, force, progress
 	return res, err
 }
 
+// refused records a plan refused for its output fields as a failed apply
+// (the status page and /readyz show it) and returns the refusal.
+func refused(ctx context.Context, wb *hsync.Writeback, err error) error {
+	if errors.Is(err, hsync.ErrOutputs) {
+		if rerr := wb.RecordRefused(ctx, err); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+	}
+	return err
+}
+
 // gradeCounts is a readable grade distribution.
 func gradeCounts(sum hsync.ScoreSummary) string {
 	return fmt.Sprintf("green %d, yellow %d, red %d, no score %d", sum.Grades[scoring.GradeGreen], sum.Grades[scoring.GradeYellow],
-		sum.Grades[scoring.GradeRed], sum.Accounts-sum.Scored)
+		sum.Grades[scoring.GradeRed], sum.Live()-sum.Scored)
 }
 
 // controlledStop reports whether err is a controlled stop (budget, daily

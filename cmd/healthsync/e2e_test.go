@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"math"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -111,13 +113,29 @@ func TestEndToEndSalesforce(t *testing.T) {
 		t.Fatal(err)
 	}
 	allowed := m.AllowedOutputs("Account")
+	// Day counters are formula fields the CRM computes; healthsync never
+	// writes them, but their values appear once their date is written.
+	computed := map[string]bool{}
+	for _, c := range m.Counters() {
+		computed[c.Field] = true
+	}
+	bands := m.Config().Scoring.Grades
 	for id, old := range before {
 		now, _ := em.Record("Account", id)
-		if now["Health_Grade__c"] == nil || now["Health_Score__c"] == nil {
-			t.Errorf("account %s: no score or grade written: %v %v", id, now["Health_Score__c"], now["Health_Grade__c"])
+		score, _ := now["Health_Score__c"].(float64)
+		switch {
+		case now["Churned__c"] == true:
+			// A former customer: no score, no grade, and a reason saying so.
+			if now["Health_Grade__c"] != nil || now["Health_Score__c"] != nil || !strings.Contains(fmt.Sprint(now["Health_Reasons__c"]), "former customer") {
+				t.Errorf("former customer %s: score %v grade %v reasons %v", id, now["Health_Score__c"], now["Health_Grade__c"], now["Health_Reasons__c"])
+			}
+		case now["Health_Grade__c"] == nil || now["Health_Score__c"] == nil:
+			t.Errorf("live account %s: no score or grade written: %v %v", id, now["Health_Score__c"], now["Health_Grade__c"])
+		case string(bands.Grade(score)) != now["Health_Grade__c"] || score != math.Round(score):
+			t.Errorf("account %s: written grade %v disagrees with the written score %v", id, now["Health_Grade__c"], score)
 		}
 		for k, v := range now {
-			if allowed[k] || k == "SystemModstamp" || k == "LastModifiedDate" || k == "LastModifiedById" {
+			if allowed[k] || computed[k] || k == "SystemModstamp" || k == "LastModifiedDate" || k == "LastModifiedById" {
 				continue
 			}
 			if !reflect.DeepEqual(old[k], v) {
@@ -181,8 +199,8 @@ func TestEndToEndHubSpot(t *testing.T) {
 	allowed := m.AllowedOutputs("companies")
 	after, _ := em.Records("companies")
 	for _, c := range after {
-		if c.Properties["healthsync_grade"] == "" {
-			t.Errorf("company %s: no grade written", c.ID)
+		if live := c.Properties["churned"] != "true"; live != (c.Properties["healthsync_grade"] != "") {
+			t.Errorf("company %s (churned %s): grade %q written", c.ID, c.Properties["churned"], c.Properties["healthsync_grade"])
 		}
 		for k, v := range c.Properties {
 			if allowed[k] || k == "hs_lastmodifieddate" {
@@ -230,8 +248,8 @@ func TestRunOnce(t *testing.T) {
 	runBinary(t, bin, env, "install")
 	runBinary(t, bin, env, "run", "--once")
 	for _, id := range em.IDs("Account", false) {
-		if rec, _ := em.Record("Account", id); rec["Health_Grade__c"] == nil {
-			t.Fatalf("account %s has no grade after `run --once`", id)
+		if rec, _ := em.Record("Account", id); rec["Churned__c"] != true && rec["Health_Grade__c"] == nil {
+			t.Fatalf("live account %s has no grade after `run --once`", id)
 		}
 	}
 	if len(em.CreatedTasks()) == 0 {

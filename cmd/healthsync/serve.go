@@ -85,6 +85,10 @@ func errorKind(err error) string {
 		return "budget"
 	case errors.Is(err, hsync.ErrGuard):
 		return "guard"
+	case errors.Is(err, hsync.ErrOutputs):
+		return "outputs"
+	case errors.Is(err, hsync.ErrWriteFailed):
+		return "write_failed"
 	}
 	var apiErr *connector.APIError
 	if errors.As(err, &apiErr) {
