@@ -45,7 +45,7 @@ func ExampleScorer_Score() {
 	// score 48 yellow, trend -22
 	// - renewal on 29 Mar 2024
 	// - no executive contact since 20 Jan 2024 and no EBR on record
-	// - no very strong relationship (strongest: Sam Okafor)
+	// - only one strong relationship (target 4)
 	// flag renewal_exec_gap: renewal on 29 Mar 2024 and no executive contact since 20 Jan 2024
 	// days_since_exec_contact 41
 }

@@ -230,32 +230,35 @@ func (s *Scorer) reasons(r *Result) []string {
 	}
 	byImpact(neg)
 	byImpact(pos)
-	relationship := func(me *Measure) bool {
-		return me.Name == MeasureRelationshipBreadth || me.Name == MeasureRelationshipDepth
-	}
+	// Breadth and depth describe one fact, the account's relationships:
+	// it is named once, in breadth's words when breadth is on the same
+	// side (so the wording does not flip as the two impacts cross).
 	relNamed := false
-	for _, me := range neg {
-		if relationship(me) {
-			if relNamed {
-				continue
+	name := func(side []*Measure, me *Measure, prefix string) {
+		if isRelationship(me) {
+			breadthToo := me.Name == MeasureRelationshipDepth &&
+				slices.ContainsFunc(side, func(o *Measure) bool { return o.Name == MeasureRelationshipBreadth })
+			if relNamed || breadthToo {
+				return
 			}
 			relNamed = true
 		}
-		add(me, me.Reason)
+		add(me, prefix+me.Reason)
+	}
+	for _, me := range neg {
+		name(neg, me, "")
 	}
 	for _, me := range pos {
 		if len(out) >= min(2, limit) {
 			break
 		}
-		if relationship(me) {
-			if relNamed {
-				continue
-			}
-			relNamed = true
-		}
-		add(me, "strength: "+me.Reason)
+		name(pos, me, "strength: ")
 	}
 	return out
+}
+
+func isRelationship(me *Measure) bool {
+	return me.Name == MeasureRelationshipBreadth || me.Name == MeasureRelationshipDepth
 }
 
 // renewalNear is how close a renewal must be to be named first among the

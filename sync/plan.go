@@ -324,6 +324,15 @@ func (w *Writeback) Plan(ctx context.Context, c PlanCRM) (*Plan, error) {
 		} else if hadScore {
 			gradeChanged = bandOf(grades, oldScore) != bandOf(grades, newScore)
 		}
+		// A material change rewrites the reasons and trend too: the grade
+		// or the flags changed, or the score moved beyond the dead band
+		// (or appeared or went away).
+		_, flagsField, hasFlags := m.OutputField(mapping.OutputFlags)
+		newFlags, _ := outputValue(a.values[mapping.OutputFlags])
+		oldFlags := a.written[flagsField]
+		flagsChanged := hasFlags && oldFlags != newFlags // never written reads as ""
+		material := gradeChanged || flagsChanged || (oldScore == "") != (newScore == "") ||
+			(newScore != "" && !withinBand(oldScore, newScore, band))
 		writtenBefore, jumped := false, false
 		for _, o := range outputs {
 			if !allowed[o.Field] {
@@ -340,6 +349,17 @@ func (w *Writeback) Plan(ctx context.Context, c PlanCRM) (*Plan, error) {
 				}
 			}
 			if (had && old == text) || (!had && text == "") {
+				continue
+			}
+			// Reasons and trend alone are not worth a write: they are
+			// refreshed with the score (whose move, grade or flags
+			// decide), so time passing does not rewrite them daily. The
+			// same reasons in another order never are.
+			if (had && o.Name == mapping.OutputReasons || o.Name == mapping.OutputTrend) && !material {
+				p.Kept++
+				continue
+			}
+			if had && o.Name == mapping.OutputReasons && sameReasons(old, text) {
 				continue
 			}
 			// A small score or trend movement is not worth a write: it
@@ -432,6 +452,15 @@ func gapped(values map[string]json.RawMessage) bool {
 	contacts, _ := outputValue(values[scoring.MetricContacts])
 	activities, _ := outputValue(values[scoring.MetricActivities])
 	return contacts == "0" || activities == "0"
+}
+
+// sameReasons reports whether two written reason lists hold the same
+// reasons, in any order.
+func sameReasons(a, b string) bool {
+	x, y := strings.Split(a, "; "), strings.Split(b, "; ")
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(x, y)
 }
 
 // bandOf is the grade band of a written score text ("" when none).

@@ -36,9 +36,18 @@ type wbRig struct {
 
 func newWBRig(t *testing.T, accounts int, extraMapping string, tweaks ...func(*salesforce.Config)) *wbRig {
 	t.Helper()
+	r := newWBRigAt(t, accounts, extraMapping, time.Now(), tweaks...)
+	r.syncAndScore(t)
+	return r
+}
+
+// newWBRigAt is newWBRig with the generated org's history ending at
+// orgNow, neither synced nor scored yet.
+func newWBRigAt(t *testing.T, accounts int, extraMapping string, orgNow time.Time, tweaks ...func(*salesforce.Config)) *wbRig {
+	t.Helper()
 	ctx := context.Background()
 	em := emusalesforce.New(emusalesforce.Options{})
-	o, err := gen.Generate(gen.Options{Seed: 5, Accounts: accounts, Now: time.Now()})
+	o, err := gen.Generate(gen.Options{Seed: 5, Accounts: accounts, Now: orgNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +83,6 @@ func newWBRig(t *testing.T, accounts int, extraMapping string, tweaks ...func(*s
 	}
 	r.c, r.m, r.cfg = c, m, hsync.Config{Connection: "default", ReconcileEvery: time.Hour}
 	r.st = storetest.Open(t, store.Config{DatabaseURL: filepath.Join(t.TempDir(), "hs.db"), EncryptionKey: storetest.Key}, store.Options{})
-	r.syncAndScore(t)
 	return r
 }
 
