@@ -99,6 +99,24 @@ func check(path string, fi fs.FileInfo, r Rules) error {
 	return nil
 }
 
+// Private applies the key-file rule to permission bits: nil when a key
+// file with mode perm may be used, else an error (matching ErrNotPrivate)
+// saying who else can read it. ownedByRunner says whether the file
+// belongs to the non-root user healthsync runs as; a file owned by root
+// or another user may be readable by its group, never by others. Read
+// applies it to the file it opens; deployment checks apply it to the
+// modes their manifests give key files.
+func Private(perm fs.FileMode, ownedByRunner bool) error {
+	perm = perm.Perm()
+	switch {
+	case perm&0o007 != 0:
+		return fmt.Errorf("%w: readable by other users (mode %04o)", ErrNotPrivate, perm)
+	case perm&0o070 != 0 && ownedByRunner:
+		return fmt.Errorf("%w: readable by its group (mode %04o) and owned by the user healthsync runs as", ErrNotPrivate, perm)
+	}
+	return nil
+}
+
 func tooLarge(path string, size int64, r Rules, more string) error {
 	return &Error{Path: path, kind: ErrTooLarge,
 		Problem: fmt.Sprintf("file is %s%d bytes; a %s must be under %d bytes (%s): is this the right file?", more, size, r.What, r.Max, human(r.Max))}

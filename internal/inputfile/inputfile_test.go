@@ -147,3 +147,21 @@ func Rules(private bool) inputfile.Rules {
 	}
 	return inputfile.Rules{What: "mapping file", Max: 1 << 10}
 }
+
+func TestPrivate(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		perm          os.FileMode
+		ownedByRunner bool
+		ok            bool
+	}{
+		{0o600, true, true}, {0o400, true, true}, {0o600, false, true},
+		{0o640, false, true}, {0o440, false, true}, // root:service-group, as a Kubernetes secret volume with fsGroup
+		{0o640, true, false}, {0o644, false, false}, {0o604, true, false}, {0o444, false, false},
+	} {
+		err := inputfile.Private(tt.perm, tt.ownedByRunner)
+		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, inputfile.ErrNotPrivate)) {
+			t.Errorf("Private(%04o, owned by runner %v) = %v, want ok %v", tt.perm, tt.ownedByRunner, err, tt.ok)
+		}
+	}
+}
