@@ -30,10 +30,11 @@ func main() {
 // stopGrace is how long a command may take to end after SIGINT or
 // SIGTERM. Every command stops within a moment (the signal cancels its
 // context, which ends requests, polls and waits, and a page commit takes
-// milliseconds); one blocked where no context reaches (a read of a pipe
-// or a device) would otherwise keep the process alive until SIGKILL.
-// Kubernetes and the systemd unit wait 60 s before that.
-const stopGrace = 10 * time.Second
+// milliseconds; the status server gives requests in flight up to 10 s);
+// one blocked where no context reaches (a read of a pipe or a device)
+// would otherwise keep the process alive until SIGKILL. Kubernetes and
+// the systemd unit wait 60 s before that.
+const stopGrace = 15 * time.Second
 
 // awaitExit returns the exit code of the command that reports on done.
 // After the first signal (ctx done) the default signal action is
