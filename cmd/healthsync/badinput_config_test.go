@@ -203,7 +203,7 @@ func (r *crmRig) apiCalls() int64 {
 	if r.sf != nil {
 		return r.sf.APICalls()
 	}
-	return 0 // the HubSpot emulator's calls are not counted here
+	return int64(r.hs.APICalls())
 }
 
 // writeMapping writes the rig's example mapping followed by extra.
