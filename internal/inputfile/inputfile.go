@@ -45,8 +45,7 @@ func (e *Error) Unwrap() error { return e.kind }
 
 // Read returns the contents of the regular file at path once it meets r.
 // A missing or unreadable file gives the *fs.PathError of os.Stat or
-// os.OpenFile; a file
-// that breaks a rule gives an *Error.
+// os.OpenFile; a file that breaks a rule gives an *Error.
 func Read(path string, r Rules) ([]byte, error) {
 	if r.What == "" {
 		r.What = "file"
