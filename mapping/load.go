@@ -2,8 +2,9 @@ package mapping
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
-	"os"
+	"io"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"healthsync/crm"
+	"healthsync/internal/inputfile"
 )
 
 // Options tune Load and Parse.
@@ -31,9 +33,17 @@ const maxFileSize = 1 << 20
 // Load reads and parses the mapping file at path. Every problem in the
 // file is reported at once, as an Errors value whose lines read
 // "path:line:column: message".
+//
+// The path must name a regular file under 1 MiB: a FIFO, a device or a
+// directory is refused before it is opened, and a larger file before it
+// is read, each as an Errors value naming the file.
 func Load(path string, opts Options) (*Mapping, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
+	data, err := inputfile.Read(path, inputfile.Rules{What: "mapping file", Max: maxFileSize})
+	var refused *inputfile.Error
+	switch {
+	case errors.As(err, &refused):
+		return nil, Errors{{File: path, Msg: refused.Problem}}
+	case err != nil:
 		return nil, fmt.Errorf("read mapping file: %w", err)
 	}
 	return Parse(path, data, opts)
@@ -43,15 +53,18 @@ func Load(path string, opts Options) (*Mapping, error) {
 // messages (normally the file's path). Empty data gives the defaults.
 func Parse(name string, data []byte, opts Options) (*Mapping, error) {
 	if len(data) > maxFileSize {
-		return nil, Errors{{File: name, Msg: fmt.Sprintf("file is %d bytes; a mapping file must be under %d", len(data), maxFileSize)}}
+		return nil, Errors{{File: name, Msg: fmt.Sprintf("file is %d bytes; a mapping file must be under %d bytes (1 MiB): is this the right file?", len(data), maxFileSize)}}
 	}
 	if i := notText(data); i >= 0 {
 		return nil, Errors{{File: name, Line: 1 + bytes.Count(data[:i], []byte("\n")), Column: i - bytes.LastIndexByte(data[:i], '\n'),
 			Msg: fmt.Sprintf("not a text file (byte %d is 0x%02x): a mapping file is YAML saved as UTF-8", i, data[i])}}
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, Errors{yamlSyntaxError(name, err)}
+	root, err := parseOneDocument(name, data)
+	if err != nil {
+		return nil, err
+	}
+	if errs := checkTags(name, &root); len(errs) > 0 {
+		return nil, errs
 	}
 	if doc := root.Content; root.Kind == yaml.DocumentNode && len(doc) == 1 && doc[0].Kind != yaml.MappingNode && !isNull(doc[0]) {
 		// Before choosing the CRM: "no CRM chosen" would miss the point.
@@ -77,6 +90,88 @@ func Parse(name string, data []byte, opts Options) (*Mapping, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// parseOneDocument parses data as one YAML document. A second document
+// (after a "---" line) would be ignored by a plain parse, and whatever
+// RevOps wrote there silently lost: it is an error at that line. A
+// trailing "---" followed by nothing is harmless and allowed.
+func parseOneDocument(name string, data []byte) (yaml.Node, error) {
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	switch err := dec.Decode(&root); {
+	case errors.Is(err, io.EOF):
+		return yaml.Node{}, nil // empty file: the defaults
+	case err != nil:
+		return root, Errors{yamlSyntaxError(name, err)}
+	}
+	for {
+		var next yaml.Node
+		err := dec.Decode(&next)
+		switch {
+		case errors.Is(err, io.EOF):
+			return root, nil
+		case err != nil:
+			return root, Errors{yamlSyntaxError(name, err)}
+		}
+		if len(next.Content) == 1 && isNull(next.Content[0]) {
+			continue // "---" with nothing (or only comments) after it
+		}
+		return root, Errors{{File: name, Line: next.Line,
+			Msg: "a second YAML document starts here (after ---), and healthsync reads only one: remove this --- line and merge what follows into the sections above it"}}
+	}
+}
+
+// coreTags are the tags a mapping file may spell out: YAML's own scalar
+// and collection types, which the decoder checks against each setting.
+var coreTags = map[string]bool{"!!str": true, "!!int": true, "!!float": true, "!!bool": true, "!!null": true,
+	"!!map": true, "!!seq": true, "!!timestamp": true, "!!merge": true}
+
+// checkTags refuses explicit tags that would change what a value means
+// without the decoder noticing: !!binary (base64 read as its own text)
+// and application tags such as !env or !include, which healthsync does
+// not expand.
+func checkTags(name string, root *yaml.Node) Errors {
+	var errs Errors
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		if n == nil {
+			return
+		}
+		if n.Style&yaml.TaggedStyle != 0 && !coreTags[n.Tag] {
+			what := path
+			if what == "" {
+				what = "the file"
+			}
+			msg := fmt.Sprintf("%s: the tag %s is not read by healthsync (it does not expand tags): write the value itself, as plain text", what, n.Tag)
+			if n.Tag == "!!binary" {
+				msg = fmt.Sprintf("%s: a !!binary value would be read as its base64 text, not decoded: write the value itself, as plain text, without !!binary", what)
+			}
+			errs = append(errs, &Error{File: name, Line: n.Line, Column: n.Column, Msg: msg})
+		}
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				p := k.Value
+				if path != "" {
+					p = path + "." + k.Value
+				}
+				walk(k, p)
+				walk(v, p)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				walk(c, fmt.Sprintf("%s[%d]", path, i))
+			}
+		}
+	}
+	walk(root, "")
+	return errs
 }
 
 // New returns the mapping of an empty file for sys: the built-in defaults.

@@ -12,9 +12,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"healthsync/internal/inputfile"
 )
 
 const keyLen = 32
+
+// maxKeyFileSize bounds a key file: the key is 44 characters of base64
+// or 64 of hex, so a file of kilobytes is not a key file.
+const maxKeyFileSize = 4 << 10
 
 // decodeKey accepts a 32-byte key as standard or URL base64 (with or
 // without padding) or as 64 hex digits.
@@ -53,14 +59,22 @@ func loadKey(cfg Config, loc Location) (key []byte, generatedAt string, err erro
 		}
 		path = filepath.Join(filepath.Dir(loc.Path), "healthsync.key")
 	}
-	data, err := os.ReadFile(path)
+	// The generated file is not named by the variable: say which it is.
+	source := "HEALTHSYNC_ENCRYPTION_KEY_FILE"
+	if cfg.EncryptionKeyFile == "" {
+		source = "generated beside the database"
+	}
+	data, err := inputfile.Read(path, inputfile.Rules{What: "key file", Max: maxKeyFileSize, Private: true})
+	var refused *inputfile.Error
 	switch {
 	case err == nil:
 		k, err := decodeKey(string(data))
 		if err != nil {
-			return nil, "", fmt.Errorf("key file %s (HEALTHSYNC_ENCRYPTION_KEY_FILE): %w", path, err)
+			return nil, "", fmt.Errorf("key file %s (%s): %w", path, source, err)
 		}
 		return k, "", nil
+	case errors.As(err, &refused):
+		return nil, "", fmt.Errorf("key file (%s): %w", source, err)
 	case errors.Is(err, fs.ErrNotExist) && cfg.EncryptionKeyFile == "":
 		k := make([]byte, keyLen)
 		if _, err := rand.Read(k); err != nil {
@@ -71,7 +85,7 @@ func loadKey(cfg Config, loc Location) (key []byte, generatedAt string, err erro
 		}
 		return k, path, nil
 	default:
-		return nil, "", fmt.Errorf("read key file %s (HEALTHSYNC_ENCRYPTION_KEY_FILE): %w", path, err)
+		return nil, "", fmt.Errorf("read key file %s (%s): %w", path, source, err)
 	}
 }
 

@@ -280,8 +280,9 @@ func (e *Engine) commitPage(ctx context.Context, obj string, pageNo int, p Page,
 	}
 	var counts store.ObjectCounts
 	var problems []store.Problem
+	var alreadyDeleted int
 	err := e.store.InTx(ctx, func(tx *store.Tx) error {
-		counts, problems = store.ObjectCounts{}, nil
+		counts, problems, alreadyDeleted = store.ObjectCounts{}, nil, 0
 		existing, err := tx.ExistingRaw(ctx, conn, obj, ids)
 		if err != nil {
 			return err
@@ -308,6 +309,12 @@ func (e *Engine) commitPage(ctx context.Context, obj string, pageNo int, p Page,
 			case it.rec.Deleted:
 				if existing[it.rec.ID] {
 					counts.Deleted++
+				} else {
+					// Deleted before healthsync stored it live (a first
+					// sync reads the recycle bin / archive too), or a
+					// deletion read again: nothing to store, but
+					// received, so counted.
+					alreadyDeleted++
 				}
 				batch.Delete(entityTable(kind), it.rec.ID)
 				continue
@@ -345,6 +352,7 @@ func (e *Engine) commitPage(ctx context.Context, obj string, pageNo int, p Page,
 	or.Counts.New += counts.New
 	or.Counts.Changed += counts.Changed
 	or.Counts.Deleted += counts.Deleted
+	or.AlreadyDeleted += alreadyDeleted
 	or.Counts.Pages++
 	for _, p := range problems {
 		rep.addProblem(p)

@@ -10,7 +10,11 @@ import (
 // all of them are counted.
 const maxExamples = 20
 
-// ObjectReport is what a sync did to one object.
+// ObjectReport is what a sync did to one object. Every record received
+// is counted once: new, changed or deleted (Counts), AlreadyDeleted, or
+// a problem that kept it from being stored (a record the connector could
+// not read); records stored with some values left out are counted as new
+// or changed and also as problems.
 type ObjectReport struct {
 	Object   string
 	Counts   store.ObjectCounts
@@ -21,6 +25,13 @@ type ObjectReport struct {
 	// Remapped is set when stored raw records were mapped again.
 	Remapped   bool
 	Reconciled bool
+
+	// AlreadyDeleted counts records received as deleted that the store
+	// did not hold live: deleted (or archived) in the CRM before
+	// healthsync stored them, as a first sync finds in the recycle bin,
+	// or a deletion read again in the look-back window. Nothing is
+	// stored for them.
+	AlreadyDeleted int
 }
 
 // Report is the outcome of one sync run.

@@ -72,14 +72,59 @@ func realMain(ctx context.Context, args []string, lookuper envconfig.Lookuper, s
 	}
 	fs := c.flagSet(io.Discard)
 	run := c.flags(fs)
-	if err := fs.Parse(args[1:]); err != nil {
+	rest, err := parseInterspersed(fs, args[1:])
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printCommandHelp(stdout, c)
 			return errHelpShown
 		}
 		return usagef(c.name, "%v%s", err, flagWant(fs, err))
 	}
-	return explainAPIError(run(ctx, e, fs.Args()))
+	return explainAPIError(run(ctx, e, rest))
+}
+
+// parseInterspersed parses flags wherever they stand among the
+// arguments: the flag package stops at the first argument that is not a
+// flag, so `healthsync auth salesforce --timeout 5s` used to leave
+// --timeout unparsed and fail with "name the CRM". Everything after a
+// "--" is an argument, even when it starts with a dash.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" && !flagValue(fs, args[:used-1]) {
+			return append(positional, rest...), nil
+		}
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+// flagValue reports whether the last of args is a flag that takes the
+// next argument as its value (so a following "--" is that value, not
+// the end of the flags).
+func flagValue(fs *flag.FlagSet, args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
+	name, ok := strings.CutPrefix(args[len(args)-1], "-")
+	if !ok || strings.Contains(name, "=") {
+		return false
+	}
+	f := fs.Lookup(strings.TrimPrefix(name, "-"))
+	if f == nil {
+		return false
+	}
+	if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+		return false
+	}
+	return true
 }
 
 // flagWant tells what form a flag wants when the flag package rejected

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -94,12 +96,64 @@ func processEnv(ctx context.Context, target any, l envconfig.Lookuper) error {
 		return cur, false, nil
 	})
 	err := envconfig.ProcessWith(ctx, &envconfig.Config{Target: target, Lookuper: l, Mutators: []envconfig.Mutator{remember}})
-	if err == nil || key == "" {
+	if err != nil && key != "" {
+		// The variable processed last is the one that failed to parse.
+		return envValueError(key, val, err)
+	}
+	if err != nil {
 		return err
 	}
-	// The variable processed last is the one that failed to parse.
-	return envValueError(key, val, err)
+	return checkFinite(reflect.ValueOf(target), l)
 }
+
+// checkFinite refuses NaN and ±Inf in every float setting of target.
+// strconv.ParseFloat accepts "NaN" and "Inf", and every comparison with
+// NaN is false, so a range check such as "at most 1" lets NaN through
+// and a guard built on it switches off. One check here covers the
+// settings of every package, present and future.
+func checkFinite(v reflect.Value, l envconfig.Lookuper) error {
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return nil
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	t := v.Type()
+	for i := range t.NumField() {
+		f, fv := t.Field(i), v.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		switch fv.Kind() {
+		case reflect.Struct, reflect.Pointer:
+			if err := checkFinite(fv, l); err != nil {
+				return err
+			}
+		case reflect.Float32, reflect.Float64:
+			x := fv.Float()
+			if !math.IsNaN(x) && !math.IsInf(x, 0) {
+				continue
+			}
+			name, opts, _ := strings.Cut(f.Tag.Get("env"), ",")
+			name = strings.TrimSpace(name)
+			raw, _ := l.Lookup(name)
+			want := "want a finite number"
+			for _, o := range strings.Split(opts, ",") {
+				if d, ok := strings.CutPrefix(strings.TrimSpace(o), "default="); ok {
+					want += fmt.Sprintf(" such as %s (the default)", d)
+				}
+			}
+			return &envError{msg: fmt.Sprintf("%s=%q: %s", name, raw, want), err: errNotFinite}
+		}
+	}
+	return nil
+}
+
+// errNotFinite is a float setting given as NaN or ±Inf.
+var errNotFinite = errors.New("not a finite number")
 
 // envValueError explains a value of variable key that did not parse.
 func envValueError(key, val string, err error) error {

@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/hashicorp/go-hclog"
+
 	"healthsync/connector"
 	"healthsync/connector/hubspot"
+	"healthsync/connector/oauth"
 	"healthsync/connector/salesforce"
 	"healthsync/crm"
+	"healthsync/store"
 	hsync "healthsync/sync"
 )
 
@@ -47,7 +51,11 @@ func (a *app) openCRM(ctx context.Context, e *env) (crmClient, error) {
 		if err != nil {
 			return nil, err
 		}
-		c, err := salesforce.Open(ctx, cfg, salesforce.Deps{Tokens: a.store, Connection: conn, Log: a.log.Named("salesforce"),
+		var tokens oauth.TokenStore = a.store
+		if cfg.Username != "" && cfg.JWTKeyFile != "" {
+			tokens = &mintedTokens{TokenStore: a.store, log: a.log.Named("salesforce")}
+		}
+		c, err := salesforce.Open(ctx, cfg, salesforce.Deps{Tokens: tokens, Connection: conn, Log: a.log.Named("salesforce"),
 			HTTP: cc.HTTP, Budget: cc.Budget, TaskKeyField: a.mapping.TaskKeyField(), Snooze: salesforce.Snooze{Field: sn.Field, Status: sn.Status},
 			ClosedStatus: a.mapping.ClosedStatus(), DescribeCache: a.store.StateCache(conn)})
 		if err != nil {
@@ -68,6 +76,29 @@ func (a *app) openCRM(ctx context.Context, e *env) (crmClient, error) {
 		return c, nil
 	}
 	return nil, fmt.Errorf("unknown CRM %q", a.mapping.System())
+}
+
+// mintedTokens keeps the tokens of a JWT bearer connection. Such a token
+// is a cache: the flow mints a new one from the private key whenever
+// needed, no person involved. So a stored token sealed under another
+// encryption key (the key was rotated or lost) is not a reason to stop
+// and send the operator to `healthsync auth`, which the JWT flow does not
+// use: it is dropped with a warning, a new token is minted and stored
+// under the current key.
+type mintedTokens struct {
+	oauth.TokenStore
+	log hclog.Logger
+}
+
+// LoadToken implements oauth.TokenStore.
+func (m *mintedTokens) LoadToken(ctx context.Context, connection string) ([]byte, error) {
+	blob, err := m.TokenStore.LoadToken(ctx, connection)
+	if errors.Is(err, store.ErrDecrypt) {
+		m.log.Warn("the stored token was sealed with another encryption key (HEALTHSYNC_ENCRYPTION_KEY or _FILE changed); the JWT bearer flow mints a new one, stored under the current key",
+			"connection", connection)
+		return nil, nil
+	}
+	return blob, err
 }
 
 func explainConnectError(name string, err error) error {

@@ -79,6 +79,9 @@ func printSyncReport(w io.Writer, rep *hsync.Report) {
 		case o.Remapped:
 			note = "  (re-mapped from stored records)"
 		}
+		if o.AlreadyDeleted > 0 {
+			note += fmt.Sprintf("  (and %d already deleted in the CRM: nothing to store)", o.AlreadyDeleted)
+		}
 		fmt.Fprintf(w, "%-14s %8d %8d %8d %8d %6d%s\n", o.Object, o.Counts.New, o.Counts.Changed, o.Counts.Deleted, o.Counts.Problems, o.Counts.Pages, note)
 	}
 	fmt.Fprintf(w, "API calls: %d. Took %s.\n", rep.APICalls, rep.Duration.Round(time.Millisecond))

@@ -140,6 +140,7 @@ func runDemo(ctx context.Context, e *env, o emulatorOptions, dir string, keep bo
 	envPath := filepath.Join(abs, "env")
 	lines := em.envLines(base)
 	lines = append(lines, "HEALTHSYNC_DATABASE_URL="+dbPath, "HEALTHSYNC_MAPPING_FILE="+mapPath)
+	lines = append(lines, em.clientLines(base)...)
 	if err := os.WriteFile(envPath, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
 		return fmt.Errorf("write env file: %w", err)
 	}

@@ -47,6 +47,9 @@ type emulated struct {
 	sf       *emusalesforce.Server
 	hs       *emuhubspot.Server
 	org      *gen.Org
+
+	// clientLines are the lines for clients other than healthsync.
+	clientLines func(baseURL string) []string
 }
 
 // validate checks the flags before anything is created or replaced;
@@ -95,7 +98,7 @@ func newEmulated(o emulatorOptions, keyFile string) (*emulated, error) {
 		} else {
 			err = em.sf.LoadCSV(o.csvDir)
 		}
-		em.handler, em.envLines = em.sf, em.sf.EnvLines
+		em.handler, em.envLines, em.clientLines = em.sf, em.sf.EnvLines, em.sf.ClientLines
 	case crm.HubSpot:
 		em.hs = emuhubspot.New(emuhubspot.Options{AutoApprove: false, Faults: emuhubspot.Faults{
 			Seed: uint64(o.seed), ServerErrorRate: o.errorRate, Latency: o.latency}})
@@ -104,12 +107,21 @@ func newEmulated(o emulatorOptions, keyFile string) (*emulated, error) {
 		} else {
 			err = em.hs.LoadCSVDir(o.csvDir)
 		}
-		em.handler, em.envLines = em.hs, em.hs.EnvLines
+		em.handler, em.envLines, em.clientLines = em.hs, em.hs.EnvLines, em.hs.ClientLines
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load emulator data: %w", err)
 	}
 	return em, nil
+}
+
+// Close removes what the emulator left on disk (the Salesforce JWT key
+// in its own temporary directory).
+func (em *emulated) Close() error {
+	if em.sf != nil {
+		return em.sf.Close()
+	}
+	return nil
 }
 
 // serve listens on addr (loopback) and serves until ctx ends. It returns
@@ -143,7 +155,9 @@ func init() {
 		summary: "run an emulated Salesforce org or HubSpot portal with generated data",
 		help: `Starts an emulated CRM on a loopback port with a generated org (or your CSV
 export), prints the environment that points healthsync at it as KEY=value
-lines, and serves until interrupted (Ctrl-C). In another shell:
+lines, and serves until interrupted (Ctrl-C). Lines starting EMULATOR_
+are for other clients (a script, jsforce, curl): the instance URL and a
+ready access token. In another shell:
 
   healthsync emulator --env-file /tmp/hs.env &
   set -a; . /tmp/hs.env; set +a
@@ -168,11 +182,12 @@ it as against a real org.`,
 				if err != nil {
 					return err
 				}
+				defer em.Close()
 				base, done, err := em.serve(ctx, *listen)
 				if err != nil {
 					return err
 				}
-				lines := strings.Join(em.envLines(base), "\n") + "\n"
+				lines := strings.Join(append(em.envLines(base), em.clientLines(base)...), "\n") + "\n"
 				fmt.Fprint(e.stdout, lines)
 				if *envFile != "" {
 					if err := os.WriteFile(*envFile, []byte(lines), 0o600); err != nil {

@@ -13,15 +13,52 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/sethvargo/go-envconfig"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := realMain(ctx, os.Args[1:], envconfig.OsLookuper(), os.Stdout, os.Stderr)
+	done := make(chan int, 1)
+	go func() {
+		done <- report(realMain(ctx, os.Args[1:], envconfig.OsLookuper(), os.Stdout, os.Stderr), os.Stderr)
+	}()
+	os.Exit(awaitExit(ctx, stop, done, stopGrace, os.Stderr))
+}
+
+// stopGrace is how long a command may take to end after SIGINT or
+// SIGTERM. Every command stops within a moment (the signal cancels its
+// context, which ends requests, polls and waits, and a page commit takes
+// milliseconds; the status server gives requests in flight up to 10 s);
+// one blocked where no context reaches (a read of a pipe or a device)
+// would otherwise keep the process alive until SIGKILL. Kubernetes and
+// the systemd unit wait 60 s before that.
+const stopGrace = 15 * time.Second
+
+// awaitExit returns the exit code of the command that reports on done.
+// After the first signal (ctx done) the default signal action is
+// restored, so a second SIGINT or SIGTERM ends the process at once, and
+// the command gets grace to finish before the process exits without it.
+// Ending there is safe: every store write is transactional, and a crash
+// at any point resumes without loss.
+func awaitExit(ctx context.Context, stop context.CancelFunc, done <-chan int, grace time.Duration, stderr io.Writer) int {
+	select {
+	case code := <-done:
+		stop()
+		return code
+	case <-ctx.Done():
+	}
 	stop()
-	os.Exit(report(err, os.Stderr))
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case code := <-done:
+		return code
+	case <-t.C:
+		fmt.Fprintf(stderr, "healthsync: stopped by a signal, but the command was still blocked %s later (reading a pipe, a device or a stalled connection): exiting without it. What was committed stays committed, and the next run resumes.\n", grace)
+		return exitFailure
+	}
 }
 
 // Exit codes.

@@ -9,13 +9,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"healthsync/connector"
+	"healthsync/internal/inputfile"
 )
 
 // JWTBearer is Salesforce's OAuth 2.0 JWT bearer flow, for a worker that
@@ -126,14 +126,24 @@ func (j *JWTBearer) now() time.Time {
 	return time.Now()
 }
 
+// maxKeyFileSize bounds a PEM private key file: an 8192-bit RSA key is
+// under 7 KiB, so 64 KiB leaves room for a certificate chain beside it.
+const maxKeyFileSize = 64 << 10
+
 // LoadRSAKeyFile reads a PEM RSA private key (PKCS#1 or PKCS#8) from path.
 // envVar names the variable that gave the path, so errors say what to fix.
+// The file must be a regular file under 64 KiB that only its owner can
+// read (or, owned by root, its group): see package inputfile.
 func LoadRSAKeyFile(path, envVar string) (*rsa.PrivateKey, error) {
 	if path == "" {
 		return nil, fmt.Errorf("%s is empty: set it to the PEM file of the connected app's private key", envVar)
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
+	data, err := inputfile.Read(path, inputfile.Rules{What: "private key file", Max: maxKeyFileSize, Private: true})
+	var refused *inputfile.Error
+	switch {
+	case errors.As(err, &refused):
+		return nil, fmt.Errorf("private key file (%s): %w", envVar, err)
+	case err != nil:
 		return nil, fmt.Errorf("read private key file %s (%s): %w", path, envVar, err)
 	}
 	key, err := ParseRSAKey(data)

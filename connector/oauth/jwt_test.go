@@ -95,13 +95,21 @@ func TestLoadRSAKeyFile(t *testing.T) {
 	ecDER, _ := x509.MarshalPKCS8PrivateKey(ec)
 	garbage := filepath.Join(t.TempDir(), "garbage.pem")
 	os.WriteFile(garbage, []byte("MIIEvQIBADANBgkqhkiG9w0BAQEFAASC not a pem"), 0o600)
+	// A valid key that others can read is refused, as ssh refuses one.
+	open := writePEM(t, "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(key))
+	if err := os.Chmod(open, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := map[string]struct{ path, want string }{
-		"empty":     {"", "is empty"},
-		"missing":   {filepath.Join(t.TempDir(), "nope.pem"), "no such file"},
-		"not pem":   {garbage, "no PEM block"},
-		"ec key":    {writePEM(t, "PRIVATE KEY", ecDER), "not an RSA key"},
-		"encrypted": {writePEM(t, "ENCRYPTED PRIVATE KEY", []byte("xx")), "encrypted"},
-		"bad der":   {writePEM(t, "PRIVATE KEY", []byte("not der")), "not an RSA private key"},
+		"world readable": {open, "is readable by other users (mode 0644): run chmod 600"},
+		"device":         {"/dev/zero", "is a character device, not a regular file"},
+		"directory":      {t.TempDir(), "is a directory"},
+		"empty":          {"", "is empty"},
+		"missing":        {filepath.Join(t.TempDir(), "nope.pem"), "no such file"},
+		"not pem":        {garbage, "no PEM block"},
+		"ec key":         {writePEM(t, "PRIVATE KEY", ecDER), "not an RSA key"},
+		"encrypted":      {writePEM(t, "ENCRYPTED PRIVATE KEY", []byte("xx")), "encrypted"},
+		"bad der":        {writePEM(t, "PRIVATE KEY", []byte("not der")), "not an RSA private key"},
 	}
 	for name, tc := range cases {
 		_, err := oauth.LoadRSAKeyFile(tc.path, keyEnv)

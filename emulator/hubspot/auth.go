@@ -185,6 +185,21 @@ func (s *Server) EnvLines(baseURL string) []string {
 	}
 }
 
+// ClientLines returns lines for clients other than healthsync (a script,
+// @hubspot/api-client, curl), labelled as such in a comment: the API base
+// URL and the private-app access token (every scope; it does not expire),
+// so a client can call the CRM API at once without an OAuth login.
+func (s *Server) ClientLines(baseURL string) []string {
+	baseURL = strings.TrimSuffix(baseURL, "/")
+	return []string{
+		"# For other clients (a script, @hubspot/api-client, curl); healthsync does not read these.",
+		"# A private-app token with every scope, e.g.:",
+		`#   curl -H "Authorization: Bearer $EMULATOR_HUBSPOT_ACCESS_TOKEN" "$EMULATOR_HUBSPOT_BASE_URL/crm/v3/objects/companies?limit=10"`,
+		"EMULATOR_HUBSPOT_BASE_URL=" + baseURL,
+		"EMULATOR_HUBSPOT_ACCESS_TOKEN=" + s.opts.PrivateAppToken,
+	}
+}
+
 // ExpireAccessTokens makes every OAuth access token issued so far expired,
 // as if its 30 minutes had passed (private-app tokens never expire).
 func (s *Server) ExpireAccessTokens() {

@@ -52,7 +52,10 @@
 // Inspection helpers ([Server.Record], [Server.IDs], [Server.APICalls],
 // [Server.CreatedTasks], [Server.SetField]) let tests check what a client
 // did without going through the API. [Server.Credentials] and
-// [Server.EnvLines] give what a client needs to connect.
+// [Server.EnvLines] give what a client needs to connect, and
+// [Server.ClientLines] an instance URL and ready access token for clients
+// other than healthsync. The JWT key EnvLines writes goes into a
+// temporary directory of each server's own, which [Server.Close] removes.
 //
 // The generated org's Account carries these custom fields, as an org that
 // tracks customer success would: Segment__c, ARR__c, Licenses__c,

@@ -39,23 +39,59 @@ func (s *Server) WritePrivateKey(path string) error {
 	return nil
 }
 
-// keyFilePath writes the private key once (to Options.KeyFile or a file in
-// the temporary directory) and returns its path.
+// keyFilePath writes the private key once (to Options.KeyFile or into a
+// new temporary directory of this server's own) and returns its path.
+// The directory is named at random: another emulator on the machine,
+// another user's or a parallel test's, never writes over this key, as
+// they did when every emulator used one path named after the org ID.
 func (s *Server) keyFilePath() (string, error) {
-	s.keyFileOnce.Do(func() {
-		path := s.opts.KeyFile
-		if path == "" {
-			path = filepath.Join(os.TempDir(), "healthsync-salesforce-emulator-"+s.orgID+".key")
+	s.keyFileMu.Lock()
+	defer s.keyFileMu.Unlock()
+	if s.keyFile != "" {
+		return s.keyFile, nil
+	}
+	path := s.opts.KeyFile
+	dir := ""
+	if path == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "healthsync-salesforce-emulator-"); err != nil {
+			return "", fmt.Errorf("JWT private key directory: %w", err)
 		}
-		s.keyFile, s.keyFileErr = path, s.WritePrivateKey(path)
-	})
-	return s.keyFile, s.keyFileErr
+		path = filepath.Join(dir, "jwt.key")
+	}
+	if err := s.WritePrivateKey(path); err != nil {
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
+		return "", err
+	}
+	s.keyFile, s.keyDir = path, dir
+	return path, nil
+}
+
+// Close removes the JWT private key EnvLines wrote into the server's own
+// temporary directory, and the directory (a KeyFile given in Options is
+// the caller's to remove). The server itself needs no closing; call
+// Close when done with it. EnvLines after Close writes a new key file.
+func (s *Server) Close() error {
+	s.keyFileMu.Lock()
+	defer s.keyFileMu.Unlock()
+	dir := s.keyDir
+	s.keyFile, s.keyDir = "", ""
+	if dir == "" {
+		return nil
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("remove JWT private key: %w", err)
+	}
+	return nil
 }
 
 // EnvLines returns KEY=value lines that point healthsync at this emulator
 // served at baseURL (used as both login and instance URL). The JWT key is
-// written to a file (Options.KeyFile or the temporary directory); if that
-// fails the key line is left out and the password flow still works.
+// written to a file (Options.KeyFile, or a temporary directory of the
+// server's own that Close removes); if that fails the key line is left
+// out and the password flow still works.
 func (s *Server) EnvLines(baseURL string) []string {
 	baseURL = strings.TrimSuffix(baseURL, "/")
 	lines := []string{
@@ -69,6 +105,26 @@ func (s *Server) EnvLines(baseURL string) []string {
 		lines = append(lines, "HEALTHSYNC_SALESFORCE_JWT_KEY_FILE="+path)
 	}
 	return lines
+}
+
+// ClientLines returns lines for clients other than healthsync (a script,
+// jsforce, the Salesforce CLI, curl), labelled as such in a comment: the
+// instance URL, the REST API version and an access token of the API user,
+// minted now, so a client can call the REST API at once without
+// implementing a login. The token is a session like any other: it lapses
+// after Options.SessionIdle without use (then log in again, e.g. with the
+// JWT bearer flow of EnvLines).
+func (s *Server) ClientLines(baseURL string) []string {
+	baseURL = strings.TrimSuffix(baseURL, "/")
+	version := fmt.Sprintf("%d.0", s.opts.MaxVersion)
+	return []string{
+		"# For other clients (a script, jsforce, curl); healthsync does not read these. A ready session",
+		"# of the API user (it lapses after " + s.opts.SessionIdle.String() + " unused), e.g.:",
+		`#   curl -H "Authorization: Bearer $EMULATOR_SALESFORCE_ACCESS_TOKEN" "$EMULATOR_SALESFORCE_INSTANCE_URL/services/data/v$EMULATOR_SALESFORCE_API_VERSION/limits"`,
+		"EMULATOR_SALESFORCE_INSTANCE_URL=" + baseURL,
+		"EMULATOR_SALESFORCE_API_VERSION=" + version,
+		"EMULATOR_SALESFORCE_ACCESS_TOKEN=" + s.newSession(s.userID, ""),
+	}
 }
 
 // OrgID is the emulated org's 15-character ID.

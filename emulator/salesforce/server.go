@@ -60,7 +60,8 @@ type Options struct {
 	// integration@healthsync-emulator.example / "emulator-password").
 	Username, Password string
 	// KeyFile is where EnvLines writes the JWT private key; empty means a
-	// file in the temporary directory.
+	// file in a temporary directory of this server's own, which Close
+	// removes (so emulators side by side never share or overwrite one).
 	KeyFile string
 	// Faults to inject.
 	Faults Faults
@@ -97,9 +98,9 @@ type Server struct {
 	faultMu  stdsync.Mutex
 	faultRng *rand.Rand
 
-	keyFileOnce stdsync.Once
-	keyFile     string
-	keyFileErr  error
+	keyFileMu stdsync.Mutex
+	keyFile   string // written by keyFilePath; "" until then
+	keyDir    string // the server's own directory holding keyFile, if any
 
 	// gen index → ID, per object, filled by LoadOrg.
 	genIDs map[string][]string
