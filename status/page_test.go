@@ -176,7 +176,7 @@ func testStatusPage(t *testing.T, b *bundle) {
 		t.Errorf("lag table lacks %q:\n%s", want, lag)
 	}
 	// The killed run: interrupted, why, and how long it was seen running.
-	if want := `<td class="n">5m0s</td>` + "\n      " + `<td class="status-interrupted">interrupted <span class="muted">(its process ended without finishing it`; !strings.Contains(text, want) {
+	if want := `<td class="n">5m0s</td>` + "\n      " + `<td class="status-interrupted">interrupted <span class="muted">(its process ended without recording how the run ended`; !strings.Contains(text, want) {
 		t.Errorf("runs table lacks the interrupted run %q", want)
 	}
 	// Runs: counts and API calls.

@@ -170,7 +170,7 @@ func (s *Store) InterruptRuns(ctx context.Context, connection string, at time.Ti
 			}
 			lastSeen := fromMs(seen)
 			r.Connection, r.StartedAt, r.SeenAt, r.FinishedAt, r.Status = connection, fromMs(started), lastSeen, &lastSeen, RunInterrupted
-			r.StopReason = fmt.Sprintf("its process ended without finishing it (killed, crashed or the machine stopped); last seen %s, found by the next run at %s",
+			r.StopReason = fmt.Sprintf("its process ended without recording how the run ended (killed, crashed, the machine stopped, or the store could not be written); last seen %s, found by the next run at %s",
 				r.SeenAt.Format(time.RFC3339), at.UTC().Format(time.RFC3339))
 			out = append(out, r)
 		}

@@ -177,7 +177,7 @@ func testBIViews(t *testing.T, cfg store.Config) {
 		}
 		checkRow(t, rows.data[0], map[string]string{"status": "interrupted", "finished_at": ts(seen), "last_seen_at": ts(seen),
 			"duration_seconds": "2.5"})
-		if r := rows.data[0]["stop_reason"]; !strings.Contains(r, "process ended without finishing it") {
+		if r := rows.data[0]["stop_reason"]; !strings.Contains(r, "process ended without recording how the run ended") {
 			t.Errorf("stop_reason = %q, want it to say the process ended", r)
 		}
 	})

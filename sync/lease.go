@@ -40,7 +40,7 @@ func EndDeadRuns(ctx context.Context, st *store.Store, connection string, now ti
 		log = hclog.NewNullLogger()
 	}
 	for _, r := range runs {
-		log.Warn("a run whose process ended without finishing it is marked interrupted", "run", r.ID, "kind", r.Kind,
+		log.Warn("a run left running by a process that ended without recording its end is marked interrupted", "run", r.ID, "kind", r.Kind,
 			"started", r.StartedAt.Format(time.RFC3339), "last_seen", r.SeenAt.Format(time.RFC3339))
 	}
 	return nil

@@ -56,7 +56,7 @@ func testRunsInterrupted(t *testing.T, fresh Fresh) {
 		if r.Status != store.RunInterrupted || r.FinishedAt == nil || !r.FinishedAt.Equal(c.lastSeen) || !r.SeenAt.Equal(c.lastSeen) {
 			t.Errorf("run %d after InterruptRuns = %+v, want interrupted, finished when last seen (%v)", c.id, r, c.lastSeen)
 		}
-		for _, w := range []string{"process ended without finishing it", "last seen " + c.lastSeen.Format(time.RFC3339), found.Format(time.RFC3339)} {
+		for _, w := range []string{"process ended without recording how the run ended", "last seen " + c.lastSeen.Format(time.RFC3339), found.Format(time.RFC3339)} {
 			if !strings.Contains(r.StopReason, w) {
 				t.Errorf("run %d stop reason %q lacks %q", c.id, r.StopReason, w)
 			}
