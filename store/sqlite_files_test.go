@@ -118,12 +118,19 @@ const lockHelperVar = "HEALTHSYNC_TEST_LOCK_HELPER"
 
 func TestMain(m *testing.M) {
 	if path := os.Getenv(lockHelperVar); path != "" {
-		s, err := store.Open(context.Background(), store.Config{DatabaseURL: path, EncryptionKey: storetest.Key}, store.Options{})
+		// "shared:PATH" opens as the read-only commands do and reads the
+		// token the holder saved.
+		path, shared := strings.CutPrefix(path, "shared:")
+		s, err := store.Open(context.Background(), store.Config{DatabaseURL: path, EncryptionKey: storetest.Key}, store.Options{Shared: shared})
 		switch {
 		case errors.Is(err, store.ErrLocked):
 			fmt.Print("locked")
 		case err != nil:
 			fmt.Print("error: ", err)
+		case shared:
+			tok, err := s.LoadToken(context.Background(), "c")
+			s.Close()
+			fmt.Printf("read %q %v", tok, err)
 		default:
 			s.Close()
 			fmt.Print("opened")
@@ -169,6 +176,11 @@ func TestSQLiteLockSurvivesLockFileDeletion(t *testing.T) {
 	}
 	if err := holder.SaveToken(context.Background(), "c", []byte("tok")); err != nil {
 		t.Fatalf("holder after the refused opens: %v", err)
+	}
+	// A read-only command in another process reads beside the holder: the
+	// flock does not block SQLite's own locks.
+	if got := openInChild(t, "shared:"+path); got != `read "tok" <nil>` {
+		t.Fatalf("shared reader beside the holder: %s", got)
 	}
 	holder.Close()
 	if got := openInChild(t, path); got != "opened" {
