@@ -83,7 +83,7 @@ func NewMetrics() *Metrics {
 		recordFailures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: MetricRecordProblems,
 			Help: "Per-record failures: records a sync could not map or store, records a writeback could not write."}, []string{"connection", "stage"}),
 		syncLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: MetricSyncLag,
-			Help: "Seconds between now and the object's incremental cursor (the newest modification stored)."}, []string{"connection", "object"}),
+			Help: "Seconds since the object's last complete pull started: the store holds every change made in the CRM before then. It grows between syncs and when pulls fail, not when nobody edits the object."}, []string{"connection", "object"}),
 		runDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: MetricRunDuration,
 			Help:    "Duration of sync, score and writeback runs.",
 			Buckets: []float64{0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600}}, []string{"connection", "kind"}),
@@ -231,24 +231,25 @@ func (m *Metrics) ObserveError(kind string) {
 	m.errors.WithLabelValues(kind).Inc()
 }
 
-// ObserveLag sets the sync lag of every object from the stored cursors as
-// of now. An object whose cursor was never set has no lag series.
-func (m *Metrics) ObserveLag(connection string, cursors map[string]store.Cursor, now time.Time) {
-	for obj, c := range cursors {
-		if c.ModifiedAt.IsZero() {
+// ObserveLag sets the sync lag of every object as of now from the start of
+// its last complete pull (store.LastPulls). An object never pulled
+// completely has no lag series.
+func (m *Metrics) ObserveLag(connection string, pulls map[string]time.Time, now time.Time) {
+	for obj, at := range pulls {
+		if at.IsZero() {
 			continue
 		}
-		m.syncLag.WithLabelValues(connection, obj).Set(max(0, now.Sub(c.ModifiedAt).Seconds()))
+		m.syncLag.WithLabelValues(connection, obj).Set(max(0, now.Sub(at).Seconds()))
 	}
 }
 
-// RefreshLag reads the connection's cursors from the store and sets the
-// sync lag as of now; the server calls it at every scrape.
+// RefreshLag reads the connection's last complete pulls from the store and
+// sets the sync lag as of now; the server calls it at every scrape.
 func (m *Metrics) RefreshLag(ctx context.Context, st *store.Store, connection string, now time.Time) error {
-	cursors, err := st.Cursors(ctx, connection)
+	pulls, err := st.LastPulls(ctx, connection)
 	if err != nil {
 		return err
 	}
-	m.ObserveLag(connection, cursors, now)
+	m.ObserveLag(connection, pulls, now)
 	return nil
 }

@@ -84,12 +84,14 @@ type runRow struct {
 	APICalls   int64
 }
 
-// lagRow is one object's sync lag.
+// lagRow is one object's sync lag: the time since its last complete pull
+// started, and the newest change stored (which an object nobody edits
+// leaves old).
 type lagRow struct {
-	Object  string
-	Cursor  time.Time
-	Lag     string
-	Updated time.Time
+	Object string
+	Pulled time.Time
+	Lag    string
+	Cursor time.Time
 }
 
 // overviewData is what the status page shows.
@@ -280,12 +282,26 @@ func (s *Server) loadOverview(ctx context.Context) (*overviewData, error) {
 	if err != nil {
 		return nil, err
 	}
-	for obj, c := range cursors {
-		lr := lagRow{Object: obj, Cursor: c.ModifiedAt}
-		if !c.ModifiedAt.IsZero() {
-			lr.Lag = humanDuration(now.Sub(c.ModifiedAt))
+	pulls, err := st.LastPulls(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	rows := map[string]*lagRow{}
+	row := func(obj string) *lagRow {
+		if rows[obj] == nil {
+			rows[obj] = &lagRow{Object: obj}
 		}
-		d.Lag = append(d.Lag, lr)
+		return rows[obj]
+	}
+	for obj, c := range cursors {
+		row(obj).Cursor = c.ModifiedAt
+	}
+	for obj, at := range pulls {
+		lr := row(obj)
+		lr.Pulled, lr.Lag = at, humanDuration(max(0, now.Sub(at)))
+	}
+	for _, lr := range rows {
+		d.Lag = append(d.Lag, *lr)
 	}
 	slices.SortFunc(d.Lag, func(a, b lagRow) int { return strings.Compare(a.Object, b.Object) })
 	return d, nil

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"healthsync/scoring"
 	"healthsync/status"
@@ -47,6 +48,26 @@ func testStatusPage(t *testing.T, b *bundle) {
 	fin := b.now
 	if err := b.store.FinishRun(ctx, store.Run{ID: id, FinishedAt: &fin, Status: store.RunOK, APICalls: 37,
 		Counts: map[string]store.ObjectCounts{"Account": {New: 80}, "Contact": {New: 300, Changed: 4}}}); err != nil {
+		t.Fatal(err)
+	}
+	// A sync whose process was killed, found by the next run.
+	dead, err := b.store.StartRun(ctx, conn, "sync", b.now.Add(-2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.store.InTx(ctx, func(tx *store.Tx) error { return tx.TouchRun(ctx, dead, b.now.Add(-115*time.Minute)) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.store.InterruptRuns(ctx, conn, b.now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	// Accounts nobody edited for a month, pulled completely 90 s ago.
+	if err := b.store.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.SetCursor(ctx, conn, "Account", store.Cursor{ModifiedAt: b.now.Add(-30 * 24 * time.Hour), LastID: "001x"}); err != nil {
+			return err
+		}
+		return tx.MarkPulled(ctx, conn, "Account", b.now.Add(-90*time.Second))
+	}); err != nil {
 		t.Fatal(err)
 	}
 	srv := b.newServer(t, status.Options{})
@@ -147,6 +168,16 @@ func testStatusPage(t *testing.T, b *bundle) {
 	}
 	if !strings.Contains(body, `href="/accounts/`) {
 		t.Error("at-risk list has no account links")
+	}
+	// Lag: the time since the last complete pull, beside the newest change.
+	lag := text[strings.Index(text, `<section id="lag">`):]
+	lag = lag[:strings.Index(lag, "</section>")]
+	if want := `<td>Account</td><td class="t">` + b.now.Add(-90*time.Second).UTC().Format("2006-01-02 15:04 UTC") + `</td><td class="n">1m30s</td>`; !strings.Contains(lag, want) {
+		t.Errorf("lag table lacks %q:\n%s", want, lag)
+	}
+	// The killed run: interrupted, why, and how long it was seen running.
+	if want := `<td class="n">5m0s</td>` + "\n      " + `<td class="status-interrupted">interrupted <span class="muted">(its process ended without recording how the run ended`; !strings.Contains(text, want) {
+		t.Errorf("runs table lacks the interrupted run %q", want)
 	}
 	// Runs: counts and API calls.
 	if !strings.Contains(text, `<td class="n">380</td>`) && !strings.Contains(text, `<td class="n">37</td>`) {

@@ -199,7 +199,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), checkTimeout)
 	defer cancel()
 	if err := s.opts.Metrics.RefreshLag(ctx, s.opts.Store, s.opts.Connection, s.opts.Clock.Now()); err != nil {
-		s.opts.Log.Warn("read cursors for the sync lag", "error", err)
+		s.opts.Log.Warn("read the last pulls for the sync lag", "error", err)
 	}
 	s.opts.Metrics.Handler().ServeHTTP(w, r)
 }

@@ -16,6 +16,18 @@
 // a page's rows go through a [Batch], which writes them with a few
 // multi-row statements per table instead of one statement per row.
 //
+// A SQLite database is used by one process at a time: Open takes an
+// exclusive flock on the database file itself (Options.Shared skips it for
+// read-only commands), and creates the file 0600, which SQLite's -wal and
+// -shm files follow. Errors SQLite gives for a full disk or a failed write
+// are worded with the file and what became of the data (ErrDiskFull,
+// ErrDiskIO).
+//
+// Every run is recorded with the time it was last seen alive
+// ([Tx.TouchRun]); whoever next holds the connection ends the runs a dead
+// process left running with [Store.InterruptRuns]. Lease expiry is decided
+// by the database's clock ([Store.AcquireLease]).
+//
 // The conformance suite in store/storetest runs unchanged against both
 // backends.
 package store

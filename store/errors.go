@@ -15,6 +15,13 @@ var (
 	ErrNotDatabase = errors.New("not a SQLite database")
 	// ErrLocked means another process holds the SQLite database.
 	ErrLocked = errors.New("database is used by another healthsync process")
+	// ErrDirectory means the SQLite database path names a directory.
+	ErrDirectory = errors.New("database path is a directory")
+	// ErrDiskFull means SQLite could not write because the disk holding
+	// the database is full.
+	ErrDiskFull = errors.New("disk full")
+	// ErrDiskIO means SQLite could not read or write its files.
+	ErrDiskIO = errors.New("disk I/O failed")
 	// ErrDecrypt means a stored secret could not be decrypted, usually
 	// because the encryption key changed.
 	ErrDecrypt = errors.New("cannot decrypt stored secret")

@@ -13,24 +13,38 @@ type Lease struct {
 	ExpiresAt  time.Time
 }
 
-// AcquireLease takes or renews the lease of a connection for holder until
-// now+ttl. It succeeds when nobody holds the lease, holder already holds
-// it, or the previous holder's lease expired (a dead replica). It reports
-// whether holder now holds the lease. The check and the write are one
-// statement, so two replicas never both succeed.
-func (s *Store) AcquireLease(ctx context.Context, connection, holder string, now time.Time, ttl time.Duration) (bool, error) {
+// AcquireLease takes or renews the lease of a connection for holder for
+// ttl from now. It succeeds when nobody holds the lease, holder already
+// holds it, or the previous holder's lease expired (a dead replica). It
+// reports whether holder now holds the lease. The check and the write are
+// one statement, so two replicas never both succeed.
+//
+// "Now" is the database's clock, never the caller's: replicas whose
+// clocks disagree still agree on when a lease expires, so a replica whose
+// clock runs ahead cannot take a live lease, and one whose clock runs
+// behind cannot write a lease that others see as already expired.
+func (s *Store) AcquireLease(ctx context.Context, connection, holder string, ttl time.Duration) (bool, error) {
+	now := s.nowMsSQL()
 	var got string
-	err := s.queryRow(ctx, `INSERT INTO leases (connection, holder, expires_at) VALUES (?, ?, ?)
+	err := s.queryRow(ctx, `INSERT INTO leases (connection, holder, expires_at) VALUES (?, ?, `+now+` + ?)
 		ON CONFLICT (connection) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-		WHERE leases.holder = excluded.holder OR leases.expires_at < ?
-		RETURNING holder`, connection, holder, ms(now.Add(ttl)), ms(now)).Scan(&got)
+		WHERE leases.holder = excluded.holder OR leases.expires_at < `+now+`
+		RETURNING holder`, connection, holder, ttl.Milliseconds()).Scan(&got)
 	switch {
 	case notFound(err):
 		return false, nil
 	case err != nil:
-		return false, fmt.Errorf("acquire lease of %s: %w", connection, err)
+		return false, fmt.Errorf("acquire lease of %s: %w", connection, s.fault(err))
 	}
 	return got == holder, nil
+}
+
+// nowMsSQL is the database's current time in epoch milliseconds, as SQL.
+func (s *Store) nowMsSQL() string {
+	if s.loc.Backend == Postgres {
+		return "(extract(epoch FROM now()) * 1000)::bigint"
+	}
+	return "CAST(unixepoch('subsec') * 1000 AS INTEGER)"
 }
 
 // ReleaseLease gives up holder's lease so another replica can take it at

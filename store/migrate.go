@@ -170,9 +170,19 @@ func (s *Store) Migrate(ctx context.Context) (MigrationStatus, error) {
 	}
 	defer m.Close()
 	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
-		return st, fmt.Errorf("migrate %s: %w", s.Where(), err)
+		return st, fmt.Errorf("migrate %s: %w", s.Where(), s.fault(migrateCause(err)))
 	}
 	return s.Status(ctx)
+}
+
+// migrateCause unwraps golang-migrate's database.Error, which does not
+// unwrap itself, so a full disk during a migration is named as such.
+func migrateCause(err error) error {
+	var de *database.Error
+	if errors.As(err, &de) && de.OrigErr != nil {
+		return fmt.Errorf("%s: %w", err.Error(), de.OrigErr)
+	}
+	return err
 }
 
 // ForceVersion marks the schema as being at version without running any

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,8 +21,11 @@ type Store struct {
 	db      *sql.DB
 	loc     Location
 	sealer  *sealer
-	lock    *os.File // SQLite only: the process lock
-	keyPath string   // a key file generated on this open, if any
+	lock    *sqliteLock // SQLite only: the single-process lock
+	keyPath string      // a key file generated on this open, if any
+	// warnings are problems found on open that do not stop the store,
+	// such as a database file others can read.
+	warnings []string
 }
 
 // Options tune Open.
@@ -70,34 +72,42 @@ func Open(ctx context.Context, cfg Config, opts Options) (*Store, error) {
 }
 
 func (s *Store) openSQLite(ctx context.Context, opts Options) error {
-	dir := filepath.Dir(s.loc.Path)
+	path := s.loc.Path
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("%w: HEALTHSYNC_DATABASE_URL names %s, which is a directory; give the path of the database file in it, such as %s (created on first use)",
+			ErrDirectory, path, filepath.Join(path, "healthsync.db"))
+	}
+	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create database directory %s: %w", dir, err)
 	}
-	if !opts.Shared {
-		f, err := os.OpenFile(s.loc.Path+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	// What an earlier version or a hand-made file left readable by others
+	// is reported, not silently changed: the file may be shared on purpose.
+	s.warnings = wideFiles(path)
+	if opts.Shared {
+		if err := createPrivate(path); err != nil {
+			return err
+		}
+	} else {
+		lock, err := lockDatabase(path)
 		if err != nil {
-			return fmt.Errorf("open lock file: %w", err)
+			return err
 		}
-		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-			f.Close()
-			return fmt.Errorf("%w: %s is a single-process database and another healthsync holds it; stop the other process, or use Postgres (HEALTHSYNC_DATABASE_URL=postgres://…) to run several", ErrLocked, s.loc.Path)
-		}
-		s.lock = f
+		s.lock = lock
 	}
-	dsn := "file:" + sqliteURIPath(s.loc.Path) + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	dsn := "file:" + sqliteURIPath(path) + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		return fmt.Errorf("open sqlite %s: %w", s.loc.Path, err)
+		return fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	s.db = db
 	// Probe the file: a corrupt or foreign non-database file fails here.
 	var n int
 	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
 		if strings.Contains(err.Error(), "not a database") || strings.Contains(err.Error(), "malformed") {
-			return fmt.Errorf("%w: %s is corrupt or not a SQLite file; nothing was changed. Point HEALTHSYNC_DATABASE_URL at a new file, or restore this one from a backup", ErrNotDatabase, s.loc.Path)
+			return fmt.Errorf("%w: %s is corrupt or not a SQLite file; nothing was changed. Point HEALTHSYNC_DATABASE_URL at a new file, or restore this one from a backup", ErrNotDatabase, path)
 		}
-		return fmt.Errorf("open sqlite %s: %w", s.loc.Path, err)
+		return fmt.Errorf("open sqlite %s: %w", path, s.fault(err))
 	}
 	return nil
 }
@@ -164,11 +174,18 @@ func (s *Store) Close() error {
 		err = s.db.Close()
 	}
 	if s.lock != nil {
-		s.lock.Close()
+		// After the database: closing a descriptor of the file drops
+		// every POSIX lock this process holds on it, SQLite's included.
+		s.lock.release()
 		s.lock = nil
 	}
 	return err
 }
+
+// Warnings are problems found when the store was opened that do not stop
+// it, each a sentence with its fix: a SQLite file (or its -wal or -shm)
+// that group or other users can read. Commands print them.
+func (s *Store) Warnings() []string { return s.warnings }
 
 // Backend says which database engine the store uses.
 func (s *Store) Backend() Backend { return s.loc.Backend }
@@ -236,7 +253,7 @@ type Tx struct {
 func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	sqlTx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+		return fmt.Errorf("begin transaction: %w", s.fault(err))
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -248,10 +265,10 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		}
 	}()
 	if err = fn(&Tx{tx: sqlTx, s: s}); err != nil {
-		return err
+		return s.fault(err)
 	}
 	if err = sqlTx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit: %w", s.fault(err))
 	}
 	return nil
 }
@@ -271,7 +288,7 @@ func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 
 func (s *Store) exec(ctx context.Context, q string, args ...any) error {
 	_, err := s.db.ExecContext(ctx, rebind(s.loc.Backend, q), args...)
-	return err
+	return s.fault(err)
 }
 
 // ms converts a time to epoch milliseconds; the zero time is 0.

@@ -144,16 +144,42 @@ func testBIViews(t *testing.T, cfg store.Config) {
 	t.Run("bi_sync_runs", func(t *testing.T) {
 		rows := queryView(t, s, `SELECT * FROM bi_sync_runs ORDER BY started_at`)
 		wantColumns(t, rows, "run_id", "connection", "kind", "started_at", "finished_at", "duration_seconds", "api_calls",
-			"status", "stop_reason", "records_new", "records_changed", "records_deleted", "record_problems")
+			"status", "stop_reason", "records_new", "records_changed", "records_deleted", "record_problems", "last_seen_at")
 		if len(rows.data) != 2 {
 			t.Fatalf("rows = %d, want 2", len(rows.data))
 		}
 		checkRow(t, rows.data[0], map[string]string{"connection": "sf", "kind": "sync", "started_at": ts(viewT0),
 			"finished_at": ts(viewT0.Add(90500 * time.Millisecond)), "duration_seconds": "90.5", "api_calls": "42",
 			"status": "stopped", "stop_reason": "api budget", "records_new": "15", "records_changed": "2",
-			"records_deleted": "1", "record_problems": "3"})
+			"records_deleted": "1", "record_problems": "3", "last_seen_at": ts(viewT0.Add(90500 * time.Millisecond))})
 		checkRow(t, rows.data[1], map[string]string{"kind": "apply", "status": "running", "finished_at": "NULL",
-			"duration_seconds": "NULL", "stop_reason": "NULL", "records_new": "0"})
+			"duration_seconds": "NULL", "stop_reason": "NULL", "records_new": "0", "last_seen_at": ts(viewT0.Add(time.Hour))})
+	})
+
+	// The running apply's process died after one committed step; the next
+	// run that holds the connection finds it.
+	t.Run("bi_sync_runs interrupted", func(t *testing.T) {
+		ctx := context.Background()
+		runs, err := s.Runs(ctx, "sf", 1)
+		if err != nil || len(runs) != 1 || runs[0].Status != store.RunRunning {
+			t.Fatalf("latest run = %+v, %v; want the running apply", runs, err)
+		}
+		seen := viewT0.Add(time.Hour + 2500*time.Millisecond)
+		if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.TouchRun(ctx, runs[0].ID, seen) }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.InterruptRuns(ctx, "sf", viewT0.Add(2*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		rows := queryView(t, s, `SELECT * FROM bi_sync_runs WHERE kind = 'apply'`)
+		if len(rows.data) != 1 {
+			t.Fatalf("rows = %d, want 1", len(rows.data))
+		}
+		checkRow(t, rows.data[0], map[string]string{"status": "interrupted", "finished_at": ts(seen), "last_seen_at": ts(seen),
+			"duration_seconds": "2.5"})
+		if r := rows.data[0]["stop_reason"]; !strings.Contains(r, "process ended without recording how the run ended") {
+			t.Errorf("stop_reason = %q, want it to say the process ended", r)
+		}
 	})
 }
 
@@ -281,5 +307,61 @@ func testBIViewsDownUp(t *testing.T, cfg store.Config, backend string) {
 		if _, err := s.DB().ExecContext(ctx, "SELECT 1 FROM "+v); err != nil {
 			t.Errorf("view %s after the up migration: %v", v, err)
 		}
+	}
+}
+
+// TestSQLiteRunHeartbeatDownUp runs migration 0004's down file, checks that
+// the last-seen column, the pulls table and the view's new column are gone
+// and the runs kept, then runs the up file again.
+func TestSQLiteRunHeartbeatDownUp(t *testing.T) {
+	t.Parallel()
+	testRunHeartbeatDownUp(t, freshSQLite(t), "sqlite")
+}
+
+func TestPostgresRunHeartbeatDownUp(t *testing.T) {
+	t.Parallel()
+	testRunHeartbeatDownUp(t, freshPostgres(t), "postgres")
+}
+
+func testRunHeartbeatDownUp(t *testing.T, cfg store.Config, backend string) {
+	s := storetest.Open(t, cfg, store.Options{})
+	fillForViews(t, s)
+	ctx := context.Background()
+	if err := s.InTx(ctx, func(tx *store.Tx) error { return tx.MarkPulled(ctx, "sf", "Account", viewT0) }); err != nil {
+		t.Fatal(err)
+	}
+	run := func(file string) {
+		t.Helper()
+		sqlText, err := os.ReadFile(filepath.Join("migrations", backend, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.DB().ExecContext(ctx, string(sqlText)); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+	}
+	run("0004_run_heartbeat.down.sql")
+	for _, q := range []string{"SELECT seen_at FROM sync_runs", "SELECT 1 FROM object_pulls", "SELECT last_seen_at FROM bi_sync_runs"} {
+		if _, err := s.DB().ExecContext(ctx, q); err == nil {
+			t.Errorf("%s works after the down migration", q)
+		}
+	}
+	rows := queryView(t, s, `SELECT * FROM bi_sync_runs ORDER BY started_at`)
+	wantColumns(t, rows, "run_id", "connection", "kind", "started_at", "finished_at", "duration_seconds", "api_calls",
+		"status", "stop_reason", "records_new", "records_changed", "records_deleted", "record_problems")
+	if len(rows.data) != 2 {
+		t.Fatalf("runs after the down migration = %d, want 2", len(rows.data))
+	}
+	run("0004_run_heartbeat.up.sql")
+	// Another query text: pgx caches the statement above with the old
+	// view's columns.
+	rows = queryView(t, s, `SELECT * FROM bi_sync_runs ORDER BY started_at, run_id`)
+	ts := func(d time.Time) string { return d.UTC().Format("2006-01-02T15:04:05.000Z") }
+	// Runs from before the migration are last seen when they ended, or
+	// when they started if they did not.
+	checkRow(t, rows.data[0], map[string]string{"last_seen_at": ts(viewT0.Add(90500 * time.Millisecond))})
+	checkRow(t, rows.data[1], map[string]string{"last_seen_at": ts(viewT0.Add(time.Hour))})
+	if pulls, err := s.LastPulls(ctx, "sf"); err != nil || len(pulls) != 0 {
+		t.Errorf("pulls after down and up = %v, %v; want an empty table", pulls, err)
 	}
 }

@@ -229,6 +229,9 @@ func (w *Writeback) createTasks(ctx context.Context, sink Sink, p *Plan, rep *Ap
 			return err
 		}
 		err = w.Store.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.TouchRun(ctx, rep.RunID, w.now()); err != nil {
+				return err
+			}
 			for i, c := range chunk {
 				r := results[i]
 				if !r.OK() {
@@ -298,6 +301,9 @@ func (w *Writeback) writeUpdates(ctx context.Context, sink Sink, p *Plan, rep *A
 		}
 		now := w.now()
 		err = w.Store.InTx(ctx, func(tx *store.Tx) error {
+			if err := tx.TouchRun(ctx, rep.RunID, now); err != nil {
+				return err
+			}
 			for i, u := range chunk {
 				r := results[i]
 				if !r.OK() {
@@ -387,6 +393,9 @@ func (w *Writeback) closeTasks(ctx context.Context, sink Sink, p *Plan, rep *App
 	}
 	now := w.now()
 	return w.Store.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.TouchRun(ctx, rep.RunID, now); err != nil {
+			return err
+		}
 		for _, c := range closes {
 			if failed[c.TaskID] {
 				continue

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+
 	"healthsync/crm"
 	"healthsync/store"
 )
@@ -13,20 +15,44 @@ import (
 // Lease holds a connection's lease in the store while work runs, so that
 // of several replicas against one Postgres only one syncs or writes a
 // connection at a time. A replica that dies stops renewing; its lease
-// expires after TTL and another replica takes over.
+// expires after TTL (by the database's clock) and another replica takes
+// over, marking the runs the dead one left running as interrupted.
 type Lease struct {
 	Store      *store.Store
 	Connection string
 	Holder     string        // unique per replica, e.g. hostname-pid
 	TTL        time.Duration // default 30s
-	Clock      crm.Clock     // default system clock
+	// Clock times the renewals; the lease's expiry is the database's
+	// clock. Default: the system clock.
+	Clock crm.Clock
+	Log   hclog.Logger // default: discard
+}
+
+// EndDeadRuns marks the connection's runs still recorded as running as
+// interrupted, and logs each: the caller holds the connection (its lease,
+// or the SQLite single-process lock), so no live process runs them.
+func EndDeadRuns(ctx context.Context, st *store.Store, connection string, now time.Time, log hclog.Logger) error {
+	runs, err := st.InterruptRuns(ctx, connection, now)
+	if err != nil {
+		return err
+	}
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	for _, r := range runs {
+		log.Warn("a run left running by a process that ended without recording its end is marked interrupted", "run", r.ID, "kind", r.Kind,
+			"started", r.StartedAt.Format(time.RFC3339), "last_seen", r.SeenAt.Format(time.RFC3339))
+	}
+	return nil
 }
 
 // Do runs fn while holding the lease, renewing it every TTL/3. If the
 // lease cannot be taken, Do returns a *LeaseHeldError without running fn.
-// If the lease is lost while fn runs (the store unreachable for longer
-// than the TTL, or taken over), fn's context is cancelled so it stops at
-// the next page, and Do returns an error saying so.
+// Once it holds the lease, it marks the runs a dead holder left running as
+// interrupted (EndDeadRuns). If the lease is lost while fn runs (the store
+// unreachable for longer than the TTL, or taken over), fn's context is
+// cancelled so it stops at the next page, and Do returns an error saying
+// so.
 func (l Lease) Do(ctx context.Context, fn func(ctx context.Context) error) error {
 	ttl := l.TTL
 	if ttl <= 0 {
@@ -36,7 +62,7 @@ func (l Lease) Do(ctx context.Context, fn func(ctx context.Context) error) error
 	if clock == nil {
 		clock = crm.SystemClock{}
 	}
-	ok, err := l.Store.AcquireLease(ctx, l.Connection, l.Holder, clock.Now(), ttl)
+	ok, err := l.Store.AcquireLease(ctx, l.Connection, l.Holder, ttl)
 	if err != nil {
 		return err
 	}
@@ -46,6 +72,10 @@ func (l Lease) Do(ctx context.Context, fn func(ctx context.Context) error) error
 			held.Holder, held.ExpiresAt = cur.Holder, cur.ExpiresAt
 		}
 		return held
+	}
+	if err := EndDeadRuns(ctx, l.Store, l.Connection, clock.Now(), l.Log); err != nil {
+		l.Store.ReleaseLease(context.WithoutCancel(ctx), l.Connection, l.Holder)
+		return err
 	}
 	workCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -63,7 +93,7 @@ func (l Lease) Do(ctx context.Context, fn func(ctx context.Context) error) error
 			case <-tick.C:
 			}
 			now := clock.Now()
-			ok, err := l.Store.AcquireLease(workCtx, l.Connection, l.Holder, now, ttl)
+			ok, err := l.Store.AcquireLease(workCtx, l.Connection, l.Holder, ttl)
 			if err == nil && ok {
 				lastOK = now
 				continue

@@ -84,25 +84,96 @@ func TestLeaseNeverHeldTwice(t *testing.T) {
 	}
 }
 
+// expireLease moves a lease's expiry back by an hour, as if its holder had
+// stopped renewing it that long ago: expiry is the database's clock, which
+// a test cannot move.
+func expireLease(t *testing.T, st *store.Store, connection string) {
+	t.Helper()
+	if _, err := st.DB().Exec("UPDATE leases SET expires_at = expires_at - 3600000 WHERE connection = '" + connection + "'"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestDeadHolderIsReplaced(t *testing.T) {
 	t.Parallel()
 	st := leaseStore(t)
 	ctx := context.Background()
 	clock := &settableClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-	// Replica A takes the lease and dies without releasing it.
-	if ok, err := st.AcquireLease(ctx, "c", "A", clock.Now(), 30*time.Second); err != nil || !ok {
+	// Replica A takes the lease, starts a sync, commits a page and dies
+	// without releasing the lease or finishing the run.
+	if ok, err := st.AcquireLease(ctx, "c", "A", 30*time.Second); err != nil || !ok {
 		t.Fatalf("A acquire: %v %v", ok, err)
+	}
+	runID, err := st.StartRun(ctx, "c", "sync", clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lastSeen := clock.Now().Add(20 * time.Second)
+	if err := st.InTx(ctx, func(tx *store.Tx) error { return tx.TouchRun(ctx, runID, lastSeen) }); err != nil {
+		t.Fatal(err)
 	}
 	b := hsync.Lease{Store: st, Connection: "c", Holder: "B", TTL: 30 * time.Second, Clock: clock}
 	ran := false
-	err := b.Do(ctx, func(context.Context) error { ran = true; return nil })
+	err = b.Do(ctx, func(context.Context) error { ran = true; return nil })
 	var held *hsync.LeaseHeldError
 	if !errors.As(err, &held) || held.Holder != "A" || ran {
 		t.Fatalf("B while A's lease lives: %v (ran %v), want LeaseHeldError naming A", err, ran)
 	}
-	clock.Add(31 * time.Second)
+	if runs, _ := st.Runs(ctx, "c", 1); runs[0].Status != store.RunRunning {
+		t.Fatalf("B without the lease changed A's run to %s", runs[0].Status)
+	}
+	expireLease(t, st, "c")
+	clock.Add(time.Minute)
 	if err := b.Do(ctx, func(context.Context) error { ran = true; return nil }); err != nil || !ran {
 		t.Fatalf("B after A's lease expired: %v (ran %v)", err, ran)
+	}
+	runs, err := st.Runs(ctx, "c", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := runs[0]; r.ID != runID || r.Status != store.RunInterrupted || r.FinishedAt == nil || !r.FinishedAt.Equal(lastSeen) {
+		t.Fatalf("A's run after B took over = %+v, want interrupted, ended when last seen (%v)", r, lastSeen)
+	}
+}
+
+// TestSkewedClocksCannotTakeALiveLease: expiry is the database's clock, so
+// neither a replica whose clock runs behind (and so would write a lease
+// the others see as long expired) nor one whose clock runs ahead (and so
+// would see a live lease as expired) breaks a live lease.
+func TestSkewedClocksCannotTakeALiveLease(t *testing.T) {
+	t.Parallel()
+	st := leaseStore(t)
+	ctx := context.Background()
+	now := time.Now()
+	behind := &settableClock{now: now.Add(-time.Hour)}
+	ahead := &settableClock{now: now.Add(time.Hour)}
+	correct := &settableClock{now: now}
+	try := func(holder string, clock *settableClock) error {
+		l := hsync.Lease{Store: st, Connection: "c", Holder: holder, TTL: 30 * time.Second, Clock: clock}
+		return l.Do(ctx, func(context.Context) error { return nil })
+	}
+	for _, c := range []struct {
+		name          string
+		holder, other *settableClock
+	}{
+		{"holder's clock an hour behind", behind, correct},
+		{"taker's clock an hour ahead", correct, ahead},
+	} {
+		a := hsync.Lease{Store: st, Connection: "c", Holder: "A", TTL: 30 * time.Second, Clock: c.holder}
+		err := a.Do(ctx, func(context.Context) error {
+			var held *hsync.LeaseHeldError
+			if err := try("B", c.other); !errors.As(err, &held) || held.Holder != "A" {
+				t.Errorf("%s: B's Do beside A's live lease = %v, want LeaseHeldError naming A", c.name, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: A's Do: %v", c.name, err)
+		}
+		// Released: B gets it at once, whatever its clock says.
+		if err := try("B", c.other); err != nil {
+			t.Fatalf("%s: B after A released: %v", c.name, err)
+		}
 	}
 }
 
@@ -114,9 +185,8 @@ func TestLostLeaseStopsTheWork(t *testing.T) {
 	a := hsync.Lease{Store: st, Connection: "c", Holder: "A", TTL: 300 * time.Millisecond, Clock: clock}
 	err := a.Do(ctx, func(ctx context.Context) error {
 		// Another replica takes over (as if A had stalled past its TTL).
-		clock.Add(time.Second)
-		if ok, err := st.AcquireLease(context.Background(), "c", "B", clock.Now(), time.Hour); err != nil || !ok {
-			t.Errorf("B take over: %v %v", ok, err)
+		if _, err := st.DB().Exec("UPDATE leases SET holder = 'B', expires_at = expires_at + 3600000 WHERE connection = 'c'"); err != nil {
+			t.Errorf("B take over: %v", err)
 		}
 		<-ctx.Done() // A's renewal fails and cancels the work
 		return ctx.Err()

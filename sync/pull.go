@@ -194,6 +194,13 @@ func (e *Engine) pullObject(ctx context.Context, obj string, rep *Report) error 
 	if err != nil {
 		return err
 	}
+	// Complete: the store holds every change made before the pull started,
+	// and the sync lag counts from then. Recorded even if a stop was asked
+	// for after the last page.
+	bg := context.WithoutCancel(ctx)
+	if err := e.store.InTx(bg, func(tx *store.Tx) error { return tx.MarkPulled(bg, e.cfg.Connection, obj, start) }); err != nil {
+		return err
+	}
 	if full {
 		// A complete full pull saw every live record: no reconciliation is
 		// due until the interval passes.
@@ -339,6 +346,10 @@ func (e *Engine) commitPage(ctx context.Context, obj string, pageNo int, p Page,
 			return err
 		}
 		if err := tx.SetState(ctx, conn, stateFieldsOf+obj, fieldsJSON); err != nil {
+			return err
+		}
+		// The run is alive: a run whose process dies shows when.
+		if err := tx.TouchRun(ctx, rep.RunID, e.clock.Now()); err != nil {
 			return err
 		}
 		if e.hooks.BeforeCommit != nil {

@@ -233,6 +233,9 @@ func openStore(ctx context.Context, cfg Config, log hclog.Logger, opts store.Opt
 	if k := s.GeneratedKeyFile(); k != "" {
 		log.Info("generated a token encryption key file; back it up with the database", "path", k)
 	}
+	for _, w := range s.Warnings() {
+		log.Warn(w)
+	}
 	st, err := s.Migrate(ctx)
 	if err != nil {
 		s.Close()

@@ -59,12 +59,16 @@ func (a *app) writeback() *hsync.Writeback {
 
 // withLease runs fn holding the connection's lease. SQLite needs none:
 // its process lock already lets only one healthsync use the file, and a
-// lease left by a killed process would only delay the next run.
+// lease left by a killed process would only delay the next run. Either
+// way, runs a dead process left running are marked interrupted first.
 func (a *app) withLease(ctx context.Context, fn func(context.Context) error) error {
 	if a.store.Backend() == store.SQLite {
+		if err := hsync.EndDeadRuns(ctx, a.store, a.cfg.Sync.Connection, time.Now(), a.log); err != nil {
+			return err
+		}
 		return fn(ctx)
 	}
-	l := hsync.Lease{Store: a.store, Connection: a.cfg.Sync.Connection, Holder: holderID()}
+	l := hsync.Lease{Store: a.store, Connection: a.cfg.Sync.Connection, Holder: holderID(), Log: a.log}
 	return l.Do(ctx, fn)
 }
 

@@ -39,6 +39,9 @@ After repairing a dirty database by hand, mark the last good version with
 				if k := s.GeneratedKeyFile(); k != "" {
 					log.Info("generated a token encryption key file; back it up with the database", "path", k)
 				}
+				for _, w := range s.Warnings() {
+					log.Warn(w)
+				}
 				if *force >= 0 {
 					if err := s.ForceVersion(ctx, *force); err != nil {
 						return err
