@@ -2,7 +2,9 @@ package scoring
 
 import (
 	"fmt"
+	"maps"
 	"sort"
+	"strings"
 	"time"
 
 	"healthsync/crm"
@@ -79,6 +81,14 @@ type KPIs struct {
 	AtRiskAccounts int     `json:"at_risk_accounts"`
 	// NoScore counts active accounts with too little data for a score.
 	NoScore int `json:"no_score"`
+	// Statuses counts every account by customer status as of AsOf: only
+	// live customers are in the pipeline and the at-risk figures.
+	Statuses map[crm.CustomerStatus]int `json:"statuses"`
+	// DataGaps counts live customers whose CRM holds no contacts or no
+	// logged activity (their relationships cannot be measured): a finding
+	// for RevOps; DataGapExamples names the first few.
+	DataGaps        int      `json:"data_gaps"`
+	DataGapExamples []string `json:"data_gap_examples,omitempty"`
 }
 
 // StageRow is one lifecycle stage of the CSM pipeline.
@@ -126,6 +136,7 @@ func NewPortfolioBuilder(cfg Config, period Period, asOf time.Time) (*PortfolioB
 	b.k.AsOf = crm.Normalize(asOf)
 	b.k.NPSScale = cfg.Measures.NPSScale
 	b.k.RenewalsDueIn = []RenewalWindow{{Days: 30}, {Days: 60}, {Days: 90}}
+	b.k.Statuses = map[crm.CustomerStatus]int{}
 	return b, nil
 }
 
@@ -230,8 +241,16 @@ func (b *PortfolioBuilder) Add(a crm.Account, opps []crm.Opportunity, r Result) 
 	}
 
 	// The CSM pipeline, from the result as of asOf.
-	if !customerAt(&a, opps, k.AsOf) {
+	status := StatusAt(&a, opps, k.AsOf).Status
+	k.Statuses[status]++
+	if status != crm.StatusCustomer {
 		return
+	}
+	if len(r.DataGaps) > 0 {
+		k.DataGaps++
+		if len(k.DataGapExamples) < 5 {
+			k.DataGapExamples = append(k.DataGapExamples, fmt.Sprintf("%s (%s)", a.Name, strings.Join(r.DataGaps, ", ")))
+		}
 	}
 	stage := r.Metrics.LifecycleStage
 	if stage == "" {
@@ -315,6 +334,8 @@ func (b *PortfolioBuilder) KPIs() KPIs {
 		return k.Pipeline[i].Stage < k.Pipeline[j].Stage
 	})
 	k.RenewalsDueIn = append([]RenewalWindow(nil), k.RenewalsDueIn...)
+	k.Statuses = maps.Clone(k.Statuses)
+	k.DataGapExamples = append([]string(nil), k.DataGapExamples...)
 	return k
 }
 

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
+
+	"healthsync/crm"
 )
 
 // RenderReport writes the portfolio KPIs and the CSM pipeline as aligned
@@ -79,7 +82,13 @@ func renderReport(w io.Writer, k KPIs) error {
 	}
 	rows = append(rows, []string{"overdue", it(k.Overdue.Accounts), money(k.Overdue.ARR)})
 	writeTable(ew, []string{"DUE", "ACCOUNTS", "ARR"}, rows)
-	fmt.Fprintf(ew, "\nAt-risk ARR  %s (%d accounts graded red; %d without a score)\n", money(k.AtRiskARR), k.AtRiskAccounts, k.NoScore)
+	fmt.Fprintf(ew, "\nAt-risk ARR  %s (%d live customers graded red; %d without a score)\n", money(k.AtRiskARR), k.AtRiskAccounts, k.NoScore)
+	fmt.Fprintf(ew, "Accounts     %d live customers, %d former customers, %d prospects (only live customers are in the pipeline and at risk)\n",
+		k.Statuses[crm.StatusCustomer], k.Statuses[crm.StatusFormer], k.Statuses[crm.StatusProspect])
+	if k.DataGaps > 0 {
+		fmt.Fprintf(ew, "Data gaps    %d live customers have no contacts or no logged activity in the CRM, so their relationships are not measured (for RevOps), e.g. %s\n",
+			k.DataGaps, strings.Join(k.DataGapExamples, "; "))
+	}
 	return ew.err
 }
 
@@ -151,6 +160,10 @@ func RenderReportCSV(w io.Writer, k KPIs) error {
 	row("risk", "at_risk_arr", f(k.AtRiskARR))
 	row("risk", "at_risk_accounts", i(k.AtRiskAccounts))
 	row("risk", "no_score", i(k.NoScore))
+	row("accounts", "live_customers", i(k.Statuses[crm.StatusCustomer]))
+	row("accounts", "former_customers", i(k.Statuses[crm.StatusFormer]))
+	row("accounts", "prospects", i(k.Statuses[crm.StatusProspect]))
+	row("accounts", "data_gaps", i(k.DataGaps))
 	cw.Flush()
 	if err := cw.Error(); err != nil {
 		return fmt.Errorf("write report csv: %w", err)

@@ -2,7 +2,6 @@ package status
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -101,6 +100,8 @@ type overviewData struct {
 	ScoredAt      time.Time
 	Accounts      int // active accounts: former customers are left out
 	Former        int
+	Prospects     int
+	DataGaps      int
 	Scored        int
 	Grades        []gradeCount
 	GradeChart    any
@@ -161,24 +162,32 @@ func (s *Server) loadOverview(ctx context.Context) (*overviewData, error) {
 	if err != nil {
 		return nil, err
 	}
-	churned, err := s.formerCustomers(ctx, now)
-	if err != nil {
-		return nil, err
-	}
-	d.Former = len(churned)
-	d.Accounts = len(headers) - d.Former
 	grades := map[scoring.Grade]int{}
 	stages := map[string]*stageRow{}
 	var risks []riskRow
 	err = st.ForEachLatestScore(ctx, conn, func(sc store.Score) error {
 		hdr, ok := headers[crm.AccountID(sc.AccountID)]
-		if !ok || churned[sc.AccountID] {
-			return nil // deleted since it was scored, or a former customer
+		if !ok {
+			return nil // deleted since it was scored
 		}
 		if sc.ScoredAt.After(d.ScoredAt) {
 			d.ScoredAt = sc.ScoredAt
 		}
 		outs, reasons, flags := decodeScore(sc)
+		// Only live customers are in the grades, pipeline and at-risk list,
+		// as scoring decided (a score stored before statuses existed was
+		// of a live customer).
+		switch crm.CustomerStatus(outs.text(scoring.MetricCustomerStatus)) {
+		case crm.StatusFormer:
+			d.Former++
+			return nil
+		case crm.StatusProspect:
+			d.Prospects++
+			return nil
+		}
+		if c, a := outs.number(scoring.MetricContacts), outs.number(scoring.MetricActivities); (c != nil && *c == 0) || (a != nil && *a == 0) {
+			d.DataGaps++ // no contacts or no logged activity: a finding for RevOps
+		}
 		g := scoring.Grade(sc.Grade)
 		if sc.Score != nil {
 			d.Scored++
@@ -236,6 +245,7 @@ func (s *Server) loadOverview(ctx context.Context) (*overviewData, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.Accounts = len(headers) - d.Former - d.Prospects
 	// Accounts never scored count as no score.
 	seen := 0
 	for _, n := range grades {
@@ -452,35 +462,3 @@ func formatOutput(v any) string {
 	return string(b)
 }
 
-// formerCustomers returns the accounts the CRM marks as churned by now:
-// the portfolio (like `healthsync report`) counts active customers only.
-// The churn flag lives in the account's JSON document, read with each
-// backend's JSON functions.
-func (s *Server) formerCustomers(ctx context.Context, now time.Time) (map[string]bool, error) {
-	q := `SELECT id, json_extract(data, '$.ChurnedAt') FROM accounts WHERE connection = ? AND json_extract(data, '$.Churned') = 1`
-	if s.opts.Store.Backend() == store.Postgres {
-		q = `SELECT id, data->>'ChurnedAt' FROM accounts WHERE connection = $1 AND (data->>'Churned')::boolean`
-	}
-	rows, err := s.opts.Store.DB().QueryContext(ctx, q, s.opts.Connection)
-	if err != nil {
-		return nil, fmt.Errorf("read churned accounts: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]bool{}
-	for rows.Next() {
-		var (
-			id string
-			at sql.NullString
-		)
-		if err := rows.Scan(&id, &at); err != nil {
-			return nil, fmt.Errorf("read churned accounts: %w", err)
-		}
-		if at.Valid && at.String != "" {
-			if t, err := time.Parse(time.RFC3339Nano, at.String); err == nil && t.After(now) {
-				continue // churns later than the page's now
-			}
-		}
-		out[id] = true
-	}
-	return out, rows.Err()
-}

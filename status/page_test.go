@@ -98,7 +98,7 @@ func testStatusPage(t *testing.T, b *bundle) {
 	if former == 0 {
 		t.Fatal("the generated org has no former customer: the exclusion is untested")
 	}
-	if want := "(" + itoa(former) + " former customers left out)"; !strings.Contains(text, want) {
+	if want := "(" + itoa(former) + " former customers and 0 prospects left out)"; !strings.Contains(text, want) {
 		t.Errorf("header lacks %q", want)
 	}
 	for _, g := range []scoring.Grade{scoring.GradeGreen, scoring.GradeYellow, scoring.GradeRed} {
