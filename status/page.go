@@ -461,4 +461,3 @@ func formatOutput(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
-
