@@ -366,3 +366,50 @@ fields:
 		t.Errorf("account = %+v", a)
 	}
 }
+
+// The CRM's own direction comes first; a reply subject, also behind
+// Salesforce's "Email: " prefix, is the fallback; adoption declared in
+// percent becomes a fraction; the status field is classified.
+func TestSalesforceDirectionAdoptionAndStatus(t *testing.T) {
+	t.Parallel()
+	withField := mustParse(t, crm.Salesforce, "crm: {system: salesforce}\nfields:\n  activity:\n    Task:\n      direction: Direction__c\n")
+	standard := mustParse(t, crm.Salesforce, "crm: {system: salesforce}\n")
+	task := func(subject, direction string) connector.Record {
+		raw := `{` + sfAttrs("Task", "00T1") + `,"Id":"00T1","TaskSubtype":"Email","Type":"Email","Subject":"` + subject + `","IsClosed":true,"ActivityDate":"2025-01-10"`
+		if direction != "" {
+			raw += `,"Direction__c":"` + direction + `"`
+		}
+		return record("Task", "00T1", raw+`}`)
+	}
+	for _, tc := range []struct {
+		name string
+		m    *Mapping
+		rec  connector.Record
+		want crm.Direction
+	}{
+		{"direction field says inbound, subject says nothing", withField, task("Question about SSO setup", "Inbound"), crm.DirectionInbound},
+		{"direction field says outbound over a reply subject", withField, task("Email: Re: Renewal timeline", "Outbound"), crm.DirectionOutbound},
+		{"no field: 'Email: Re:' is a reply", standard, task("Email: Re: Renewal timeline", ""), crm.DirectionInbound},
+		{"no field: 'Re:' is a reply", standard, task("RE: Quick check-in", ""), crm.DirectionInbound},
+		{"no field: our own send", standard, task("Email: Quick check-in", ""), crm.DirectionOutbound},
+	} {
+		a, err := tc.m.MapActivity(tc.rec)
+		if err != nil || a.Kind != crm.ActivityEmail || a.Direction != tc.want {
+			t.Errorf("%s: kind %s direction %q, %v; want email %q", tc.name, a.Kind, a.Direction, err, tc.want)
+		}
+	}
+
+	pct := mustParse(t, crm.Salesforce, "crm: {system: salesforce}\nfields:\n  account:\n    adoption: Adoption__c\n    adoption_previous: Adoption_Previous__c\nclassify:\n  adoption: {unit: percent}\n")
+	for _, tc := range []struct {
+		typ    string
+		status crm.CustomerStatus
+	}{{"Customer - Direct", crm.StatusCustomer}, {"former customer", crm.StatusFormer}, {"Prospect", crm.StatusProspect}, {"Partner", crm.StatusUnknown}} {
+		a, err := pct.MapAccount(record("Account", "001A", `{`+sfAttrs("Account", "001A")+`,"Id":"001A","Name":"Acme","Type":"`+tc.typ+`","Adoption__c":82,"Adoption_Previous__c":84}`))
+		if err != nil || a.Status != tc.status || a.StatusValue != tc.typ {
+			t.Errorf("Type %q: status %q (%q), %v; want %q", tc.typ, a.Status, a.StatusValue, err, tc.status)
+		}
+		if a.Adoption == nil || *a.Adoption != 0.82 || a.AdoptionPrevious == nil || *a.AdoptionPrevious != 0.84 {
+			t.Errorf("adoption in percent read as %v / %v, want 0.82 / 0.84", a.Adoption, a.AdoptionPrevious)
+		}
+	}
+}

@@ -129,6 +129,9 @@ type Plan struct {
 	Kept int `json:"kept"`
 	// Guard explains why apply would refuse without --force; empty if not.
 	Guard string `json:"guard,omitempty"`
+	// Problems are values read from the CRM that the plan ignored (a
+	// snooze field holding no date), each naming the record and the value.
+	Problems []string `json:"problems,omitempty"`
 }
 
 // WaitingTasks is the number of tasks waiting for a later day's budget.
@@ -267,7 +270,7 @@ func (w *Writeback) Plan(ctx context.Context, c PlanCRM) (*Plan, error) {
 		return nil, err
 	}
 	episodes := latestEpisodes(tasks)
-	snoozed, err := w.snoozed(ctx, finder, episodes, now)
+	snoozed, err := w.snoozed(ctx, finder, episodes, now, p)
 	if err != nil {
 		return nil, err
 	}
@@ -611,7 +614,7 @@ func episodeNumber(key string) int {
 
 // snoozed asks the CRM which open episodes' tasks a CSM snoozed; only when
 // the mapping names a snooze field or status.
-func (w *Writeback) snoozed(ctx context.Context, finder TaskFinder, episodes map[string]store.TaskRecord, now time.Time) (map[string]bool, error) {
+func (w *Writeback) snoozed(ctx context.Context, finder TaskFinder, episodes map[string]store.TaskRecord, now time.Time, p *Plan) (map[string]bool, error) {
 	sn := w.Mapping.Snooze()
 	out := map[string]bool{}
 	if finder == nil || (sn.Field == "" && sn.Status == "") {
@@ -639,7 +642,9 @@ func (w *Writeback) snoozed(ctx context.Context, finder TaskFinder, episodes map
 			until, err := crm.ParseTime(*r.SnoozedUntil)
 			if err != nil {
 				// A snooze field holding garbage snoozes nothing; the
-				// task stays as it is (no storm of new tasks either).
+				// open task stays as it is (no storm of new tasks either).
+				p.Problems = append(p.Problems, fmt.Sprintf("task %s (%s): the snooze field %s holds %q, not a date; ignored, the task stays open",
+					r.ID, r.Key, sn.Field, *r.SnoozedUntil))
 				continue
 			}
 			if until.After(now) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"healthsync/connector"
 	"healthsync/connector/salesforce"
 	"healthsync/crm"
 	"healthsync/emulator/gen"
@@ -34,16 +35,18 @@ type wbRig struct {
 	ingestJobs atomic.Int64
 }
 
-func newWBRig(t *testing.T, accounts int, extraMapping string, tweaks ...func(*salesforce.Config)) *wbRig {
+// newWBRig builds the rig with mappingText as its mapping file (empty:
+// the Salesforce example mapping), synced and scored.
+func newWBRig(t *testing.T, accounts int, mappingText string, tweaks ...func(*salesforce.Config)) *wbRig {
 	t.Helper()
-	r := newWBRigAt(t, accounts, extraMapping, time.Now(), tweaks...)
+	r := newWBRigAt(t, accounts, mappingText, time.Now(), nil, tweaks...)
 	r.syncAndScore(t)
 	return r
 }
 
 // newWBRigAt is newWBRig with the generated org's history ending at
 // orgNow, neither synced nor scored yet.
-func newWBRigAt(t *testing.T, accounts int, extraMapping string, orgNow time.Time, tweaks ...func(*salesforce.Config)) *wbRig {
+func newWBRigAt(t *testing.T, accounts int, mappingText string, orgNow time.Time, beforeInstall func(*salesforce.Client), tweaks ...func(*salesforce.Config)) *wbRig {
 	t.Helper()
 	ctx := context.Background()
 	em := emusalesforce.New(emusalesforce.Options{})
@@ -72,11 +75,14 @@ func newWBRigAt(t *testing.T, accounts int, extraMapping string, orgNow time.Tim
 	for _, tweak := range tweaks {
 		tweak(&sc)
 	}
-	m := wbMapping(t, extraMapping)
+	m := wbMapping(t, mappingText)
 	c, err := salesforce.Open(ctx, sc, salesforce.Deps{Connection: "default", TaskKeyField: m.TaskKeyField(),
 		Snooze: salesforce.Snooze{Field: m.Snooze().Field, Status: m.Snooze().Status}, WriteRetryWait: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if beforeInstall != nil {
+		beforeInstall(c)
 	}
 	if _, err := c.Install(ctx, m.FieldSpecs()); err != nil {
 		t.Fatal(err)
@@ -86,9 +92,12 @@ func newWBRigAt(t *testing.T, accounts int, extraMapping string, orgNow time.Tim
 	return r
 }
 
-func wbMapping(t *testing.T, extra string) *mapping.Mapping {
+func wbMapping(t *testing.T, text string) *mapping.Mapping {
 	t.Helper()
-	m, err := mapping.Parse("wb.yaml", append(mapping.Example(crm.Salesforce), []byte(extra)...), mapping.Options{})
+	if text == "" {
+		text = string(mapping.Example(crm.Salesforce))
+	}
+	m, err := mapping.Parse("wb.yaml", []byte(text), mapping.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,4 +392,113 @@ func TestOverrideIsWritten(t *testing.T) {
 	if checked == 0 {
 		t.Fatal("no account has an override value")
 	}
+}
+
+// TestChurnClosesTasksSayingWhy churns an account that has open
+// healthsync tasks: the next run closes them, and each closed task says
+// that healthsync closed it and why, so it never reads as a CSM's work.
+// The account's score and grade are cleared and its reasons say it is a
+// former customer.
+func TestChurnClosesTasksSayingWhy(t *testing.T) {
+	t.Parallel()
+	r := newWBRig(t, 40, "")
+	r.planApply(t, false)
+	open, err := r.st.Tasks(context.Background(), "default", store.TaskOpen)
+	if err != nil || len(open) == 0 {
+		t.Fatalf("no open task after the first apply: %v", err)
+	}
+	acct := open[0].AccountID
+	if err := r.em.SetField("Account", acct, "Churned__c", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.em.SetField("Account", acct, "Churn_Date__c", time.Now().AddDate(0, 0, -2).Format("2006-01-02")); err != nil {
+		t.Fatal(err)
+	}
+	r.syncAndScore(t)
+	p, rep := r.planApply(t, false)
+	var closed []string
+	for _, c := range p.Closes {
+		if c.AccountID != acct {
+			continue
+		}
+		if !c.Close || !strings.Contains(c.Note, "former customer") {
+			t.Errorf("close of %s: %+v, want a close noting the former customer", c.Key, c)
+		}
+		closed = append(closed, c.TaskID)
+	}
+	if len(closed) == 0 || rep.TasksClosed < len(closed) {
+		t.Fatalf("the churned account's tasks were not closed: plan %d, closed %d", len(closed), rep.TasksClosed)
+	}
+	for _, id := range closed {
+		task, _ := r.em.Record("Task", id)
+		subject, _ := task["Subject"].(string)
+		desc, _ := task["Description"].(string)
+		if task["Status"] != "Completed" || !strings.HasPrefix(subject, "Closed by healthsync: ") ||
+			!strings.Contains(desc, "not by a CSM: the account is a former customer") {
+			t.Errorf("closed task %s: status %v, subject %q, description %q", id, task["Status"], subject, desc)
+		}
+	}
+	rec, _ := r.em.Record("Account", acct)
+	if rec["Health_Score__c"] != nil || rec["Health_Grade__c"] != nil || !strings.Contains(fmt.Sprint(rec["Health_Reasons__c"]), "former customer") {
+		t.Errorf("churned account: score %v grade %v reasons %v", rec["Health_Score__c"], rec["Health_Grade__c"], rec["Health_Reasons__c"])
+	}
+	r.syncAndScore(t)
+	r.assertEmptyPlan(t)
+}
+
+// TestSnoozeFieldGarbage: a snooze field (here a text field the admin
+// made) holding no date snoozes nothing, says so as a problem of the plan,
+// and causes neither a crash nor new tasks.
+func TestSnoozeFieldGarbage(t *testing.T) {
+	t.Parallel()
+	text := exampleText(t, "  snooze:\n    # CSMs defer a task they cannot act on yet; healthsync leaves it alone.\n    status: Deferred",
+		"  snooze:\n    field: Snooze_Note__c")
+	// The admin's own text field, created before install (which then
+	// leaves it as it is).
+	r := newWBRigAt(t, 40, text, time.Now(), func(c *salesforce.Client) {
+		spec := connector.FieldSpec{Object: "Task", Name: "Snooze_Note__c", Label: "Snooze note", Type: connector.FieldText, Length: 80}
+		if _, err := c.Install(context.Background(), []connector.FieldSpec{spec}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	r.syncAndScore(t)
+	r.planApply(t, false)
+	tasks := r.em.CreatedTasks()
+	if len(tasks) == 0 {
+		t.Fatal("no task created")
+	}
+	id := tasks[0]["Id"].(string)
+	if err := r.em.SetField("Task", id, "Snooze_Note__c", "after the holidays"); err != nil {
+		t.Fatal(err)
+	}
+	r.syncAndScore(t)
+	p := r.plan(t)
+	if len(p.Problems) != 1 || !strings.Contains(p.Problems[0], `holds "after the holidays", not a date; ignored`) {
+		t.Fatalf("problems = %q, want the unreadable snooze named", p.Problems)
+	}
+	for _, c := range p.Creates {
+		if c.Retry {
+			continue
+		}
+		for _, task := range tasks {
+			if task["Healthsync_Key__c"] == c.Key {
+				t.Fatalf("task %s planned again", c.Key)
+			}
+		}
+	}
+	for _, c := range p.Closes {
+		if c.TaskID == id {
+			t.Fatalf("the task with an unreadable snooze was planned for closing: %+v", c)
+		}
+	}
+}
+
+// exampleText is the Salesforce example mapping with one passage replaced.
+func exampleText(t *testing.T, old, new string) string {
+	t.Helper()
+	text := string(mapping.Example(crm.Salesforce))
+	if !strings.Contains(text, old) {
+		t.Fatalf("the example mapping no longer holds %q", old)
+	}
+	return strings.Replace(text, old, new, 1)
 }

@@ -291,18 +291,24 @@ func printWrites(ctx context.Context, e *env, a *app, em *emulated) {
 	}
 	var lines []string
 	perOwner := map[string]int{}
+	add := func(key, subject, ownerID string) {
+		owner := ownerName(names, crm.UserID(ownerID))
+		perOwner[owner]++
+		acct := ""
+		if parts := strings.Split(key, ":"); len(parts) == 4 {
+			acct = account(parts[1]) + ", "
+		}
+		lines = append(lines, fmt.Sprintf("%s — %sfor %s", subject, acct, owner))
+	}
+	key := a.mapping.TaskKeyField()
 	switch {
 	case em.sf != nil:
 		for _, t := range em.sf.CreatedTasks() {
-			owner := ownerName(names, crm.UserID(fmt.Sprint(t["OwnerId"])))
-			perOwner[owner]++
-			lines = append(lines, fmt.Sprintf("%v — %s, for %s", t["Subject"], account(fmt.Sprint(t["WhatId"])), owner))
+			add(fmt.Sprint(t[key]), fmt.Sprint(t["Subject"]), fmt.Sprint(t["OwnerId"]))
 		}
 	case em.hs != nil:
 		for _, t := range em.hs.CreatedTasks() {
-			owner := ownerName(names, crm.UserID(t.Properties["hubspot_owner_id"]))
-			perOwner[owner]++
-			lines = append(lines, fmt.Sprintf("%s — for %s", t.Properties["hs_task_subject"], owner))
+			add(t.Properties[key], t.Properties["hs_task_subject"], t.Properties["hubspot_owner_id"])
 		}
 	}
 	fmt.Fprintf(out, "\nTasks now in the CRM (%d", len(lines))

@@ -12,6 +12,9 @@ import (
 // printPlan writes a readable summary of a plan and its first limit
 // changes, like `terraform plan`. names turns owner IDs into names.
 func printPlan(w io.Writer, p *hsync.Plan, limit int, names map[crm.UserID]string) {
+	for _, problem := range p.Problems[:min(len(p.Problems), 10)] {
+		fmt.Fprintf(w, "Problem: %s\n", problem)
+	}
 	if p.Accounts == 0 {
 		fmt.Fprintln(w, "No scores stored yet: run `healthsync sync` and `healthsync score` first.")
 		return
