@@ -105,11 +105,15 @@ func (w Weights) Get(measure string) float64 {
 // MeasureConfig maps metrics onto each measure's 0–100 scale.
 type MeasureConfig struct {
 	// BreadthTarget strong relationships score 100 on breadth; a weak one
-	// counts as WeakRelationshipCredit of a strong one.
-	BreadthTarget          float64 `yaml:"breadth_target"`
-	WeakRelationshipCredit float64 `yaml:"weak_relationship_credit"`
-	// DepthTopContacts: depth averages the strongest N relationships, each
-	// scored against the very-strong threshold.
+	// counts as WeakRelationshipCredit of a strong one. BreadthTargets
+	// sets it per segment (matched case-insensitively): a large account
+	// needs more relationships than a small one.
+	BreadthTarget          float64            `yaml:"breadth_target"`
+	BreadthTargets         map[string]float64 `yaml:"breadth_targets"`
+	WeakRelationshipCredit float64            `yaml:"weak_relationship_credit"`
+	// DepthTopContacts: depth weighs the strongest N relationships, each
+	// against the strong threshold (a strong relationship is a deep one),
+	// the strongest most and each next one half as much.
 	DepthTopContacts int `yaml:"depth_top_contacts"`
 	// Engagement recency: last contact within RecencyFullDays scores 100,
 	// RecencyZeroDays or more (or never) scores 0, linear between.
@@ -279,9 +283,11 @@ func DefaultConfig() Config {
 			TaskPoints:        0.5,
 			InboundMultiplier: 2,
 			TwoWayMultiplier:  1.5,
-			WeakMin:           0.5,
-			StrongMin:         4,
-			VeryStrongMin:     10,
+			// Strong: regular two-way contact (a meeting every month or
+			// two keeps a contact above 3); very strong: weekly.
+			WeakMin:       0.5,
+			StrongMin:     3,
+			VeryStrongMin: 8,
 		},
 		Weights: Weights{
 			RelationshipBreadth: 15,
@@ -293,18 +299,21 @@ func DefaultConfig() Config {
 			RenewalRisk:         15,
 		},
 		Measures: MeasureConfig{
-			BreadthTarget:          4,
-			WeakRelationshipCredit: 0.25,
+			BreadthTarget:          2,
+			BreadthTargets:         map[string]float64{"Enterprise": 4, "Mid-market": 3},
+			WeakRelationshipCredit: 0.5,
 			DepthTopContacts:       3,
-			RecencyFullDays:        7,
-			RecencyZeroDays:        60,
-			EBRFullDays:            90,
-			EBRZeroDays:            365,
-			AdoptionZero:           0.1,
-			AdoptionFull:           0.8,
-			NPSScale:               "score",
-			RenewalHorizonDays:     180,
-			RenewalExecRecentDays:  30,
+			// Full marks for contact in the last two weeks, none after a
+			// quarter of silence.
+			RecencyFullDays:       14,
+			RecencyZeroDays:       90,
+			EBRFullDays:           90,
+			EBRZeroDays:           365,
+			AdoptionZero:          0.1,
+			AdoptionFull:          0.8,
+			NPSScale:              "score",
+			RenewalHorizonDays:    180,
+			RenewalExecRecentDays: 30,
 		},
 		Grades:             GradeBands{Green: 70, Yellow: 40},
 		MinMeasures:        3,
@@ -430,6 +439,11 @@ func (c Config) Validate() error {
 	m := c.Measures
 	if m.BreadthTarget <= 0 {
 		add("measures.breadth_target: must be > 0 (got %g)", m.BreadthTarget)
+	}
+	for seg, v := range m.BreadthTargets {
+		if v <= 0 {
+			add("measures.breadth_targets.%s: must be > 0 (got %g)", seg, v)
+		}
 	}
 	if m.WeakRelationshipCredit < 0 || m.WeakRelationshipCredit > 1 {
 		add("measures.weak_relationship_credit: must be within 0..1 (got %g)", m.WeakRelationshipCredit)

@@ -85,7 +85,7 @@ custom_flags:
 	if err := c.Validate(); err != nil {
 		t.Fatalf("Validate() = %v", err)
 	}
-	if c.Relationship.HalfLifeDays != 45 || c.Weights.Adoption != 40 || c.Weights.Sentiment != 10 || c.Relationship.StrongMin != 4 {
+	if c.Relationship.HalfLifeDays != 45 || c.Weights.Adoption != 40 || c.Weights.Sentiment != 10 || c.Relationship.StrongMin != 3 {
 		t.Errorf("overlay = %+v %+v", c.Relationship, c.Weights)
 	}
 	if len(c.CustomFlags) != 1 || c.CustomFlags[0].When[0].Metric != MetricDaysSinceLastEBR || !c.CustomFlags[0].When[0].IfMissing {

@@ -42,10 +42,9 @@ func ExampleScorer_Score() {
 	v, _ := r.Value("days_since_exec_contact")
 	fmt.Println("days_since_exec_contact", v)
 	// Output:
-	// score 48 yellow, trend -22
+	// score 59 yellow, trend -11
 	// - renewal on 29 Mar 2024
-	// - no executive contact since 20 Jan 2024 and no EBR on record
-	// - only one strong relationship (target 4)
+	// - no EBR on record
 	// flag renewal_exec_gap: renewal on 29 Mar 2024 and no executive contact since 20 Jan 2024
 	// days_since_exec_contact 41
 }

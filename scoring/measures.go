@@ -98,8 +98,15 @@ func breadth(me *Measure, m *Metrics, mc *MeasureConfig) {
 	me.HasData = true
 	strong := m.StrongUserRelationships + m.StrongExecRelationships
 	weak := m.UserRelationships + m.ExecRelationships - strong
-	me.Value = 100 * (float64(strong) + mc.WeakRelationshipCredit*float64(weak)) / mc.BreadthTarget
-	target := formatNumber(mc.BreadthTarget)
+	goal := mc.BreadthTarget
+	for seg, v := range mc.BreadthTargets {
+		if strings.EqualFold(seg, m.Segment) {
+			goal = v
+			break
+		}
+	}
+	me.Value = 100 * (float64(strong) + mc.WeakRelationshipCredit*float64(weak)) / goal
+	target := formatNumber(goal)
 	switch {
 	case strong == 0:
 		me.Reason = "no strong relationship at the account"
@@ -120,9 +127,11 @@ func depth(me *Measure, m *Metrics, rels []ContactRelationship, cfg *Config) {
 	}
 	me.HasData = true
 	rc := &cfg.Relationship
-	n := min(cfg.Measures.DepthTopContacts, len(rels))
-	// rels are sorted by strength, strongest first; a one-way relationship
-	// counts no more than the strong threshold, like its level.
+	// The strongest relationships, each against the strong mark; the
+	// strongest counts most and each next one half as much as the one
+	// before (so adding a relationship never lowers depth). A one-way
+	// relationship counts no more than the strong threshold, like its
+	// level.
 	top := make([]float64, 0, len(rels))
 	for _, r := range rels {
 		v := r.Strength
@@ -132,11 +141,16 @@ func depth(me *Measure, m *Metrics, rels []ContactRelationship, cfg *Config) {
 		top = append(top, v)
 	}
 	sort.Sort(sort.Reverse(sort.Float64Slice(top)))
-	sum := 0.0
-	for _, v := range top[:n] {
-		sum += min(v/rc.VeryStrongMin, 1)
+	n := cfg.Measures.DepthTopContacts
+	sum, weights, w := 0.0, 0.0, 1.0
+	for i := 0; i < n; i++ {
+		if i < len(top) {
+			sum += w * min(top[i]/rc.StrongMin, 1)
+		}
+		weights += w
+		w /= 2
 	}
-	me.Value = 100 * sum / float64(n)
+	me.Value = 100 * sum / weights
 	best := rels[0]
 	veryStrong := 0
 	for _, r := range rels {
@@ -159,8 +173,8 @@ func depth(me *Measure, m *Metrics, rels []ContactRelationship, cfg *Config) {
 	default:
 		me.Reason = fmt.Sprintf("%s relationship with %s", strings.ReplaceAll(best.Level.String(), "_", " "), best.Name)
 	}
-	me.Explanation = fmt.Sprintf("average of the %s strongest relationships against the very-strong mark (%s points)",
-		formatNumber(float64(n)), formatNumber(rc.VeryStrongMin))
+	me.Explanation = fmt.Sprintf("the %s strongest relationships against the strong mark (%s points), each counting half as much as the one before",
+		formatNumber(float64(n)), formatNumber(rc.StrongMin))
 }
 
 func recency(me *Measure, m *Metrics, mc *MeasureConfig) {
