@@ -16,11 +16,16 @@ func init() {
 	register(&command{
 		name:    "backtest",
 		summary: "how well past scores ranked the accounts that later churned",
-		help: `Replays history: scores every account as of past dates (every --step days over
-the last --months months, using only what the store knew by each date) and
-compares the score before each outcome with what happened: churn (the mapped
-churn field) or renewal. Prints ROC AUC (0.5 is chance, 1 perfect), churn rate
-per grade and the median days of warning before churn.`,
+		help: `Replays history: scores every customer as of past dates (every --step days over
+the last --months months) and compares the score before each outcome with what
+happened: churn (the mapped churn field, else a latest renewal that was lost)
+or not. Prints ROC AUC (0.5 is chance, 1 perfect), churn rate per grade and the
+median days of warning before churn.
+
+Activities and opportunities are replayed as they were on each date; account
+fields (adoption, sentiment, NPS, the renewal date) are read as they are now,
+which flatters the AUC for accounts whose values already show their churn:
+read it as an upper bound (docs/scoring.md, "Backtest").`,
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 			months := fs.Int("months", 12, "how many `months` back to replay")
 			step := fs.Int("step", 30, "`days` between replayed scores")
@@ -48,11 +53,15 @@ per grade and the median days of warning before churn.`,
 				var accounts []scoring.BacktestAccount
 				err = a.store.ForEachAccount(ctx, a.cfg.Sync.Connection, func(b store.Bundle) error {
 					bt := scoring.BacktestAccount{AccountID: b.Account.ID, OutcomeAt: now}
-					if b.Account.Churned {
+					// The outcome: the churn field, else the lost-renewal rule
+					// (the latest closed renewal was lost). A prospect never
+					// was a customer and is left out.
+					if churned, at, ok := scoring.OutcomeOf(b.Account, b.Opportunities); ok && churned {
+						bt.Churned, bt.OutcomeAt = true, at
+					} else if b.Account.Churned {
 						bt.Churned = true
-						if b.Account.ChurnedAt != nil {
-							bt.OutcomeAt = *b.Account.ChurnedAt
-						}
+					} else if scoring.StatusAt(&b.Account, b.Opportunities, now).Status == crm.StatusProspect {
+						return nil
 					}
 					d := scoring.AccountData{Account: b.Account, Contacts: b.Contacts, Opportunities: b.Opportunities, Activities: b.Activities}
 					for at := start; at.Before(bt.OutcomeAt); at = at.Add(time.Duration(*step) * 24 * time.Hour) {
