@@ -33,12 +33,16 @@ import (
 // how many fields each cause wrote).
 func TestThirtyDaysOnAnUnchangedOrg(t *testing.T) {
 	t.Parallel()
+	eachStore(t, testThirtyDays)
+}
+
+func testThirtyDays(t *testing.T, storeAt func(testing.TB) store.Config) {
 	ctx := context.Background()
 	day := 24 * time.Hour
 	// The org's history ends 30 days ago; the simulated days run up to now
 	// (the emulator keeps the real clock for its own stamps and sessions).
 	t0 := crm.Date(time.Now().Add(-30 * day)).Add(9 * time.Hour)
-	r := newWBRigAt(t, 120, "", t0, nil)
+	r := newWBRigAt(t, 120, "", t0, nil, storeAt)
 	engine := hsync.New(r.st, r.c, r.m, r.cfg, hsync.Options{})
 	budget := r.m.DailyTaskBudget()
 	unlimited := exampleWith(t, "daily_budget_per_owner: 5", "daily_budget_per_owner: 0")

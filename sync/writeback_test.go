@@ -39,14 +39,17 @@ type wbRig struct {
 // the Salesforce example mapping), synced and scored.
 func newWBRig(t *testing.T, accounts int, mappingText string, tweaks ...func(*salesforce.Config)) *wbRig {
 	t.Helper()
-	r := newWBRigAt(t, accounts, mappingText, time.Now(), nil, tweaks...)
+	r := newWBRigAt(t, accounts, mappingText, time.Now(), nil, nil, tweaks...)
 	r.syncAndScore(t)
 	return r
 }
 
 // newWBRigAt is newWBRig with the generated org's history ending at
 // orgNow, neither synced nor scored yet.
-func newWBRigAt(t *testing.T, accounts int, mappingText string, orgNow time.Time, beforeInstall func(*salesforce.Client), tweaks ...func(*salesforce.Config)) *wbRig {
+//
+// storeAt gives the store's configuration (nil: a SQLite file).
+func newWBRigAt(t *testing.T, accounts int, mappingText string, orgNow time.Time, beforeInstall func(*salesforce.Client),
+	storeAt func(testing.TB) store.Config, tweaks ...func(*salesforce.Config)) *wbRig {
 	t.Helper()
 	ctx := context.Background()
 	em := emusalesforce.New(emusalesforce.Options{})
@@ -88,7 +91,12 @@ func newWBRigAt(t *testing.T, accounts int, mappingText string, orgNow time.Time
 		t.Fatal(err)
 	}
 	r.c, r.m, r.cfg = c, m, hsync.Config{Connection: "default", ReconcileEvery: time.Hour}
-	r.st = storetest.Open(t, store.Config{DatabaseURL: filepath.Join(t.TempDir(), "hs.db"), EncryptionKey: storetest.Key}, store.Options{})
+	cfg := store.Config{DatabaseURL: filepath.Join(t.TempDir(), "hs.db")}
+	if storeAt != nil {
+		cfg = storeAt(t)
+	}
+	cfg.EncryptionKey = storetest.Key
+	r.st = storetest.Open(t, cfg, store.Options{})
 	return r
 }
 
@@ -401,7 +409,19 @@ func TestOverrideIsWritten(t *testing.T) {
 // former customer.
 func TestChurnClosesTasksSayingWhy(t *testing.T) {
 	t.Parallel()
-	r := newWBRig(t, 40, "")
+	eachStore(t, testChurnClosesTasksSayingWhy)
+}
+
+// eachStore runs test on SQLite and, when HEALTHSYNC_TEST_DATABASE_URL is
+// set, on Postgres (skipped with a message otherwise).
+func eachStore(t *testing.T, test func(t *testing.T, storeAt func(testing.TB) store.Config)) {
+	t.Run("sqlite", func(t *testing.T) { t.Parallel(); test(t, nil) })
+	t.Run("postgres", func(t *testing.T) { t.Parallel(); test(t, storetest.PostgresConfig) })
+}
+
+func testChurnClosesTasksSayingWhy(t *testing.T, storeAt func(testing.TB) store.Config) {
+	r := newWBRigAt(t, 40, "", time.Now(), nil, storeAt)
+	r.syncAndScore(t)
 	r.planApply(t, false)
 	open, err := r.st.Tasks(context.Background(), "default", store.TaskOpen)
 	if err != nil || len(open) == 0 {
@@ -460,7 +480,7 @@ func TestSnoozeFieldGarbage(t *testing.T) {
 		if _, err := c.Install(context.Background(), []connector.FieldSpec{spec}); err != nil {
 			t.Fatal(err)
 		}
-	})
+	}, nil)
 	r.syncAndScore(t)
 	r.planApply(t, false)
 	tasks := r.em.CreatedTasks()
