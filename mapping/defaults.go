@@ -324,23 +324,23 @@ func defaultTasks() TasksConfig {
 		DailyBudgetPerOwner: ptr(DefaultDailyTaskBudget),
 		Flags: map[string]TaskTemplate{
 			scoring.FlagRenewalExecGap: {
-				Description: why + "{{.AccountName}} renews on {{.Metric \"next_renewal_date\"}}; the last executive contact was on {{.Metric \"last_exec_contact_date\"}}. Book time with an executive sponsor before the renewal.",
+				Description: why + "Book time with an executive sponsor at {{.AccountName}} before the renewal.",
 			},
 			scoring.FlagSingleThreaded: {
 				// Being single-threaded is a structural risk: shown always,
 				// a task once the renewal is six months away.
 				RenewalWithinDays: ptr(180),
-				Description:       why + "{{.AccountName}} has {{.Metric \"strong_exec_relationships\"}} strong executive relationship(s). Ask your sponsor for an introduction to another executive.",
+				Description:       why + "Ask your sponsor at {{.AccountName}} for an introduction to another executive.",
 			},
 			scoring.FlagChampionOpportunity: {
 				// A growth opportunity, not a risk: shown as a flag; no
 				// task unless tasks.flags.champion_opportunity.disabled is
 				// set to false.
 				Disabled:    true,
-				Description: why + "{{.AccountName}} uses the product well (adoption {{.Metric \"adoption\"}}) but no user relationship is strong. Reach out to the most active users and make them champions.",
+				Description: why + "Reach out to the most active users at {{.AccountName}} and make them champions.",
 			},
 			scoring.FlagAdoptionEmergency: {
-				Description: why + "Adoption at {{.AccountName}} fell and no user has been contacted since {{.Metric \"last_user_contact_date\"}}. Reach out today.",
+				Description: why + "Reach out to the users at {{.AccountName}} today and find out what changed.",
 			},
 		},
 	}

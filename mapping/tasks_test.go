@@ -47,7 +47,7 @@ scoring:
 	spec, _ = m.Task("adoption_emergency")
 	task, err = spec.Build("k", TaskData{AccountName: "Acme", Action: "Emergency outreach", Metrics: map[string]string{"last_user_contact_date": "2024-12-02"}}, "005OWNER", now)
 	if err != nil || task.OwnerID != "005OWNER" || task.Priority != crm.PriorityHigh || !task.Due.Equal(crm.Date(now)) ||
-		task.Subject != "Emergency outreach" || !strings.Contains(task.Description, "contacted since 2024-12-02") {
+		task.Subject != "Emergency outreach" || !strings.Contains(task.Description, "Reach out to the users at Acme today") {
 		t.Errorf("adoption_emergency task = %+v, %v", task, err)
 	}
 }
