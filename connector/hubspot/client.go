@@ -174,12 +174,12 @@ func (c *Client) do(req *http.Request, out any) (int, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return 0, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
+		return 0, fmt.Errorf("%s %s: %w", req.Method, connector.RequestURL(req.URL), connector.Unreachable(req.URL, err, baseURLHint))
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	body, err := connector.ReadBody(resp.Body, maxBody)
 	if err != nil {
-		return resp.StatusCode, fmt.Errorf("%s %s: read response: %w", req.Method, req.URL.Path, err)
+		return resp.StatusCode, fmt.Errorf("%s %s: read response: %w", req.Method, connector.RequestURL(req.URL), err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return resp.StatusCode, connector.DecodeHubSpot(resp.StatusCode, resp.Header, body)
@@ -220,11 +220,11 @@ func apiError(err error) (*connector.APIError, bool) {
 
 // isStop reports whether err means the run must stop rather than record a
 // per-record failure: the stack's stops, a rejected or under-scoped token,
-// a cancelled context.
+// a CRM that does not answer in time, a cancelled context.
 func isStop(err error) bool {
 	switch {
 	case errors.Is(err, connector.ErrBudgetExhausted), errors.Is(err, connector.ErrDailyLimit),
-		errors.Is(err, connector.ErrReauthorize), errors.Is(err, context.Canceled),
+		errors.Is(err, connector.ErrReauthorize), errors.Is(err, connector.ErrTimeout), errors.Is(err, context.Canceled),
 		errors.Is(err, context.DeadlineExceeded):
 		return true
 	}

@@ -91,7 +91,7 @@ func (c *Client) bulkQuery(ctx context.Context, obj, soql string, d *objectDescr
 			return err
 		}
 		req.Header.Set("Accept", "text/csv")
-		resp, err := c.stack.Do(req)
+		resp, err := c.send(req)
 		if err != nil {
 			return fmt.Errorf("bulk query results: %w", err)
 		}
@@ -100,7 +100,7 @@ func (c *Client) bulkQuery(ctx context.Context, obj, soql string, d *objectDescr
 		// store's time against the request's timeout (a 50,000-row page
 		// into a busy Postgres outlasted it). A page is maxRecords rows, so
 		// memory stays bounded by the page, not the org.
-		body, err := io.ReadAll(resp.Body)
+		body, err := connector.ReadBody(resp.Body, math.MaxInt64)
 		resp.Body.Close()
 		if err != nil {
 			return fmt.Errorf("bulk query results: read the page: %w", err)
@@ -332,7 +332,7 @@ func (c *Client) ingestResults(ctx context.Context, u string, fn func(map[string
 		return err
 	}
 	req.Header.Set("Accept", "text/csv")
-	resp, err := c.stack.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		return fmt.Errorf("bulk ingest results: %w", err)
 	}

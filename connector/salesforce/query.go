@@ -10,8 +10,6 @@ import (
 	"strings"
 
 	"github.com/simpleforce/simpleforce"
-
-	"healthsync/connector"
 )
 
 // pageSize is the REST query page size asked for with Sforce-Query-Options.
@@ -25,9 +23,9 @@ const pageSize = 2000
 // response, nor a successful one it would misread (checkAnswer). The
 // Authorization header simpleforce adds is replaced by the stack's.
 type sfTransport struct {
-	ctx   context.Context
-	stack *connector.Stack
-	err   error
+	ctx context.Context
+	c   *Client
+	err error
 }
 
 func (t *sfTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -36,7 +34,7 @@ func (t *sfTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		r.Header.Set("Sforce-Query-Options", fmt.Sprintf("batchSize=%d", pageSize))
 	}
 	r.Header.Set("Accept", "application/json")
-	resp, err := t.stack.Do(r)
+	resp, err := t.c.send(r)
 	if err != nil {
 		t.err = err
 		return nil, err
@@ -54,7 +52,7 @@ func (c *Client) simple(ctx context.Context) (*simpleforce.Client, *sfTransport,
 	if err != nil {
 		return nil, nil, err
 	}
-	t := &sfTransport{ctx: ctx, stack: c.stack}
+	t := &sfTransport{ctx: ctx, c: c}
 	sc := simpleforce.NewClient(inst, simpleforce.DefaultClientID, c.cfg.APIVersion)
 	sc.SetHttpClient(&http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }})
 	// The session ID is a placeholder: the stack sets the real header.
