@@ -167,7 +167,7 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		resp.Body.Close()
 		cancel()
 		if actx.Err() != nil && ctx.Err() == nil {
-			return nil, fmt.Errorf("%w within %s (HEALTHSYNC_HTTP_TIMEOUT): its answer stalled after %d bytes", ErrTimeout, s.cfg.Timeout, len(data))
+			return nil, fmt.Errorf("%w within %s (HEALTHSYNC_HTTP_TIMEOUT; its answer stalled after %d bytes)", ErrTimeout, s.cfg.Timeout, len(data))
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

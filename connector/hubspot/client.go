@@ -192,6 +192,24 @@ func (c *Client) do(req *http.Request, out any) (int, error) {
 	return resp.StatusCode, nil
 }
 
+// guard returns the guard of one paged list of path (relative to the base
+// URL), whose answers name the next page in paging.next.after.
+func (c *Client) guard(method, path string) *connector.PageGuard {
+	u := *c.base
+	u.Path = c.base.Path + path
+	return connector.NewPageGuard(method+" "+connector.RequestURL(&u), "paging.next.after")
+}
+
+// keyStalled is the error of a search paged by key (the last record's
+// position) whose page n does not get past the page before: the next
+// request would be the same one, and the pages would repeat forever.
+func (c *Client) keyStalled(o object, where string, n int, key string) error {
+	u := *c.base
+	u.Path = c.base.Path + "/crm/v3/objects/" + objPath(o.name) + "/search"
+	return fmt.Errorf("POST %s: %w", connector.RequestURL(&u), &connector.APIError{Status: http.StatusOK, Code: connector.CodeMalformedResponse,
+		Message: fmt.Sprintf("%s %d ends at %s, where the page before ended: the search does not advance and its pages would repeat forever", where, n, key)})
+}
+
 // call builds and sends a request.
 func (c *Client) call(ctx context.Context, method, path string, query url.Values, body, out any) (int, error) {
 	req, err := c.newRequest(ctx, method, path, query, body)

@@ -44,6 +44,7 @@ func (c *Client) ListIDs(ctx context.Context, objectName string, fn func(ids []s
 	q := url.Values{}
 	q.Set("limit", strconv.Itoa(listPageSize))
 	q.Set("properties", "hs_object_id")
+	guard := c.guard(http.MethodGet, "/crm/v3/objects/"+objPath(o.name))
 	for {
 		var res pageResponse
 		if _, err := c.call(ctx, http.MethodGet, "/crm/v3/objects/"+objPath(o.name), q, nil, &res); err != nil {
@@ -62,9 +63,15 @@ func (c *Client) ListIDs(ctx context.Context, objectName string, fn func(ids []s
 				return err
 			}
 		}
+		if err := guard.Count(len(res.Results), -1); err != nil {
+			return fmt.Errorf("list %s IDs: %w", o.name, err)
+		}
 		next := res.next()
 		if next == "" {
 			return nil
+		}
+		if err := guard.Follow(next); err != nil {
+			return fmt.Errorf("list %s IDs: %w", o.name, err)
 		}
 		q.Set("after", next)
 	}

@@ -79,7 +79,7 @@ func (c *Client) bulkQuery(ctx context.Context, obj, soql string, d *objectDescr
 		return err
 	}
 	locator := ""
-	seen := map[string]bool{}
+	guard := connector.NewPageGuard("GET "+jobURL+"/results", "Sforce-Locator")
 	for {
 		q := url.Values{}
 		q.Set("maxRecords", strconv.Itoa(c.resultPage))
@@ -121,11 +121,12 @@ func (c *Client) bulkQuery(ctx context.Context, obj, soql string, d *objectDescr
 		if locator == "" || locator == "null" {
 			return nil
 		}
-		if seen[locator] {
-			return fmt.Errorf("bulk query results: %w", &connector.APIError{Status: resp.StatusCode, Code: connector.CodeMalformedResponse,
-				Message: fmt.Sprintf("Sforce-Locator %q was already read: the pages would repeat forever", connector.Excerpt([]byte(locator), 60))})
+		if err := guard.Count(n, -1); err != nil {
+			return fmt.Errorf("bulk query results: %w", err)
 		}
-		seen[locator] = true
+		if err := guard.Follow(locator); err != nil {
+			return fmt.Errorf("bulk query results: %w", err)
+		}
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/simpleforce/simpleforce"
+
+	"healthsync/connector"
 )
 
 // pageSize is the REST query page size asked for with Sforce-Query-Options.
@@ -78,7 +80,22 @@ func simpleErr(t *sfTransport, err error) error {
 // treats a string starting with /services/data as a next-records URL,
 // which is how queryAll (which simpleforce lacks) is reached.
 func (c *Client) queryPages(ctx context.Context, endpoint, soql string, fn func(recs []rawRecord, total int) error) error {
-	return c.queryFrom(ctx, c.queryPath(endpoint, soql), fn)
+	g, err := c.queryGuard(ctx, endpoint)
+	if err != nil {
+		return err
+	}
+	return c.queryFrom(ctx, c.queryPath(endpoint, soql), g, fn)
+}
+
+// queryGuard returns the guard of one query's pages on endpoint, so that
+// answers pointing back at a page already read, or holding more rows than
+// their totalSize, end the query.
+func (c *Client) queryGuard(ctx context.Context, endpoint string) (*connector.PageGuard, error) {
+	base, err := c.dataURL(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return connector.NewPageGuard("GET "+base+"/"+endpoint, "nextRecordsUrl"), nil
 }
 
 // queryPath is the path of soql's first page on endpoint.
@@ -87,8 +104,8 @@ func (c *Client) queryPath(endpoint, soql string) string {
 }
 
 // queryFrom is queryPages from next, a first-page path or a
-// nextRecordsUrl.
-func (c *Client) queryFrom(ctx context.Context, next string, fn func(recs []rawRecord, total int) error) error {
+// nextRecordsUrl (which g has followed already).
+func (c *Client) queryFrom(ctx context.Context, next string, g *connector.PageGuard, fn func(recs []rawRecord, total int) error) error {
 	sc, t, err := c.simple(ctx)
 	if err != nil {
 		return err
@@ -101,6 +118,9 @@ func (c *Client) queryFrom(ctx context.Context, next string, fn func(recs []rawR
 		if err != nil {
 			return simpleErr(t, err)
 		}
+		if err := g.Count(len(res.Records), res.TotalSize); err != nil {
+			return err
+		}
 		if err := fn(queryRecords(res), res.TotalSize); err != nil {
 			return err
 		}
@@ -108,6 +128,9 @@ func (c *Client) queryFrom(ctx context.Context, next string, fn func(recs []rawR
 			return nil
 		}
 		next = res.NextRecordsURL
+		if err := g.Follow(next); err != nil {
+			return err
+		}
 	}
 }
 
