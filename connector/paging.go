@@ -29,13 +29,14 @@ func NewPageGuard(request, cursor string) *PageGuard {
 	return &PageGuard{request: request, cursor: cursor, seen: map[string]bool{}, total: -1}
 }
 
-// Follow records that the read goes on to the page next names. It returns
-// a MALFORMED_RESPONSE *APIError naming the request when next was
-// followed before.
+// Follow records that the read goes on to the page next names; call it
+// as soon as an answer names its next page, before handing on its rows.
+// It returns a MALFORMED_RESPONSE *APIError naming the request when next
+// was followed before.
 func (g *PageGuard) Follow(next string) error {
 	if g.seen[next] {
-		return g.fail(fmt.Sprintf("page %d points back at a page already read (%s %s): the pages would repeat forever",
-			g.pages, g.cursor, quoteCursor(next)))
+		return g.fail(fmt.Sprintf("an answer points back at a page already read (%s %s): the pages would repeat forever",
+			g.cursor, quoteCursor(next)))
 	}
 	g.seen[next] = true
 	return nil

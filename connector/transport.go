@@ -151,8 +151,8 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	actx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	resp, err := s.base.RoundTrip(req.WithContext(actx))
 	if err != nil {
-		cancel()
-		if actx.Err() != nil && ctx.Err() == nil {
+		cancel() // an expired deadline stays the context's error
+		if errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
 			return nil, fmt.Errorf("%w within %s (HEALTHSYNC_HTTP_TIMEOUT)", ErrTimeout, s.cfg.Timeout)
 		}
 		return nil, err
@@ -166,7 +166,7 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if err != nil {
 		resp.Body.Close()
 		cancel()
-		if actx.Err() != nil && ctx.Err() == nil {
+		if errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
 			return nil, fmt.Errorf("%w within %s (HEALTHSYNC_HTTP_TIMEOUT; its answer stalled after %d bytes)", ErrTimeout, s.cfg.Timeout, len(data))
 		}
 		if ctx.Err() != nil {

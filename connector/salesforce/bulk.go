@@ -105,6 +105,13 @@ func (c *Client) bulkQuery(ctx context.Context, obj, soql string, d *objectDescr
 		if err != nil {
 			return fmt.Errorf("bulk query results: read the page: %w", err)
 		}
+		locator = resp.Header.Get("Sforce-Locator")
+		last := locator == "" || locator == "null"
+		if !last {
+			if err := guard.Follow(locator); err != nil {
+				return fmt.Errorf("bulk query results: %w", err)
+			}
+		}
 		n, err := c.streamCSV(ctx, bytes.NewReader(body), obj, d, page)
 		if err != nil {
 			return fmt.Errorf("bulk query results: %w", err)
@@ -117,15 +124,8 @@ func (c *Client) bulkQuery(ctx context.Context, obj, soql string, d *objectDescr
 					Message: fmt.Sprintf("the page holds %d records, its Sforce-NumberOfRecords header says %q", n, connector.Excerpt([]byte(v), 40))})
 			}
 		}
-		locator = resp.Header.Get("Sforce-Locator")
-		if locator == "" || locator == "null" {
+		if last {
 			return nil
-		}
-		if err := guard.Count(n, -1); err != nil {
-			return fmt.Errorf("bulk query results: %w", err)
-		}
-		if err := guard.Follow(locator); err != nil {
-			return fmt.Errorf("bulk query results: %w", err)
 		}
 	}
 }

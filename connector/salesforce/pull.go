@@ -131,12 +131,15 @@ func (c *Client) pull(ctx context.Context, p *puller, mapped []string) error {
 		}
 		if res != nil {
 			next = ""
-			if err = guard.Count(len(res.Records), res.TotalSize); err == nil {
-				err = page(queryRecords(res), res.TotalSize)
-			}
-			if err == nil && !res.Done && res.NextRecordsURL != "" {
+			if !res.Done && res.NextRecordsURL != "" {
 				next = res.NextRecordsURL
 				err = guard.Follow(next)
+			}
+			if err == nil {
+				err = guard.Count(len(res.Records), res.TotalSize)
+			}
+			if err == nil {
+				err = page(queryRecords(res), res.TotalSize)
 			}
 		}
 	}

@@ -118,19 +118,22 @@ func (c *Client) queryFrom(ctx context.Context, next string, g *connector.PageGu
 		if err != nil {
 			return simpleErr(t, err)
 		}
+		last := res.Done || res.NextRecordsURL == ""
+		if !last {
+			if err := g.Follow(res.NextRecordsURL); err != nil {
+				return err
+			}
+		}
 		if err := g.Count(len(res.Records), res.TotalSize); err != nil {
 			return err
 		}
 		if err := fn(queryRecords(res), res.TotalSize); err != nil {
 			return err
 		}
-		if res.Done || res.NextRecordsURL == "" {
+		if last {
 			return nil
 		}
 		next = res.NextRecordsURL
-		if err := g.Follow(next); err != nil {
-			return err
-		}
 	}
 }
 
