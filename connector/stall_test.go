@@ -44,7 +44,7 @@ func TestStalledBodyIsRetried(t *testing.T) {
 	t.Parallel()
 	srv := newRecorder(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		if n == 0 {
-			trickle(40 * time.Millisecond)(w, r)
+			trickle(40*time.Millisecond)(w, r)
 			return
 		}
 		writeJSON(w, 200, `{"records":[],"done":true}`)
@@ -110,7 +110,7 @@ func TestStallThroughTheRetriesIsATimeoutFailure(t *testing.T) {
 // stalled: the CRM may have acted on it.
 func TestStalledNonIdempotentRequestIsNotRetried(t *testing.T) {
 	t.Parallel()
-	srv := newRecorder(t, func(n int, w http.ResponseWriter, r *http.Request) { trickle(40 * time.Millisecond)(w, r) })
+	srv := newRecorder(t, func(n int, w http.ResponseWriter, r *http.Request) { trickle(40*time.Millisecond)(w, r) })
 	s, err := connector.NewStack(stallConfig(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +136,7 @@ func TestCancelDuringStalledBodyIsTheCallersStop(t *testing.T) {
 		if n == 0 {
 			close(started)
 		}
-		trickle(40 * time.Millisecond)(w, r)
+		trickle(40*time.Millisecond)(w, r)
 	})
 	cfg := stallConfig()
 	cfg.Timeout = time.Hour

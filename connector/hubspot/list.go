@@ -50,6 +50,12 @@ func (c *Client) ListIDs(ctx context.Context, objectName string, fn func(ids []s
 		if _, err := c.call(ctx, http.MethodGet, "/crm/v3/objects/"+objPath(o.name), q, nil, &res); err != nil {
 			return fmt.Errorf("list %s IDs: %w", o.name, err)
 		}
+		next := res.next()
+		if next != "" {
+			if err := guard.Follow(next); err != nil {
+				return fmt.Errorf("list %s IDs: %w", o.name, err)
+			}
+		}
 		ids := make([]string, 0, len(res.Results))
 		for _, raw := range res.Results {
 			var w wireRecord
@@ -63,15 +69,8 @@ func (c *Client) ListIDs(ctx context.Context, objectName string, fn func(ids []s
 				return err
 			}
 		}
-		if err := guard.Count(len(res.Results), -1); err != nil {
-			return fmt.Errorf("list %s IDs: %w", o.name, err)
-		}
-		next := res.next()
 		if next == "" {
 			return nil
-		}
-		if err := guard.Follow(next); err != nil {
-			return fmt.Errorf("list %s IDs: %w", o.name, err)
 		}
 		q.Set("after", next)
 	}

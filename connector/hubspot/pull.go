@@ -358,6 +358,12 @@ func (c *Client) pullArchived(ctx context.Context, o object, props []string, sin
 		if _, err := c.call(ctx, http.MethodGet, "/crm/v3/objects/"+objPath(o.name), q, nil, &res); err != nil {
 			return fmt.Errorf("list archived %s: %w", o.name, err)
 		}
+		next := res.next()
+		if next != "" {
+			if err := guard.Follow(next); err != nil {
+				return fmt.Errorf("list archived %s: %w", o.name, err)
+			}
+		}
 		var page []connector.Record
 		var skip []hsync.Skipped
 		where := "archived list page " + strconv.Itoa(n)
@@ -398,15 +404,8 @@ func (c *Client) pullArchived(ctx context.Context, o object, props []string, sin
 				return err
 			}
 		}
-		if err := guard.Count(len(res.Results), -1); err != nil {
-			return fmt.Errorf("list archived %s: %w", o.name, err)
-		}
-		next := res.next()
 		if next == "" {
 			return nil
-		}
-		if err := guard.Follow(next); err != nil {
-			return fmt.Errorf("list archived %s: %w", o.name, err)
 		}
 		q.Set("after", next)
 	}
@@ -466,18 +465,17 @@ func (c *Client) listOwners(ctx context.Context, archived bool, fn func([]json.R
 		if _, err := c.call(ctx, http.MethodGet, "/crm/v3/owners", q, nil, &res); err != nil {
 			return fmt.Errorf("list owners: %w", err)
 		}
+		next := res.next()
+		if next != "" {
+			if err := guard.Follow(next); err != nil {
+				return fmt.Errorf("list owners: %w", err)
+			}
+		}
 		if err := fn(res.Results); err != nil {
 			return err
 		}
-		if err := guard.Count(len(res.Results), -1); err != nil {
-			return fmt.Errorf("list owners: %w", err)
-		}
-		next := res.next()
 		if next == "" {
 			return nil
-		}
-		if err := guard.Follow(next); err != nil {
-			return fmt.Errorf("list owners: %w", err)
 		}
 		q.Set("after", next)
 	}

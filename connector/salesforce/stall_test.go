@@ -41,7 +41,7 @@ func (b *bundle) pullAccounts(ctx context.Context, c *Client) (int, error) {
 func TestStalledOrgFailsThePullThenRecovers(t *testing.T) {
 	t.Parallel()
 	for name, f := range map[string]emu.Faults{
-		"latency": {Latency: time.Hour},
+		"latency": {Latency: 30 * time.Second},
 		"trickle": {Trickle: 50 * time.Millisecond},
 	} {
 		t.Run(name, func(t *testing.T) {

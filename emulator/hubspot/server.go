@@ -1,8 +1,10 @@
 package hubspot
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -195,6 +197,11 @@ func (s *Server) faultsNow() Faults { return *s.faults.Load() }
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, path string) {
 	faults := s.faultsNow()
 	if d := faults.Latency; d > 0 {
+		// Read the request first: the server notices a client that gave
+		// up only once it has read the body.
+		if body, err := io.ReadAll(r.Body); err == nil {
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
 		t := time.NewTimer(d)
 		select {
 		case <-r.Context().Done():

@@ -1,9 +1,11 @@
 package salesforce
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -321,6 +323,11 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	s.setLimitHeader(w)
 	if d := faults.Latency; d > 0 {
+		// Read the request first: the server notices a client that gave
+		// up only once it has read the body.
+		if body, err := io.ReadAll(r.Body); err == nil {
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
