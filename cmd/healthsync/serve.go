@@ -85,6 +85,10 @@ func errorKind(err error) string {
 		return "budget"
 	case errors.Is(err, hsync.ErrGuard):
 		return "guard"
+	case errors.Is(err, connector.ErrTimeout):
+		return "timeout"
+	case errors.As(err, new(*connector.UnreachableError)):
+		return "unreachable"
 	}
 	var apiErr *connector.APIError
 	if errors.As(err, &apiErr) {
