@@ -70,9 +70,14 @@ func TestStalledBodyIsRetried(t *testing.T) {
 // When every attempt stalls, the request fails after the retries with an
 // error that is a timeout of the CRM (connector.ErrTimeout), not a
 // context error a caller would take for its own interrupt, and that says
-// which setting bounded it and how often it was retried.
+// which setting bounded it and how often it was retried. The caller's
+// own cancellation still ends it as the caller's stop.
 func TestStallThroughTheRetriesIsATimeoutFailure(t *testing.T) {
 	t.Parallel()
+	t.Run("cancel", func(t *testing.T) {
+		t.Parallel()
+		cancelDuringStalledBody(t)
+	})
 	for name, answer := range map[string]func(w http.ResponseWriter, r *http.Request){
 		"no answer":     func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() },
 		"trickled body": trickle(40 * time.Millisecond),
@@ -127,10 +132,10 @@ func TestStalledNonIdempotentRequestIsNotRetried(t *testing.T) {
 	}
 }
 
-// The caller's own cancellation (a signal) while an answer trickles in
-// ends the request with the context's error, at once, and is not retried.
-func TestCancelDuringStalledBodyIsTheCallersStop(t *testing.T) {
-	t.Parallel()
+// cancelDuringStalledBody: the caller's own cancellation (a signal) while
+// an answer trickles in ends the request with the context's error, at
+// once, and is not retried.
+func cancelDuringStalledBody(t *testing.T) {
 	started := make(chan struct{})
 	srv := newRecorder(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		if n == 0 {
@@ -155,26 +160,5 @@ func TestCancelDuringStalledBodyIsTheCallersStop(t *testing.T) {
 	}
 	if srv.count() != 1 {
 		t.Fatalf("attempts %d, want 1", srv.count())
-	}
-}
-
-// A body read whole within its attempt is handed on whole, and the
-// connectors read it without a second copy.
-func TestReadBodyOfAHeldAnswer(t *testing.T) {
-	t.Parallel()
-	srv := newRecorder(t, func(n int, w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, `{"a":1,"b":2}`) })
-	s := newStack(t)
-	resp, err := get(t, context.Background(), s, srv.URL+"/x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	head, err := connector.ReadBody(resp.Body, 6)
-	if err != nil || string(head) != `{"a":1` {
-		t.Fatalf("first 6 bytes %q (%v)", head, err)
-	}
-	rest, err := connector.ReadBody(resp.Body, 1<<20)
-	if err != nil || string(rest) != `,"b":2}` {
-		t.Fatalf("rest %q (%v)", rest, err)
 	}
 }

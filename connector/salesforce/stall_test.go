@@ -37,9 +37,14 @@ func (b *bundle) pullAccounts(ctx context.Context, c *Client) (int, error) {
 // An org that stalls (no answer, or an answer trickling in a byte at a
 // time) fails the pull once the retries are spent, with an error that is
 // a timeout of the CRM naming the request, never a context error; the
-// same client pulls everything once the org answers again.
+// same client pulls everything once the org answers again. A signal
+// while it stalls is still the caller's stop.
 func TestStalledOrgFailsThePullThenRecovers(t *testing.T) {
 	t.Parallel()
+	t.Run("cancel", func(t *testing.T) {
+		t.Parallel()
+		cancelWhileTheOrgStalls(t)
+	})
 	for name, f := range map[string]emu.Faults{
 		"latency": {Latency: 30 * time.Second},
 		"trickle": {Trickle: 50 * time.Millisecond},
@@ -78,10 +83,10 @@ func TestStalledOrgFailsThePullThenRecovers(t *testing.T) {
 	}
 }
 
-// A signal while the org stalls ends the pull with the caller's own
-// context error, which the engine records as a controlled stop.
-func TestCancelWhileTheOrgStallsIsTheCallersStop(t *testing.T) {
-	t.Parallel()
+// cancelWhileTheOrgStalls: a signal while the org stalls ends the pull
+// with the caller's own context error, which the engine records as a
+// controlled stop.
+func cancelWhileTheOrgStalls(t *testing.T) {
 	b := setup(t, 5, emu.Options{})
 	b.deps.HTTP = stallHTTP()
 	b.deps.HTTP.Timeout = time.Hour
@@ -157,6 +162,7 @@ func TestLoopingQueryPagesFailThePull(t *testing.T) {
 func TestUnknownAPIVersionIsNamed(t *testing.T) {
 	t.Parallel()
 	b := setup(t, 2, emu.Options{MinVersion: 55, MaxVersion: 64})
+	emulatorAnswersUnknownVersion(t, b)
 	cfg := b.cfg
 	cfg.APIVersion = "99.0"
 	c := b.open(cfg)
@@ -177,32 +183,6 @@ func TestUnknownAPIVersionIsNamed(t *testing.T) {
 	_, err = b.c.Describe(context.Background(), "Whizbang__c")
 	if err == nil || errors.Is(err, ErrAPIVersion) || !strings.Contains(err.Error(), "object Whizbang__c does not exist in the org") {
 		t.Fatalf("err = %v, want the missing object named", err)
-	}
-}
-
-// The emulated org answers an API version it does not offer as Salesforce
-// does: 404 with [{"errorCode":"NOT_FOUND","message":"The requested
-// resource does not exist"}], while GET /services/data/ lists the ones it
-// has.
-func TestEmulatorAnswersUnknownVersionAsSalesforce(t *testing.T) {
-	t.Parallel()
-	b := setup(t, 0, emu.Options{})
-	tok, err := b.c.tokens.Current(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(http.MethodGet, b.ts.URL+"/services/data/v99.0/sobjects/Account/describe", nil)
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	var errs []map[string]any
-	if resp.StatusCode != http.StatusNotFound || json.Unmarshal(body, &errs) != nil || len(errs) != 1 ||
-		errs[0]["errorCode"] != "NOT_FOUND" || errs[0]["message"] != "The requested resource does not exist" {
-		t.Fatalf("HTTP %d %s", resp.StatusCode, body)
 	}
 }
 
@@ -256,5 +236,29 @@ func TestUnreachableHostsAreNamed(t *testing.T) {
 	}
 	if bytes.Contains([]byte(err.Error()), []byte("SELECT")) {
 		t.Errorf("err = %q shows the query", err)
+	}
+}
+
+// emulatorAnswersUnknownVersion: the emulated org answers an API version
+// it does not offer as Salesforce does: 404 with [{"errorCode":"NOT_FOUND",
+// "message":"The requested resource does not exist"}].
+func emulatorAnswersUnknownVersion(t *testing.T, b *bundle) {
+	t.Helper()
+	tok, err := b.c.tokens.Current(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, b.ts.URL+"/services/data/v99.0/sobjects/Account/describe", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var errs []map[string]any
+	if resp.StatusCode != http.StatusNotFound || json.Unmarshal(body, &errs) != nil || len(errs) != 1 ||
+		errs[0]["errorCode"] != "NOT_FOUND" || errs[0]["message"] != "The requested resource does not exist" {
+		t.Fatalf("HTTP %d %s", resp.StatusCode, body)
 	}
 }
