@@ -15,7 +15,8 @@ import (
 //
 //	caller → auth (token header; on 401 one refresh and one retry)
 //	       → go-retryablehttp (CheckRetry from the RetryPolicy, Retry-After, backoff)
-//	       → per attempt: rate limiter, API budget, timeout, usage headers
+//	       → per attempt: rate limiter, API budget, timeout, usage headers,
+//	         the whole answer read (a stalled body is a failed attempt)
 //	       → network
 //
 // Client returns it as an *http.Client (for simpleforce and anything that

@@ -34,9 +34,11 @@
 //     API: writes fail with INVALID_FIELD until a
 //     FieldPermissions record on a permission set assigned to the user
 //     grants edit.
-//   - Faults for resilience tests (503s, latency, UNABLE_TO_LOCK_ROW,
-//     session expiry after N calls, concurrent-request limits), all
-//     deterministic given a seed.
+//   - Faults for resilience tests (503s, latency, answers trickling in a
+//     byte at a time, UNABLE_TO_LOCK_ROW, session expiry after N calls,
+//     concurrent-request limits, query pages that point back at
+//     themselves or never end), all deterministic given a seed and
+//     switchable while serving with [Server.SetFaults].
 //
 // Inspection helpers ([Server.Record], [Server.IDs], [Server.APICalls],
 // [Server.CreatedTasks], [Server.SetField]) let tests check what a client
