@@ -9,8 +9,11 @@ import (
 // HTTPConfig configures the HTTP stack of one CRM connection. It is read
 // from the environment with go-envconfig.
 type HTTPConfig struct {
-	// Timeout bounds each attempt, from sending the request to closing the
-	// response body. Waiting for the rate limiter does not count.
+	// Timeout bounds each attempt, from sending the request to the last
+	// byte of the answer, which the stack reads within the attempt: an
+	// answer that does not arrive whole in time is a failed attempt,
+	// retried, and after the retries an error wrapping ErrTimeout. Waiting
+	// for the rate limiter does not count.
 	Timeout time.Duration `env:"HEALTHSYNC_HTTP_TIMEOUT, default=60s"`
 	// MaxRetries is how many times a retryable failure is retried.
 	MaxRetries int `env:"HEALTHSYNC_HTTP_MAX_RETRIES, default=5"`

@@ -15,7 +15,8 @@ import (
 //
 //	caller → auth (token header; on 401 one refresh and one retry)
 //	       → go-retryablehttp (CheckRetry from the RetryPolicy, Retry-After, backoff)
-//	       → per attempt: rate limiter, API budget, timeout, usage headers
+//	       → per attempt: rate limiter, API budget, timeout, usage headers,
+//	         the whole answer read (a stalled body is a failed attempt)
 //	       → network
 //
 // Client returns it as an *http.Client (for simpleforce and anything that
@@ -31,6 +32,7 @@ type Stack struct {
 	classes map[string]*Limiter
 	base    http.RoundTripper
 	client  *http.Client
+	hint    string // what to check when a host cannot be reached
 }
 
 // Option configures a Stack.
@@ -60,6 +62,10 @@ func WithLimiter(l *Limiter) Option { return func(s *Stack) { s.limiter = l } }
 func WithClassLimiter(class string, l *Limiter) Option {
 	return func(s *Stack) { s.classes[class] = l }
 }
+
+// WithUnreachableHint sets what a request that cannot reach its host
+// tells the user to check, e.g. "check HEALTHSYNC_HUBSPOT_BASE_URL".
+func WithUnreachableHint(hint string) Option { return func(s *Stack) { s.hint = hint } }
 
 // WithTransport sets the network transport (default: a pooled transport
 // from go-cleanhttp).
@@ -105,13 +111,30 @@ func NewStack(cfg HTTPConfig, logger hclog.Logger, opts ...Option) (*Stack, erro
 	rc.RetryWaitMax = cfg.RetryWaitMax
 	rc.CheckRetry = s.checkRetry
 	rc.Backoff = backoff
-	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	rc.ErrorHandler = giveUp
 
 	s.client = &http.Client{
 		Transport:     &authTransport{s: s, next: &retryablehttp.RoundTripper{Client: rc}},
 		CheckRedirect: sameHostRedirects,
 	}
 	return s, nil
+}
+
+// giveUp is the stack's retryablehttp.ErrorHandler: the last answer goes
+// to the caller as it is; the last error says how many retries it took.
+func giveUp(resp *http.Response, err error, attempts int) (*http.Response, error) {
+	if err == nil || attempts < 2 {
+		return resp, err
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	retries := "retries"
+	if attempts == 2 {
+		retries = "retry"
+	}
+	return resp, fmt.Errorf("%w after %d %s", err, attempts-1, retries)
 }
 
 // Client returns the stack as an *http.Client. Non-2xx answers come back as
@@ -131,7 +154,7 @@ func (s *Stack) Do(req *http.Request) (*http.Response, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
+		return nil, fmt.Errorf("%s %s: %w", req.Method, RequestURL(req.URL), Unreachable(req.URL, err, s.hint))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		apiErr := s.inspect(resp)
@@ -139,6 +162,12 @@ func (s *Stack) Do(req *http.Request) (*http.Response, error) {
 		return nil, apiErr
 	}
 	return resp, nil
+}
+
+// RequestURL is u for messages: scheme, host and path, without the query
+// (which may be long, or carry a value better not printed).
+func RequestURL(u *url.URL) string {
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}).String()
 }
 
 // APICalls returns the number of HTTP attempts made on the connection,

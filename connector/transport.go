@@ -14,11 +14,19 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// maxErrorBody bounds how much of an error response is buffered.
+// maxErrorBody bounds how much of an error response is decoded.
 const maxErrorBody = 1 << 20
 
-// bufferedBody is an error response's body, read once and kept with its
-// decoded error so every layer sees the same bytes.
+// maxHeldBody bounds the answer an attempt reads whole before handing it
+// on (every JSON answer the connectors read, Bulk API result pages of
+// usual width). A longer body is handed on as it arrives, still under the
+// attempt's timeout, but a failure while reading its rest ends the
+// request instead of being retried.
+const maxHeldBody = 64 << 20
+
+// bufferedBody is a response body read whole within its attempt, kept
+// with its decoded error (non-2xx answers) so every layer sees the same
+// bytes.
 type bufferedBody struct {
 	*bytes.Reader
 	data   []byte
@@ -27,22 +35,37 @@ type bufferedBody struct {
 
 func (*bufferedBody) Close() error { return nil }
 
-// inspect buffers a non-2xx response's body (once) and decodes it.
-func (s *Stack) inspect(resp *http.Response) *APIError {
-	if bb, ok := resp.Body.(*bufferedBody); ok {
-		if bb.apiErr == nil {
-			bb.apiErr = s.decode(resp.StatusCode, resp.Header, bb.data)
+// ReadBody reads what is left of a response body, at most limit bytes. A
+// body the stack already holds in memory is returned without a copy (the
+// caller must not modify it).
+func ReadBody(body io.Reader, limit int64) ([]byte, error) {
+	if bb, ok := body.(*bufferedBody); ok {
+		rest := bb.data[len(bb.data)-bb.Len():]
+		if int64(len(rest)) > limit {
+			rest = rest[:limit]
 		}
-		return bb.apiErr
+		_, err := bb.Seek(int64(len(rest)), io.SeekCurrent)
+		return rest, err
 	}
-	var data []byte
-	if resp.Body != nil {
-		data, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		resp.Body.Close()
+	return io.ReadAll(io.LimitReader(body, limit))
+}
+
+// inspect decodes a non-2xx response's body, buffering it first when the
+// attempt did not.
+func (s *Stack) inspect(resp *http.Response) *APIError {
+	bb, ok := resp.Body.(*bufferedBody)
+	if !ok {
+		var data []byte
+		if resp.Body != nil {
+			data, _ = io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+			resp.Body.Close()
+		}
+		bb = &bufferedBody{Reader: bytes.NewReader(data), data: data}
+		resp.Body = bb
 	}
-	bb := &bufferedBody{Reader: bytes.NewReader(data), data: data}
-	bb.apiErr = s.decode(resp.StatusCode, resp.Header, data)
-	resp.Body = bb
+	if bb.apiErr == nil {
+		bb.apiErr = s.decode(resp.StatusCode, resp.Header, bb.data[:min(len(bb.data), maxErrorBody)])
+	}
 	return bb.apiErr
 }
 
@@ -128,26 +151,50 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	actx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	resp, err := s.base.RoundTrip(req.WithContext(actx))
 	if err != nil {
-		cancel()
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			return nil, fmt.Errorf("no response within %s (HEALTHSYNC_HTTP_TIMEOUT): %w", s.cfg.Timeout, err)
+		cancel() // an expired deadline stays the context's error
+		if errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+			return nil, fmt.Errorf("%w within %s (HEALTHSYNC_HTTP_TIMEOUT)", ErrTimeout, s.cfg.Timeout)
 		}
 		return nil, err
 	}
 	s.budget.Observe(resp.Header)
 	s.limiter.Observe(resp.Header)
-	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	// The whole answer is read within the attempt, so its timeout covers
+	// the body, and a body that stalls or breaks off is a failed attempt
+	// the retries see, not an error of whoever reads it later.
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxHeldBody+1))
+	if err != nil {
+		resp.Body.Close()
+		cancel()
+		if errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+			return nil, fmt.Errorf("%w within %s (HEALTHSYNC_HTTP_TIMEOUT; its answer stalled after %d bytes)", ErrTimeout, s.cfg.Timeout, len(data))
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("read the answer (HTTP %d) after %d bytes: %w", resp.StatusCode, len(data), err)
+	}
+	if len(data) > maxHeldBody {
+		// Too long to hold: hand it on as it arrives, under the timeout.
+		resp.Body = &cancelBody{Reader: io.MultiReader(bytes.NewReader(data), resp.Body), closer: resp.Body, cancel: cancel}
+		return resp, nil
+	}
+	resp.Body.Close()
+	cancel()
+	resp.Body = &bufferedBody{Reader: bytes.NewReader(data), data: data}
 	return resp, nil
 }
 
-// cancelBody ends the attempt's timeout when the body is closed.
+// cancelBody is a body longer than maxHeldBody: closing it ends the
+// attempt's timeout.
 type cancelBody struct {
-	io.ReadCloser
+	io.Reader
+	closer io.Closer
 	cancel context.CancelFunc
 }
 
 func (b *cancelBody) Close() error {
-	err := b.ReadCloser.Close()
+	err := b.closer.Close()
 	b.cancel()
 	return err
 }

@@ -103,7 +103,7 @@ func (w *Writeback) Apply(ctx context.Context, sink Sink, p *Plan, force bool) (
 	}
 	status, reason := store.RunOK, ""
 	if applyErr != nil {
-		if reason = stopReason(applyErr); reason != "" {
+		if reason = stopReason(ctx, applyErr); reason != "" {
 			status = store.RunStopped
 			applyErr = fmt.Errorf("%w: %s: %w", ErrStopped, reason, applyErr)
 		} else {

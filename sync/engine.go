@@ -83,11 +83,13 @@ func New(st *store.Store, src Source, m *mapping.Mapping, cfg Config, opts Optio
 // Connection is the connection this engine syncs.
 func (e *Engine) Connection() string { return e.cfg.Connection }
 
-// stopReason classifies an error that ended a run: a controlled stop gives
-// a reason, anything else "".
-func stopReason(err error) string {
+// stopReason classifies an error that ended a run of ctx: a controlled
+// stop gives a reason, anything else "". A context error is a stop only
+// when ctx itself is done (a signal, a lost lease): a request that timed
+// out under a live run is a failure, however its error reads.
+func stopReason(ctx context.Context, err error) string {
 	switch {
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)):
 		return "interrupted"
 	case errors.Is(err, connector.ErrBudgetExhausted):
 		return "API budget for this run used up"

@@ -9,11 +9,14 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
-// Progress hears about a sync's progress, object by object.
+// Progress hears about a sync's progress, object by object: Start, Page
+// per committed page, then Done when the object's pull succeeded or
+// Failed when it ended in an error (which the caller reports).
 type Progress interface {
 	Start(object string)
 	Page(object string, records int)
 	Done(object string)
+	Failed(object string)
 }
 
 type noProgress struct{}
@@ -21,6 +24,7 @@ type noProgress struct{}
 func (noProgress) Start(string)     {}
 func (noProgress) Page(string, int) {}
 func (noProgress) Done(string)      {}
+func (noProgress) Failed(string)    {}
 
 type objectProgress struct {
 	records, pages int
@@ -73,6 +77,16 @@ func (t *TerminalProgress) Done(object string) {
 	defer t.mu.Unlock()
 	t.draw(object)
 	fmt.Fprintln(t.w)
+	delete(t.cur, object)
+}
+
+// Failed implements Progress: the object's line ends as it stands.
+func (t *TerminalProgress) Failed(object string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.cur[object] != nil {
+		fmt.Fprintln(t.w)
+	}
 	delete(t.cur, object)
 }
 
@@ -129,5 +143,13 @@ func (l *LogProgress) Done(object string) {
 	if p := l.cur[object]; p != nil {
 		l.log.Info("object synced", "object", object, "records", p.records, "pages", p.pages)
 	}
+	delete(l.cur, object)
+}
+
+// Failed implements Progress: no "object synced" line for an object whose
+// pull failed; the caller reports the error.
+func (l *LogProgress) Failed(object string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	delete(l.cur, object)
 }

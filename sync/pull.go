@@ -65,7 +65,7 @@ func (e *Engine) Sync(ctx context.Context, opts SyncOptions) (*Report, error) {
 	rep.Duration = e.clock.Now().Sub(started)
 	rep.Status = store.RunOK
 	if runErr != nil {
-		if reason := stopReason(runErr); reason != "" {
+		if reason := stopReason(ctx, runErr); reason != "" {
 			rep.Status, rep.StopReason = store.RunStopped, reason
 			runErr = fmt.Errorf("%w: %s: %w", ErrStopped, reason, runErr)
 		} else {
@@ -158,7 +158,7 @@ func (e *Engine) missingFields(ctx context.Context, obj string) ([]string, error
 	return e.mapping.MissingFields(obj, downloaded), nil
 }
 
-func (e *Engine) pullObject(ctx context.Context, obj string, rep *Report) error {
+func (e *Engine) pullObject(ctx context.Context, obj string, rep *Report) (err error) {
 	or := rep.object(obj)
 	start := e.clock.Now()
 	defer func() { or.Duration += e.clock.Now().Sub(start) }()
@@ -174,7 +174,13 @@ func (e *Engine) pullObject(ctx context.Context, obj string, rep *Report) error 
 	full := cur.ModifiedAt.IsZero() && cur.LastID == ""
 	req := PullRequest{Object: obj, Fields: fields, Since: connector.Cursor{ModifiedAt: cur.ModifiedAt, LastID: cur.LastID}}
 	e.progress.Start(obj)
-	defer e.progress.Done(obj)
+	defer func() {
+		if err != nil {
+			e.progress.Failed(obj)
+			return
+		}
+		e.progress.Done(obj)
+	}()
 	page := 0
 	err = e.src.Pull(ctx, req, func(pctx context.Context, p Page) error {
 		page++

@@ -72,8 +72,13 @@ func (a *app) withLease(ctx context.Context, fn func(context.Context) error) err
 	return l.Do(ctx, fn)
 }
 
-// printSyncReport summarises a sync run.
+// printSyncReport summarises a sync run. A run that failed before it
+// stored anything prints nothing: a table of zeros would only hide the
+// error that follows it.
 func printSyncReport(w io.Writer, rep *hsync.Report) {
+	if rep.Status == store.RunFailed && !storedAnything(rep) {
+		return
+	}
 	fmt.Fprintf(w, "%-14s %8s %8s %8s %8s %6s\n", "object", "new", "changed", "deleted", "problems", "pages")
 	for _, o := range rep.Objects {
 		note := ""
@@ -102,6 +107,17 @@ func printSyncReport(w io.Writer, rep *hsync.Report) {
 	if rep.Status == store.RunStopped {
 		fmt.Fprintf(w, "Stopped early: %s. What was synced is committed; the next run resumes.\n", rep.StopReason)
 	}
+}
+
+// storedAnything reports whether a sync run committed or re-mapped
+// anything.
+func storedAnything(rep *hsync.Report) bool {
+	for _, o := range rep.Objects {
+		if o.Counts != (store.ObjectCounts{}) || o.Remapped || len(o.Repulled) > 0 {
+			return true
+		}
+	}
+	return rep.Problem > 0
 }
 
 // printApplyReport summarises an apply.

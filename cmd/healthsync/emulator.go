@@ -27,6 +27,7 @@ type emulatorOptions struct {
 	errorRate float64
 	latency   time.Duration
 	lockRate  float64
+	trickle   time.Duration
 }
 
 func (o *emulatorOptions) register(fs *flag.FlagSet) {
@@ -37,6 +38,7 @@ func (o *emulatorOptions) register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.errorRate, "fault-errors", 0, "`fraction` of API requests answered with a 5xx")
 	fs.DurationVar(&o.latency, "fault-latency", 0, "`delay` added to every API request")
 	fs.Float64Var(&o.lockRate, "fault-locks", 0, "Salesforce: `fraction` of written records failing with UNABLE_TO_LOCK_ROW")
+	fs.DurationVar(&o.trickle, "fault-trickle", 0, "send every API answer one byte per `interval` (a stalled CRM)")
 }
 
 // emulated is a running emulator: its handler, env lines and inspection.
@@ -73,6 +75,9 @@ func (o emulatorOptions) validate(cmd string) (crm.System, error) {
 	if o.latency < 0 {
 		return "", usagef(cmd, "--fault-latency %s: give a delay that is not negative, e.g. 200ms", o.latency)
 	}
+	if o.trickle < 0 {
+		return "", usagef(cmd, "--fault-trickle %s: give an interval that is not negative, e.g. 1s", o.trickle)
+	}
 	return sys, nil
 }
 
@@ -92,7 +97,7 @@ func newEmulated(o emulatorOptions, keyFile string) (*emulated, error) {
 	switch sys {
 	case crm.Salesforce:
 		em.sf = emusalesforce.New(emusalesforce.Options{KeyFile: keyFile, Faults: emusalesforce.Faults{
-			Seed: o.seed, Unavailable: o.errorRate, Latency: o.latency, LockRow: o.lockRate}})
+			Seed: o.seed, Unavailable: o.errorRate, Latency: o.latency, LockRow: o.lockRate, Trickle: o.trickle}})
 		if em.org != nil {
 			err = em.sf.LoadOrg(em.org)
 		} else {
@@ -101,7 +106,7 @@ func newEmulated(o emulatorOptions, keyFile string) (*emulated, error) {
 		em.handler, em.envLines, em.clientLines = em.sf, em.sf.EnvLines, em.sf.ClientLines
 	case crm.HubSpot:
 		em.hs = emuhubspot.New(emuhubspot.Options{AutoApprove: false, Faults: emuhubspot.Faults{
-			Seed: uint64(o.seed), ServerErrorRate: o.errorRate, Latency: o.latency}})
+			Seed: uint64(o.seed), ServerErrorRate: o.errorRate, Latency: o.latency, Trickle: o.trickle}})
 		if em.org != nil {
 			_, err = em.hs.LoadOrg(em.org)
 		} else {

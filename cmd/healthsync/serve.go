@@ -89,6 +89,10 @@ func errorKind(err error) string {
 		return "outputs"
 	case errors.Is(err, hsync.ErrWriteFailed):
 		return "write_failed"
+	case errors.Is(err, connector.ErrTimeout):
+		return "timeout"
+	case errors.As(err, new(*connector.UnreachableError)):
+		return "unreachable"
 	}
 	var apiErr *connector.APIError
 	if errors.As(err, &apiErr) {

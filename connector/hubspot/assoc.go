@@ -231,7 +231,7 @@ func (c *Client) rereadWindow(ctx context.Context, o object, props []string, sin
 		if err != nil {
 			return fmt.Errorf("re-read association window of %s: %w", o.name, err)
 		}
-		keyed := false
+		keyed, prevID := false, lastID
 		for _, r := range recs {
 			if r.ID != "" {
 				lastID, keyed = r.ID, true
@@ -251,6 +251,12 @@ func (c *Client) rereadWindow(ctx context.Context, o object, props []string, sin
 			}
 			return fmt.Errorf("re-read association window of %s: %w", o.name, connector.MalformedError(http.StatusOK, nil, nil,
 				fmt.Errorf("none of the %d results of association window page %d has an id, so the search cannot continue after them", len(recs), n)))
+		}
+		if !done && !idLess(prevID, lastID) {
+			if err := flush(); err != nil {
+				return err
+			}
+			return fmt.Errorf("re-read association window of %s: %w", o.name, c.keyStalled(o, "association window page", n, "id "+lastID))
 		}
 		if done || len(pending) >= emitBatch {
 			if err := flush(); err != nil {

@@ -188,12 +188,12 @@ func (c *Client) do(req *http.Request, out any) (int, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return 0, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
+		return 0, fmt.Errorf("%s %s: %w", req.Method, connector.RequestURL(req.URL), connector.Unreachable(req.URL, err, baseURLHint))
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	body, err := connector.ReadBody(resp.Body, maxBody)
 	if err != nil {
-		return resp.StatusCode, fmt.Errorf("%s %s: read response: %w", req.Method, req.URL.Path, err)
+		return resp.StatusCode, fmt.Errorf("%s %s: read response: %w", req.Method, connector.RequestURL(req.URL), err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return resp.StatusCode, connector.DecodeHubSpot(resp.StatusCode, resp.Header, body)
@@ -204,6 +204,24 @@ func (c *Client) do(req *http.Request, out any) (int, error) {
 		}
 	}
 	return resp.StatusCode, nil
+}
+
+// guard returns the guard of one paged list of path (relative to the base
+// URL), whose answers name the next page in paging.next.after.
+func (c *Client) guard(method, path string) *connector.PageGuard {
+	u := *c.base
+	u.Path = c.base.Path + path
+	return connector.NewPageGuard(method+" "+connector.RequestURL(&u), "paging.next.after")
+}
+
+// keyStalled is the error of a search paged by key (the last record's
+// position) whose page n does not get past the page before: the next
+// request would be the same one, and the pages would repeat forever.
+func (c *Client) keyStalled(o object, where string, n int, key string) error {
+	u := *c.base
+	u.Path = c.base.Path + "/crm/v3/objects/" + objPath(o.name) + "/search"
+	return fmt.Errorf("POST %s: %w", connector.RequestURL(&u), &connector.APIError{Status: http.StatusOK, Code: connector.CodeMalformedResponse,
+		Message: fmt.Sprintf("%s %d ends at %s, where the page before ended: the search does not advance and its pages would repeat forever", where, n, key)})
 }
 
 // call builds and sends a request.
@@ -234,11 +252,11 @@ func apiError(err error) (*connector.APIError, bool) {
 
 // isStop reports whether err means the run must stop rather than record a
 // per-record failure: the stack's stops, a rejected or under-scoped token,
-// a cancelled context.
+// a CRM that does not answer in time, a cancelled context.
 func isStop(err error) bool {
 	switch {
 	case errors.Is(err, connector.ErrBudgetExhausted), errors.Is(err, connector.ErrDailyLimit),
-		errors.Is(err, connector.ErrReauthorize), errors.Is(err, context.Canceled),
+		errors.Is(err, connector.ErrReauthorize), errors.Is(err, connector.ErrTimeout), errors.Is(err, context.Canceled),
 		errors.Is(err, context.DeadlineExceeded):
 		return true
 	}

@@ -91,9 +91,13 @@ func (c Config) oauth(httpClient *http.Client, clock crm.Clock) *oauth.Config {
 		Connector: "hubspot", ClientID: c.ClientID, ClientSecret: c.ClientSecret,
 		AuthURL: c.authorizeURL(), TokenURL: strings.TrimSuffix(c.BaseURL, "/") + "/oauth/v1/token",
 		Scopes:     RequiredScopes([]string{Companies, Contacts, Deals, Calls, Emails, Meetings, Notes, Tasks, Owners}, true),
-		HTTPClient: httpClient, Now: clock.Now,
+		HTTPClient: httpClient, Now: clock.Now, UnreachableHint: baseURLHint,
 	}
 }
+
+// baseURLHint is what a HubSpot host that cannot be reached tells the user
+// to check.
+const baseURLHint = "check HEALTHSYNC_HUBSPOT_BASE_URL"
 
 // Deps are what Open needs besides the configuration.
 type Deps struct {
@@ -176,6 +180,7 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Client, error) {
 	opts := []connector.Option{
 		connector.WithAuth(auth), connector.WithPolicy(connector.HubSpotPolicy), connector.WithDecoder(connector.DecodeHubSpot),
 		connector.WithBudget(budget), connector.WithClassLimiter(rateClassSearch, connector.NewLimiter(cfg.SearchRate, 1)),
+		connector.WithUnreachableHint(baseURLHint),
 	}
 	if deps.Transport != nil {
 		opts = append(opts, connector.WithTransport(deps.Transport))

@@ -44,10 +44,17 @@ func (c *Client) ListIDs(ctx context.Context, objectName string, fn func(ids []s
 	q := url.Values{}
 	q.Set("limit", strconv.Itoa(listPageSize))
 	q.Set("properties", "hs_object_id")
+	guard := c.guard(http.MethodGet, "/crm/v3/objects/"+objPath(o.name))
 	for {
 		var res pageResponse
 		if _, err := c.call(ctx, http.MethodGet, "/crm/v3/objects/"+objPath(o.name), q, nil, &res); err != nil {
 			return fmt.Errorf("list %s IDs: %w", o.name, err)
+		}
+		next := res.next()
+		if next != "" {
+			if err := guard.Follow(next); err != nil {
+				return fmt.Errorf("list %s IDs: %w", o.name, err)
+			}
 		}
 		ids := make([]string, 0, len(res.Results))
 		for _, raw := range res.Results {
@@ -62,7 +69,6 @@ func (c *Client) ListIDs(ctx context.Context, objectName string, fn func(ids []s
 				return err
 			}
 		}
-		next := res.next()
 		if next == "" {
 			return nil
 		}

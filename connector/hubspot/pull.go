@@ -206,6 +206,7 @@ func (c *Client) pullChanged(ctx context.Context, o object, props []string, sinc
 		body.FilterGroups = []filterGroup{{Filters: []searchFilter{{PropertyName: o.modProp, Operator: "GTE", Value: crm.FormatMillis(start)}}}}
 	}
 	var pending []record
+	var prevKey connector.Cursor // where the page before ended
 	// held is set once a record could not be stored: the cursor stays
 	// before it for the rest of the pull, so the next run reads it again
 	// (and reports it again until it reads correctly).
@@ -290,6 +291,16 @@ func (c *Client) pullChanged(ctx context.Context, o object, props []string, sinc
 			return cur, nil
 		}
 		// Next page by key: after the last record placed, never by offset.
+		// A page that does not get past the key of the page before would
+		// be asked for again and again.
+		if !posAfter(prevKey, last.modified, last.ID) {
+			if err := flush(); err != nil {
+				return cur, err
+			}
+			return cur, fmt.Errorf("search %s: %w", o.name, c.keyStalled(o, "search page", n,
+				fmt.Sprintf("%s %s, id %s", o.modProp, crm.FormatMillis(last.modified), last.ID)))
+		}
+		prevKey = connector.Cursor{ModifiedAt: crm.Normalize(last.modified), LastID: last.ID}
 		ms := crm.FormatMillis(last.modified)
 		body.FilterGroups = []filterGroup{
 			{Filters: []searchFilter{{PropertyName: o.modProp, Operator: "EQ", Value: ms}, {PropertyName: "hs_object_id", Operator: "GT", Value: last.ID}}},
@@ -341,10 +352,17 @@ func (c *Client) pullArchived(ctx context.Context, o object, props []string, sin
 	q.Set("archived", "true")
 	q.Set("limit", strconv.Itoa(listPageSize))
 	q.Set("properties", "hs_object_id,"+o.modProp)
+	guard := c.guard(http.MethodGet, "/crm/v3/objects/"+objPath(o.name))
 	for n := 1; ; n++ {
 		var res pageResponse
 		if _, err := c.call(ctx, http.MethodGet, "/crm/v3/objects/"+objPath(o.name), q, nil, &res); err != nil {
 			return fmt.Errorf("list archived %s: %w", o.name, err)
+		}
+		next := res.next()
+		if next != "" {
+			if err := guard.Follow(next); err != nil {
+				return fmt.Errorf("list archived %s: %w", o.name, err)
+			}
 		}
 		var page []connector.Record
 		var skip []hsync.Skipped
@@ -386,7 +404,6 @@ func (c *Client) pullArchived(ctx context.Context, o object, props []string, sin
 				return err
 			}
 		}
-		next := res.next()
 		if next == "" {
 			return nil
 		}
@@ -442,15 +459,21 @@ func (c *Client) listOwners(ctx context.Context, archived bool, fn func([]json.R
 	if archived {
 		q.Set("archived", "true")
 	}
+	guard := c.guard(http.MethodGet, "/crm/v3/owners")
 	for {
 		var res pageResponse
 		if _, err := c.call(ctx, http.MethodGet, "/crm/v3/owners", q, nil, &res); err != nil {
 			return fmt.Errorf("list owners: %w", err)
 		}
+		next := res.next()
+		if next != "" {
+			if err := guard.Follow(next); err != nil {
+				return fmt.Errorf("list owners: %w", err)
+			}
+		}
 		if err := fn(res.Results); err != nil {
 			return err
 		}
-		next := res.next()
 		if next == "" {
 			return nil
 		}

@@ -281,7 +281,7 @@ func (c *Client) FindTasks(ctx context.Context, keys []string) ([]connector.Task
 	for start := 0; start < len(list); start += filterValuesSize {
 		chunk := list[start:min(start+filterValuesSize, len(list))]
 		lastID := "0"
-		for {
+		for page := 1; ; page++ {
 			body := searchRequest{
 				FilterGroups: []filterGroup{{Filters: []searchFilter{
 					{PropertyName: c.taskKey, Operator: "IN", Values: chunk},
@@ -325,7 +325,11 @@ func (c *Client) FindTasks(ctx context.Context, keys []string) ([]connector.Task
 			if len(recs) == 0 || res.next() == "" {
 				break
 			}
-			lastID = recs[len(recs)-1].ID
+			if next := recs[len(recs)-1].ID; idLess(lastID, next) {
+				lastID = next
+			} else {
+				return nil, fmt.Errorf("find tasks: %w", c.keyStalled(o, "task search page", page, "id "+next))
+			}
 		}
 	}
 	return out, nil

@@ -33,6 +33,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now is the clock for issued-at and expiry; nil means time.Now.
 	Now func() time.Time
+	// UnreachableHint is what a token endpoint that cannot be reached
+	// tells the user to check, e.g. "check HEALTHSYNC_SALESFORCE_LOGIN_URL".
+	UnreachableHint string
 }
 
 // Validate reports missing settings.
@@ -86,7 +89,7 @@ func (c *Config) Exchange(ctx context.Context, code, verifier, redirectURI strin
 	form.Set("redirect_uri", redirectURI)
 	form.Set("code_verifier", verifier)
 	c.addClient(form)
-	tok, err := postToken(ctx, c.httpClient(), c.TokenURL, form, c.now(), code, verifier, c.ClientSecret)
+	tok, err := postToken(ctx, c.httpClient(), c.TokenURL, c.UnreachableHint, form, c.now(), code, verifier, c.ClientSecret)
 	if err != nil {
 		return nil, fmt.Errorf("exchange authorization code: %w", err)
 	}
@@ -101,7 +104,7 @@ func (c *Config) Refresh(ctx context.Context, refreshToken string) (*Token, erro
 	form.Set("grant_type", "refresh_token")
 	form.Set("refresh_token", refreshToken)
 	c.addClient(form)
-	tok, err := postToken(ctx, c.httpClient(), c.TokenURL, form, c.now(), refreshToken, c.ClientSecret)
+	tok, err := postToken(ctx, c.httpClient(), c.TokenURL, c.UnreachableHint, form, c.now(), refreshToken, c.ClientSecret)
 	if err != nil {
 		var apiErr *connector.APIError
 		if errors.As(err, &apiErr) && (apiErr.Code == "invalid_grant" || apiErr.Code == "BAD_REFRESH_TOKEN") {
@@ -156,8 +159,9 @@ const maxTokenBody = 1 << 20
 const maxExpiresIn = 365 * 24 * time.Hour
 
 // postToken posts a form to a token endpoint and parses the answer. The
-// secrets sent are removed from any error.
-func postToken(ctx context.Context, client *http.Client, tokenURL string, form url.Values, now time.Time, secrets ...string) (*Token, error) {
+// secrets sent are removed from any error; an endpoint that cannot be
+// reached is named, with hint (what to check).
+func postToken(ctx context.Context, client *http.Client, tokenURL, hint string, form url.Values, now time.Time, secrets ...string) (*Token, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, fmt.Errorf("token request: %w", err)
@@ -169,6 +173,11 @@ func postToken(ctx context.Context, client *http.Client, tokenURL string, form u
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
+		}
+		var unreachable *connector.UnreachableError
+		if errors.As(connector.Unreachable(req.URL, err, hint), &unreachable) {
+			// Its message holds the host and the cause, no secret.
+			return nil, fmt.Errorf("POST %s: %w", redactURL(tokenURL), unreachable)
 		}
 		return nil, fmt.Errorf("POST %s: %s", redactURL(tokenURL), connector.RedactSecrets(err.Error(), secrets...))
 	}

@@ -3,8 +3,10 @@
 //
 //   - [Login] runs the authorization-code flow with PKCE (S256) and state
 //     through a loopback callback on 127.0.0.1: it prints the authorize URL
-//     (and tries to open a browser), waits for the redirect, checks state
-//     and exchanges the code.
+//     (and tries to open a browser), waits for the redirect and exchanges
+//     the code. A request to the callback without this login's state is
+//     answered with an error page and ignored: only the login's own
+//     redirect (its code, or the CRM's refusal) ends the wait.
 //   - [Source] is the token of a connection at run time: loaded from a
 //     [TokenStore] (which encrypts it), refreshed ahead of expiry or when
 //     the CRM rejects it (one refresh in flight for all goroutines), and

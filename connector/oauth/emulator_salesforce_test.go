@@ -2,6 +2,7 @@ package oauth_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html"
 	"io"
@@ -9,6 +10,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -157,3 +160,121 @@ func TestSalesforceEmulatorJWTBearer(t *testing.T) {
 		t.Fatal("an unknown user got a token")
 	}
 }
+
+// callback sends a request to the loopback callback of a login in
+// progress (the redirect_uri of its authorize URL) with query, and returns
+// the status and page it answered.
+func callback(authURL string, query url.Values) (int, string, error) {
+	u, err := url.Parse(authURL)
+	if err != nil {
+		return 0, "", err
+	}
+	cb, err := url.Parse(u.Query().Get("redirect_uri"))
+	if err != nil {
+		return 0, "", err
+	}
+	cb.RawQuery = query.Encode()
+	resp, err := http.Get(cb.String())
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	page, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(page), err
+}
+
+// sfLoginConfig is the OAuth client of the emulated org's connected app.
+func sfLoginConfig(t *testing.T) (*oauth.Config, salesforce.Credentials) {
+	t.Helper()
+	srv := salesforce.New(salesforce.Options{})
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	creds := srv.Credentials()
+	return &oauth.Config{Connector: "salesforce", ClientID: creds.ClientID, ClientSecret: creds.ClientSecret,
+		AuthURL: ts.URL + "/services/oauth2/authorize", TokenURL: ts.URL + "/services/oauth2/token",
+		Scopes: []string{"api", "refresh_token"}}, creds
+}
+
+// Requests to the callback that do not carry this login's state (a stale
+// tab, another local program, a bare ?error=access_denied) are answered
+// with an error page and ignored: the login goes on and completes when
+// the user logs in at the emulated org.
+func TestLoginIgnoresStrayCallbacksAndCompletes(t *testing.T) {
+	t.Parallel()
+	cfg, creds := sfLoginConfig(t)
+	login := loginBrowser(creds.Username, creds.Password)
+	var out strings.Builder
+	var mu sync.Mutex
+	tok, err := oauth.Login(context.Background(), cfg, oauth.LoginOptions{
+		Out: writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return out.Write(p) }),
+		OpenBrowser: func(ctx context.Context, authURL string) error {
+			for _, q := range []url.Values{
+				{"state": {"not-this-login"}, "code": {"stolen-code"}},
+				{"error": {"access_denied"}, "error_description": {"denied by someone else"}},
+				{"state": {"not-this-login"}, "error": {"access_denied"}},
+			} {
+				status, page, err := callback(authURL, q)
+				if err != nil {
+					return err
+				}
+				if status != http.StatusBadRequest || !strings.Contains(page, "does not belong to the login") {
+					return fmt.Errorf("stray callback %v answered %d: %s", q, status, page)
+				}
+			}
+			return login(ctx, authURL)
+		},
+	})
+	if err != nil {
+		t.Fatalf("stray callbacks ended the login: %v", err)
+	}
+	if tok.AccessToken == "" || tok.RefreshToken == "" {
+		t.Fatalf("token %v", tok)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n := strings.Count(out.String(), "whose state does not match this login"); n != 3 {
+		t.Fatalf("%d stray callbacks reported, want 3:\n%s", n, out.String())
+	}
+}
+
+// A bare ?error=access_denied without this login's state is ignored; the
+// user's own refusal (Deny on the emulated login page) comes back with
+// the state and ends the login with the CRM's words.
+func TestLoginEndsOnTheUsersDenialOnly(t *testing.T) {
+	t.Parallel()
+	cfg, creds := sfLoginConfig(t)
+	_, err := oauth.Login(context.Background(), cfg, oauth.LoginOptions{Out: io.Discard, Timeout: time.Minute,
+		OpenBrowser: func(ctx context.Context, authURL string) error {
+			stray := url.Values{"error": {"access_denied"}, "error_description": {"denied by a stray request"}}
+			if status, page, err := callback(authURL, stray); err != nil || status != http.StatusBadRequest {
+				return fmt.Errorf("stray denial answered %d (%v): %s", status, err, page)
+			}
+			resp, err := http.Get(authURL)
+			if err != nil {
+				return err
+			}
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			form := url.Values{"username": {creds.Username}, "pw": {creds.Password}, "action": {"deny"}}
+			for _, m := range hiddenInput.FindAllStringSubmatch(string(page), -1) {
+				form.Set(html.UnescapeString(m[1]), html.UnescapeString(m[2]))
+			}
+			u, _ := url.Parse(authURL)
+			u.RawQuery = ""
+			resp, err = http.PostForm(u.String(), form)
+			if err != nil {
+				return err
+			}
+			return resp.Body.Close()
+		}})
+	if err == nil || !strings.Contains(err.Error(), "the CRM refused the authorization: access_denied: end-user denied authorization") {
+		t.Fatalf("err = %v, want the denial", err)
+	}
+	if errors.Is(err, oauth.ErrLoginTimeout) {
+		t.Fatalf("the denial was ignored until the timeout: %v", err)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

@@ -8,8 +8,9 @@ import (
 )
 
 var (
-	// ErrStateMismatch means the callback's state is not the one sent: the
-	// redirect did not come from this login.
+	// ErrStateMismatch means a callback's state is not the one sent: the
+	// redirect did not come from this login. Login ignores such callbacks
+	// and keeps waiting; it names them when it times out.
 	ErrStateMismatch = errors.New("OAuth callback state does not match this login")
 	// ErrLoginTimeout means no callback arrived in time.
 	ErrLoginTimeout = errors.New("timed out waiting for the OAuth callback")

@@ -44,6 +44,9 @@ type JWTBearer struct {
 	HTTPClient *http.Client
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// UnreachableHint is what a token endpoint that cannot be reached
+	// tells the user to check, e.g. "check HEALTHSYNC_SALESFORCE_LOGIN_URL".
+	UnreachableHint string
 }
 
 var _ Grant = (*JWTBearer)(nil)
@@ -107,7 +110,7 @@ func (j *JWTBearer) Grant(ctx context.Context, _ *Token) (*Token, error) {
 	if client == nil {
 		client = defaultClient
 	}
-	tok, err := postToken(ctx, client, tokenURL, form, j.now(), assertion)
+	tok, err := postToken(ctx, client, tokenURL, j.UnreachableHint, form, j.now(), assertion)
 	if err != nil {
 		var apiErr *connector.APIError
 		if errors.As(err, &apiErr) && apiErr.Code != connector.CodeMalformedResponse {

@@ -16,6 +16,8 @@ import (
 	"os/exec"
 	"runtime"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -68,6 +70,8 @@ func Login(ctx context.Context, cfg *Config, opts LoginOptions) (*Token, error) 
 	if opts.Out == nil {
 		opts.Out = os.Stderr
 	}
+	// The callback handler writes to Out too.
+	opts.Out = &lockedWriter{w: opts.Out}
 	if opts.OpenBrowser == nil {
 		opts.OpenBrowser = OpenBrowser
 	}
@@ -92,11 +96,22 @@ func Login(ctx context.Context, cfg *Config, opts LoginOptions) (*Token, error) 
 	authURL := cfg.AuthCodeURL(redirectURI, state, oauth2.S256ChallengeFromVerifier(verifier), opts.ExtraParams)
 
 	results := make(chan callbackResult, 1)
+	var ignored atomic.Int64
 	mux := http.NewServeMux()
 	mux.HandleFunc(opts.CallbackPath, func(w http.ResponseWriter, r *http.Request) {
-		res := readCallback(r, state)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
+		res, ours := readCallback(r, state)
+		if !ours {
+			// Not the redirect of this login (a stale tab, another
+			// program, a forgery): it must not end the login.
+			ignored.Add(1)
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, page, "healthsync: not this login",
+				"This page does not belong to the login healthsync is waiting for (its state does not match), so it was ignored. Use the URL healthsync printed in the terminal.")
+			fmt.Fprintf(opts.Out, "Ignored a request to %s whose state does not match this login; still waiting for the redirect ...\n", opts.CallbackPath)
+			return
+		}
 		if res.err != nil {
 			w.WriteHeader(http.StatusBadRequest)
 			fmt.Fprintf(w, page, "healthsync: authorization failed", html.EscapeString(res.err.Error())+"<br>Return to the terminal for details.")
@@ -128,6 +143,9 @@ func Login(ctx context.Context, cfg *Config, opts LoginOptions) (*Token, error) 
 	case <-ctx.Done():
 		return nil, fmt.Errorf("login: %w", ctx.Err())
 	case <-timer.C:
+		if n := ignored.Load(); n > 0 {
+			return nil, fmt.Errorf("login: %w after %s (%d requests to %s were ignored: %w)", ErrLoginTimeout, opts.Timeout, n, opts.CallbackPath, ErrStateMismatch)
+		}
 		return nil, fmt.Errorf("login: %w after %s", ErrLoginTimeout, opts.Timeout)
 	case res = <-results:
 	}
@@ -141,24 +159,27 @@ func Login(ctx context.Context, cfg *Config, opts LoginOptions) (*Token, error) 
 	return tok, nil
 }
 
-// readCallback checks a callback request against the expected state.
-func readCallback(r *http.Request, state string) callbackResult {
+// readCallback reads a callback request. ours is false when its state is
+// not this login's (a missing state included): such a request is no
+// answer to this login, whatever it says. A request of this login ends
+// it, with the code or with the CRM's refusal.
+func readCallback(r *http.Request, state string) (res callbackResult, ours bool) {
 	q := r.URL.Query()
+	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(state)) != 1 {
+		return callbackResult{err: ErrStateMismatch}, false
+	}
 	if e := q.Get("error"); e != "" {
 		desc := q.Get("error_description")
 		if desc == "" {
 			desc = "no description"
 		}
-		return callbackResult{err: fmt.Errorf("the CRM refused the authorization: %s: %s", e, truncate(desc, 300))}
-	}
-	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(state)) != 1 {
-		return callbackResult{err: ErrStateMismatch}
+		return callbackResult{err: fmt.Errorf("the CRM refused the authorization: %s: %s", e, truncate(desc, 300))}, true
 	}
 	code := q.Get("code")
 	if code == "" {
-		return callbackResult{err: errors.New("the OAuth callback carries no code")}
+		return callbackResult{err: errors.New("the OAuth callback carries no code")}, true
 	}
-	return callbackResult{code: code}
+	return callbackResult{code: code}, true
 }
 
 const page = `<!doctype html><html><head><meta charset="utf-8"><title>%[1]s</title></head>` +
@@ -181,6 +202,18 @@ func OpenBrowser(_ context.Context, url string) error {
 	}
 	go cmd.Wait()
 	return nil
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func randomString(n int) (string, error) {

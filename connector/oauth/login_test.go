@@ -53,16 +53,26 @@ func TestLoginWithPKCEAndState(t *testing.T) {
 	}
 }
 
-func TestLoginRejectsForeignState(t *testing.T) {
+// A redirect carrying another state never ends the login: it is not the
+// answer to this one. The login waits for its own until the timeout, and
+// then says what it ignored.
+func TestLoginIgnoresForeignStateUntilItsTimeout(t *testing.T) {
 	t.Parallel()
 	a := newAuthServer(t, nil)
 	a.badState = true
-	_, err := oauth.Login(context.Background(), loginConfig(a), oauth.LoginOptions{Out: io.Discard, OpenBrowser: browser})
-	if !errors.Is(err, oauth.ErrStateMismatch) {
-		t.Fatalf("err = %v, want ErrStateMismatch", err)
+	var out bytes.Buffer
+	_, err := oauth.Login(context.Background(), loginConfig(a), oauth.LoginOptions{Out: &out, OpenBrowser: browser, Timeout: 300 * time.Millisecond})
+	if !errors.Is(err, oauth.ErrLoginTimeout) || !errors.Is(err, oauth.ErrStateMismatch) {
+		t.Fatalf("err = %v, want ErrLoginTimeout naming the ignored ErrStateMismatch", err)
+	}
+	if !strings.Contains(err.Error(), "1 requests to /callback were ignored") {
+		t.Fatalf("err = %v, want the count of ignored callbacks", err)
 	}
 	if a.calls != 0 {
 		t.Fatalf("the code was exchanged despite the wrong state")
+	}
+	if !strings.Contains(out.String(), "whose state does not match this login; still waiting") {
+		t.Fatalf("output does not say the callback was ignored:\n%s", out.String())
 	}
 }
 

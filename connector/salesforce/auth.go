@@ -27,6 +27,8 @@ func oauthConfig(cfg Config, client *http.Client) *oauth.Config {
 		TokenURL:     base + "/services/oauth2/token",
 		Scopes:       Scopes,
 		HTTPClient:   client,
+
+		UnreachableHint: loginHint,
 	}
 }
 

@@ -79,7 +79,7 @@ func (c *Client) bulkQuery(ctx context.Context, obj, soql string, d *objectDescr
 		return err
 	}
 	locator := ""
-	seen := map[string]bool{}
+	guard := connector.NewPageGuard("GET "+jobURL+"/results", "Sforce-Locator")
 	for {
 		q := url.Values{}
 		q.Set("maxRecords", strconv.Itoa(c.resultPage))
@@ -91,7 +91,7 @@ func (c *Client) bulkQuery(ctx context.Context, obj, soql string, d *objectDescr
 			return err
 		}
 		req.Header.Set("Accept", "text/csv")
-		resp, err := c.stack.Do(req)
+		resp, err := c.send(req)
 		if err != nil {
 			return fmt.Errorf("bulk query results: %w", err)
 		}
@@ -100,10 +100,17 @@ func (c *Client) bulkQuery(ctx context.Context, obj, soql string, d *objectDescr
 		// store's time against the request's timeout (a 50,000-row page
 		// into a busy Postgres outlasted it). A page is maxRecords rows, so
 		// memory stays bounded by the page, not the org.
-		body, err := io.ReadAll(resp.Body)
+		body, err := connector.ReadBody(resp.Body, math.MaxInt64)
 		resp.Body.Close()
 		if err != nil {
 			return fmt.Errorf("bulk query results: read the page: %w", err)
+		}
+		locator = resp.Header.Get("Sforce-Locator")
+		last := locator == "" || locator == "null"
+		if !last {
+			if err := guard.Follow(locator); err != nil {
+				return fmt.Errorf("bulk query results: %w", err)
+			}
 		}
 		n, err := c.streamCSV(ctx, bytes.NewReader(body), obj, d, page)
 		if err != nil {
@@ -117,15 +124,9 @@ func (c *Client) bulkQuery(ctx context.Context, obj, soql string, d *objectDescr
 					Message: fmt.Sprintf("the page holds %d records, its Sforce-NumberOfRecords header says %q", n, connector.Excerpt([]byte(v), 40))})
 			}
 		}
-		locator = resp.Header.Get("Sforce-Locator")
-		if locator == "" || locator == "null" {
+		if last {
 			return nil
 		}
-		if seen[locator] {
-			return fmt.Errorf("bulk query results: %w", &connector.APIError{Status: resp.StatusCode, Code: connector.CodeMalformedResponse,
-				Message: fmt.Sprintf("Sforce-Locator %q was already read: the pages would repeat forever", connector.Excerpt([]byte(locator), 60))})
-		}
-		seen[locator] = true
 	}
 }
 
@@ -332,7 +333,7 @@ func (c *Client) ingestResults(ctx context.Context, u string, fn func(map[string
 		return err
 	}
 	req.Header.Set("Accept", "text/csv")
-	resp, err := c.stack.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		return fmt.Errorf("bulk ingest results: %w", err)
 	}

@@ -102,6 +102,7 @@ type Client struct {
 	forgotten   map[string]bool // objects whose DescribeCache copy is stale (Install added fields)
 	descCache   DescribeCache
 	fingerprint map[string]map[string]uint64 // object → Id → hash of calculated values
+	offered     []string                     // API versions of the org, once asked
 }
 
 // Open wires a Client from the configuration: JWT bearer when
@@ -139,6 +140,7 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Client, error) {
 		grant = &oauth.JWTBearer{
 			Connector: "salesforce", ConsumerKey: cfg.ClientID, Username: cfg.Username,
 			Audience: cfg.loginBase(), Key: key, HTTPClient: deps.TokenHTTP, Now: deps.Clock.Now,
+			UnreachableHint: loginHint,
 		}
 		if deps.Tokens == nil {
 			deps.Tokens = &memoryTokens{}
@@ -153,6 +155,12 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Client, error) {
 	src := oauth.NewSource(deps.Tokens, deps.Connection, grant, oauth.SourceOptions{Logger: deps.Log.Named("oauth")})
 	return New(cfg, src, deps)
 }
+
+// What a host that cannot be reached tells the user to check.
+const (
+	loginHint    = "check HEALTHSYNC_SALESFORCE_LOGIN_URL"
+	instanceHint = "this instance URL came with the org's token: check that the org is reachable from here, or log in again (healthsync auth salesforce, or HEALTHSYNC_SALESFORCE_LOGIN_URL for the JWT bearer flow)"
+)
 
 // New builds a Client on an existing token source (Open does it for the
 // usual cases). cfg must be valid.
@@ -185,6 +193,7 @@ func New(cfg Config, tokens *oauth.Source, deps Deps) (*Client, error) {
 	opts := []connector.Option{
 		connector.WithAuth(tokens), connector.WithPolicy(connector.SalesforcePolicy),
 		connector.WithDecoder(connector.DecodeSalesforce), connector.WithBudget(budget),
+		connector.WithUnreachableHint(instanceHint),
 	}
 	if deps.Transport != nil {
 		opts = append(opts, connector.WithTransport(deps.Transport))

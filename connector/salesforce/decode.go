@@ -108,7 +108,7 @@ func checkDescribe(body []byte) error {
 // nil with resp's body restored, or the typed error that says why the
 // body is not what req's endpoint answers.
 func checkAnswer(req *http.Request, resp *http.Response) error {
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	body, err := connector.ReadBody(resp.Body, maxBody)
 	resp.Body.Close()
 	if err != nil {
 		return fmt.Errorf("%s %s: read answer: %w", req.Method, req.URL.Path, err)

@@ -3,6 +3,7 @@ package salesforce
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -261,6 +262,9 @@ func (c *Client) fetchDescribe(ctx context.Context, object string) (*objectDescr
 
 // describeHint adds the fix to the errors a describe commonly gets.
 func describeHint(object string, err error) error {
+	if errors.Is(err, ErrAPIVersion) {
+		return err
+	}
 	var apiErr *connector.APIError
 	if ok := asAPIError(err, &apiErr); ok && (apiErr.Status == 404 || apiErr.Code == "NOT_FOUND" || apiErr.Code == "INVALID_TYPE") {
 		return fmt.Errorf("object %s does not exist in the org or the integration user cannot see it (check the mapping file's objects and the user's profile): %w", object, err)

@@ -10,4 +10,7 @@ var (
 	ErrNoToken = errors.New("no Salesforce token stored")
 	// ErrBulkJob means a Bulk API 2.0 job failed or was aborted.
 	ErrBulkJob = errors.New("bulk API job failed")
+	// ErrAPIVersion means the org does not offer the REST API version
+	// HEALTHSYNC_SALESFORCE_API_VERSION names.
+	ErrAPIVersion = errors.New("API version not offered by the org")
 )

@@ -119,7 +119,8 @@ const lastPage = `{"totalSize":0,"done":true,"records":[]}`
 
 // FuzzQueryPage: a REST query answer becomes pages whose records are the
 // answer's records (same members and values, nested relationship records
-// such as Owner included, raw JSON that decodes back to them); an
+// such as Owner included, raw JSON that decodes back to them) unless it
+// holds more records than its totalSize; an
 // unfinished page's nextRecordsUrl is requested verbatim; an answer that
 // is not a page (not JSON, no done or records, a record that is not an
 // object, done false without a usable nextRecordsUrl) is a typed error
@@ -187,6 +188,15 @@ func FuzzQueryPage(f *testing.F) {
 				if r == nil {
 					ok = false
 				}
+			}
+			// A page holding more records than its totalSize (0 when it
+			// names none) says its pages repeat.
+			total := 0
+			if page.TotalSize != nil {
+				total = *page.TotalSize
+			}
+			if total >= 0 && len(*page.Records) > total {
+				ok = false
 			}
 		}
 		if !ok {

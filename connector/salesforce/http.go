@@ -2,12 +2,15 @@ package salesforce
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
+	"strconv"
 
 	"healthsync/connector"
 )
@@ -45,12 +48,12 @@ func newRequest(ctx context.Context, method, u string, body any) (*http.Request,
 // not JSON is a MALFORMED_RESPONSE *connector.APIError naming the request:
 // a cut-off answer must not read as an empty one.
 func (c *Client) do(req *http.Request, out any) error {
-	resp, err := c.stack.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	body, err := connector.ReadBody(resp.Body, maxBody)
 	if err != nil {
 		return fmt.Errorf("%s %s: read answer: %w", req.Method, req.URL.Path, err)
 	}
@@ -90,4 +93,92 @@ func (c *Client) sendJSON(ctx context.Context, method, u string, body, out any) 
 		return err
 	}
 	return c.do(req, out)
+}
+
+// send sends req through the stack (auth, retries, budget). A 404 answer
+// is checked against the API versions the org offers, so that a version
+// the org does not have is reported as such, not as a missing object.
+func (c *Client) send(req *http.Request) (*http.Response, error) {
+	resp, err := c.stack.Do(req)
+	if err != nil {
+		return nil, c.versionHint(req.Context(), err)
+	}
+	return resp, nil
+}
+
+// versionHint returns err wrapped with ErrAPIVersion when it is a 404 and
+// the org does not offer HEALTHSYNC_SALESFORCE_API_VERSION; otherwise err.
+func (c *Client) versionHint(ctx context.Context, err error) error {
+	var apiErr *connector.APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusNotFound {
+		return err
+	}
+	offered, verr := c.versions(ctx)
+	if verr != nil {
+		c.log.Debug("cannot list the org's API versions", "error", verr)
+		return err
+	}
+	if slices.Contains(offered, c.cfg.APIVersion) || len(offered) == 0 {
+		return err
+	}
+	inst, _ := c.InstanceURL(ctx)
+	suggest := offered[len(offered)-1]
+	if def := DefaultConfig().APIVersion; slices.Contains(offered, def) {
+		suggest = def
+	}
+	return fmt.Errorf("HEALTHSYNC_SALESFORCE_API_VERSION=%s: %w at %s, which offers %s to %s (GET /services/data/): set HEALTHSYNC_SALESFORCE_API_VERSION to one of those, e.g. %s: %w",
+		c.cfg.APIVersion, ErrAPIVersion, inst, offered[0], offered[len(offered)-1], suggest, err)
+}
+
+// versions lists the API versions the org offers (GET /services/data/),
+// oldest first; asked once per Client.
+func (c *Client) versions(ctx context.Context) ([]string, error) {
+	c.mu.Lock()
+	known := c.offered
+	c.mu.Unlock()
+	if known != nil {
+		return known, nil
+	}
+	inst, err := c.InstanceURL(ctx)
+	if err != nil {
+		return nil, err
+	}
+	req, err := newRequest(ctx, http.MethodGet, inst+"/services/data/", nil)
+	if err != nil {
+		return nil, err
+	}
+	// Not send: a 404 here must not ask for the versions again.
+	resp, err := c.stack.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := connector.ReadBody(resp.Body, maxBody)
+	if err != nil {
+		return nil, err
+	}
+	var list []struct {
+		Version string `json:"version"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		return nil, connector.MalformedError(resp.StatusCode, resp.Header, body, err)
+	}
+	offered := make([]string, 0, len(list))
+	for _, v := range list {
+		if v.Version != "" {
+			offered = append(offered, v.Version)
+		}
+	}
+	slices.SortFunc(offered, func(a, b string) int { return cmpVersion(a, b) })
+	c.mu.Lock()
+	c.offered = offered
+	c.mu.Unlock()
+	return offered, nil
+}
+
+// cmpVersion orders API versions such as "9.0" and "62.0" by number.
+func cmpVersion(a, b string) int {
+	fa, _ := strconv.ParseFloat(a, 64)
+	fb, _ := strconv.ParseFloat(b, 64)
+	return cmp.Compare(fa, fb)
 }

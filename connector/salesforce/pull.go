@@ -117,10 +117,11 @@ func (c *Client) pull(ctx context.Context, p *puller, mapped []string) error {
 		return p.page(ctx, recs)
 	}
 	next := c.queryPath("queryAll", soql)
-	var (
-		deleted *deletedAnswer
-		err     error
-	)
+	guard, err := c.queryGuard(ctx, "queryAll")
+	if err != nil {
+		return err
+	}
+	var deleted *deletedAnswer
 	if withDeleted {
 		// One call for the first page and the hard deletes: an unchanged
 		// object costs one call.
@@ -130,14 +131,20 @@ func (c *Client) pull(ctx context.Context, p *puller, mapped []string) error {
 		}
 		if res != nil {
 			next = ""
-			err = page(queryRecords(res), res.TotalSize)
-			if err == nil && !res.Done && res.NextRecordsURL != "" {
+			if !res.Done && res.NextRecordsURL != "" {
 				next = res.NextRecordsURL
+				err = guard.Follow(next)
+			}
+			if err == nil {
+				err = guard.Count(len(res.Records), res.TotalSize)
+			}
+			if err == nil {
+				err = page(queryRecords(res), res.TotalSize)
 			}
 		}
 	}
 	if err == nil && next != "" {
-		err = c.queryFrom(ctx, next, page)
+		err = c.queryFrom(ctx, next, guard, page)
 	}
 	if errors.Is(err, errUseBulk) {
 		c.log.Info("pulling with a Bulk API 2.0 job", "object", obj, "pending", pending, "threshold", c.cfg.BulkThreshold)

@@ -25,9 +25,9 @@ const pageSize = 2000
 // response, nor a successful one it would misread (checkAnswer). The
 // Authorization header simpleforce adds is replaced by the stack's.
 type sfTransport struct {
-	ctx   context.Context
-	stack *connector.Stack
-	err   error
+	ctx context.Context
+	c   *Client
+	err error
 }
 
 func (t *sfTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -36,7 +36,7 @@ func (t *sfTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		r.Header.Set("Sforce-Query-Options", fmt.Sprintf("batchSize=%d", pageSize))
 	}
 	r.Header.Set("Accept", "application/json")
-	resp, err := t.stack.Do(r)
+	resp, err := t.c.send(r)
 	if err != nil {
 		t.err = err
 		return nil, err
@@ -54,7 +54,7 @@ func (c *Client) simple(ctx context.Context) (*simpleforce.Client, *sfTransport,
 	if err != nil {
 		return nil, nil, err
 	}
-	t := &sfTransport{ctx: ctx, stack: c.stack}
+	t := &sfTransport{ctx: ctx, c: c}
 	sc := simpleforce.NewClient(inst, simpleforce.DefaultClientID, c.cfg.APIVersion)
 	sc.SetHttpClient(&http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }})
 	// The session ID is a placeholder: the stack sets the real header.
@@ -80,7 +80,22 @@ func simpleErr(t *sfTransport, err error) error {
 // treats a string starting with /services/data as a next-records URL,
 // which is how queryAll (which simpleforce lacks) is reached.
 func (c *Client) queryPages(ctx context.Context, endpoint, soql string, fn func(recs []rawRecord, total int) error) error {
-	return c.queryFrom(ctx, c.queryPath(endpoint, soql), fn)
+	g, err := c.queryGuard(ctx, endpoint)
+	if err != nil {
+		return err
+	}
+	return c.queryFrom(ctx, c.queryPath(endpoint, soql), g, fn)
+}
+
+// queryGuard returns the guard of one query's pages on endpoint, so that
+// answers pointing back at a page already read, or holding more rows than
+// their totalSize, end the query.
+func (c *Client) queryGuard(ctx context.Context, endpoint string) (*connector.PageGuard, error) {
+	base, err := c.dataURL(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return connector.NewPageGuard("GET "+base+"/"+endpoint, "nextRecordsUrl"), nil
 }
 
 // queryPath is the path of soql's first page on endpoint.
@@ -89,8 +104,8 @@ func (c *Client) queryPath(endpoint, soql string) string {
 }
 
 // queryFrom is queryPages from next, a first-page path or a
-// nextRecordsUrl.
-func (c *Client) queryFrom(ctx context.Context, next string, fn func(recs []rawRecord, total int) error) error {
+// nextRecordsUrl (which g has followed already).
+func (c *Client) queryFrom(ctx context.Context, next string, g *connector.PageGuard, fn func(recs []rawRecord, total int) error) error {
 	sc, t, err := c.simple(ctx)
 	if err != nil {
 		return err
@@ -103,10 +118,19 @@ func (c *Client) queryFrom(ctx context.Context, next string, fn func(recs []rawR
 		if err != nil {
 			return simpleErr(t, err)
 		}
+		last := res.Done || res.NextRecordsURL == ""
+		if !last {
+			if err := g.Follow(res.NextRecordsURL); err != nil {
+				return err
+			}
+		}
+		if err := g.Count(len(res.Records), res.TotalSize); err != nil {
+			return err
+		}
 		if err := fn(queryRecords(res), res.TotalSize); err != nil {
 			return err
 		}
-		if res.Done || res.NextRecordsURL == "" {
+		if last {
 			return nil
 		}
 		next = res.NextRecordsURL

@@ -111,7 +111,7 @@ func (s *Server) authenticate(r *http.Request) (*caller, *apiError) {
 			"Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview")
 	}
 	now := s.now()
-	if !at.private && s.draw(s.opts.Faults.TokenExpiryRate) && now.Before(at.expires) {
+	if !at.private && s.draw(s.faultsNow().TokenExpiryRate) && now.Before(at.expires) {
 		at.expires = now
 	}
 	if !at.private && !now.Before(at.expires) {

@@ -22,7 +22,9 @@
 //     with HubSpot's X-HubSpot-RateLimit-* headers, a five-per-second limit on
 //     search without headers, and HubSpot's exact 429 bodies.
 //   - Faults, off by default and deterministic by seed: a fraction of 5xx
-//     answers, added latency, early token expiry and rate-limit pressure.
+//     answers, added latency, answers trickling in a byte at a time, early
+//     token expiry, rate-limit pressure and paging that points back at the
+//     same page; [Server.SetFaults] switches them while serving.
 //
 // Data comes from [Server.LoadOrg] (a generated organisation), from CSV files
 // ([Server.LoadCSV], [Server.LoadCSVDir]) or from API calls. LoadOrg adds the

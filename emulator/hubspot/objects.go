@@ -143,8 +143,14 @@ func (s *Server) listObjects(w http.ResponseWriter, r *http.Request, t *objectTy
 		results = append(results, s.renderWithAssocs(tb, tb.records[ids[i]], props, assocs))
 	}
 	out := map[string]any{"results": results}
-	if len(ids) > limit {
-		next := strconv.FormatInt(ids[limit], 10)
+	next := ""
+	switch {
+	case s.faultsNow().LoopPaging && len(ids) > 0:
+		next = strconv.FormatInt(ids[0], 10) // this very page again
+	case len(ids) > limit:
+		next = strconv.FormatInt(ids[limit], 10)
+	}
+	if next != "" {
 		out["paging"] = map[string]any{"next": map[string]string{"after": next, "link": s.link(r, next)}}
 	}
 	writeJSON(w, http.StatusOK, out)

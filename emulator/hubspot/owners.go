@@ -126,8 +126,14 @@ func (s *Server) handleOwners(w http.ResponseWriter, r *http.Request, c *caller,
 		res = append(res, matched[i].wire())
 	}
 	out := map[string]any{"results": res}
-	if after+limit < len(matched) {
-		next := strconv.Itoa(after + limit)
+	next := ""
+	switch {
+	case s.faultsNow().LoopPaging && len(res) > 0:
+		next = strconv.Itoa(after) // this very page again
+	case after+limit < len(matched):
+		next = strconv.Itoa(after + limit)
+	}
+	if next != "" {
 		out["paging"] = map[string]any{"next": map[string]string{"after": next, "link": s.link(r, next)}}
 	}
 	writeJSON(w, http.StatusOK, out)

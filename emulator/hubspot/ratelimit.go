@@ -87,10 +87,10 @@ func (s *Server) admit(w http.ResponseWriter, c *caller, search bool) *rateBody 
 		if search && len(u.search) >= rl.SearchPerSecond {
 			return refuse("SECONDLY", "You have reached your secondly limit.")
 		}
-		if !search && (len(u.window) >= rl.TenSecondMax || s.draw(s.opts.Faults.RateLimitRate)) {
+		if !search && (len(u.window) >= rl.TenSecondMax || s.draw(s.faultsNow().RateLimitRate)) {
 			return refuse("TEN_SECONDLY_ROLLING", "You have reached your ten_secondly_rolling limit.")
 		}
-	} else if s.draw(s.opts.Faults.RateLimitRate) && !search {
+	} else if s.draw(s.faultsNow().RateLimitRate) && !search {
 		return refuse("TEN_SECONDLY_ROLLING", "You have reached your ten_secondly_rolling limit.")
 	}
 	u.daily++

@@ -487,7 +487,10 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, t *objectType) {
 		results = append(results, tb.render(rec, body.Properties))
 	}
 	out := map[string]any{"total": count, "results": results}
-	if after+limit < count {
+	switch {
+	case s.faultsNow().LoopPaging && len(results) > 0:
+		out["paging"] = map[string]any{"next": map[string]string{"after": strconv.Itoa(after)}} // this very page again
+	case after+limit < count:
 		out["paging"] = map[string]any{"next": map[string]string{"after": strconv.Itoa(after + limit)}}
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -1,7 +1,10 @@
 package hubspot
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -60,6 +63,13 @@ type Faults struct {
 	Latency         time.Duration // added before every API answer
 	TokenExpiryRate float64       // expire the presented OAuth token on the spot (401 EXPIRED_AUTHENTICATION)
 	RateLimitRate   float64       // answer 429 TEN_SECONDLY_ROLLING as if the window were full
+	// Trickle sends the body of every API answer one byte at a time, this
+	// long apart, as a stalled portal or proxy does (0: off).
+	Trickle time.Duration
+	// LoopPaging makes every list and search answer with results point
+	// back at itself: its paging.next.after serves that same page again.
+	// A client that follows it reads the same records forever.
+	LoopPaging bool
 }
 
 // Server is an emulated HubSpot portal. It is safe for concurrent use.
@@ -79,6 +89,7 @@ type Server struct {
 	limits   limiter
 	faultMu  stdsync.Mutex
 	faultRNG *rand.Rand
+	faults   atomic.Pointer[Faults] // the faults in force (SetFaults)
 
 	calls     atomic.Int64
 	corrCount atomic.Int64
@@ -125,6 +136,7 @@ func New(opts Options) *Server {
 		assoc:     newAssocStore(),
 		faultRNG:  rand.New(rand.NewPCG(opts.Faults.Seed, opts.Faults.Seed^0x9e3779b97f4a7c15)),
 	}
+	s.faults.Store(&opts.Faults)
 	created := formatTime(epoch)
 	for _, t := range objectTypes {
 		s.tables[t.name] = newTable(t, created)
@@ -172,10 +184,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.writeError(w, newAPIError(http.StatusNotFound, catNotFound, "No route for %s %s in the HubSpot emulator", r.Method, r.URL.Path))
 }
 
+// SetFaults replaces the faults in force, e.g. to stall the portal in the
+// middle of a test and let it answer again later. The random decisions
+// keep drawing from the generator seeded by Options.Faults.Seed.
+func (s *Server) SetFaults(f Faults) { s.faults.Store(&f) }
+
+// faultsNow returns the faults in force.
+func (s *Server) faultsNow() Faults { return *s.faults.Load() }
+
 // serveAPI authenticates, applies faults and limits, counts the call and
 // dispatches a CRM API request.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, path string) {
-	if d := s.opts.Faults.Latency; d > 0 {
+	faults := s.faultsNow()
+	if d := faults.Latency; d > 0 {
+		// Read the request first: the server notices a client that gave
+		// up only once it has read the body.
+		if body, err := io.ReadAll(r.Body); err == nil {
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
 		t := time.NewTimer(d)
 		select {
 		case <-r.Context().Done():
@@ -198,6 +224,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, path string) {
 	if f := s.serverFault(); f != 0 {
 		s.writeError(w, newAPIError(f, catInternal, "injected fault: the emulated HubSpot answered %d", f))
 		return
+	}
+	if faults.Trickle > 0 {
+		w = &trickleWriter{ResponseWriter: w, every: faults.Trickle, done: r.Context().Done()}
 	}
 	parts := strings.Split(strings.TrimPrefix(path, "/crm/"), "/")
 	for i, p := range parts {
@@ -234,7 +263,7 @@ func (s *Server) notFoundRoute(w http.ResponseWriter, r *http.Request) {
 
 // serverFault draws whether this call fails with an injected 5xx.
 func (s *Server) serverFault() int {
-	rate := s.opts.Faults.ServerErrorRate
+	rate := s.faultsNow().ServerErrorRate
 	if rate <= 0 {
 		return 0
 	}
@@ -305,3 +334,34 @@ func (s *Server) link(r *http.Request, after string) string {
 // APICalls returns how many CRM API calls the server has admitted (calls
 // that passed authentication and the rate limits).
 func (s *Server) APICalls() int { return int(s.calls.Load()) }
+
+// errClientGone ends a trickled answer whose client stopped waiting.
+var errClientGone = errors.New("the client went away")
+
+// trickleWriter sends a body one byte at a time, every apart, until the
+// client goes away.
+type trickleWriter struct {
+	http.ResponseWriter
+	every time.Duration
+	done  <-chan struct{}
+}
+
+func (t *trickleWriter) Write(p []byte) (int, error) {
+	flusher, _ := t.ResponseWriter.(http.Flusher)
+	for i := range p {
+		timer := time.NewTimer(t.every)
+		select {
+		case <-t.done:
+			timer.Stop()
+			return i, errClientGone
+		case <-timer.C:
+		}
+		if _, err := t.ResponseWriter.Write(p[i : i+1]); err != nil {
+			return i, err
+		}
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	return len(p), nil
+}

@@ -135,7 +135,7 @@ func (s *Server) authenticate(r *http.Request) (string, bool) {
 		delete(s.sessions, tok)
 		return "", false
 	}
-	if n := s.opts.Faults.SessionCallLimit; n > 0 && sess.calls >= n {
+	if n := s.faultsNow().SessionCallLimit; n > 0 && sess.calls >= n {
 		delete(s.sessions, tok)
 		return "", false
 	}

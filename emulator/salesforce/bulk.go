@@ -338,7 +338,10 @@ func (s *Server) queryResults(w http.ResponseWriter, r *http.Request, j *bulkJob
 	s.mu.RUnlock()
 	cw.Flush()
 	loc := "null"
-	if end < len(j.rows) {
+	switch {
+	case s.faultsNow().RepeatLocator && len(j.rows) > 0:
+		loc = encodeLocator(from) // this very page again
+	case end < len(j.rows):
 		loc = encodeLocator(end)
 	}
 	h := w.Header()
@@ -520,7 +523,7 @@ func (s *Server) processIngest(rc *reqCtx, j *bulkJob) {
 		var created bool
 		var e *writeErr
 		switch {
-		case s.fault(s.opts.Faults.LockRow):
+		case s.fault(s.faultsNow().LockRow):
 			e = wErr(400, "UNABLE_TO_LOCK_ROW", "unable to obtain exclusive access to this record or 1 records")
 		case j.Operation == "insert":
 			id, e = s.createRecord(rc.userID, j.Object, fields, true)

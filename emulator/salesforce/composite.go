@@ -107,7 +107,7 @@ func (s *Server) handleCollections(w http.ResponseWriter, r *http.Request, rc *r
 			fail(collectionError{StatusCode: "INVALID_TYPE", Message: "Must send a concrete entity type.", Fields: []string{}})
 			continue
 		}
-		if s.fault(s.opts.Faults.LockRow) {
+		if s.fault(s.faultsNow().LockRow) {
 			fail(lockRowErr())
 			continue
 		}
@@ -225,7 +225,7 @@ func (s *Server) collectionDelete(w http.ResponseWriter, r *http.Request, rc *re
 			results[i] = collectionResult{Success: false, Errors: []collectionError{{StatusCode: "INVALID_CROSS_REFERENCE_KEY", Message: "invalid cross reference id", Fields: []string{}}}}
 			continue
 		}
-		if s.fault(s.opts.Faults.LockRow) {
+		if s.fault(s.faultsNow().LockRow) {
 			results[i] = collectionResult{Success: false, Errors: []collectionError{lockRowErr()}}
 			continue
 		}

@@ -45,9 +45,11 @@
 //     is refused at creation (FIELD_INTEGRITY_EXCEPTION "Error: Unknown
 //     function FOO. Check spelling."). Custom fields keep their
 //     inlineHelpText, which describe returns.
-//   - Faults for resilience tests (503s, latency, UNABLE_TO_LOCK_ROW,
-//     session expiry after N calls, concurrent-request limits), all
-//     deterministic given a seed.
+//   - Faults for resilience tests (503s, latency, answers trickling in a
+//     byte at a time, UNABLE_TO_LOCK_ROW, session expiry after N calls,
+//     concurrent-request limits, query pages that point back at
+//     themselves or never end), all deterministic given a seed and
+//     switchable while serving with [Server.SetFaults].
 //
 // Inspection helpers ([Server.Record], [Server.IDs], [Server.APICalls],
 // [Server.CreatedTasks], [Server.SetField]) let tests check what a client

@@ -119,7 +119,20 @@ func (s *Server) writePage(w http.ResponseWriter, c *cursor, from, size int) {
 	b := make([]byte, 0, 64+(end-from)*512)
 	b = append(b, `{"totalSize":`...)
 	b = strconv.AppendInt(b, int64(len(c.rows)), 10)
+	next := -1 // the offset nextRecordsUrl serves; -1: done
 	if end < len(c.rows) {
+		next = end
+	}
+	if faults := s.faultsNow(); len(c.rows) > 0 {
+		switch {
+		case faults.RepeatLocator:
+			next = from // this very page again, under the same locator
+		case faults.EndlessPages:
+			fresh := *c // the same rows again, under a new locator
+			c, next = &fresh, from
+		}
+	}
+	if next >= 0 {
 		id := s.storeCursor(c)
 		b = append(b, `,"done":false,"nextRecordsUrl":"/services/data/v`...)
 		b = append(b, c.version...)
@@ -130,7 +143,7 @@ func (s *Server) writePage(w http.ResponseWriter, c *cursor, from, size int) {
 		b = append(b, "query/"...)
 		b = append(b, id...)
 		b = append(b, '-')
-		b = strconv.AppendInt(b, int64(end), 10)
+		b = strconv.AppendInt(b, int64(next), 10)
 		b = append(b, '"')
 	} else {
 		b = append(b, `,"done":true`...)

@@ -1,8 +1,11 @@
 package salesforce
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -33,6 +36,19 @@ type Faults struct {
 	// ConcurrentLimit answers 403 REQUEST_LIMIT_EXCEEDED when more than
 	// this many API requests are in flight (0: unlimited).
 	ConcurrentLimit int
+	// Trickle sends the body of every API answer one byte at a time, this
+	// long apart, as a stalled org or proxy does (0: off).
+	Trickle time.Duration
+	// RepeatLocator makes every query answer point back at itself: a REST
+	// page says done false with a nextRecordsUrl serving that same page
+	// again (the first page's, the first page), and a Bulk API result page
+	// names, as its Sforce-Locator, the locator it was asked with. A
+	// client that follows them reads the same records forever.
+	RepeatLocator bool
+	// EndlessPages makes every REST query page say done false with a
+	// fresh nextRecordsUrl that serves the same records again: no locator
+	// repeats, only totalSize tells that the pages do.
+	EndlessPages bool
 }
 
 // Options configure a Server. The zero value is usable.
@@ -97,6 +113,7 @@ type Server struct {
 
 	faultMu  stdsync.Mutex
 	faultRng *rand.Rand
+	faults   atomic.Pointer[Faults] // the faults in force (SetFaults)
 
 	keyFileMu stdsync.Mutex
 	keyFile   string // written by keyFilePath; "" until then
@@ -158,10 +175,19 @@ func New(opts Options) *Server {
 		created:  map[string][]string{},
 		app:      newConnectedApp(),
 	}
+	s.faults.Store(&opts.Faults)
 	s.orgID = s.db.newID("00D")[:15]
 	s.bootstrap()
 	return s
 }
+
+// SetFaults replaces the faults in force, e.g. to stall the org in the
+// middle of a test and let it answer again later. The random decisions
+// keep drawing from the generator seeded by Options.Faults.Seed.
+func (s *Server) SetFaults(f Faults) { s.faults.Store(&f) }
+
+// faultsNow returns the faults in force.
+func (s *Server) faultsNow() Faults { return *s.faults.Load() }
 
 // bootstrap creates the profile, the API user and its profile-owned
 // permission set, as every org has.
@@ -281,7 +307,8 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusUnauthorized, errSessionInvalid)
 		return
 	}
-	if n := s.opts.Faults.ConcurrentLimit; n > 0 {
+	faults := s.faultsNow()
+	if n := faults.ConcurrentLimit; n > 0 {
 		if s.inflight.Add(1) > int64(n) {
 			s.inflight.Add(-1)
 			s.setLimitHeader(w)
@@ -296,7 +323,12 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setLimitHeader(w)
-	if d := s.opts.Faults.Latency; d > 0 {
+	if d := faults.Latency; d > 0 {
+		// Read the request first: the server notices a client that gave
+		// up only once it has read the body.
+		if body, err := io.ReadAll(r.Body); err == nil {
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
@@ -305,9 +337,12 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if s.fault(s.opts.Faults.Unavailable) {
+	if s.fault(faults.Unavailable) {
 		writeError(w, http.StatusServiceUnavailable, "SERVER_UNAVAILABLE", "Server temporarily unavailable. Please try again later.")
 		return
+	}
+	if faults.Trickle > 0 {
+		w = &trickleWriter{ResponseWriter: w, every: faults.Trickle, done: r.Context().Done()}
 	}
 	rc := &reqCtx{version: ver, userID: userID, base: s.baseURL(r), rest: tail}
 	s.route(w, r, rc)
@@ -458,3 +493,34 @@ func ctxDone(ctx context.Context) bool {
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// errClientGone ends a trickled answer whose client stopped waiting.
+var errClientGone = errors.New("the client went away")
+
+// trickleWriter sends a body one byte at a time, every apart, until the
+// client goes away.
+type trickleWriter struct {
+	http.ResponseWriter
+	every time.Duration
+	done  <-chan struct{}
+}
+
+func (t *trickleWriter) Write(p []byte) (int, error) {
+	flusher, _ := t.ResponseWriter.(http.Flusher)
+	for i := range p {
+		timer := time.NewTimer(t.every)
+		select {
+		case <-t.done:
+			timer.Stop()
+			return i, errClientGone
+		case <-timer.C:
+		}
+		if _, err := t.ResponseWriter.Write(p[i : i+1]); err != nil {
+			return i, err
+		}
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	return len(p), nil
+}
