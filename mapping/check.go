@@ -245,6 +245,19 @@ func checkOutputs(d *decoder, f *File, sys crm.System) {
 	inputs := inputFields(f)
 	taskInputs := taskInputFields(f, sys)
 	targets := map[string]string{} // upper-cased field → output path
+	// claim gives field to the output at path p: no other output may
+	// write it, and it must not be one the mapping reads.
+	claim := func(p, field string) {
+		key := strings.ToUpper(field)
+		if prev, dup := targets[key]; dup {
+			d.errAt(p, "%s: %s is already written by %s: every output needs its own field", p, field, prev)
+		} else {
+			targets[key] = p
+		}
+		if in, ok := inputs[key]; ok {
+			d.errAt(p, "%s: %s is also read as %s: healthsync would overwrite its own input", p, field, in)
+		}
+	}
 	for _, o := range outputList(f) {
 		if o.Field == "" {
 			continue
@@ -261,15 +274,7 @@ func checkOutputs(d *decoder, f *File, sys crm.System) {
 				d.errAt(p, "%s: %s is also read as %s: the task key must have a field of its own", p, o.Field, in)
 			}
 		} else {
-			key := strings.ToUpper(o.Field)
-			if prev, dup := targets[key]; dup {
-				d.errAt(p, "%s: %s is already written by %s: every output needs its own field", p, o.Field, prev)
-			} else {
-				targets[key] = p
-			}
-			if in, ok := inputs[key]; ok {
-				d.errAt(p, "%s: %s is also read as %s: healthsync would overwrite its own input", p, o.Field, in)
-			}
+			claim(p, o.Field)
 		}
 		if o.metric {
 			if _, ok := metricKind(o.Name); !ok {
@@ -302,15 +307,7 @@ func checkOutputs(d *decoder, f *File, sys crm.System) {
 		}
 		checkCRMFieldName(d, sys, p, c.Field)
 		checkOwned(d, sys, p, c.Object, c.Field)
-		key := strings.ToUpper(c.Field)
-		if prev, dup := targets[key]; dup {
-			d.errAt(p, "%s: %s is already written by %s: a counter needs its own field", p, c.Field, prev)
-		} else {
-			targets[key] = p
-		}
-		if in, ok := inputs[key]; ok {
-			d.errAt(p, "%s: %s is also read as %s", p, c.Field, in)
-		}
+		claim(p, c.Field)
 		if c.FromField == "" {
 			d.errAt(p, "%s: counts from %s, which is not written: add outputs.metrics.%s (a date field such as Healthsync_%s__c)", p, c.From, c.From, metricLabelUnderscore(c.From))
 		}
