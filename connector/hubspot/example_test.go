@@ -9,7 +9,6 @@ import (
 	"healthsync/connector"
 	"healthsync/connector/hubspot"
 	emu "healthsync/emulator/hubspot"
-	hsync "healthsync/sync"
 )
 
 // bearer adds a private-app token to every request.
@@ -38,8 +37,8 @@ func ExampleNewClient() {
 		panic(err)
 	}
 	var cursor connector.Cursor
-	err = c.Pull(context.Background(), hsync.PullRequest{Object: "companies", Fields: []string{"name"}},
-		func(_ context.Context, p hsync.Page) error {
+	err = c.Pull(context.Background(), connector.PullRequest{Object: "companies", Fields: []string{"name"}},
+		func(_ context.Context, p connector.Page) error {
 			for _, r := range p.Records {
 				fmt.Println(r.ID, r.Deleted)
 			}

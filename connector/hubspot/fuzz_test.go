@@ -16,7 +16,6 @@ import (
 	"healthsync/connector"
 	"healthsync/connector/oauth"
 	"healthsync/crm"
-	hsync "healthsync/sync"
 )
 
 // The fuzz targets of this file hand the client's real methods (Pull,
@@ -76,11 +75,11 @@ func collect(c *Client, object string) ([]connector.Record, error) {
 
 // pullAll runs a pull and returns the records it emitted, the results it
 // skipped and the last page's cursor.
-func pullAll(c *Client, object string) ([]connector.Record, []hsync.Skipped, connector.Cursor, error) {
+func pullAll(c *Client, object string) ([]connector.Record, []connector.Skipped, connector.Cursor, error) {
 	var got []connector.Record
-	var skipped []hsync.Skipped
+	var skipped []connector.Skipped
 	var cur connector.Cursor
-	err := c.Pull(context.Background(), hsync.PullRequest{Object: object, Fields: []string{"name"}}, func(_ context.Context, p hsync.Page) error {
+	err := c.Pull(context.Background(), connector.PullRequest{Object: object, Fields: []string{"name"}}, func(_ context.Context, p connector.Page) error {
 		got = append(got, p.Records...)
 		skipped = append(skipped, p.Skipped...)
 		cur = p.Cursor
@@ -389,7 +388,7 @@ func FuzzListPages(f *testing.F) {
 			return 200, []byte(emptyList)
 		})
 		var got []connector.Record
-		var skipped []hsync.Skipped
+		var skipped []connector.Skipped
 		var ids []string
 		var err error
 		var names string

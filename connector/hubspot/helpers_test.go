@@ -13,12 +13,6 @@ import (
 	"healthsync/connector/hubspot"
 	"healthsync/crm"
 	emu "healthsync/emulator/hubspot"
-	hsync "healthsync/sync"
-)
-
-var (
-	_ hsync.Source = (*hubspot.Client)(nil)
-	_ hsync.Sink   = (*hubspot.Client)(nil)
 )
 
 // clock is a settable clock shared by the emulator and the client.
@@ -150,8 +144,8 @@ func (r *replica) pull(t *testing.T, c *hubspot.Client, object string, fields []
 		r.live[object], r.deleted[object] = map[string]connector.Record{}, map[string]bool{}
 	}
 	r.emitted[object] = 0
-	return c.Pull(context.Background(), hsync.PullRequest{Object: object, Fields: fields, Since: r.cursor[object]},
-		func(_ context.Context, p hsync.Page) error {
+	return c.Pull(context.Background(), connector.PullRequest{Object: object, Fields: fields, Since: r.cursor[object]},
+		func(_ context.Context, p connector.Page) error {
 			r.pages++
 			for _, rec := range p.Records {
 				if rec.Object != object {

@@ -14,7 +14,6 @@ import (
 
 	"healthsync/connector"
 	"healthsync/connector/hubspot"
-	hsync "healthsync/sync"
 )
 
 // corrupter passes requests to the portal and, while change is set,
@@ -68,14 +67,14 @@ func (c *corrupter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // pulled is what one pull handed on.
 type pulled struct {
 	ids, deleted []string
-	skipped      []hsync.Skipped
+	skipped      []connector.Skipped
 	cursor       connector.Cursor
 }
 
 func pullCompanies(t *testing.T, c *hubspot.Client, since connector.Cursor) pulled {
 	t.Helper()
 	out := pulled{cursor: since}
-	err := c.Pull(context.Background(), hsync.PullRequest{Object: "companies", Fields: []string{"name"}, Since: since}, func(_ context.Context, p hsync.Page) error {
+	err := c.Pull(context.Background(), connector.PullRequest{Object: "companies", Fields: []string{"name"}, Since: since}, func(_ context.Context, p connector.Page) error {
 		for _, r := range p.Records {
 			if r.Deleted {
 				out.deleted = append(out.deleted, r.ID)

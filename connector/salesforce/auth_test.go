@@ -17,7 +17,6 @@ import (
 	"healthsync/connector"
 	"healthsync/connector/oauth"
 	emu "healthsync/emulator/salesforce"
-	"healthsync/sync"
 )
 
 type memStore struct {
@@ -126,7 +125,7 @@ func TestOpenWithoutStoredToken(t *testing.T) {
 	cfg.Username, cfg.JWTKeyFile = "", ""
 	b.deps.Tokens = &memStore{blobs: map[string][]byte{}}
 	c := b.open(cfg)
-	err := c.Pull(context.Background(), sync.PullRequest{Object: "Account"}, func(context.Context, sync.Page) error { return nil })
+	err := c.Pull(context.Background(), connector.PullRequest{Object: "Account"}, func(context.Context, connector.Page) error { return nil })
 	if !errors.Is(err, connector.ErrReauthorize) {
 		t.Fatalf("error = %v, want ErrReauthorize", err)
 	}

@@ -15,14 +15,6 @@ import (
 	"healthsync/connector"
 	"healthsync/connector/oauth"
 	"healthsync/crm"
-	"healthsync/sync"
-)
-
-// Compile-time checks: the Client is what the sync engine pulls from and
-// writes to.
-var (
-	_ sync.Source = (*Client)(nil)
-	_ sync.Sink   = (*Client)(nil)
 )
 
 // Snooze says how a CSM snoozes a healthsync task: a date field holding

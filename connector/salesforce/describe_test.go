@@ -12,7 +12,6 @@ import (
 
 	"healthsync/connector"
 	emu "healthsync/emulator/salesforce"
-	"healthsync/sync"
 )
 
 // memDescribeCache is a DescribeCache in memory, shared by the Clients of
@@ -178,9 +177,9 @@ func TestStaleDescribeCacheSeesANewCustomField(t *testing.T) {
 	fields := b.m.Fields("Account")
 
 	first, _ := b.openLogged(cache)
-	req := sync.PullRequest{Object: "Account", Fields: fields}
+	req := connector.PullRequest{Object: "Account", Fields: fields}
 	var cur connector.Cursor
-	if err := first.Pull(ctx, req, func(_ context.Context, p sync.Page) error { cur = p.Cursor; return nil }); err != nil {
+	if err := first.Pull(ctx, req, func(_ context.Context, p connector.Page) error { cur = p.Cursor; return nil }); err != nil {
 		t.Fatal(err)
 	}
 
@@ -195,9 +194,9 @@ func TestStaleDescribeCacheSeesANewCustomField(t *testing.T) {
 	}
 
 	second, log := b.openLogged(cache)
-	req = sync.PullRequest{Object: "Account", Fields: append(append([]string(nil), fields...), "Churn_Risk__c"), Since: cur}
+	req = connector.PullRequest{Object: "Account", Fields: append(append([]string(nil), fields...), "Churn_Risk__c"), Since: cur}
 	var got []connector.Record
-	err := second.Pull(ctx, req, func(_ context.Context, p sync.Page) error { got = append(got, p.Records...); return nil })
+	err := second.Pull(ctx, req, func(_ context.Context, p connector.Page) error { got = append(got, p.Records...); return nil })
 	if err != nil {
 		t.Fatalf("pull with the new field: %v (a stale cached describe must be refreshed, not reported)", err)
 	}
@@ -210,7 +209,7 @@ func TestStaleDescribeCacheSeesANewCustomField(t *testing.T) {
 
 	// The refreshed describe went back into the cache.
 	third, log := b.openLogged(cache)
-	if err := third.Pull(ctx, req, func(context.Context, sync.Page) error { return nil }); err != nil {
+	if err := third.Pull(ctx, req, func(context.Context, connector.Page) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if calls := log.take(); calls["describe"] != 0 {
@@ -256,7 +255,7 @@ func TestCachedDescribeOfADeletedField(t *testing.T) {
 		}
 
 		c, log := b.openLogged(cache)
-		err := c.Pull(ctx, sync.PullRequest{Object: "Account", Fields: []string{"Name", "Gone__c"}, Since: tc.since}, func(context.Context, sync.Page) error {
+		err := c.Pull(ctx, connector.PullRequest{Object: "Account", Fields: []string{"Name", "Gone__c"}, Since: tc.since}, func(context.Context, connector.Page) error {
 			t.Errorf("%s: a page was emitted", tc.name)
 			return nil
 		})

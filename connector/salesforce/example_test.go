@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"healthsync/connector"
 	"healthsync/connector/salesforce"
-	"healthsync/sync"
 )
 
 // Open a connection with the environment's configuration (JWT bearer here)
@@ -20,7 +20,7 @@ func ExampleOpen() {
 		fmt.Println(err)
 		return
 	}
-	err = c.Pull(ctx, sync.PullRequest{Object: "Account", Fields: []string{"Name", "OwnerId"}}, func(_ context.Context, p sync.Page) error {
+	err = c.Pull(ctx, connector.PullRequest{Object: "Account", Fields: []string{"Name", "OwnerId"}}, func(_ context.Context, p connector.Page) error {
 		// commit p.Records and p.Cursor in one transaction
 		return nil
 	})

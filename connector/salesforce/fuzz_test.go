@@ -24,7 +24,6 @@ import (
 	"healthsync/connector"
 	"healthsync/connector/oauth"
 	"healthsync/crm"
-	"healthsync/sync"
 )
 
 // The fuzz targets of this file hand the client's real methods (query
@@ -765,7 +764,7 @@ func FuzzDeletedRecords(f *testing.F) {
 			return jsonReply(404, `[{"errorCode":"NOT_FOUND","message":"no route"}]`)
 		})
 		var got []connector.Record
-		err := c.Pull(context.Background(), sync.PullRequest{Object: "Account", Fields: []string{"Name"}, Since: since}, func(_ context.Context, p sync.Page) error {
+		err := c.Pull(context.Background(), connector.PullRequest{Object: "Account", Fields: []string{"Name"}, Since: since}, func(_ context.Context, p connector.Page) error {
 			if !p.Cursor.ModifiedAt.Equal(since.ModifiedAt) || p.Cursor.LastID != since.LastID {
 				t.Errorf("a deletion moved the cursor to %+v", p.Cursor)
 			}

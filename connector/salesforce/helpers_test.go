@@ -15,7 +15,6 @@ import (
 	"healthsync/emulator/gen"
 	emu "healthsync/emulator/salesforce"
 	"healthsync/mapping"
-	"healthsync/sync"
 )
 
 type testClock struct {
@@ -131,7 +130,7 @@ func (b *bundle) pullObject(c *Client, m *mirror, obj string) error {
 	}
 	m.emitted[obj] = 0
 	prev := m.cursors[obj]
-	return c.Pull(context.Background(), sync.PullRequest{Object: obj, Fields: b.m.Fields(obj), Since: prev}, func(_ context.Context, p sync.Page) error {
+	return c.Pull(context.Background(), connector.PullRequest{Object: obj, Fields: b.m.Fields(obj), Since: prev}, func(_ context.Context, p connector.Page) error {
 		if p.Cursor.ModifiedAt.Before(m.cursors[obj].ModifiedAt) {
 			b.t.Errorf("%s: cursor moved backwards: %v after %v", obj, p.Cursor, m.cursors[obj])
 		}

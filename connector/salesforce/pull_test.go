@@ -13,7 +13,6 @@ import (
 
 	"healthsync/connector"
 	emu "healthsync/emulator/salesforce"
-	"healthsync/sync"
 )
 
 func TestFullThenIncrementalReproducesTheOrg(t *testing.T) {
@@ -104,8 +103,8 @@ func TestEqualStampsNeitherDroppedNorRepeated(t *testing.T) {
 	// inside the group of equal stamps.
 	seen := map[string]int{}
 	var cur connector.Cursor
-	err := b.c.Pull(context.Background(), sync.PullRequest{Object: "Account", Fields: []string{"Name"}, Since: m.cursors["Account"]},
-		func(_ context.Context, p sync.Page) error {
+	err := b.c.Pull(context.Background(), connector.PullRequest{Object: "Account", Fields: []string{"Name"}, Since: m.cursors["Account"]},
+		func(_ context.Context, p connector.Page) error {
 			for _, r := range p.Records {
 				seen[r.ID]++
 			}
@@ -118,8 +117,8 @@ func TestEqualStampsNeitherDroppedNorRepeated(t *testing.T) {
 	if len(seen) != 2000 {
 		t.Fatalf("first page has %d records, want 2000", len(seen))
 	}
-	err = b.c.Pull(context.Background(), sync.PullRequest{Object: "Account", Fields: []string{"Name"}, Since: cur},
-		func(_ context.Context, p sync.Page) error {
+	err = b.c.Pull(context.Background(), connector.PullRequest{Object: "Account", Fields: []string{"Name"}, Since: cur},
+		func(_ context.Context, p connector.Page) error {
 			for _, r := range p.Records {
 				seen[r.ID]++
 			}
@@ -138,8 +137,8 @@ func TestEqualStampsNeitherDroppedNorRepeated(t *testing.T) {
 func TestPullNamesAMissingField(t *testing.T) {
 	t.Parallel()
 	b := setup(t, 1, emu.Options{})
-	err := b.c.Pull(context.Background(), sync.PullRequest{Object: "Account", Fields: []string{"Name", "Churn_Risk__c"}},
-		func(context.Context, sync.Page) error { return nil })
+	err := b.c.Pull(context.Background(), connector.PullRequest{Object: "Account", Fields: []string{"Name", "Churn_Risk__c"}},
+		func(context.Context, connector.Page) error { return nil })
 	if !errors.Is(err, ErrMissingField) || !strings.Contains(err.Error(), "Account.Churn_Risk__c") || !strings.Contains(err.Error(), "mapping file") {
 		t.Fatalf("error = %v, want ErrMissingField naming Account.Churn_Risk__c and the mapping fix", err)
 	}
@@ -321,8 +320,8 @@ func TestBigCatchUpSwitchesToBulk(t *testing.T) {
 	ids := insertAccounts(t, b, 250, "Catch-up")
 
 	seen := map[string]int{}
-	err := c.Pull(context.Background(), sync.PullRequest{Object: "Account", Fields: b.m.Fields("Account"), Since: m.cursors["Account"]},
-		func(_ context.Context, p sync.Page) error {
+	err := c.Pull(context.Background(), connector.PullRequest{Object: "Account", Fields: b.m.Fields("Account"), Since: m.cursors["Account"]},
+		func(_ context.Context, p connector.Page) error {
 			for _, r := range p.Records {
 				seen[r.ID]++
 				m.recs["Account"][r.ID] = r
@@ -447,7 +446,7 @@ func TestBulkPageOutlivesASlowStore(t *testing.T) {
 	b.deps.HTTP.Timeout = time.Second
 	c := b.open(cfg)
 	got := 0
-	err := c.Pull(context.Background(), sync.PullRequest{Object: "Task", Fields: b.m.Fields("Task")}, func(_ context.Context, p sync.Page) error {
+	err := c.Pull(context.Background(), connector.PullRequest{Object: "Task", Fields: b.m.Fields("Task")}, func(_ context.Context, p connector.Page) error {
 		got += len(p.Records)
 		time.Sleep(1500 * time.Millisecond) // a commit slower than the request's timeout
 		return nil
