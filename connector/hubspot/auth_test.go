@@ -12,9 +12,7 @@ import (
 	"healthsync/connector"
 	"healthsync/connector/hubspot"
 	"healthsync/connector/oauth"
-	"healthsync/crm"
 	emu "healthsync/emulator/hubspot"
-	"healthsync/mapping"
 )
 
 // login runs `healthsync auth hubspot` against the portal (auto-approved
@@ -54,7 +52,7 @@ func TestSyncSurvivesTokenExpiryMidRun(t *testing.T) {
 	if len(tokens.blobs["hubspot"]) == 0 {
 		t.Fatal("login stored no token")
 	}
-	m, _ := mapping.New(crm.HubSpot, b.clock)
+	m := loadDefaults(t)
 	c := b.open(cfg, hubspot.Deps{Tokens: tokens})
 	r := newReplica()
 	saves := tokens.saves

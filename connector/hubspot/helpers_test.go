@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
 	stdsync "sync"
 	"testing"
 	"time"
@@ -204,3 +207,37 @@ func assocIDs(t *testing.T, rec connector.Record, to string) []string {
 }
 
 var _ = crm.HubSpot
+
+// mappingDefaults is what the default mapping asks of the connector: the
+// objects in sync order, the fields read from each and the custom fields
+// written. It comes from testdata/mapping-defaults.json, which sync's
+// tests keep equal to the mapping package's defaults: a connector's tests
+// import nothing above connector.
+type mappingDefaults struct {
+	ObjectList []string              `json:"objects"`
+	FieldLists map[string][]string   `json:"fields"`
+	Specs      []connector.FieldSpec `json:"field_specs"`
+}
+
+// loadDefaults reads testdata/mapping-defaults.json.
+func loadDefaults(t testing.TB) *mappingDefaults {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "mapping-defaults.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d mappingDefaults
+	if err := json.Unmarshal(data, &d); err != nil {
+		t.Fatalf("testdata/mapping-defaults.json: %v", err)
+	}
+	return &d
+}
+
+// Objects returns the objects to sync, in sync order.
+func (d *mappingDefaults) Objects() []string { return slices.Clone(d.ObjectList) }
+
+// Fields returns the fields the mapping reads from object, sorted.
+func (d *mappingDefaults) Fields(object string) []string { return slices.Clone(d.FieldLists[object]) }
+
+// FieldSpecs returns the custom fields the mapping writes.
+func (d *mappingDefaults) FieldSpecs() []connector.FieldSpec { return slices.Clone(d.Specs) }

@@ -16,7 +16,6 @@ import (
 	"healthsync/crm"
 	"healthsync/emulator/gen"
 	emu "healthsync/emulator/hubspot"
-	"healthsync/mapping"
 )
 
 var allObjects = []string{"companies", "contacts", "deals", "calls", "emails", "meetings", "notes", "tasks", "owners"}
@@ -40,7 +39,7 @@ func ceilDiv(n, d int) int { return (n + d - 1) / d }
 // verify checks the replica against the portal: same live records with the
 // same values of the pulled fields and associations, and every deletion
 // an archived record.
-func verify(t *testing.T, b *bundle, r *replica, m *mapping.Mapping) {
+func verify(t *testing.T, b *bundle, r *replica, m *mappingDefaults) {
 	t.Helper()
 	for _, obj := range allObjects {
 		if obj == "owners" {
@@ -129,10 +128,7 @@ func TestFullThenIncrementalSyncReproducesThePortal(t *testing.T) {
 	t.Parallel()
 	b := setup(t, noLimits())
 	ids := loadOrg(t, b, 30)
-	m, err := mapping.New(crm.HubSpot, b.clock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := loadDefaults(t)
 	c := b.open(b.config(), hubspot.Deps{})
 	r := newReplica()
 
@@ -264,7 +260,7 @@ func TestActivitiesReassociatedAfterSyncArePickedUp(t *testing.T) {
 	t.Parallel()
 	b := setup(t, noLimits())
 	ids := loadOrg(t, b, 10)
-	m, _ := mapping.New(crm.HubSpot, b.clock)
+	m := loadDefaults(t)
 	c := b.open(b.config(), hubspot.Deps{})
 	r := newReplica()
 	for _, obj := range []string{"companies", "calls", "emails", "meetings", "notes", "tasks"} {

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"slices"
 	stdsync "sync"
 	"testing"
 	"time"
@@ -14,7 +16,6 @@ import (
 	"healthsync/crm"
 	"healthsync/emulator/gen"
 	emu "healthsync/emulator/salesforce"
-	"healthsync/mapping"
 )
 
 type testClock struct {
@@ -42,7 +43,7 @@ type bundle struct {
 	cfg   Config
 	deps  Deps
 	c     *Client
-	m     *mapping.Mapping
+	m     *mappingDefaults
 }
 
 func fastHTTP() connector.HTTPConfig {
@@ -83,10 +84,7 @@ func setupBehind(t *testing.T, accounts int, opts emu.Options, wrap func(http.Ha
 	}
 	cfg := DefaultConfig()
 	cfg.LoginURL, cfg.ClientID, cfg.ClientSecret, cfg.Username, cfg.JWTKeyFile = ts.URL, creds.ClientID, creds.ClientSecret, creds.Username, key
-	m, err := mapping.New(crm.Salesforce, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := loadDefaults(t)
 	b := &bundle{t: t, srv: srv, ts: ts, clock: clock, cfg: cfg, m: m}
 	b.deps = Deps{HTTP: fastHTTP(), Clock: clock, WriteRetryWait: time.Millisecond, BulkPollInterval: time.Millisecond, BulkResultPage: 50_000}
 	b.c = b.open(cfg)
@@ -191,3 +189,37 @@ func sameValue(want, got any) bool {
 		return want == got
 	}
 }
+
+// mappingDefaults is what the default mapping asks of the connector: the
+// objects in sync order, the fields read from each and the custom fields
+// written. It comes from testdata/mapping-defaults.json, which sync's
+// tests keep equal to the mapping package's defaults: a connector's tests
+// import nothing above connector.
+type mappingDefaults struct {
+	ObjectList []string              `json:"objects"`
+	FieldLists map[string][]string   `json:"fields"`
+	Specs      []connector.FieldSpec `json:"field_specs"`
+}
+
+// loadDefaults reads testdata/mapping-defaults.json.
+func loadDefaults(t testing.TB) *mappingDefaults {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "mapping-defaults.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d mappingDefaults
+	if err := json.Unmarshal(data, &d); err != nil {
+		t.Fatalf("testdata/mapping-defaults.json: %v", err)
+	}
+	return &d
+}
+
+// Objects returns the objects to sync, in sync order.
+func (d *mappingDefaults) Objects() []string { return slices.Clone(d.ObjectList) }
+
+// Fields returns the fields the mapping reads from object, sorted.
+func (d *mappingDefaults) Fields(object string) []string { return slices.Clone(d.FieldLists[object]) }
+
+// FieldSpecs returns the custom fields the mapping writes.
+func (d *mappingDefaults) FieldSpecs() []connector.FieldSpec { return slices.Clone(d.Specs) }
