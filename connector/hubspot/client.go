@@ -196,7 +196,7 @@ func (c *Client) do(req *http.Request, out any) (int, error) {
 		return resp.StatusCode, fmt.Errorf("%s %s: read response: %w", req.Method, connector.RequestURL(req.URL), err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.StatusCode, connector.DecodeHubSpot(resp.StatusCode, resp.Header, body)
+		return resp.StatusCode, decodeError(resp.StatusCode, resp.Header, body)
 	}
 	if out != nil && resp.StatusCode != http.StatusNoContent {
 		if err := json.Unmarshal(body, out); err != nil {

@@ -177,11 +177,9 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open HubSpot: %w", err)
 	}
-	opts := []connector.Option{
-		connector.WithAuth(auth), connector.WithPolicy(connector.HubSpotPolicy), connector.WithDecoder(connector.DecodeHubSpot),
-		connector.WithBudget(budget), connector.WithClassLimiter(rateClassSearch, connector.NewLimiter(cfg.SearchRate, 1)),
-		connector.WithUnreachableHint(baseURLHint),
-	}
+	opts := append(StackOptions(), connector.WithAuth(auth), connector.WithBudget(budget),
+		connector.WithClassLimiter(rateClassSearch, connector.NewLimiter(cfg.SearchRate, 1)),
+		connector.WithUnreachableHint(baseURLHint))
 	if deps.Transport != nil {
 		opts = append(opts, connector.WithTransport(deps.Transport))
 	}
@@ -216,7 +214,7 @@ func tokenInfoScopes(ctx context.Context, hc *http.Client, base string, src *oau
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusOK {
-		e := connector.DecodeHubSpot(resp.StatusCode, resp.Header, body)
+		e := decodeError(resp.StatusCode, resp.Header, body)
 		e.RedactSecrets(tok.AccessToken)
 		return nil, fmt.Errorf("token information: %w", e)
 	}

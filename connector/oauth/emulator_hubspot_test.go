@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"healthsync/connector"
+	hsconnector "healthsync/connector/hubspot"
 	"healthsync/connector/oauth"
 	"healthsync/emulator/hubspot"
 )
@@ -70,7 +71,7 @@ func newHubSpot(t *testing.T, opts hubspot.Options) *hubspotBundle {
 
 func (b *hubspotBundle) stack(t *testing.T, auth connector.Authorizer, budget *connector.Budget, lim *connector.Limiter) *connector.Stack {
 	t.Helper()
-	opts := []connector.Option{connector.WithPolicy(connector.HubSpotPolicy), connector.WithDecoder(connector.DecodeHubSpot)}
+	opts := hsconnector.StackOptions()
 	if auth != nil {
 		opts = append(opts, connector.WithAuth(auth))
 	}

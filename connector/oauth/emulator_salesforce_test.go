@@ -17,6 +17,7 @@ import (
 
 	"healthsync/connector"
 	"healthsync/connector/oauth"
+	sfconnector "healthsync/connector/salesforce"
 	"healthsync/emulator/salesforce"
 )
 
@@ -55,8 +56,7 @@ func loginBrowser(username, password string) func(context.Context, string) error
 func sfStack(t *testing.T, auth connector.Authorizer, budget *connector.Budget) *connector.Stack {
 	t.Helper()
 	s, err := connector.NewStack(connector.HTTPConfig{Timeout: 10 * time.Second, MaxRetries: 2, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Second, RateBurst: 10}, nil,
-		connector.WithAuth(auth), connector.WithBudget(budget),
-		connector.WithPolicy(connector.SalesforcePolicy), connector.WithDecoder(connector.DecodeSalesforce))
+		append(sfconnector.StackOptions(), connector.WithAuth(auth), connector.WithBudget(budget))...)
 	if err != nil {
 		t.Fatal(err)
 	}

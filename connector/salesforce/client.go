@@ -182,11 +182,8 @@ func New(cfg Config, tokens *oauth.Source, deps Deps) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []connector.Option{
-		connector.WithAuth(tokens), connector.WithPolicy(connector.SalesforcePolicy),
-		connector.WithDecoder(connector.DecodeSalesforce), connector.WithBudget(budget),
-		connector.WithUnreachableHint(instanceHint),
-	}
+	opts := append(StackOptions(), connector.WithAuth(tokens), connector.WithBudget(budget),
+		connector.WithUnreachableHint(instanceHint))
 	if deps.Transport != nil {
 		opts = append(opts, connector.WithTransport(deps.Transport))
 	}

@@ -446,8 +446,8 @@ func (c *Client) firstPageAndDeleted(ctx context.Context, queryPath, deletedPath
 		}
 		// A refusal no retry would change (INVALID_FIELD, MALFORMED_QUERY,
 		// ...) is the answer; anything else is asked again on its own.
-		apiErr := connector.DecodeSalesforce(sub.HTTPStatusCode, nil, sub.Body)
-		if connector.SalesforcePolicy(sub.HTTPStatusCode, apiErr) != connector.Fail {
+		apiErr := decodeError(sub.HTTPStatusCode, nil, sub.Body)
+		if retryPolicy(sub.HTTPStatusCode, apiErr) != connector.Fail {
 			return nil, nil, nil
 		}
 		if i == 1 {
