@@ -89,3 +89,19 @@ const (
 	FieldDate     FieldType = "date"
 	FieldDateTime FieldType = "datetime"
 )
+
+// WriteBatch says how a caller should cut the writes it hands a
+// connector. The connector knows what its CRM's write calls take and
+// when it writes a large call in another way; the caller only follows.
+type WriteBatch struct {
+	// Records is how many records one write call of the CRM takes: the
+	// most tasks a caller hands CreateTasks or CloseTasks at once, and
+	// what a caller counts calls by.
+	Records int
+	// Updates is how many updates a caller hands one Update call. The
+	// caller records what was written after each call, so this is also
+	// the most a crash makes it write again: Records where each call is
+	// one request, more where the connector sends a large call in fewer
+	// requests (a Bulk API job).
+	Updates int
+}

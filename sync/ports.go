@@ -44,4 +44,7 @@ type Sink interface {
 	// Install creates the custom fields/properties healthsync writes to,
 	// idempotently, and returns what it created.
 	Install(ctx context.Context, fields []connector.FieldSpec) ([]string, error)
+	// WriteBatch says how many records to hand each Update, CreateTasks
+	// and CloseTasks call; the apply commits its ledger after each.
+	WriteBatch() connector.WriteBatch
 }

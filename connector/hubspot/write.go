@@ -24,6 +24,12 @@ const (
 	CodeInvalidInput = "INVALID_INPUT"
 )
 
+// WriteBatch implements sync.Sink: batch calls take 100 inputs, and each
+// Update call is one batch.
+func (c *Client) WriteBatch() connector.WriteBatch {
+	return connector.WriteBatch{Records: writeBatchSize, Updates: writeBatchSize}
+}
+
 // propertyValue encodes a field value the way HubSpot takes it: a string
 // ("" clears).
 func propertyValue(v any) (string, error) {

@@ -15,6 +15,18 @@ import (
 // collectionSize is the most records one sObject Collections call takes.
 const collectionSize = 200
 
+// updateChunk is how many updates a caller hands one Update: more than
+// HEALTHSYNC_SALESFORCE_BULK_WRITE_THRESHOLD (2,000 by default) go as one
+// Bulk API 2.0 ingest job (about 6 calls), fewer in composite calls of
+// collectionSize, and the caller's ledger follows every updateChunk.
+const updateChunk = 10_000
+
+// WriteBatch implements sync.Sink: tasks in sObject Collections of 200,
+// updates 10,000 per Update call.
+func (c *Client) WriteBatch() connector.WriteBatch {
+	return connector.WriteBatch{Records: collectionSize, Updates: updateChunk}
+}
+
 // writeRetries bounds how many times records that failed with a retryable
 // per-record error (UNABLE_TO_LOCK_ROW) are sent again.
 const writeRetries = 4
