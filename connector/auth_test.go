@@ -16,6 +16,7 @@ import (
 
 	"healthsync/connector"
 	"healthsync/connector/oauth"
+	"healthsync/internal/testkit"
 )
 
 // tokenServer is an OAuth token endpoint that rotates refresh tokens: each
@@ -64,7 +65,7 @@ func apiServer(t *testing.T, ts *tokenServer) *recorder {
 	})
 }
 
-func storedSource(t *testing.T, store *memStore, ts *tokenServer, logger hclog.Logger) *oauth.Source {
+func storedSource(t *testing.T, store *testkit.Tokens, ts *tokenServer, logger hclog.Logger) *oauth.Source {
 	t.Helper()
 	old := &oauth.Token{AccessToken: "00Dxx!access-token-000-SECRET", RefreshToken: "5Aep-refresh-token-000-SECRET", TokenType: "Bearer", InstanceURL: "https://instance.example.com"}
 	blob, err := old.MarshalBlob()
@@ -81,7 +82,7 @@ func TestOneRefreshForManyConcurrent401s(t *testing.T) {
 	t.Parallel()
 	ts := newTokenServer(t, "5Aep-refresh-token-000-SECRET")
 	api := apiServer(t, ts)
-	store := newMemStore()
+	store := testkit.NewTokens()
 	src := storedSource(t, store, ts, nil)
 	s := newStack(t, connector.WithAuth(src))
 
@@ -133,7 +134,7 @@ func Test401AfterRefreshIsRetriedOnlyOnce(t *testing.T) {
 	api := newRecorder(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 401, `{"error":"invalid_token","error_description":"The OAuth token used to make this call expired 2 minute(s) ago."}`)
 	})
-	src := storedSource(t, newMemStore(), ts, nil)
+	src := storedSource(t, testkit.NewTokens(), ts, nil)
 	s := newStack(t, connector.WithAuth(src))
 	_, err := get(t, context.Background(), s, api.URL+"/crm/v3/objects/companies")
 	var apiErr *connector.APIError
@@ -149,7 +150,7 @@ func TestRevokedRefreshTokenAsksForReauthorization(t *testing.T) {
 	t.Parallel()
 	ts := newTokenServer(t, "a-different-live-token") // the stored one is dead
 	api := apiServer(t, ts)
-	src := storedSource(t, newMemStore(), ts, nil)
+	src := storedSource(t, testkit.NewTokens(), ts, nil)
 	s := newStack(t, connector.WithAuth(src))
 	_, err := get(t, context.Background(), s, api.URL+"/services/data/v60.0/query")
 	if !errors.Is(err, connector.ErrReauthorize) || !strings.Contains(err.Error(), "re-authorize with `healthsync auth example`") {
@@ -180,7 +181,7 @@ func TestSecretsNeverLoggedOrInErrors(t *testing.T) {
 			fmt.Fprintf(w, "<html>debug: Authorization=%s</html>", r.Header.Get("Authorization"))
 		}
 	})
-	src := storedSource(t, newMemStore(), ts, logger)
+	src := storedSource(t, testkit.NewTokens(), ts, logger)
 	s, err := connector.NewStack(testConfig(), logger, connector.WithAuth(src))
 	if err != nil {
 		t.Fatal(err)

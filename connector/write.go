@@ -19,6 +19,10 @@ type Result struct {
 	Retryable bool
 }
 
+// CodeNotAttempted is the APIError code of a record a connector did not
+// send because the run stopped first: retryable, and the next run sends it.
+const CodeNotAttempted = "NOT_ATTEMPTED"
+
 // OK reports whether the record was written.
 func (r Result) OK() bool { return r.Err == nil }
 
@@ -32,6 +36,14 @@ type TaskRef struct {
 	// SnoozedUntil is set when the CSM snoozed the task (a mapped snooze
 	// field or status); nil otherwise.
 	SnoozedUntil *string
+}
+
+// Snooze says how a CSM snoozes a healthsync task in the CRM: a date
+// field of the task holding "snoozed until", or a task status value
+// meaning snoozed (e.g. DEFERRED). Either may be empty.
+type Snooze struct {
+	Field  string
+	Status string
 }
 
 // TaskClose is a task healthsync closes, and why.

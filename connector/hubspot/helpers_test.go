@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	stdsync "sync"
 	"testing"
 	"time"
 
@@ -16,55 +15,14 @@ import (
 	"healthsync/connector/hubspot"
 	"healthsync/crm"
 	emu "healthsync/emulator/hubspot"
+	"healthsync/internal/testkit"
 )
-
-// clock is a settable clock shared by the emulator and the client.
-type clock struct {
-	mu stdsync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// memTokens is an in-memory oauth.TokenStore.
-type memTokens struct {
-	mu    stdsync.Mutex
-	blobs map[string][]byte
-	saves int
-}
-
-func (m *memTokens) LoadToken(_ context.Context, conn string) ([]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.blobs[conn], nil
-}
-
-func (m *memTokens) SaveToken(_ context.Context, conn string, b []byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.blobs == nil {
-		m.blobs = map[string][]byte{}
-	}
-	m.blobs[conn] = append([]byte(nil), b...)
-	m.saves++
-	return nil
-}
 
 type bundle struct {
 	t     *testing.T
 	srv   *emu.Server
 	ts    *httptest.Server
-	clock *clock
+	clock *testkit.Clock
 }
 
 // setup starts an emulated portal (limits off unless opts set them) at
@@ -78,7 +36,7 @@ func setup(t *testing.T, opts emu.Options) *bundle {
 // is), e.g. a proxy that corrupts answers.
 func setupBehind(t *testing.T, opts emu.Options, wrap func(http.Handler) http.Handler) *bundle {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC))
 	if opts.Clock == nil {
 		opts.Clock = c
 	}
@@ -241,3 +199,9 @@ func (d *mappingDefaults) Fields(object string) []string { return slices.Clone(d
 
 // FieldSpecs returns the custom fields the mapping writes.
 func (d *mappingDefaults) FieldSpecs() []connector.FieldSpec { return slices.Clone(d.Specs) }
+
+// blobOf is the token blob tokens holds for connection.
+func blobOf(tokens *testkit.Tokens, connection string) []byte {
+	b, _ := tokens.LoadToken(context.Background(), connection)
+	return b
+}

@@ -170,15 +170,15 @@ func TestFullThenIncrementalSyncReproducesThePortal(t *testing.T) {
 	}
 
 	// Inserts, updates and archives, then an incremental sync.
-	b.clock.Advance(time.Hour)
+	b.clock.Add(time.Hour)
 	newID, err := b.srv.Create("companies", map[string]string{"name": "Fresh Co", "domain": "fresh.example"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.clock.Advance(time.Minute)
+	b.clock.Add(time.Minute)
 	b.api(http.MethodPatch, fmt.Sprintf("/crm/v3/objects/companies/%d", ids.Companies[0]), `{"properties":{"industry":"Aerospace"}}`)
 	b.api(http.MethodPatch, fmt.Sprintf("/crm/v3/objects/deals/%d", ids.Deals[0]), `{"properties":{"amount":"4242"}}`)
-	b.clock.Advance(time.Minute)
+	b.clock.Add(time.Minute)
 	b.api(http.MethodDelete, fmt.Sprintf("/crm/v3/objects/contacts/%d", ids.Contacts[1]), "")
 	call := ids.Activities[0]
 	b.api(http.MethodDelete, fmt.Sprintf("/crm/v3/objects/%s/%d", call.Type, call.ID), "")
@@ -303,7 +303,7 @@ func TestActivitiesReassociatedAfterSyncArePickedUp(t *testing.T) {
 	if !after.UpdatedAt.Equal(before.UpdatedAt) {
 		t.Fatal("the emulator bumped the activity's modified date; the test needs it unchanged")
 	}
-	b.clock.Advance(time.Hour)
+	b.clock.Add(time.Hour)
 	lookback := 0 // records the look-back re-reads
 	recs, _ := b.srv.Records(act.Type)
 	for _, rec := range recs {

@@ -153,7 +153,7 @@ func TestUnreadableResultIsSkippedAndReadAgain(t *testing.T) {
 			ids := []string{recs[0].ID, recs[1].ID, recs[2].ID}
 			bad := ids[1]
 			for i, id := range ids {
-				b.clock.Advance(time.Second)
+				b.clock.Add(time.Second)
 				if err := b.srv.Update("companies", id, map[string]string{"name": []string{"Before Co", "Skipped Co", "After Co"}[i]}); err != nil {
 					t.Fatal(err)
 				}
@@ -205,7 +205,7 @@ func TestSkippedResultAtTheEndOfASearchPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range recs {
-		b.clock.Advance(time.Millisecond)
+		b.clock.Add(time.Millisecond)
 		if err := b.srv.Update("companies", r.ID, map[string]string{"name": "Renamed " + r.ID}); err != nil {
 			t.Fatal(err)
 		}
@@ -243,7 +243,7 @@ func TestUnreadableArchivedResultIsSkipped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.clock.Advance(time.Second)
+	b.clock.Add(time.Second)
 	for _, r := range recs[:2] {
 		if err := b.srv.Archive("companies", r.ID); err != nil {
 			t.Fatal(err)

@@ -104,7 +104,7 @@ func TestUpdateBatchesOf100AndPartialFailures(t *testing.T) {
 func TestTasksCreatedFoundAndClosed(t *testing.T) {
 	t.Parallel()
 	b := setup(t, noLimits())
-	c := b.open(b.config(), hubspot.Deps{Snooze: hubspot.Snooze{Status: "DEFERRED"}})
+	c := b.open(b.config(), hubspot.Deps{Snooze: connector.Snooze{Status: "DEFERRED"}})
 	installDefaults(t, c, b.clock)
 	company, _ := b.srv.Create("companies", map[string]string{"name": "Acme"})
 	contact, _ := b.srv.Create("contacts", map[string]string{"email": "ceo@acme.example"})

@@ -19,6 +19,7 @@ import (
 	"healthsync/connector/oauth"
 	sfconnector "healthsync/connector/salesforce"
 	"healthsync/emulator/salesforce"
+	"healthsync/internal/testkit"
 )
 
 // loginBrowser is a user at the emulated Salesforce login page: it fills in
@@ -78,7 +79,7 @@ func getLimits(ctx context.Context, s *connector.Stack, instance string) error {
 func TestSalesforceEmulatorLoginSessionExpiryAndRotation(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clk := &clock{now: time.Now().UTC().Truncate(time.Millisecond)}
+	clk := testkit.NewClock(time.Now().UTC().Truncate(time.Millisecond))
 	srv := salesforce.New(salesforce.Options{Clock: clk, RotateRefreshTokens: true})
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
@@ -124,7 +125,7 @@ func TestSalesforceEmulatorLoginSessionExpiryAndRotation(t *testing.T) {
 func TestSalesforceEmulatorJWTBearer(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clk := &clock{now: time.Now().UTC().Truncate(time.Millisecond)}
+	clk := testkit.NewClock(time.Now().UTC().Truncate(time.Millisecond))
 	srv := salesforce.New(salesforce.Options{Clock: clk})
 	ts := httptest.NewServer(srv)
 	defer ts.Close()

@@ -136,7 +136,7 @@ func TestDescribeCacheOutlivesTheClient(t *testing.T) {
 		t.Errorf("first run: %d describes, want %d (one per object)", got, objects)
 	}
 
-	b.clock.Advance(time.Hour)
+	b.clock.Add(time.Hour)
 	second, log := b.openLogged(cache)
 	if err := b.pull(second, m); err != nil {
 		t.Fatal(err)
@@ -146,7 +146,7 @@ func TestDescribeCacheOutlivesTheClient(t *testing.T) {
 	}
 	b.check(m)
 
-	b.clock.Advance(b.cfg.DescribeTTL)
+	b.clock.Add(b.cfg.DescribeTTL)
 	third, log := b.openLogged(cache)
 	if err := b.pull(third, m); err != nil {
 		t.Fatal(err)
@@ -156,7 +156,7 @@ func TestDescribeCacheOutlivesTheClient(t *testing.T) {
 	}
 	// The worker (run --interval) keeps one Client: its own copies expire
 	// with the TTL too.
-	b.clock.Advance(b.cfg.DescribeTTL)
+	b.clock.Add(b.cfg.DescribeTTL)
 	if err := b.pull(third, m); err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +188,7 @@ func TestStaleDescribeCacheSeesANewCustomField(t *testing.T) {
 		t.Fatal(err)
 	}
 	acc := b.srv.IDs("Account", false)[0]
-	b.clock.Advance(time.Minute)
+	b.clock.Add(time.Minute)
 	if err := b.srv.SetField("Account", acc, "Churn_Risk__c", "high"); err != nil {
 		t.Fatal(err)
 	}

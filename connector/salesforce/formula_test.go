@@ -50,7 +50,7 @@ func TestRefreshCalculatedEmitsOnlyUnknownOrChanged(t *testing.T) {
 	if b.c.CalculatedDue(last) || !b.c.CalculatedDue(time.Time{}) {
 		t.Error("CalculatedDue wrong right after a refresh or for never")
 	}
-	b.clock.Advance(24 * time.Hour)
+	b.clock.Add(24 * time.Hour)
 	if !b.c.CalculatedDue(last) {
 		t.Error("CalculatedDue false after 24h")
 	}

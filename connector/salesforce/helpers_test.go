@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	stdsync "sync"
 	"testing"
 	"time"
 
@@ -16,30 +15,14 @@ import (
 	"healthsync/crm"
 	"healthsync/emulator/gen"
 	emu "healthsync/emulator/salesforce"
+	"healthsync/internal/testkit"
 )
-
-type testClock struct {
-	mu stdsync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type bundle struct {
 	t     *testing.T
 	srv   *emu.Server
 	ts    *httptest.Server
-	clock *testClock
+	clock *testkit.Clock
 	cfg   Config
 	deps  Deps
 	c     *Client
@@ -63,7 +46,7 @@ func setup(t *testing.T, accounts int, opts emu.Options) *bundle {
 // is), e.g. a proxy that corrupts answers.
 func setupBehind(t *testing.T, accounts int, opts emu.Options, wrap func(http.Handler) http.Handler) *bundle {
 	t.Helper()
-	clock := &testClock{t: gen.DefaultNow}
+	clock := testkit.NewClock(gen.DefaultNow)
 	opts.Clock = clock
 	srv := emu.New(opts)
 	if accounts > 0 {

@@ -25,7 +25,7 @@ func TestFullThenIncrementalReproducesTheOrg(t *testing.T) {
 	b.check(m)
 
 	// Updates, inserts and soft deletes, then an incremental pull.
-	b.clock.Advance(10 * time.Minute)
+	b.clock.Add(10 * time.Minute)
 	accs := b.srv.IDs("Account", false)
 	for _, id := range accs[:3] {
 		if err := b.srv.SetField("Account", id, "Industry", "Biotechnology"); err != nil {
@@ -48,7 +48,7 @@ func TestFullThenIncrementalReproducesTheOrg(t *testing.T) {
 	}
 
 	// Nothing changed: an incremental pull emits nothing.
-	b.clock.Advance(10 * time.Minute)
+	b.clock.Add(10 * time.Minute)
 	if err := b.pull(b.c, m); err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestEqualStampsNeitherDroppedNorRepeated(t *testing.T) {
 	if err := b.pullObject(b.c, m, "Account"); err != nil {
 		t.Fatal(err)
 	}
-	b.clock.Advance(time.Hour)
+	b.clock.Add(time.Hour)
 	ids := insertAccounts(t, b, 2500, "Same stamp") // one clock instant: one SystemModstamp
 	stamp, _ := b.srv.Record("Account", ids[0])
 	for _, id := range ids {
@@ -223,7 +223,7 @@ func TestFaultsConverge(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.check(m)
-	b.clock.Advance(5 * time.Minute)
+	b.clock.Add(5 * time.Minute)
 	insertAccounts(t, b, 30, "Faulty")
 	for _, id := range b.srv.IDs("Opportunity", false)[:3] {
 		if err := b.srv.Delete("Opportunity", id); err != nil {
@@ -273,7 +273,7 @@ func TestIncrementalSyncCallCount(t *testing.T) {
 		t.Errorf("full sync: calls %v, want %v", got, want)
 	}
 
-	b.clock.Advance(10 * time.Minute)
+	b.clock.Add(10 * time.Minute)
 	next, log := b.openLogged(cache)
 	if err := b.pull(next, m); err != nil {
 		t.Fatal(err)
@@ -283,7 +283,7 @@ func TestIncrementalSyncCallCount(t *testing.T) {
 		t.Errorf("unchanged sync: calls %v, want %v", got, want)
 	}
 
-	b.clock.Advance(10 * time.Minute)
+	b.clock.Add(10 * time.Minute)
 	for _, obj := range b.m.Objects() {
 		touchOne(t, b, obj)
 	}
@@ -316,7 +316,7 @@ func TestBigCatchUpSwitchesToBulk(t *testing.T) {
 		t.Fatal(err)
 	}
 	log.take()
-	b.clock.Advance(10 * time.Minute)
+	b.clock.Add(10 * time.Minute)
 	ids := insertAccounts(t, b, 250, "Catch-up")
 
 	seen := map[string]int{}
@@ -410,7 +410,7 @@ func TestCompositeSubrequestFailureFallsBack(t *testing.T) {
 			if err := b.pull(first, m); err != nil {
 				t.Fatal(err)
 			}
-			b.clock.Advance(10 * time.Minute)
+			b.clock.Add(10 * time.Minute)
 			insertAccounts(t, b, 3, "Late")
 			if err := b.srv.Delete("Contact", b.srv.IDs("Contact", false)[0]); err != nil {
 				t.Fatal(err)

@@ -139,7 +139,7 @@ func TestUnreadableRecordIsSkippedAndReadAgain(t *testing.T) {
 			ids := b.srv.IDs("Account", false)[:3]
 			bad := ids[1]
 			for i, id := range ids {
-				b.clock.Advance(time.Second)
+				b.clock.Add(time.Second)
 				name := []string{"Before Co", "Skipped Co", "After Co"}[i]
 				if err := b.srv.SetField("Account", id, "Name", name); err != nil {
 					t.Fatal(err)

@@ -31,9 +31,6 @@ func (c *Client) WriteBatch() connector.WriteBatch {
 // per-record error (UNABLE_TO_LOCK_ROW) are sent again.
 const writeRetries = 4
 
-// codeNotAttempted marks the records a stopped run did not send.
-const codeNotAttempted = "NOT_ATTEMPTED"
-
 // collectionResult is one entry of an sObject Collections answer.
 type collectionResult struct {
 	ID      string `json:"id"`
@@ -96,7 +93,7 @@ func (c *Client) writeCollections(ctx context.Context, method string, recs []map
 	pending := make([]int, len(recs))
 	for i := range recs {
 		pending[i] = i
-		results[i] = connector.Result{Err: &connector.APIError{Code: codeNotAttempted, Message: "not sent: the run stopped first"}, Retryable: true}
+		results[i] = connector.Result{Err: &connector.APIError{Code: connector.CodeNotAttempted, Message: "not sent: the run stopped first"}, Retryable: true}
 	}
 	for attempt := 0; len(pending) > 0; attempt++ {
 		if attempt > 0 {
@@ -161,7 +158,7 @@ func (c *Client) sendCollection(ctx context.Context, method string, recs []map[s
 	var out []collectionResult
 	err = c.sendJSON(rctx, method, base+"/composite/sobjects", body, &out)
 	if err != nil {
-		if isStop(ctx, err) {
+		if connector.IsStop(ctx, err) {
 			return err
 		}
 		// The whole call failed (after the stack's retries): every record
