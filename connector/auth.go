@@ -3,7 +3,6 @@ package connector
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"golang.org/x/oauth2"
 )
@@ -13,8 +12,8 @@ import (
 var ErrNoRefresh = errors.New("token cannot be refreshed")
 
 // Authorizer supplies the token the HTTP stack sends, and a new one when
-// the CRM rejects it. oauth.Source implements it; StaticToken and
-// FromTokenSource adapt simpler sources.
+// the CRM rejects it. oauth.Source implements it; StaticToken adapts a
+// token that never changes.
 type Authorizer interface {
 	// AccessToken returns a valid token, refreshing it ahead of expiry.
 	AccessToken(ctx context.Context) (*oauth2.Token, error)
@@ -45,21 +44,3 @@ func (s staticToken) ForceRefresh(context.Context, *oauth2.Token) (*oauth2.Token
 
 // String never shows the token.
 func (s staticToken) String() string { return "StaticToken([redacted])" }
-
-// FromTokenSource adapts an oauth2.TokenSource (which refreshes on expiry
-// but cannot be forced to refresh): ForceRefresh returns ErrNoRefresh.
-func FromTokenSource(ts oauth2.TokenSource) Authorizer { return tokenSource{ts} }
-
-type tokenSource struct{ ts oauth2.TokenSource }
-
-func (t tokenSource) AccessToken(context.Context) (*oauth2.Token, error) {
-	tok, err := t.ts.Token()
-	if err != nil {
-		return nil, fmt.Errorf("get token: %w", err)
-	}
-	return tok, nil
-}
-
-func (t tokenSource) ForceRefresh(context.Context, *oauth2.Token) (*oauth2.Token, error) {
-	return nil, ErrNoRefresh
-}

@@ -16,6 +16,7 @@ import (
 
 	"healthsync/connector"
 	"healthsync/connector/oauth"
+	"healthsync/internal/testkit"
 )
 
 // tokenServer is an OAuth token endpoint that rotates refresh tokens: each
@@ -42,7 +43,7 @@ func newTokenServer(t *testing.T, initialRefresh string) *tokenServer {
 		n := ts.refreshes.Add(1)
 		ts.access = fmt.Sprintf("00Dxx!access-token-%03d-SECRET", n)
 		ts.refresh = fmt.Sprintf("5Aep-refresh-token-%03d-SECRET", n)
-		writeJSON(w, 200, fmt.Sprintf(`{"access_token":%q,"refresh_token":%q,"instance_url":"https://example.my.salesforce.com","token_type":"Bearer","issued_at":"1700000000000"}`, ts.access, ts.refresh))
+		writeJSON(w, 200, fmt.Sprintf(`{"access_token":%q,"refresh_token":%q,"instance_url":"https://instance.example.com","token_type":"Bearer","issued_at":"1700000000000"}`, ts.access, ts.refresh))
 	}))
 	t.Cleanup(ts.Close)
 	return ts
@@ -54,25 +55,25 @@ func (ts *tokenServer) valid(auth string) bool {
 	return ts.access != "" && auth == "Bearer "+ts.access
 }
 
-func sfAPI(t *testing.T, ts *tokenServer) *recorder {
+func apiServer(t *testing.T, ts *tokenServer) *recorder {
 	return newRecorder(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		if !ts.valid(r.Header.Get("Authorization")) {
-			writeJSON(w, 401, `[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]`)
+			writeJSON(w, 401, `{"error":"invalid_token","error_description":"Session expired or invalid"}`)
 			return
 		}
 		writeJSON(w, 200, `{"totalSize":0,"done":true,"records":[]}`)
 	})
 }
 
-func storedSource(t *testing.T, store *memStore, ts *tokenServer, logger hclog.Logger) *oauth.Source {
+func storedSource(t *testing.T, store *testkit.Tokens, ts *tokenServer, logger hclog.Logger) *oauth.Source {
 	t.Helper()
-	old := &oauth.Token{AccessToken: "00Dxx!access-token-000-SECRET", RefreshToken: "5Aep-refresh-token-000-SECRET", TokenType: "Bearer", InstanceURL: "https://example.my.salesforce.com"}
+	old := &oauth.Token{AccessToken: "00Dxx!access-token-000-SECRET", RefreshToken: "5Aep-refresh-token-000-SECRET", TokenType: "Bearer", InstanceURL: "https://instance.example.com"}
 	blob, err := old.MarshalBlob()
 	if err != nil {
 		t.Fatal(err)
 	}
 	store.SaveToken(context.Background(), "sf-prod", blob)
-	cfg := &oauth.Config{Connector: "salesforce", ClientID: "cid", ClientSecret: "client-secret-SECRET",
+	cfg := &oauth.Config{Connector: "example", ClientID: "cid", ClientSecret: "client-secret-SECRET",
 		AuthURL: ts.URL + "/services/oauth2/authorize", TokenURL: ts.URL + "/services/oauth2/token"}
 	return oauth.NewSource(store, "sf-prod", cfg.RefreshGrant(), oauth.SourceOptions{Logger: logger})
 }
@@ -80,10 +81,10 @@ func storedSource(t *testing.T, store *memStore, ts *tokenServer, logger hclog.L
 func TestOneRefreshForManyConcurrent401s(t *testing.T) {
 	t.Parallel()
 	ts := newTokenServer(t, "5Aep-refresh-token-000-SECRET")
-	api := sfAPI(t, ts)
-	store := newMemStore()
+	api := apiServer(t, ts)
+	store := testkit.NewTokens()
 	src := storedSource(t, store, ts, nil)
-	s := newStack(t, connector.WithAuth(src), connector.WithPolicy(connector.SalesforcePolicy), connector.WithDecoder(connector.DecodeSalesforce))
+	s := newStack(t, connector.WithAuth(src))
 
 	const n = 50
 	var wg sync.WaitGroup
@@ -122,7 +123,7 @@ func TestOneRefreshForManyConcurrent401s(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tok.RefreshToken != "5Aep-refresh-token-001-SECRET" || tok.InstanceURL != "https://example.my.salesforce.com" {
+	if tok.RefreshToken != "5Aep-refresh-token-001-SECRET" || tok.InstanceURL != "https://instance.example.com" {
 		t.Fatalf("stored %v, want the rotated refresh token and the instance URL", tok)
 	}
 }
@@ -131,13 +132,13 @@ func Test401AfterRefreshIsRetriedOnlyOnce(t *testing.T) {
 	t.Parallel()
 	ts := newTokenServer(t, "5Aep-refresh-token-000-SECRET")
 	api := newRecorder(t, func(n int, w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 401, `{"status":"error","message":"The OAuth token used to make this call expired 2 minute(s) ago.","correlationId":"c","category":"EXPIRED_AUTHENTICATION"}`)
+		writeJSON(w, 401, `{"error":"invalid_token","error_description":"The OAuth token used to make this call expired 2 minute(s) ago."}`)
 	})
-	src := storedSource(t, newMemStore(), ts, nil)
-	s := newStack(t, connector.WithAuth(src), connector.WithPolicy(connector.HubSpotPolicy), connector.WithDecoder(connector.DecodeHubSpot))
+	src := storedSource(t, testkit.NewTokens(), ts, nil)
+	s := newStack(t, connector.WithAuth(src))
 	_, err := get(t, context.Background(), s, api.URL+"/crm/v3/objects/companies")
 	var apiErr *connector.APIError
-	if !errors.As(err, &apiErr) || apiErr.Status != 401 || apiErr.Code != "EXPIRED_AUTHENTICATION" {
+	if !errors.As(err, &apiErr) || apiErr.Status != 401 || apiErr.Code != "invalid_token" {
 		t.Fatalf("err = %v, want the 401 APIError", err)
 	}
 	if api.count() != 2 || ts.refreshes.Load() != 1 {
@@ -148,11 +149,11 @@ func Test401AfterRefreshIsRetriedOnlyOnce(t *testing.T) {
 func TestRevokedRefreshTokenAsksForReauthorization(t *testing.T) {
 	t.Parallel()
 	ts := newTokenServer(t, "a-different-live-token") // the stored one is dead
-	api := sfAPI(t, ts)
-	src := storedSource(t, newMemStore(), ts, nil)
-	s := newStack(t, connector.WithAuth(src), connector.WithPolicy(connector.SalesforcePolicy), connector.WithDecoder(connector.DecodeSalesforce))
+	api := apiServer(t, ts)
+	src := storedSource(t, testkit.NewTokens(), ts, nil)
+	s := newStack(t, connector.WithAuth(src))
 	_, err := get(t, context.Background(), s, api.URL+"/services/data/v60.0/query")
-	if !errors.Is(err, connector.ErrReauthorize) || !strings.Contains(err.Error(), "re-authorize with `healthsync auth salesforce`") {
+	if !errors.Is(err, connector.ErrReauthorize) || !strings.Contains(err.Error(), "re-authorize with `healthsync auth example`") {
 		t.Fatalf("err = %v, want ErrReauthorize telling the command", err)
 	}
 	if api.count() != 1 {
@@ -172,7 +173,7 @@ func TestSecretsNeverLoggedOrInErrors(t *testing.T) {
 	api := newRecorder(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		switch {
 		case !ts.valid(r.Header.Get("Authorization")):
-			writeJSON(w, 401, `[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]`)
+			writeJSON(w, 401, `{"error":"invalid_token","error_description":"Session expired or invalid"}`)
 		case n < 4:
 			writeJSON(w, 503, `[{"message":"unavailable","errorCode":"SERVER_UNAVAILABLE"}]`)
 		default:
@@ -180,8 +181,8 @@ func TestSecretsNeverLoggedOrInErrors(t *testing.T) {
 			fmt.Fprintf(w, "<html>debug: Authorization=%s</html>", r.Header.Get("Authorization"))
 		}
 	})
-	src := storedSource(t, newMemStore(), ts, logger)
-	s, err := connector.NewStack(testConfig(), logger, connector.WithAuth(src), connector.WithPolicy(connector.SalesforcePolicy), connector.WithDecoder(connector.DecodeSalesforce))
+	src := storedSource(t, testkit.NewTokens(), ts, logger)
+	s, err := connector.NewStack(testConfig(), logger, connector.WithAuth(src))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,9 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -37,10 +34,10 @@ func (c BudgetConfig) Validate() error {
 
 // Budget counts the API calls of one connection and stops a run before it
 // uses more of the CRM's daily limit than configured. It learns the limit
-// and the org's total usage from every response: Salesforce's
-// "Sforce-Limit-Info: api-usage=N/M" and HubSpot's
-// "X-HubSpot-RateLimit-Daily" / "-Daily-Remaining". Until a response has
-// told it the limit, it refuses nothing. It is safe for concurrent use.
+// and the usage of the whole org or portal from the responses that report
+// them (the stack reads them with the connector's UsageReader, see
+// WithUsageHeaders). Until a response has told it the limit, it refuses
+// nothing. It is safe for concurrent use.
 type Budget struct {
 	cfg   BudgetConfig
 	calls atomic.Int64 // every attempt on the connection
@@ -114,10 +111,11 @@ func (b *Budget) Acquire() error {
 	return nil
 }
 
-// Observe reads the daily usage headers of a response, when present.
-func (b *Budget) Observe(h http.Header) {
-	used, limit, ok := parseDailyUsage(h)
-	if !ok {
+// Observe records the daily usage and limit a response reported: used
+// calls of the whole org or portal, out of limit. A report without a
+// positive limit, or with a negative usage, is ignored.
+func (b *Budget) Observe(used, limit int64) {
+	if limit <= 0 || used < 0 {
 		return
 	}
 	b.mu.Lock()
@@ -130,38 +128,4 @@ func (b *Budget) markDaily(err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.daily = err
-}
-
-// parseDailyUsage returns the daily usage and limit a response reports.
-func parseDailyUsage(h http.Header) (used, limit int64, ok bool) {
-	// Salesforce: "api-usage=18/15000", possibly followed by
-	// ",per-app-api-usage=17/250(appName=...)".
-	if v := h.Get("Sforce-Limit-Info"); v != "" {
-		for _, part := range strings.Split(v, ",") {
-			k, val, found := strings.Cut(strings.TrimSpace(part), "=")
-			if !found || k != "api-usage" {
-				continue
-			}
-			u, m, found := strings.Cut(val, "/")
-			if !found {
-				return 0, 0, false
-			}
-			ui, err1 := strconv.ParseInt(strings.TrimSpace(u), 10, 64)
-			mi, err2 := strconv.ParseInt(strings.TrimSpace(m), 10, 64)
-			if err1 != nil || err2 != nil || mi <= 0 || ui < 0 {
-				return 0, 0, false
-			}
-			return ui, mi, true
-		}
-	}
-	// HubSpot: X-HubSpot-RateLimit-Daily and -Daily-Remaining.
-	if d, r := h.Get("X-HubSpot-RateLimit-Daily"), h.Get("X-HubSpot-RateLimit-Daily-Remaining"); d != "" && r != "" {
-		di, err1 := strconv.ParseInt(strings.TrimSpace(d), 10, 64)
-		ri, err2 := strconv.ParseInt(strings.TrimSpace(r), 10, 64)
-		if err1 != nil || err2 != nil || di <= 0 || ri < 0 {
-			return 0, 0, false
-		}
-		return max(di-ri, 0), di, true
-	}
-	return 0, 0, false
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -31,6 +32,28 @@ var (
 	// on would read the same records forever.
 	ErrPagingLoop = errors.New("the pages would repeat forever")
 )
+
+// IsStop reports whether err (from a call made with ctx) ends the run
+// rather than failing only the records of one call: ctx has ended, the
+// stack stopped (the run's API budget, the CRM's daily limit, a lost
+// authorization), the CRM did not answer in time (it would not answer the
+// next call either), or the CRM refused the whole call as unauthorized
+// even after the stack refreshed the token. Any other error is the
+// failure of the call's records, and the run goes on with the next call.
+func IsStop(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, ErrBudgetExhausted), errors.Is(err, ErrDailyLimit), errors.Is(err, ErrReauthorize),
+		errors.Is(err, ErrTimeout), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return true
+	}
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized
+}
 
 // UnreachableError is a request that found no server: the connection was
 // refused, the host name is unknown, no route leads there. It names the

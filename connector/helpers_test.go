@@ -93,26 +93,3 @@ func get(t *testing.T, ctx context.Context, s *connector.Stack, url string) (*ht
 	}
 	return s.Do(req)
 }
-
-// memStore is an in-memory oauth.TokenStore for tests.
-type memStore struct {
-	mu    sync.Mutex
-	blobs map[string][]byte
-	saves int
-}
-
-func newMemStore() *memStore { return &memStore{blobs: map[string][]byte{}} }
-
-func (m *memStore) LoadToken(_ context.Context, c string) ([]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return bytes.Clone(m.blobs[c]), nil
-}
-
-func (m *memStore) SaveToken(_ context.Context, c string, b []byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.blobs[c] = bytes.Clone(b)
-	m.saves++
-	return nil
-}

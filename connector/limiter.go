@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -14,12 +11,12 @@ import (
 )
 
 // Limiter spaces out the requests of one connection. It is shared by every
-// call of the connection and adapts to HubSpot's
-// X-HubSpot-RateLimit-Max / -Remaining / -Interval-Milliseconds headers:
-// while Remaining is above a low-water mark it allows Max per interval (but
-// never more than its configured rate); below it, it spreads what remains
-// over a whole interval. Responses without these headers (or with a window
-// longer than an hour) change nothing.
+// call of the connection and adapts to the rate-limit window the CRM
+// reports (the stack reads it with the connector's WindowReader, see
+// WithRateWindowHeaders): while Remaining is above a low-water mark it
+// allows Max per interval (but never more than its configured rate); below
+// it, it spreads what remains over a whole interval. A window longer than
+// an hour changes nothing.
 type Limiter struct {
 	lim *rate.Limiter
 
@@ -73,21 +70,23 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	}
 }
 
-// Observe adapts the rate to a response's rate-limit headers.
-func (l *Limiter) Observe(h http.Header) {
-	if l == nil {
+// RateWindow is a rate limit a response reports: Max requests per
+// Interval, of which Remaining are left in the current window.
+type RateWindow struct {
+	Max       int64
+	Remaining int64
+	Interval  time.Duration
+}
+
+// Observe adapts the rate to a window a response reported.
+func (l *Limiter) Observe(w RateWindow) {
+	if l == nil || w.Max <= 0 || w.Interval <= 0 || w.Interval > maxInterval {
 		return
 	}
-	maxN, ok1 := headerInt(h, "X-HubSpot-RateLimit-Max")
-	remaining, ok2 := headerInt(h, "X-HubSpot-RateLimit-Remaining")
-	intervalMs, ok3 := headerInt(h, "X-HubSpot-RateLimit-Interval-Milliseconds")
-	if !ok1 || !ok2 || !ok3 || maxN <= 0 || intervalMs <= 0 || intervalMs > maxIntervalMs {
-		return
-	}
-	interval := float64(intervalMs) / 1000
-	target := rate.Limit(float64(maxN) / interval)
-	if float64(remaining) <= l.lowWater*float64(maxN) {
-		target = rate.Limit(math.Max(float64(remaining), 1) / interval)
+	interval := w.Interval.Seconds()
+	target := rate.Limit(float64(w.Max) / interval)
+	if float64(w.Remaining) <= l.lowWater*float64(w.Max) {
+		target = rate.Limit(math.Max(float64(w.Remaining), 1) / interval)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -99,20 +98,11 @@ func (l *Limiter) Observe(h http.Header) {
 	}
 }
 
-// maxIntervalMs is the longest rate-limit window Observe adapts to (one
-// hour). HubSpot's windows are seconds long; a longer one in a header is
-// not one the limiter can spread requests over without stalling the
-// connection (its daily limit is the Budget's business).
-const maxIntervalMs = 3_600_000
-
-func headerInt(h http.Header, name string) (int64, bool) {
-	v := strings.TrimSpace(h.Get(name))
-	if v == "" {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	return n, err == nil
-}
+// maxInterval is the longest rate-limit window Observe adapts to (one
+// hour). CRMs' windows are seconds long; a longer one is not one the
+// limiter can spread requests over without stalling the connection (a
+// daily limit is the Budget's business).
+const maxInterval = time.Hour
 
 type rateClassKey struct{}
 

@@ -2,7 +2,6 @@ package connector
 
 import (
 	"context"
-	"strings"
 )
 
 // Decision is what the HTTP stack does with a failed response.
@@ -27,7 +26,9 @@ const (
 )
 
 // RetryPolicy classifies a non-2xx response from its status and its decoded
-// error. Each connector supplies its own; DefaultPolicy is the fallback.
+// error. Each connector supplies the one of its CRM (WithPolicy), which
+// knows that CRM's retryable codes and how it says its daily limit is
+// used up; DefaultPolicy is the fallback.
 type RetryPolicy func(status int, e *APIError) Decision
 
 // DefaultPolicy refreshes on 401, retries 429 and 503 always and other 5xx
@@ -37,59 +38,6 @@ func DefaultPolicy(status int, _ *APIError) Decision {
 	case status == 401:
 		return Reauthenticate
 	case status == 429 || status == 503:
-		return Retry
-	case status >= 500:
-		return RetryIfIdempotent
-	default:
-		return Fail
-	}
-}
-
-// SalesforcePolicy is the RetryPolicy of the Salesforce REST API:
-// 401 INVALID_SESSION_ID refreshes; UNABLE_TO_LOCK_ROW and
-// REQUEST_LIMIT_EXCEEDED for concurrent requests retry;
-// REQUEST_LIMIT_EXCEEDED "TotalRequests Limit exceeded" is the daily
-// limit; validation errors (MALFORMED_QUERY, INVALID_FIELD, ...) and 404
-// fail.
-func SalesforcePolicy(status int, e *APIError) Decision {
-	code, msg := "", ""
-	if e != nil {
-		code, msg = e.Code, strings.ToLower(e.Message)
-	}
-	switch {
-	case status == 401:
-		return Reauthenticate
-	case code == "REQUEST_LIMIT_EXCEEDED" && strings.Contains(msg, "totalrequests"):
-		return DailyLimit
-	case code == "REQUEST_LIMIT_EXCEEDED" && strings.Contains(msg, "concurrent"):
-		return Retry
-	case code == "UNABLE_TO_LOCK_ROW":
-		return Retry
-	case status == 429 || status == 503:
-		return Retry
-	case status >= 500:
-		return RetryIfIdempotent
-	default:
-		return Fail
-	}
-}
-
-// HubSpotPolicy is the RetryPolicy of the HubSpot API: 401
-// EXPIRED_AUTHENTICATION refreshes; 429 with policyName DAILY is the daily
-// limit; other 429s (TEN_SECONDLY_ROLLING, the search's secondly limit)
-// retry; 423 (a locked record) and 503 retry; 400 VALIDATION_ERROR,
-// 403 MISSING_SCOPES and 404 fail.
-func HubSpotPolicy(status int, e *APIError) Decision {
-	code := ""
-	if e != nil {
-		code = e.Code
-	}
-	switch {
-	case status == 401:
-		return Reauthenticate
-	case status == 429 && code == "DAILY":
-		return DailyLimit
-	case status == 429 || status == 423 || status == 503:
 		return Retry
 	case status >= 500:
 		return RetryIfIdempotent

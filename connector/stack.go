@@ -28,7 +28,9 @@ type Stack struct {
 	policy  RetryPolicy
 	decode  ErrorDecoder
 	budget  *Budget
+	usage   UsageReader
 	limiter *Limiter
+	window  WindowReader
 	classes map[string]*Limiter
 	base    http.RoundTripper
 	client  *http.Client
@@ -52,6 +54,25 @@ func WithDecoder(d ErrorDecoder) Option { return func(s *Stack) { s.decode = d }
 // WithBudget sets the API budget (default: one that counts calls and,
 // once the CRM reports its limit, stops at 100% of it).
 func WithBudget(b *Budget) Option { return func(s *Stack) { s.budget = b } }
+
+// UsageReader reads the daily API usage a response reports in its
+// headers: the calls used by the whole org or portal and the daily limit;
+// ok is false when the response does not say (or says it unreadably).
+type UsageReader func(h http.Header) (used, limit int64, ok bool)
+
+// WithUsageHeaders sets how the connection's budget learns the CRM's
+// daily usage from each response (default: it never does, and only
+// counts).
+func WithUsageHeaders(r UsageReader) Option { return func(s *Stack) { s.usage = r } }
+
+// WindowReader reads the rate-limit window a response reports in its
+// headers; ok is false when the response does not say.
+type WindowReader func(h http.Header) (w RateWindow, ok bool)
+
+// WithRateWindowHeaders sets how the connection's limiter learns the
+// CRM's rate-limit window from each response (default: it keeps its
+// configured rate).
+func WithRateWindowHeaders(r WindowReader) Option { return func(s *Stack) { s.window = r } }
 
 // WithLimiter sets the connection's limiter (default
 // NewLimiter(cfg.RateLimit, cfg.RateBurst)).

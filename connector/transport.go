@@ -157,8 +157,7 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		}
 		return nil, err
 	}
-	s.budget.Observe(resp.Header)
-	s.limiter.Observe(resp.Header)
+	s.observe(resp.Header)
 	// The whole answer is read within the attempt, so its timeout covers
 	// the body, and a body that stalls or breaks off is a failed attempt
 	// the retries see, not an error of whoever reads it later.
@@ -183,6 +182,21 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	cancel()
 	resp.Body = &bufferedBody{Reader: bytes.NewReader(data), data: data}
 	return resp, nil
+}
+
+// observe hands the usage and rate-limit window an answer reports to the
+// budget and the limiter.
+func (s *Stack) observe(h http.Header) {
+	if s.usage != nil {
+		if used, limit, ok := s.usage(h); ok {
+			s.budget.Observe(used, limit)
+		}
+	}
+	if s.window != nil {
+		if w, ok := s.window(h); ok {
+			s.limiter.Observe(w)
+		}
+	}
 }
 
 // cancelBody is a body longer than maxHeldBody: closing it ends the

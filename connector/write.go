@@ -19,6 +19,10 @@ type Result struct {
 	Retryable bool
 }
 
+// CodeNotAttempted is the APIError code of a record a connector did not
+// send because the run stopped first: retryable, and the next run sends it.
+const CodeNotAttempted = "NOT_ATTEMPTED"
+
 // OK reports whether the record was written.
 func (r Result) OK() bool { return r.Err == nil }
 
@@ -32,6 +36,14 @@ type TaskRef struct {
 	// SnoozedUntil is set when the CSM snoozed the task (a mapped snooze
 	// field or status); nil otherwise.
 	SnoozedUntil *string
+}
+
+// Snooze says how a CSM snoozes a healthsync task in the CRM: a date
+// field of the task holding "snoozed until", or a task status value
+// meaning snoozed (e.g. DEFERRED). Either may be empty.
+type Snooze struct {
+	Field  string
+	Status string
 }
 
 // TaskClose is a task healthsync closes, and why.
@@ -89,3 +101,19 @@ const (
 	FieldDate     FieldType = "date"
 	FieldDateTime FieldType = "datetime"
 )
+
+// WriteBatch says how a caller should cut the writes it hands a
+// connector. The connector knows what its CRM's write calls take and
+// when it writes a large call in another way; the caller only follows.
+type WriteBatch struct {
+	// Records is how many records one write call of the CRM takes: the
+	// most tasks a caller hands CreateTasks or CloseTasks at once, and
+	// what a caller counts calls by.
+	Records int
+	// Updates is how many updates a caller hands one Update call. The
+	// caller records what was written after each call, so this is also
+	// the most a crash makes it write again: Records where each call is
+	// one request, more where the connector sends a large call in fewer
+	// requests (a Bulk API job).
+	Updates int
+}

@@ -41,14 +41,6 @@ type ApplyReport struct {
 	APICalls      int64           `json:"api_calls"`
 }
 
-// batchSize is how many records one write call of the CRM takes.
-func batchSize(sys crm.System) int {
-	if sys == crm.HubSpot {
-		return 100
-	}
-	return 200
-}
-
 type apiCounter interface{ APICalls() int64 }
 
 // countWrites runs one write call of the sink and adds the API calls it
@@ -207,7 +199,7 @@ func (w *Writeback) createTasks(ctx context.Context, sink Sink, p *Plan, rep *Ap
 	if err != nil {
 		return err
 	}
-	size := batchSize(w.Mapping.System())
+	size := sink.WriteBatch().Records
 	for start := 0; start < len(todo); start += size {
 		chunk := todo[start:min(start+size, len(todo))]
 		tasks := make([]crm.Task, len(chunk))
@@ -263,14 +255,11 @@ func taskRecord(c TaskCreate, taskID, status string, now time.Time) store.TaskRe
 }
 
 func (w *Writeback) writeUpdates(ctx context.Context, sink Sink, p *Plan, rep *ApplyReport) error {
-	size := batchSize(w.Mapping.System())
-	if w.Mapping.System() == crm.Salesforce {
-		// The Salesforce connector writes a call of more than
-		// HEALTHSYNC_SALESFORCE_BULK_WRITE_THRESHOLD (2,000) records as one
-		// Bulk API 2.0 ingest job (about 6 calls), and smaller ones in
-		// composite batches of 200; the ledger follows every 10,000.
-		size = 10000
-	}
+	// The connector says how many updates one call takes (the Salesforce
+	// connector writes a large call as one Bulk API job); the ledger
+	// follows every call.
+	batch := sink.WriteBatch()
+	size := batch.Updates
 	allowed := w.Mapping.AllowedOutputs(p.Object)
 	for start := 0; start < len(p.Updates); start += size {
 		chunk := p.Updates[start:min(start+size, len(p.Updates))]
@@ -286,7 +275,7 @@ func (w *Writeback) writeUpdates(ctx context.Context, sink Sink, p *Plan, rep *A
 			updates[i] = connector.Update{ID: u.RecordID, Fields: fields}
 		}
 		var results []connector.Result
-		err := countWrites(sink, rep, (len(chunk)+batchSize(w.Mapping.System())-1)/batchSize(w.Mapping.System()), func() (err error) {
+		err := countWrites(sink, rep, (len(chunk)+batch.Records-1)/batch.Records, func() (err error) {
 			results, err = sink.Update(ctx, p.Object, updates)
 			return err
 		})
@@ -364,7 +353,7 @@ func (w *Writeback) closeTasks(ctx context.Context, sink Sink, p *Plan, rep *App
 		}
 	}
 	failed := map[string]bool{}
-	size := batchSize(w.Mapping.System())
+	size := sink.WriteBatch().Records
 	for start := 0; start < len(todo); start += size {
 		chunk := todo[start:min(start+size, len(todo))]
 		var results []connector.Result

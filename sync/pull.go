@@ -40,7 +40,7 @@ const (
 // a schedule.
 type calculatedRefresher interface {
 	CalculatedDue(last time.Time) bool
-	RefreshCalculated(ctx context.Context, req PullRequest, fn func(context.Context, Page) error) error
+	RefreshCalculated(ctx context.Context, req connector.PullRequest, fn func(context.Context, connector.Page) error) error
 }
 
 // Sync pulls every object's changes since its cursor, maps them and stores
@@ -172,7 +172,7 @@ func (e *Engine) pullObject(ctx context.Context, obj string, rep *Report) (err e
 		return err
 	}
 	full := cur.ModifiedAt.IsZero() && cur.LastID == ""
-	req := PullRequest{Object: obj, Fields: fields, Since: connector.Cursor{ModifiedAt: cur.ModifiedAt, LastID: cur.LastID}}
+	req := connector.PullRequest{Object: obj, Fields: fields, Since: connector.Cursor{ModifiedAt: cur.ModifiedAt, LastID: cur.LastID}}
 	e.progress.Start(obj)
 	defer func() {
 		if err != nil {
@@ -182,7 +182,7 @@ func (e *Engine) pullObject(ctx context.Context, obj string, rep *Report) (err e
 		e.progress.Done(obj)
 	}()
 	page := 0
-	err = e.src.Pull(ctx, req, func(pctx context.Context, p Page) error {
+	err = e.src.Pull(ctx, req, func(pctx context.Context, p connector.Page) error {
 		page++
 		// A page that arrived is committed even if a stop was asked for
 		// meanwhile: the stop takes effect before the next request.
@@ -246,7 +246,7 @@ func (e *Engine) maybeRefreshCalculated(ctx context.Context, obj string, rep *Re
 	or := rep.object(obj)
 	since := connector.Cursor{ModifiedAt: cur.ModifiedAt, LastID: cur.LastID}
 	page := 0
-	err = cr.RefreshCalculated(ctx, PullRequest{Object: obj, Fields: fields, Since: since}, func(pctx context.Context, p Page) error {
+	err = cr.RefreshCalculated(ctx, connector.PullRequest{Object: obj, Fields: fields, Since: since}, func(pctx context.Context, p connector.Page) error {
 		page++
 		p.Cursor = since
 		return e.commitPage(context.WithoutCancel(pctx), obj, page, p, string(fieldsJSON), or, rep)
@@ -266,7 +266,7 @@ type mapped struct {
 	ok     bool // entity usable
 }
 
-func (e *Engine) commitPage(ctx context.Context, obj string, pageNo int, p Page, fieldsJSON string, or *ObjectReport, rep *Report) error {
+func (e *Engine) commitPage(ctx context.Context, obj string, pageNo int, p connector.Page, fieldsJSON string, or *ObjectReport, rep *Report) error {
 	conn := e.cfg.Connection
 	items := make([]mapped, 0, len(p.Records))
 	ids := make([]string, 0, len(p.Records))

@@ -80,7 +80,7 @@ func newWBRigAt(t *testing.T, accounts int, mappingText string, orgNow time.Time
 	}
 	m := wbMapping(t, mappingText)
 	c, err := salesforce.Open(ctx, sc, salesforce.Deps{Connection: "default", TaskKeyField: m.TaskKeyField(),
-		Snooze: salesforce.Snooze{Field: m.Snooze().Field, Status: m.Snooze().Status}, WriteRetryWait: time.Millisecond})
+		Snooze: connector.Snooze{Field: m.Snooze().Field, Status: m.Snooze().Status}, WriteRetryWait: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,10 +16,13 @@ import (
 	hsync "healthsync/sync"
 )
 
-// crmClient is a connected CRM: what sync pulls from and writes to.
+// crmClient is a connected CRM: what sync pulls from and writes to, and
+// the connection's API budget, which each run starts afresh and the
+// status page reports.
 type crmClient interface {
 	hsync.Source
 	hsync.Sink
+	Budget() *connector.Budget
 }
 
 // connectorConfig is the configuration of the CRM connectors. Only the
@@ -56,7 +59,7 @@ func (a *app) openCRM(ctx context.Context, e *env) (crmClient, error) {
 			tokens = &mintedTokens{TokenStore: a.store, log: a.log.Named("salesforce")}
 		}
 		c, err := salesforce.Open(ctx, cfg, salesforce.Deps{Tokens: tokens, Connection: conn, Log: a.log.Named("salesforce"),
-			HTTP: cc.HTTP, Budget: cc.Budget, TaskKeyField: a.mapping.TaskKeyField(), Snooze: salesforce.Snooze{Field: sn.Field, Status: sn.Status},
+			HTTP: cc.HTTP, Budget: cc.Budget, TaskKeyField: a.mapping.TaskKeyField(), Snooze: connector.Snooze{Field: sn.Field, Status: sn.Status},
 			ClosedStatus: a.mapping.ClosedStatus(), DescribeCache: a.store.StateCache(conn)})
 		if err != nil {
 			return nil, explainConnectError("salesforce", err)
@@ -68,7 +71,7 @@ func (a *app) openCRM(ctx context.Context, e *env) (crmClient, error) {
 			return nil, err
 		}
 		c, err := hubspot.Open(ctx, cfg, hubspot.Deps{Tokens: a.store, Connection: conn, Log: a.log.Named("hubspot"),
-			HTTP: cc.HTTP, Budget: cc.Budget, TaskKeyField: a.mapping.TaskKeyField(), Snooze: hubspot.Snooze{Field: sn.Field, Status: sn.Status},
+			HTTP: cc.HTTP, Budget: cc.Budget, TaskKeyField: a.mapping.TaskKeyField(), Snooze: connector.Snooze{Field: sn.Field, Status: sn.Status},
 			ClosedStatus: a.mapping.ClosedStatus()})
 		if err != nil {
 			return nil, explainConnectError("hubspot", err)
@@ -102,7 +105,7 @@ func (m *mintedTokens) LoadToken(ctx context.Context, connection string) ([]byte
 }
 
 func explainConnectError(name string, err error) error {
-	if errors.Is(err, salesforce.ErrNoToken) || errors.Is(err, hubspot.ErrNoToken) {
+	if errors.Is(err, oauth.ErrNoToken) {
 		return fmt.Errorf("connect to %s: %w; run `healthsync auth %s` first", name, err, name)
 	}
 	return fmt.Errorf("connect to %s: %w", name, err)

@@ -10,8 +10,6 @@ import (
 
 	"golang.org/x/term"
 
-	"healthsync/connector"
-	"healthsync/connector/hubspot"
 	"healthsync/crm"
 	"healthsync/scoring"
 	"healthsync/store"
@@ -19,14 +17,7 @@ import (
 )
 
 // startBudgetRun tells the connector's API budget that a new run starts.
-func startBudgetRun(c crmClient) {
-	switch v := c.(type) {
-	case interface{ Budget() *connector.Budget }:
-		v.Budget().StartRun()
-	case *hubspot.Client:
-		v.Stack().Budget().StartRun()
-	}
-}
+func startBudgetRun(c crmClient) { c.Budget().StartRun() }
 
 // holderID names this process for leases.
 func holderID() string {

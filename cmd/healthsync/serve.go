@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"healthsync/connector"
-	"healthsync/connector/hubspot"
 	"healthsync/status"
 	"healthsync/store"
 	hsync "healthsync/sync"
@@ -66,12 +65,7 @@ func (a *app) observe(m *status.Metrics, c crmClient, res *cycleResult, err erro
 	if res.apply != nil {
 		m.ObserveApply(conn, res.apply)
 	}
-	switch v := c.(type) {
-	case interface{ Budget() *connector.Budget }:
-		m.ObserveBudget(conn, v.Budget().Usage())
-	case *hubspot.Client:
-		m.ObserveBudget(conn, v.Stack().Budget().Usage())
-	}
+	m.ObserveBudget(conn, c.Budget().Usage())
 }
 
 // errorKind names an error's class for the errors-by-kind metric.

@@ -11,7 +11,6 @@ import (
 
 	"healthsync/connector"
 	"healthsync/crm"
-	hsync "healthsync/sync"
 )
 
 // assocTargets are the object types activity associations are read for.
@@ -170,14 +169,14 @@ func (c *Client) changed(o object, id string, a associations) bool {
 //
 // A result that cannot be stored is handed on as a Page.Skipped entry,
 // once per pull (reported).
-func (c *Client) rereadWindow(ctx context.Context, o object, props []string, since, cur connector.Cursor, reported map[string]bool, fn func(context.Context, hsync.Page) error) error {
+func (c *Client) rereadWindow(ctx context.Context, o object, props []string, since, cur connector.Cursor, reported map[string]bool, fn func(context.Context, connector.Page) error) error {
 	if c.window <= 0 || since.IsZero() {
 		return nil
 	}
 	from := c.clock.Now().Add(-c.window)
 	lastID := "0"
 	var pending []record
-	var skippedRecs []hsync.Skipped
+	var skippedRecs []connector.Skipped
 	// flush reads the associations of the gathered activities in one batch
 	// per target type and emits those whose links changed.
 	flush := func() error {
@@ -211,7 +210,7 @@ func (c *Client) rereadWindow(ctx context.Context, o object, props []string, sin
 			return nil
 		}
 		c.log.Debug("activities re-linked without a modification", "object", o.name, "count", len(emit))
-		return fn(ctx, hsync.Page{Records: emit, Cursor: cur, Skipped: skip})
+		return fn(ctx, connector.Page{Records: emit, Cursor: cur, Skipped: skip})
 	}
 	for n := 1; ; n++ {
 		body := searchRequest{

@@ -12,21 +12,20 @@ import (
 	"healthsync/connector"
 	"healthsync/connector/hubspot"
 	"healthsync/connector/oauth"
-	"healthsync/crm"
 	emu "healthsync/emulator/hubspot"
-	"healthsync/mapping"
+	"healthsync/internal/testkit"
 )
 
 // login runs `healthsync auth hubspot` against the portal (auto-approved
 // consent) and returns the token store.
-func (b *bundle) login(t *testing.T) (*memTokens, hubspot.Config) {
+func (b *bundle) login(t *testing.T) (*testkit.Tokens, hubspot.Config) {
 	t.Helper()
 	cred := b.srv.Credentials()
 	cfg := hubspot.DefaultConfig()
 	cfg.BaseURL, cfg.AuthURL = b.ts.URL, b.ts.URL
 	cfg.ClientID, cfg.ClientSecret = cred.ClientID, cred.ClientSecret
 	cfg.SearchRate = 1000
-	tokens := &memTokens{}
+	tokens := testkit.NewTokens()
 	err := hubspot.Login(context.Background(), cfg, tokens, "", oauth.LoginOptions{
 		Out: io.Discard, Timeout: 10 * time.Second,
 		OpenBrowser: func(_ context.Context, u string) error {
@@ -51,19 +50,19 @@ func TestSyncSurvivesTokenExpiryMidRun(t *testing.T) {
 	b := setup(t, opts)
 	loadOrg(t, b, 10)
 	tokens, cfg := b.login(t)
-	if len(tokens.blobs["hubspot"]) == 0 {
+	if len(blobOf(tokens, "hubspot")) == 0 {
 		t.Fatal("login stored no token")
 	}
-	m, _ := mapping.New(crm.HubSpot, b.clock)
+	m := loadDefaults(t)
 	c := b.open(cfg, hubspot.Deps{Tokens: tokens})
 	r := newReplica()
-	saves := tokens.saves
+	saves := tokens.Saves()
 	pages := 0
 	r.onPage = func() {
 		pages++
 		switch pages % 3 {
 		case 0: // 31 minutes pass mid-pull: the client refreshes ahead of expiry
-			b.clock.Advance(31 * time.Minute)
+			b.clock.Add(31 * time.Minute)
 		case 1: // the portal expires the token early: a 401 and one refresh
 			b.srv.ExpireAccessTokens()
 		}
@@ -78,20 +77,20 @@ func TestSyncSurvivesTokenExpiryMidRun(t *testing.T) {
 		t.Fatalf("only %d pages: the test wants token expiries between pages of one pull", pages)
 	}
 	verify(t, b, r, m)
-	if tokens.saves <= saves+2 {
-		t.Errorf("refreshed tokens saved %d times, want every refresh persisted", tokens.saves-saves)
+	if tokens.Saves() <= saves+2 {
+		t.Errorf("refreshed tokens saved %d times, want every refresh persisted", tokens.Saves()-saves)
 	}
 	if err := c.CheckScopes(context.Background(), hubspot.RequiredScopes(allObjects, true)); err != nil {
 		t.Errorf("OAuth token scopes: %v", err)
 	}
 
 	// Uninstalling the app kills the refresh token: a clear stop.
-	tok, err := oauth.UnmarshalBlob(tokens.blobs["hubspot"])
+	tok, err := oauth.UnmarshalBlob(blobOf(tokens, "hubspot"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	b.srv.RevokeRefreshToken(tok.RefreshToken)
-	b.clock.Advance(31 * time.Minute)
+	b.clock.Add(31 * time.Minute)
 	err = c.Pull(context.Background(), pullReq("companies", nil, connector.Cursor{}), func(context.Context, pageT) error { return nil })
 	if !errors.Is(err, connector.ErrReauthorize) || !strings.Contains(err.Error(), "healthsync auth hubspot") {
 		t.Errorf("pull after revocation: %v, want ErrReauthorize naming `healthsync auth hubspot`", err)
@@ -106,7 +105,7 @@ func TestOpenWithoutStoredTokenSaysToLogIn(t *testing.T) {
 	b := setup(t, noLimits())
 	cfg := hubspot.DefaultConfig()
 	cfg.BaseURL, cfg.ClientID, cfg.ClientSecret = b.ts.URL, "id", "secret"
-	_, err := hubspot.Open(context.Background(), cfg, hubspot.Deps{Tokens: &memTokens{}, Clock: b.clock})
+	_, err := hubspot.Open(context.Background(), cfg, hubspot.Deps{Tokens: testkit.NewTokens(), Clock: b.clock})
 	if !errors.Is(err, connector.ErrReauthorize) || !strings.Contains(err.Error(), "healthsync auth hubspot") {
 		t.Errorf("open: %v", err)
 	}

@@ -23,14 +23,6 @@ import (
 // maxBody bounds how much of one response is read.
 const maxBody = 64 << 20
 
-// Snooze says how a CSM snoozes a healthsync task in HubSpot: a date
-// property on the task holding "snoozed until", or a task status value
-// meaning snoozed (e.g. DEFERRED). Either may be empty.
-type Snooze struct {
-	Field  string
-	Status string
-}
-
 // Client is a HubSpot portal's API client. It implements the sync engine's
 // Source and Sink and is safe for concurrent use.
 type Client struct {
@@ -42,7 +34,7 @@ type Client struct {
 	lookback time.Duration
 	window   time.Duration
 	taskKey  string
-	snooze   Snooze
+	snooze   connector.Snooze
 	closed   string // the hs_task_status CloseTasks sets
 	// tokenScopes returns the scopes of the current OAuth token; nil for
 	// private-app tokens (probed per scope instead).
@@ -54,39 +46,39 @@ type Client struct {
 	seen map[string]map[string]uint64 // object → activity id → associations fingerprint
 }
 
-// Option configures a Client.
-type Option func(*Client)
+// option configures a Client.
+type option func(*Client)
 
-// WithStack makes the client send through the shared HTTP stack (and count
+// withStack makes the client send through the shared HTTP stack (and count
 // its calls there): the stack's Client replaces the *http.Client given to
-// NewClient.
-func WithStack(s *connector.Stack) Option { return func(c *Client) { c.stack = s } }
+// newClient.
+func withStack(s *connector.Stack) option { return func(c *Client) { c.stack = s } }
 
-// WithClock sets the clock for the association window (default the system clock).
-func WithClock(clock crm.Clock) Option { return func(c *Client) { c.clock = clock } }
+// withClock sets the clock for the association window (default the system clock).
+func withClock(clock crm.Clock) option { return func(c *Client) { c.clock = clock } }
 
-// WithLogger sets the logger (default none).
-func WithLogger(l hclog.Logger) Option { return func(c *Client) { c.log = l } }
+// withLogger sets the logger (default none).
+func withLogger(l hclog.Logger) option { return func(c *Client) { c.log = l } }
 
-// WithLookback sets how far before the cursor a pull starts reading again
+// withLookback sets how far before the cursor a pull starts reading again
 // (default 1 minute).
-func WithLookback(d time.Duration) Option { return func(c *Client) { c.lookback = d } }
+func withLookback(d time.Duration) option { return func(c *Client) { c.lookback = d } }
 
-// WithAssociationWindow sets the rolling window over which activity
+// withAssociationWindow sets the rolling window over which activity
 // associations are re-read on every incremental pull (default 720h; 0
 // turns the re-read off).
-func WithAssociationWindow(d time.Duration) Option { return func(c *Client) { c.window = d } }
+func withAssociationWindow(d time.Duration) option { return func(c *Client) { c.window = d } }
 
-// WithTaskKeyField names the task property holding healthsync's task key
+// withTaskKeyField names the task property holding healthsync's task key
 // (default "healthsync_key").
-func WithTaskKeyField(name string) Option { return func(c *Client) { c.taskKey = name } }
+func withTaskKeyField(name string) option { return func(c *Client) { c.taskKey = name } }
 
-// WithSnooze says how snoozed tasks are recognised.
-func WithSnooze(s Snooze) Option { return func(c *Client) { c.snooze = s } }
+// withSnooze says how snoozed tasks are recognised.
+func withSnooze(s connector.Snooze) option { return func(c *Client) { c.snooze = s } }
 
-// WithClosedStatus sets the hs_task_status CloseTasks sets (empty: the
+// withClosedStatus sets the hs_task_status CloseTasks sets (empty: the
 // default, DefaultClosedStatus).
-func WithClosedStatus(status string) Option {
+func withClosedStatus(status string) option {
 	return func(c *Client) {
 		if status = strings.TrimSpace(status); status != "" {
 			c.closed = status
@@ -95,15 +87,16 @@ func WithClosedStatus(status string) Option {
 }
 
 // withTokenScopes sets how the scopes of an OAuth token are read.
-func withTokenScopes(f func(ctx context.Context) ([]string, error)) Option {
+func withTokenScopes(f func(ctx context.Context) ([]string, error)) option {
 	return func(c *Client) { c.tokenScopes = f }
 }
 
-// NewClient returns a client of the HubSpot API at baseURL (e.g.
+// newClient returns a client of the HubSpot API at baseURL (e.g.
 // https://api.hubapi.com, or an emulator's URL). httpClient must add the
-// Authorization header (Open builds one that does); nil means
-// http.DefaultClient.
-func NewClient(httpClient *http.Client, baseURL string, opts ...Option) (*Client, error) {
+// Authorization header; nil means http.DefaultClient. Open builds the
+// client on the shared stack; the fuzz tests build one on an in-memory
+// transport.
+func newClient(httpClient *http.Client, baseURL string, opts ...option) (*Client, error) {
 	u, err := url.Parse(strings.TrimSuffix(strings.TrimSpace(baseURL), "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("HubSpot base URL %q is not an http(s) URL (HEALTHSYNC_HUBSPOT_BASE_URL, e.g. https://api.hubapi.com)", baseURL)
@@ -143,9 +136,15 @@ func (c *Client) APICalls() int64 {
 	return c.calls.Load()
 }
 
-// Stack returns the HTTP stack the client runs on (nil when built with a
-// plain *http.Client).
-func (c *Client) Stack() *connector.Stack { return c.stack }
+// Budget returns the connection's API budget (call StartRun at the start
+// of each run; Usage reports the calls of the run). A client built
+// without the stack (fuzz tests) has none: nil.
+func (c *Client) Budget() *connector.Budget {
+	if c.stack == nil {
+		return nil
+	}
+	return c.stack.Budget()
+}
 
 // newRequest builds an API request: path is relative to the base URL,
 // body (if not nil) is sent as JSON.
@@ -196,7 +195,7 @@ func (c *Client) do(req *http.Request, out any) (int, error) {
 		return resp.StatusCode, fmt.Errorf("%s %s: read response: %w", req.Method, connector.RequestURL(req.URL), err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return resp.StatusCode, connector.DecodeHubSpot(resp.StatusCode, resp.Header, body)
+		return resp.StatusCode, decodeError(resp.StatusCode, resp.Header, body)
 	}
 	if out != nil && resp.StatusCode != http.StatusNoContent {
 		if err := json.Unmarshal(body, out); err != nil {
@@ -251,19 +250,14 @@ func apiError(err error) (*connector.APIError, bool) {
 }
 
 // isStop reports whether err means the run must stop rather than record a
-// per-record failure: the stack's stops, a rejected or under-scoped token,
-// a CRM that does not answer in time, a cancelled context.
-func isStop(err error) bool {
-	switch {
-	case errors.Is(err, connector.ErrBudgetExhausted), errors.Is(err, connector.ErrDailyLimit),
-		errors.Is(err, connector.ErrReauthorize), errors.Is(err, connector.ErrTimeout), errors.Is(err, context.Canceled),
-		errors.Is(err, context.DeadlineExceeded):
+// per-record failure: connector.IsStop, or a whole call HubSpot refused
+// for missing scopes (403), which every later call would be refused too.
+func isStop(ctx context.Context, err error) bool {
+	if connector.IsStop(ctx, err) {
 		return true
 	}
-	if e, ok := apiError(err); ok {
-		return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden
-	}
-	return false
+	e, ok := apiError(err)
+	return ok && e.Status == http.StatusForbidden
 }
 
 // objPath escapes an object name for a URL path.

@@ -168,7 +168,7 @@ func TestCloseTasksConfiguredStatus(t *testing.T) {
 	if err != nil || len(refs) != 1 || refs[0].Open {
 		t.Errorf("FindTasks after a close to WAITING: %v %+v", err, refs)
 	}
-	if _, err := hubspot.Open(context.Background(), b.config(), hubspot.Deps{ClosedStatus: "DEFERRED", Snooze: hubspot.Snooze{Status: "DEFERRED"}}); err == nil ||
+	if _, err := hubspot.Open(context.Background(), b.config(), hubspot.Deps{ClosedStatus: "DEFERRED", Snooze: connector.Snooze{Status: "DEFERRED"}}); err == nil ||
 		!strings.Contains(err.Error(), "snooze") {
 		t.Errorf("closed status = snooze status: %v", err)
 	}

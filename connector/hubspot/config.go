@@ -99,27 +99,38 @@ func (c Config) oauth(httpClient *http.Client, clock crm.Clock) *oauth.Config {
 // to check.
 const baseURLHint = "check HEALTHSYNC_HUBSPOT_BASE_URL"
 
-// Deps are what Open needs besides the configuration.
+// Deps are what Open wires into a Client besides the Config. The fields
+// are those of salesforce.Deps, with the same meaning, so that cmd wires
+// both connectors alike.
 type Deps struct {
 	// Tokens keeps the OAuth token (unused with a private-app token).
+	// Required for OAuth.
 	Tokens oauth.TokenStore
-	// Connection names the connection whose token is stored (default "hubspot").
+	// Connection names the stored token (default "hubspot").
 	Connection string
-	Log        hclog.Logger
-	// HTTP and Budget configure the shared stack (zero values: the defaults).
-	HTTP   connector.HTTPConfig
+	// Log gets request retries and refreshes, never a token; nil: none.
+	Log hclog.Logger
+	// HTTP configures the HTTP stack (zero value: connector.DefaultHTTPConfig()).
+	HTTP connector.HTTPConfig
+	// Budget is the share of the daily API limit a run may use (zero value:
+	// connector.DefaultBudgetConfig()).
 	Budget connector.BudgetConfig
-	// Clock drives token expiry and the association window (default: system clock).
+	// Clock drives token expiry and the association window; nil: system.
 	Clock crm.Clock
-	// TaskKeyField is the task property holding healthsync's key (default healthsync_key).
+	// TaskKeyField is the task property holding healthsync's key (default
+	// healthsync_key).
 	TaskKeyField string
-	Snooze       Snooze
+	// Snooze says how a snoozed task is recognised.
+	Snooze connector.Snooze
 	// ClosedStatus is the hs_task_status CloseTasks sets (default
 	// DefaultClosedStatus, COMPLETED); it must differ from Snooze.Status.
 	ClosedStatus string
-	// Transport is the network transport (default: pooled); tests and
-	// proxies set it.
+	// Transport replaces the network transport (nil: pooled default);
+	// tests and proxies set it.
 	Transport http.RoundTripper
+	// TokenHTTP calls the token endpoints (refresh, token information)
+	// outside the stack (nil: a client with the HTTP timeout on Transport).
+	TokenHTTP *http.Client
 }
 
 // Open builds a client from cfg on the shared HTTP stack: with the
@@ -150,7 +161,10 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Client, error) {
 	if deps.TaskKeyField == "" {
 		deps.TaskKeyField = "healthsync_key"
 	}
-	plain := &http.Client{Timeout: deps.HTTP.Timeout, Transport: deps.Transport}
+	if deps.TokenHTTP == nil {
+		deps.TokenHTTP = &http.Client{Timeout: deps.HTTP.Timeout, Transport: deps.Transport}
+	}
+	plain := deps.TokenHTTP
 	var auth connector.Authorizer
 	var tokenScopes func(context.Context) ([]string, error)
 	if cfg.Token != "" {
@@ -164,8 +178,8 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Client, error) {
 			return nil, fmt.Errorf("open HubSpot: load token of connection %q: %w", deps.Connection, err)
 		}
 		if len(blob) == 0 {
-			return nil, fmt.Errorf("open HubSpot: %w stored for connection %q: run `healthsync auth hubspot` (or set HEALTHSYNC_HUBSPOT_TOKEN to a private-app token): %w",
-				ErrNoToken, deps.Connection, connector.ErrReauthorize)
+			return nil, fmt.Errorf("open HubSpot: %w for connection %q: run `healthsync auth hubspot` (or set HEALTHSYNC_HUBSPOT_TOKEN to a private-app token): %w",
+				oauth.ErrNoToken, deps.Connection, connector.ErrReauthorize)
 		}
 		src := oauth.NewSource(deps.Tokens, deps.Connection, cfg.oauth(plain, deps.Clock).RefreshGrant(),
 			oauth.SourceOptions{RefreshEarly: 5 * time.Minute, Now: deps.Clock.Now, Logger: deps.Log.Named("oauth")})
@@ -177,11 +191,9 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open HubSpot: %w", err)
 	}
-	opts := []connector.Option{
-		connector.WithAuth(auth), connector.WithPolicy(connector.HubSpotPolicy), connector.WithDecoder(connector.DecodeHubSpot),
-		connector.WithBudget(budget), connector.WithClassLimiter(rateClassSearch, connector.NewLimiter(cfg.SearchRate, 1)),
-		connector.WithUnreachableHint(baseURLHint),
-	}
+	opts := append(StackOptions(), connector.WithAuth(auth), connector.WithBudget(budget),
+		connector.WithClassLimiter(rateClassSearch, connector.NewLimiter(cfg.SearchRate, 1)),
+		connector.WithUnreachableHint(baseURLHint))
 	if deps.Transport != nil {
 		opts = append(opts, connector.WithTransport(deps.Transport))
 	}
@@ -189,12 +201,12 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open HubSpot: %w", err)
 	}
-	copts := []Option{WithStack(stack), WithClock(deps.Clock), WithLogger(deps.Log), WithLookback(cfg.Lookback),
-		WithAssociationWindow(cfg.AssociationWindow), WithTaskKeyField(deps.TaskKeyField), WithSnooze(deps.Snooze), WithClosedStatus(deps.ClosedStatus)}
+	copts := []option{withStack(stack), withClock(deps.Clock), withLogger(deps.Log), withLookback(cfg.Lookback),
+		withAssociationWindow(cfg.AssociationWindow), withTaskKeyField(deps.TaskKeyField), withSnooze(deps.Snooze), withClosedStatus(deps.ClosedStatus)}
 	if tokenScopes != nil {
 		copts = append(copts, withTokenScopes(tokenScopes))
 	}
-	return NewClient(stack.Client(), cfg.BaseURL, copts...)
+	return newClient(stack.Client(), cfg.BaseURL, copts...)
 }
 
 // tokenInfoScopes reads the scopes of the current OAuth access token from
@@ -216,7 +228,7 @@ func tokenInfoScopes(ctx context.Context, hc *http.Client, base string, src *oau
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusOK {
-		e := connector.DecodeHubSpot(resp.StatusCode, resp.Header, body)
+		e := decodeError(resp.StatusCode, resp.Header, body)
 		e.RedactSecrets(tok.AccessToken)
 		return nil, fmt.Errorf("token information: %w", e)
 	}

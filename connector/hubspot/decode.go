@@ -10,7 +10,6 @@ import (
 
 	"healthsync/connector"
 	"healthsync/crm"
-	hsync "healthsync/sync"
 )
 
 // Answers are decoded into the types of pull.go and assoc.go; the methods
@@ -203,13 +202,13 @@ func identify(r record) string {
 // answer, e.g. "search page 2") cannot be stored, naming the object, with
 // the record's ID when it has one (the engine names it), and otherwise
 // what identifies it in the reason.
-func skipped(o object, where string, n int, r record, problem string) hsync.Skipped {
+func skipped(o object, where string, n int, r record, problem string) connector.Skipped {
 	at := fmt.Sprintf("HubSpot %s result %d of %s", o.name, n, where)
 	if r.ID != "" {
-		return hsync.Skipped{ID: r.ID, Reason: at + ": " + problem}
+		return connector.Skipped{ID: r.ID, Reason: at + ": " + problem}
 	}
 	if id := identify(r); id != "" {
 		at += " (" + id + ")"
 	}
-	return hsync.Skipped{Reason: at + ": " + problem}
+	return connector.Skipped{Reason: at + ": " + problem}
 }

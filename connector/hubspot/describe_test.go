@@ -10,8 +10,6 @@ import (
 
 	"healthsync/connector"
 	"healthsync/connector/hubspot"
-	"healthsync/crm"
-	"healthsync/mapping"
 )
 
 // TestDescribeTellsHealthsyncPropertiesApart: what install created is in
@@ -44,7 +42,7 @@ func TestDescribeTellsHealthsyncPropertiesApart(t *testing.T) {
 	for _, f := range fields {
 		byName[f.Name] = f
 	}
-	m, _ := mapping.New(crm.HubSpot, b.clock)
+	m := loadDefaults(t)
 	for _, spec := range m.FieldSpecs() {
 		if spec.Object != "companies" {
 			continue

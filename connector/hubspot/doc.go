@@ -3,16 +3,19 @@
 // listing for reconciliation, describe) and Sink (batched property writes,
 // follow-up tasks, property install).
 //
-// The client is built the go-github way: [NewClient] takes an
-// *http.Client and the API base URL (tests point it at the emulator), every
-// request goes through newRequest and do, and every non-2xx answer becomes a
-// *connector.APIError decoded from HubSpot's error envelope. [Open] wires a
-// client from [Config] on the shared HTTP stack (oauth2-style auth, retries,
-// the X-HubSpot-RateLimit-* limiter, a separate limiter for the 5 requests/s
-// search API, the API budget): with a private-app token when
-// HEALTHSYNC_HUBSPOT_TOKEN is set, otherwise with the OAuth token that
-// [Login] (`healthsync auth hubspot`) stored, refreshed ahead of its 30
-// minute expiry and saved again whenever HubSpot rotates it.
+// [Open](ctx, [Config], [Deps]) is the one way to build a client, as
+// salesforce.Open is for Salesforce: on the shared HTTP stack built with
+// [StackOptions] (HubSpot's error envelope, retry policy, the
+// X-HubSpot-RateLimit-* window for the limiter and the daily headers for
+// the API budget) plus a limiter for the 5 requests/s search API; with a
+// private-app token when HEALTHSYNC_HUBSPOT_TOKEN is set, otherwise with
+// the OAuth token that [Login] (`healthsync auth hubspot`) stored,
+// refreshed ahead of its 30 minute expiry and saved again whenever HubSpot
+// rotates it. Inside, the client is built the go-github way: every request
+// goes through newRequest and do, and every non-2xx answer becomes a
+// *connector.APIError decoded from HubSpot's error envelope.
+// [Client.Budget] is the connection's budget; [Client.WriteBatch] tells the
+// caller to hand each write call 100 records.
 //
 // # Incremental pull
 //

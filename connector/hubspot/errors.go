@@ -9,6 +9,4 @@ var (
 	// ErrUnknownObject means an object name is not one this connector
 	// reads or writes.
 	ErrUnknownObject = errors.New("unknown HubSpot object")
-	// ErrNoToken means no token is configured or stored for the connection.
-	ErrNoToken = errors.New("no HubSpot token")
 )

@@ -3,27 +3,16 @@ package hubspot_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 
 	"healthsync/connector"
 	"healthsync/connector/hubspot"
 	emu "healthsync/emulator/hubspot"
-	hsync "healthsync/sync"
 )
 
-// bearer adds a private-app token to every request.
-type bearer struct{ token string }
-
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.token)
-	return http.DefaultTransport.RoundTrip(r)
-}
-
-// NewClient works with any *http.Client that authenticates; Open builds
-// one on the shared stack from the environment's configuration.
-func ExampleNewClient() {
+// Open a portal's connection with a private-app token (the environment's
+// HEALTHSYNC_HUBSPOT_* configuration) and pull the companies.
+func ExampleOpen() {
 	portal := emu.New(emu.Options{RateLimits: emu.RateLimits{Disabled: true}})
 	srv := httptest.NewServer(portal)
 	defer srv.Close()
@@ -33,13 +22,15 @@ func ExampleNewClient() {
 		}
 	}
 
-	c, err := hubspot.NewClient(&http.Client{Transport: bearer{portal.Credentials().PrivateAppToken}}, srv.URL)
+	cfg := hubspot.DefaultConfig()
+	cfg.BaseURL, cfg.Token = srv.URL, portal.Credentials().PrivateAppToken
+	c, err := hubspot.Open(context.Background(), cfg, hubspot.Deps{})
 	if err != nil {
 		panic(err)
 	}
 	var cursor connector.Cursor
-	err = c.Pull(context.Background(), hsync.PullRequest{Object: "companies", Fields: []string{"name"}},
-		func(_ context.Context, p hsync.Page) error {
+	err = c.Pull(context.Background(), connector.PullRequest{Object: "companies", Fields: []string{"name"}},
+		func(_ context.Context, p connector.Page) error {
 			for _, r := range p.Records {
 				fmt.Println(r.ID, r.Deleted)
 			}

@@ -16,7 +16,7 @@ import (
 	"healthsync/connector"
 	"healthsync/connector/oauth"
 	"healthsync/crm"
-	hsync "healthsync/sync"
+	"healthsync/internal/testkit"
 )
 
 // The fuzz targets of this file hand the client's real methods (Pull,
@@ -35,10 +35,6 @@ import (
 // fuzzNow is the clock of every fuzz target.
 var fuzzNow = time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
 
-type fixedClock struct{}
-
-func (fixedClock) Now() time.Time { return fuzzNow }
-
 // canned answers one request in memory.
 type canned func(r *http.Request, body []byte) (status int, answer []byte)
 
@@ -56,7 +52,7 @@ func (f canned) RoundTrip(r *http.Request) (*http.Response, error) {
 // fuzzClient is a client of a portal that answers through f.
 func fuzzClient(t *testing.T, f canned) *Client {
 	t.Helper()
-	c, err := NewClient(&http.Client{Transport: f}, "https://api.hubapi.test", WithClock(fixedClock{}))
+	c, err := newClient(&http.Client{Transport: f}, "https://api.hubapi.test", withClock(crm.FixedClock(fuzzNow)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,11 +72,11 @@ func collect(c *Client, object string) ([]connector.Record, error) {
 
 // pullAll runs a pull and returns the records it emitted, the results it
 // skipped and the last page's cursor.
-func pullAll(c *Client, object string) ([]connector.Record, []hsync.Skipped, connector.Cursor, error) {
+func pullAll(c *Client, object string) ([]connector.Record, []connector.Skipped, connector.Cursor, error) {
 	var got []connector.Record
-	var skipped []hsync.Skipped
+	var skipped []connector.Skipped
 	var cur connector.Cursor
-	err := c.Pull(context.Background(), hsync.PullRequest{Object: object, Fields: []string{"name"}}, func(_ context.Context, p hsync.Page) error {
+	err := c.Pull(context.Background(), connector.PullRequest{Object: object, Fields: []string{"name"}}, func(_ context.Context, p connector.Page) error {
 		got = append(got, p.Records...)
 		skipped = append(skipped, p.Skipped...)
 		cur = p.Cursor
@@ -389,7 +385,7 @@ func FuzzListPages(f *testing.F) {
 			return 200, []byte(emptyList)
 		})
 		var got []connector.Record
-		var skipped []hsync.Skipped
+		var skipped []connector.Skipped
 		var ids []string
 		var err error
 		var names string
@@ -752,30 +748,11 @@ func FuzzBatchResults(f *testing.F) {
 			if strings.TrimSpace(r.Err.Code) == "" || strings.TrimSpace(r.Err.Message) == "" {
 				t.Fatalf("status %d, answer %q: result %d fails without code or message: %#v", status, body, i, r.Err)
 			}
-			if err != nil && r.Err.Code != CodeNotAttempted {
+			if err != nil && r.Err.Code != connector.CodeNotAttempted {
 				t.Fatalf("the run stopped, yet record %d has %#v", i, r.Err)
 			}
 		}
 	})
-}
-
-// fuzzTokens is a TokenStore holding one token.
-type fuzzTokens struct {
-	mu   stdsync.Mutex
-	blob []byte
-}
-
-func (m *fuzzTokens) LoadToken(context.Context, string) ([]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.blob, nil
-}
-
-func (m *fuzzTokens) SaveToken(_ context.Context, _ string, b []byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.blob = b
-	return nil
 }
 
 // Credentials of FuzzTokenResponses; none may show in an error.
@@ -837,7 +814,7 @@ func FuzzTokenResponses(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			src := oauth.NewSource(&fuzzTokens{blob: blob}, "hubspot", nil, oauth.SourceOptions{Now: func() time.Time { return fuzzNow }})
+			src := oauth.NewSource(tokensHolding("hubspot", blob), "hubspot", nil, oauth.SourceOptions{Now: func() time.Time { return fuzzNow }})
 			scopes, err := tokenInfoScopes(context.Background(), hc, base, src)
 			leaks(err)
 			var info struct {
@@ -860,7 +837,7 @@ func FuzzTokenResponses(f *testing.F) {
 		}
 		cfg := DefaultConfig()
 		cfg.BaseURL, cfg.ClientID, cfg.ClientSecret = base, "fuzz-client", fuzzSecret
-		tok, err := cfg.oauth(hc, fixedClock{}).Refresh(context.Background(), fuzzRefresh)
+		tok, err := cfg.oauth(hc, crm.FixedClock(fuzzNow)).Refresh(context.Background(), fuzzRefresh)
 		leaks(err)
 		if err != nil {
 			var e struct {
@@ -882,4 +859,11 @@ func FuzzTokenResponses(f *testing.F) {
 			t.Fatalf("answer %q: token %v with access token %t", body, tok, tok.AccessToken != "")
 		}
 	})
+}
+
+// tokensHolding is a token store holding blob for connection.
+func tokensHolding(connection string, blob []byte) *testkit.Tokens {
+	tokens := testkit.NewTokens()
+	tokens.SaveToken(context.Background(), connection, blob)
+	return tokens
 }

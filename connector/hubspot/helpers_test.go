@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	stdsync "sync"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -13,61 +15,14 @@ import (
 	"healthsync/connector/hubspot"
 	"healthsync/crm"
 	emu "healthsync/emulator/hubspot"
-	hsync "healthsync/sync"
+	"healthsync/internal/testkit"
 )
-
-var (
-	_ hsync.Source = (*hubspot.Client)(nil)
-	_ hsync.Sink   = (*hubspot.Client)(nil)
-)
-
-// clock is a settable clock shared by the emulator and the client.
-type clock struct {
-	mu stdsync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// memTokens is an in-memory oauth.TokenStore.
-type memTokens struct {
-	mu    stdsync.Mutex
-	blobs map[string][]byte
-	saves int
-}
-
-func (m *memTokens) LoadToken(_ context.Context, conn string) ([]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.blobs[conn], nil
-}
-
-func (m *memTokens) SaveToken(_ context.Context, conn string, b []byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.blobs == nil {
-		m.blobs = map[string][]byte{}
-	}
-	m.blobs[conn] = append([]byte(nil), b...)
-	m.saves++
-	return nil
-}
 
 type bundle struct {
 	t     *testing.T
 	srv   *emu.Server
 	ts    *httptest.Server
-	clock *clock
+	clock *testkit.Clock
 }
 
 // setup starts an emulated portal (limits off unless opts set them) at
@@ -81,7 +36,7 @@ func setup(t *testing.T, opts emu.Options) *bundle {
 // is), e.g. a proxy that corrupts answers.
 func setupBehind(t *testing.T, opts emu.Options, wrap func(http.Handler) http.Handler) *bundle {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC))
 	if opts.Clock == nil {
 		opts.Clock = c
 	}
@@ -150,8 +105,8 @@ func (r *replica) pull(t *testing.T, c *hubspot.Client, object string, fields []
 		r.live[object], r.deleted[object] = map[string]connector.Record{}, map[string]bool{}
 	}
 	r.emitted[object] = 0
-	return c.Pull(context.Background(), hsync.PullRequest{Object: object, Fields: fields, Since: r.cursor[object]},
-		func(_ context.Context, p hsync.Page) error {
+	return c.Pull(context.Background(), connector.PullRequest{Object: object, Fields: fields, Since: r.cursor[object]},
+		func(_ context.Context, p connector.Page) error {
 			r.pages++
 			for _, rec := range p.Records {
 				if rec.Object != object {
@@ -210,3 +165,43 @@ func assocIDs(t *testing.T, rec connector.Record, to string) []string {
 }
 
 var _ = crm.HubSpot
+
+// mappingDefaults is what the default mapping asks of the connector: the
+// objects in sync order, the fields read from each and the custom fields
+// written. It comes from testdata/mapping-defaults.json, which sync's
+// tests keep equal to the mapping package's defaults: a connector's tests
+// import nothing above connector.
+type mappingDefaults struct {
+	ObjectList []string              `json:"objects"`
+	FieldLists map[string][]string   `json:"fields"`
+	Specs      []connector.FieldSpec `json:"field_specs"`
+}
+
+// loadDefaults reads testdata/mapping-defaults.json.
+func loadDefaults(t testing.TB) *mappingDefaults {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "mapping-defaults.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d mappingDefaults
+	if err := json.Unmarshal(data, &d); err != nil {
+		t.Fatalf("testdata/mapping-defaults.json: %v", err)
+	}
+	return &d
+}
+
+// Objects returns the objects to sync, in sync order.
+func (d *mappingDefaults) Objects() []string { return slices.Clone(d.ObjectList) }
+
+// Fields returns the fields the mapping reads from object, sorted.
+func (d *mappingDefaults) Fields(object string) []string { return slices.Clone(d.FieldLists[object]) }
+
+// FieldSpecs returns the custom fields the mapping writes.
+func (d *mappingDefaults) FieldSpecs() []connector.FieldSpec { return slices.Clone(d.Specs) }
+
+// blobOf is the token blob tokens holds for connection.
+func blobOf(tokens *testkit.Tokens, connection string) []byte {
+	b, _ := tokens.LoadToken(context.Background(), connection)
+	return b
+}

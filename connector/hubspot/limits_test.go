@@ -14,7 +14,6 @@ import (
 	"healthsync/connector/hubspot"
 	"healthsync/crm"
 	emu "healthsync/emulator/hubspot"
-	"healthsync/mapping"
 )
 
 // countingTransport counts 429 answers by policy.
@@ -48,7 +47,7 @@ func TestSyncSurvivesA429StormWithinTheLimits(t *testing.T) {
 	// and a third of the other calls refused with 429 on top.
 	b := setup(t, emu.Options{Clock: crm.SystemClock{}, Faults: emu.Faults{Seed: 3, RateLimitRate: 0.3}})
 	loadOrg(t, b, 6)
-	m, _ := mapping.New(crm.HubSpot, crm.SystemClock{})
+	m := loadDefaults(t)
 	cfg := b.config()
 	cfg.SearchRate = 4 // the default
 	ct := &countingTransport{policy: map[string]int{}, next: http.DefaultTransport}

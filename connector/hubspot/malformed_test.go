@@ -23,7 +23,9 @@ func TestMalformedAnswersAreClearErrors(t *testing.T) {
 		w.Write([]byte(answers[r.URL.Path]))
 	}))
 	defer srv.Close()
-	c, err := hubspot.NewClient(srv.Client(), srv.URL)
+	cfg := hubspot.DefaultConfig()
+	cfg.BaseURL, cfg.Token = srv.URL, "pat-na1-test"
+	c, err := hubspot.Open(context.Background(), cfg, hubspot.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +39,8 @@ func TestMalformedAnswersAreClearErrors(t *testing.T) {
 			t.Errorf("%s: %v, want a %s error mentioning %q", obj, err, connector.CodeMalformedResponse, want)
 		}
 	}
-	if _, err := hubspot.NewClient(nil, "api.hubapi.com"); err == nil || !strings.Contains(err.Error(), "HEALTHSYNC_HUBSPOT_BASE_URL") {
+	cfg.BaseURL = "api.hubapi.com"
+	if _, err := hubspot.Open(context.Background(), cfg, hubspot.Deps{}); err == nil || !strings.Contains(err.Error(), "HEALTHSYNC_HUBSPOT_BASE_URL") {
 		t.Errorf("bad base URL: %v", err)
 	}
 }

@@ -12,7 +12,6 @@ import (
 
 	"healthsync/connector"
 	"healthsync/crm"
-	hsync "healthsync/sync"
 )
 
 // Paging sizes HubSpot allows.
@@ -89,7 +88,7 @@ type record struct {
 	raw      json.RawMessage
 	// skip is set when the record cannot be stored (see decodeRecord):
 	// it is reported, not emitted, and the cursor does not pass it.
-	skip *hsync.Skipped
+	skip *connector.Skipped
 }
 
 func (r *record) prop(name string) string {
@@ -147,7 +146,7 @@ func properties(o object, fields []string) []string {
 // page, then its deletions, then (for activities) the records of the
 // association window whose associations changed. See the package
 // documentation for the queries.
-func (c *Client) Pull(ctx context.Context, req hsync.PullRequest, fn func(context.Context, hsync.Page) error) error {
+func (c *Client) Pull(ctx context.Context, req connector.PullRequest, fn func(context.Context, connector.Page) error) error {
 	if req.Object == Owners {
 		return c.pullOwners(ctx, req.Since, fn)
 	}
@@ -193,7 +192,7 @@ func (c *Client) search(ctx context.Context, o object, body searchRequest) (*pag
 // A result that cannot be stored (see decodeRecord) is handed on as a
 // Page.Skipped entry, and the cursor stays before it for the rest of the
 // pull; the records after it are handed on all the same.
-func (c *Client) pullChanged(ctx context.Context, o object, props []string, since connector.Cursor, reported map[string]bool, fn func(context.Context, hsync.Page) error) (connector.Cursor, error) {
+func (c *Client) pullChanged(ctx context.Context, o object, props []string, since connector.Cursor, reported map[string]bool, fn func(context.Context, connector.Page) error) (connector.Cursor, error) {
 	cur := since
 	body := searchRequest{
 		FilterGroups: []filterGroup{},
@@ -216,7 +215,7 @@ func (c *Client) pullChanged(ctx context.Context, o object, props []string, sinc
 			return nil
 		}
 		good := make([]record, 0, len(pending))
-		var skippedRecs []hsync.Skipped
+		var skippedRecs []connector.Skipped
 		next := cur
 		for _, r := range pending {
 			if r.skip != nil {
@@ -233,7 +232,7 @@ func (c *Client) pullChanged(ctx context.Context, o object, props []string, sinc
 		if err != nil {
 			return err
 		}
-		if err := fn(ctx, hsync.Page{Records: page, Cursor: next, Skipped: skippedRecs}); err != nil {
+		if err := fn(ctx, connector.Page{Records: page, Cursor: next, Skipped: skippedRecs}); err != nil {
 			return err
 		}
 		cur, pending = next, pending[:0]
@@ -343,7 +342,7 @@ func (c *Client) page(ctx context.Context, o object, recs []record, live bool) (
 // archived since the cursor (minus the association window, so an earlier
 // run that stopped before this step is covered) as deletions. The cursor
 // passed on is unchanged: deletions do not move the watermark.
-func (c *Client) pullArchived(ctx context.Context, o object, props []string, since, cur connector.Cursor, fn func(context.Context, hsync.Page) error) error {
+func (c *Client) pullArchived(ctx context.Context, o object, props []string, since, cur connector.Cursor, fn func(context.Context, connector.Page) error) error {
 	var threshold time.Time
 	if !since.IsZero() {
 		threshold = crm.Normalize(since.ModifiedAt).Add(-max(c.window, c.lookback))
@@ -365,7 +364,7 @@ func (c *Client) pullArchived(ctx context.Context, o object, props []string, sin
 			}
 		}
 		var page []connector.Record
-		var skip []hsync.Skipped
+		var skip []connector.Skipped
 		where := "archived list page " + strconv.Itoa(n)
 		for i, raw := range res.Results {
 			// Only the ID and the archiving date matter for a deletion.
@@ -400,7 +399,7 @@ func (c *Client) pullArchived(ctx context.Context, o object, props []string, sin
 		}
 		if len(page) > 0 || len(skip) > 0 {
 			c.forget(o, page)
-			if err := fn(ctx, hsync.Page{Records: page, Cursor: cur, Skipped: skip}); err != nil {
+			if err := fn(ctx, connector.Page{Records: page, Cursor: cur, Skipped: skip}); err != nil {
 				return err
 			}
 		}
@@ -419,7 +418,7 @@ type owner struct {
 
 // pullOwners lists every owner, live and archived: owners have no
 // incremental API. The cursor advances to the latest updatedAt.
-func (c *Client) pullOwners(ctx context.Context, since connector.Cursor, fn func(context.Context, hsync.Page) error) error {
+func (c *Client) pullOwners(ctx context.Context, since connector.Cursor, fn func(context.Context, connector.Page) error) error {
 	cur := since
 	for _, archived := range []bool{false, true} {
 		err := c.listOwners(ctx, archived, func(raws []json.RawMessage) error {
@@ -443,7 +442,7 @@ func (c *Client) pullOwners(ctx context.Context, since connector.Cursor, fn func
 			if len(page) == 0 {
 				return nil
 			}
-			return fn(ctx, hsync.Page{Records: page, Cursor: cur})
+			return fn(ctx, connector.Page{Records: page, Cursor: cur})
 		})
 		if err != nil {
 			return err

@@ -16,7 +16,6 @@ import (
 	"healthsync/crm"
 	"healthsync/emulator/gen"
 	emu "healthsync/emulator/hubspot"
-	"healthsync/mapping"
 )
 
 var allObjects = []string{"companies", "contacts", "deals", "calls", "emails", "meetings", "notes", "tasks", "owners"}
@@ -40,7 +39,7 @@ func ceilDiv(n, d int) int { return (n + d - 1) / d }
 // verify checks the replica against the portal: same live records with the
 // same values of the pulled fields and associations, and every deletion
 // an archived record.
-func verify(t *testing.T, b *bundle, r *replica, m *mapping.Mapping) {
+func verify(t *testing.T, b *bundle, r *replica, m *mappingDefaults) {
 	t.Helper()
 	for _, obj := range allObjects {
 		if obj == "owners" {
@@ -129,10 +128,7 @@ func TestFullThenIncrementalSyncReproducesThePortal(t *testing.T) {
 	t.Parallel()
 	b := setup(t, noLimits())
 	ids := loadOrg(t, b, 30)
-	m, err := mapping.New(crm.HubSpot, b.clock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := loadDefaults(t)
 	c := b.open(b.config(), hubspot.Deps{})
 	r := newReplica()
 
@@ -174,15 +170,15 @@ func TestFullThenIncrementalSyncReproducesThePortal(t *testing.T) {
 	}
 
 	// Inserts, updates and archives, then an incremental sync.
-	b.clock.Advance(time.Hour)
+	b.clock.Add(time.Hour)
 	newID, err := b.srv.Create("companies", map[string]string{"name": "Fresh Co", "domain": "fresh.example"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.clock.Advance(time.Minute)
+	b.clock.Add(time.Minute)
 	b.api(http.MethodPatch, fmt.Sprintf("/crm/v3/objects/companies/%d", ids.Companies[0]), `{"properties":{"industry":"Aerospace"}}`)
 	b.api(http.MethodPatch, fmt.Sprintf("/crm/v3/objects/deals/%d", ids.Deals[0]), `{"properties":{"amount":"4242"}}`)
-	b.clock.Advance(time.Minute)
+	b.clock.Add(time.Minute)
 	b.api(http.MethodDelete, fmt.Sprintf("/crm/v3/objects/contacts/%d", ids.Contacts[1]), "")
 	call := ids.Activities[0]
 	b.api(http.MethodDelete, fmt.Sprintf("/crm/v3/objects/%s/%d", call.Type, call.ID), "")
@@ -264,7 +260,7 @@ func TestActivitiesReassociatedAfterSyncArePickedUp(t *testing.T) {
 	t.Parallel()
 	b := setup(t, noLimits())
 	ids := loadOrg(t, b, 10)
-	m, _ := mapping.New(crm.HubSpot, b.clock)
+	m := loadDefaults(t)
 	c := b.open(b.config(), hubspot.Deps{})
 	r := newReplica()
 	for _, obj := range []string{"companies", "calls", "emails", "meetings", "notes", "tasks"} {
@@ -307,7 +303,7 @@ func TestActivitiesReassociatedAfterSyncArePickedUp(t *testing.T) {
 	if !after.UpdatedAt.Equal(before.UpdatedAt) {
 		t.Fatal("the emulator bumped the activity's modified date; the test needs it unchanged")
 	}
-	b.clock.Advance(time.Hour)
+	b.clock.Add(time.Hour)
 	lookback := 0 // records the look-back re-reads
 	recs, _ := b.srv.Records(act.Type)
 	for _, rec := range recs {

@@ -14,7 +14,6 @@ import (
 
 	"healthsync/connector"
 	"healthsync/connector/hubspot"
-	hsync "healthsync/sync"
 )
 
 // corrupter passes requests to the portal and, while change is set,
@@ -68,14 +67,14 @@ func (c *corrupter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // pulled is what one pull handed on.
 type pulled struct {
 	ids, deleted []string
-	skipped      []hsync.Skipped
+	skipped      []connector.Skipped
 	cursor       connector.Cursor
 }
 
 func pullCompanies(t *testing.T, c *hubspot.Client, since connector.Cursor) pulled {
 	t.Helper()
 	out := pulled{cursor: since}
-	err := c.Pull(context.Background(), hsync.PullRequest{Object: "companies", Fields: []string{"name"}, Since: since}, func(_ context.Context, p hsync.Page) error {
+	err := c.Pull(context.Background(), connector.PullRequest{Object: "companies", Fields: []string{"name"}, Since: since}, func(_ context.Context, p connector.Page) error {
 		for _, r := range p.Records {
 			if r.Deleted {
 				out.deleted = append(out.deleted, r.ID)
@@ -154,7 +153,7 @@ func TestUnreadableResultIsSkippedAndReadAgain(t *testing.T) {
 			ids := []string{recs[0].ID, recs[1].ID, recs[2].ID}
 			bad := ids[1]
 			for i, id := range ids {
-				b.clock.Advance(time.Second)
+				b.clock.Add(time.Second)
 				if err := b.srv.Update("companies", id, map[string]string{"name": []string{"Before Co", "Skipped Co", "After Co"}[i]}); err != nil {
 					t.Fatal(err)
 				}
@@ -206,7 +205,7 @@ func TestSkippedResultAtTheEndOfASearchPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range recs {
-		b.clock.Advance(time.Millisecond)
+		b.clock.Add(time.Millisecond)
 		if err := b.srv.Update("companies", r.ID, map[string]string{"name": "Renamed " + r.ID}); err != nil {
 			t.Fatal(err)
 		}
@@ -244,7 +243,7 @@ func TestUnreadableArchivedResultIsSkipped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.clock.Advance(time.Second)
+	b.clock.Add(time.Second)
 	for _, r := range recs[:2] {
 		if err := b.srv.Archive("companies", r.ID); err != nil {
 			t.Fatal(err)

@@ -16,7 +16,6 @@ import (
 	"healthsync/connector/hubspot"
 	"healthsync/emulator/gen"
 	emu "healthsync/emulator/hubspot"
-	hsync "healthsync/sync"
 )
 
 // counting serves h and counts the requests to paths starting with prefix.
@@ -116,7 +115,7 @@ func TestLoopingListPagesFail(t *testing.T) {
 		t.Errorf("%d pages handed on, want the first only", pages)
 	}
 
-	err = c.Pull(ctx, hsync.PullRequest{Object: hubspot.Owners}, func(context.Context, hsync.Page) error { return nil })
+	err = c.Pull(ctx, connector.PullRequest{Object: hubspot.Owners}, func(context.Context, connector.Page) error { return nil })
 	want = "list owners: GET " + b.ts.URL + "/crm/v3/owners: HTTP 200 MALFORMED_RESPONSE: an answer points back at a page already read"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("err = %v, want %q", err, want)
@@ -159,7 +158,7 @@ func TestSearchThatDoesNotAdvanceFails(t *testing.T) {
 	c := b.open(b.config(), hubspot.Deps{})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	err := c.Pull(ctx, hsync.PullRequest{Object: hubspot.Companies, Fields: []string{"name"}}, func(context.Context, hsync.Page) error { return nil })
+	err := c.Pull(ctx, connector.PullRequest{Object: hubspot.Companies, Fields: []string{"name"}}, func(context.Context, connector.Page) error { return nil })
 	want := "search companies: POST " + b.ts.URL + "/crm/v3/objects/companies/search: HTTP 200 MALFORMED_RESPONSE: search page 2 ends at hs_lastmodifieddate "
 	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "the search does not advance") {
 		t.Fatalf("err = %v, want %q", err, want)

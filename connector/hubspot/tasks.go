@@ -110,7 +110,7 @@ func (c *Client) createBatch(ctx context.Context, o object, batch []item, result
 	var res batchResponse
 	_, err := c.call(ctx, http.MethodPost, "/crm/v3/objects/tasks/batch/create", nil, map[string]any{"inputs": inputs}, &res)
 	if err != nil {
-		if isStop(err) {
+		if isStop(ctx, err) {
 			return fmt.Errorf("create tasks: %w", err)
 		}
 		e, ok := apiError(err)
@@ -178,7 +178,7 @@ func (c *Client) CloseTasks(ctx context.Context, closes []connector.TaskClose) (
 			results[i].Err = &connector.APIError{Code: CodeInvalidInput, Message: "close has no task ID"}
 			continue
 		}
-		results[i].Err = &connector.APIError{Code: CodeNotAttempted, Message: "not sent: the run stopped first"}
+		results[i].Err = &connector.APIError{Code: connector.CodeNotAttempted, Message: "not sent: the run stopped first"}
 		results[i].Retryable = true
 		if !seen[tc.ID] {
 			seen[tc.ID] = true

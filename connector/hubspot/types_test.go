@@ -2,11 +2,10 @@ package hubspot_test
 
 import (
 	"healthsync/connector"
-	hsync "healthsync/sync"
 )
 
-type pageT = hsync.Page
+type pageT = connector.Page
 
-func pullReq(object string, fields []string, since connector.Cursor) hsync.PullRequest {
-	return hsync.PullRequest{Object: object, Fields: fields, Since: since}
+func pullReq(object string, fields []string, since connector.Cursor) connector.PullRequest {
+	return connector.PullRequest{Object: object, Fields: fields, Since: since}
 }

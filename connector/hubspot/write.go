@@ -16,13 +16,17 @@ import (
 
 // Result codes the connector itself gives.
 const (
-	// CodeNotAttempted: the run stopped before the record's batch was sent.
-	CodeNotAttempted = "NOT_ATTEMPTED"
 	// CodeUnconfirmed: HubSpot's answer neither confirmed nor rejected the record.
 	CodeUnconfirmed = "UNCONFIRMED"
 	// CodeInvalidInput: the record was not sent because its input is invalid.
 	CodeInvalidInput = "INVALID_INPUT"
 )
+
+// WriteBatch implements sync.Sink: batch calls take 100 inputs, and each
+// Update call is one batch.
+func (c *Client) WriteBatch() connector.WriteBatch {
+	return connector.WriteBatch{Records: writeBatchSize, Updates: writeBatchSize}
+}
 
 // propertyValue encodes a field value the way HubSpot takes it: a string
 // ("" clears).
@@ -126,7 +130,7 @@ type item struct {
 // HubSpot rejects as a whole (400, one invalid value) is split in halves
 // until the invalid records are isolated. The error is non-nil only when
 // the run must stop (budget, daily limit, authorization, cancellation);
-// records not sent then carry CodeNotAttempted.
+// records not sent then carry connector.CodeNotAttempted.
 func (c *Client) Update(ctx context.Context, objectName string, updates []connector.Update) ([]connector.Result, error) {
 	o, err := lookup(objectName)
 	if err != nil {
@@ -166,7 +170,7 @@ func (c *Client) Update(ctx context.Context, objectName string, updates []connec
 }
 
 // writeBatches sends items in batches of 100; after a stop the remaining
-// records get CodeNotAttempted.
+// records get connector.CodeNotAttempted.
 func (c *Client) writeBatches(ctx context.Context, o object, items []item, results []connector.Result,
 	send func(context.Context, object, []item, []connector.Result) error) error {
 	for start := 0; start < len(items); start += writeBatchSize {
@@ -174,7 +178,7 @@ func (c *Client) writeBatches(ctx context.Context, o object, items []item, resul
 		if err := send(ctx, o, batch, results); err != nil {
 			for _, it := range items[start:] {
 				if results[it.idx].Err == nil && (results[it.idx].ID == "" || results[it.idx].ID == it.input.ID) {
-					results[it.idx] = connector.Result{ID: it.input.ID, Err: &connector.APIError{Code: CodeNotAttempted,
+					results[it.idx] = connector.Result{ID: it.input.ID, Err: &connector.APIError{Code: connector.CodeNotAttempted,
 						Message: "not written: the run stopped (" + err.Error() + ")"}, Retryable: true}
 				}
 			}
@@ -193,7 +197,7 @@ func (c *Client) updateBatch(ctx context.Context, o object, batch []item, result
 	var res batchResponse
 	_, err := c.call(ctx, http.MethodPost, "/crm/v3/objects/"+objPath(o.name)+"/batch/update", nil, map[string]any{"inputs": inputs}, &res)
 	if err != nil {
-		if isStop(err) {
+		if isStop(ctx, err) {
 			return fmt.Errorf("update %s: %w", o.name, err)
 		}
 		e, ok := apiError(err)

@@ -13,17 +13,13 @@ import (
 	"healthsync/connector"
 	"healthsync/connector/hubspot"
 	"healthsync/crm"
-	"healthsync/mapping"
 )
 
 var update = flag.Bool("update", false, "rewrite deploy/hubspot/properties.json")
 
 func installDefaults(t *testing.T, c *hubspot.Client, clock crm.Clock) []string {
 	t.Helper()
-	m, err := mapping.New(crm.HubSpot, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := loadDefaults(t)
 	created, err := c.Install(context.Background(), m.FieldSpecs())
 	if err != nil {
 		t.Fatalf("install: %v", err)
@@ -108,7 +104,7 @@ func TestUpdateBatchesOf100AndPartialFailures(t *testing.T) {
 func TestTasksCreatedFoundAndClosed(t *testing.T) {
 	t.Parallel()
 	b := setup(t, noLimits())
-	c := b.open(b.config(), hubspot.Deps{Snooze: hubspot.Snooze{Status: "DEFERRED"}})
+	c := b.open(b.config(), hubspot.Deps{Snooze: connector.Snooze{Status: "DEFERRED"}})
 	installDefaults(t, c, b.clock)
 	company, _ := b.srv.Create("companies", map[string]string{"name": "Acme"})
 	contact, _ := b.srv.Create("contacts", map[string]string{"email": "ceo@acme.example"})
@@ -197,7 +193,7 @@ func TestInstallIsIdempotentAndMatchesDeploy(t *testing.T) {
 	t.Parallel()
 	b := setup(t, noLimits())
 	c := b.open(b.config(), hubspot.Deps{})
-	m, _ := mapping.New(crm.HubSpot, b.clock)
+	m := loadDefaults(t)
 	first := installDefaults(t, c, b.clock)
 	if len(first) != len(m.FieldSpecs())+2 {
 		t.Errorf("first install created %v, want %d properties and 2 groups", first, len(m.FieldSpecs()))

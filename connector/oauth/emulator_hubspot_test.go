@@ -15,8 +15,10 @@ import (
 	"time"
 
 	"healthsync/connector"
+	hsconnector "healthsync/connector/hubspot"
 	"healthsync/connector/oauth"
 	"healthsync/emulator/hubspot"
+	"healthsync/internal/testkit"
 )
 
 var hiddenInput = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
@@ -54,13 +56,13 @@ func consentBrowser(ctx context.Context, authURL string) error {
 type hubspotBundle struct {
 	srv   *hubspot.Server
 	ts    *httptest.Server
-	clk   *clock
+	clk   *testkit.Clock
 	creds hubspot.Credentials
 }
 
 func newHubSpot(t *testing.T, opts hubspot.Options) *hubspotBundle {
 	t.Helper()
-	clk := &clock{now: time.Now().UTC().Truncate(time.Millisecond)}
+	clk := testkit.NewClock(time.Now().UTC().Truncate(time.Millisecond))
 	opts.Clock = clk
 	srv := hubspot.New(opts)
 	ts := httptest.NewServer(srv)
@@ -70,7 +72,7 @@ func newHubSpot(t *testing.T, opts hubspot.Options) *hubspotBundle {
 
 func (b *hubspotBundle) stack(t *testing.T, auth connector.Authorizer, budget *connector.Budget, lim *connector.Limiter) *connector.Stack {
 	t.Helper()
-	opts := []connector.Option{connector.WithPolicy(connector.HubSpotPolicy), connector.WithDecoder(connector.DecodeHubSpot)}
+	opts := hsconnector.StackOptions()
 	if auth != nil {
 		opts = append(opts, connector.WithAuth(auth))
 	}
@@ -134,12 +136,12 @@ func TestHubSpotEmulatorLoginExpiryAndRevocation(t *testing.T) {
 	}
 	// 26 minutes later the token has 4 left: refreshed ahead, no 401.
 	b.clk.Add(26 * time.Minute)
-	before, saves := s.APICalls(), store.saves
+	before, saves := s.APICalls(), store.Saves()
 	if err := listCompanies(ctx, s, b.ts.URL); err != nil {
 		t.Fatal(err)
 	}
-	if s.APICalls()-before != 1 || store.saves != saves+1 {
-		t.Fatalf("refresh ahead: %d attempts, %d saves; want 1 attempt and a saved token", s.APICalls()-before, store.saves-saves)
+	if s.APICalls()-before != 1 || store.Saves() != saves+1 {
+		t.Fatalf("refresh ahead: %d attempts, %d saves; want 1 attempt and a saved token", s.APICalls()-before, store.Saves()-saves)
 	}
 	// The app is uninstalled: re-authorization is the only way.
 	cur, _ := src.Current(ctx)

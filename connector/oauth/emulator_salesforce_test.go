@@ -17,7 +17,9 @@ import (
 
 	"healthsync/connector"
 	"healthsync/connector/oauth"
+	sfconnector "healthsync/connector/salesforce"
 	"healthsync/emulator/salesforce"
+	"healthsync/internal/testkit"
 )
 
 // loginBrowser is a user at the emulated Salesforce login page: it fills in
@@ -55,8 +57,7 @@ func loginBrowser(username, password string) func(context.Context, string) error
 func sfStack(t *testing.T, auth connector.Authorizer, budget *connector.Budget) *connector.Stack {
 	t.Helper()
 	s, err := connector.NewStack(connector.HTTPConfig{Timeout: 10 * time.Second, MaxRetries: 2, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Second, RateBurst: 10}, nil,
-		connector.WithAuth(auth), connector.WithBudget(budget),
-		connector.WithPolicy(connector.SalesforcePolicy), connector.WithDecoder(connector.DecodeSalesforce))
+		append(sfconnector.StackOptions(), connector.WithAuth(auth), connector.WithBudget(budget))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func getLimits(ctx context.Context, s *connector.Stack, instance string) error {
 func TestSalesforceEmulatorLoginSessionExpiryAndRotation(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clk := &clock{now: time.Now().UTC().Truncate(time.Millisecond)}
+	clk := testkit.NewClock(time.Now().UTC().Truncate(time.Millisecond))
 	srv := salesforce.New(salesforce.Options{Clock: clk, RotateRefreshTokens: true})
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
@@ -124,7 +125,7 @@ func TestSalesforceEmulatorLoginSessionExpiryAndRotation(t *testing.T) {
 func TestSalesforceEmulatorJWTBearer(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clk := &clock{now: time.Now().UTC().Truncate(time.Millisecond)}
+	clk := testkit.NewClock(time.Now().UTC().Truncate(time.Millisecond))
 	srv := salesforce.New(salesforce.Options{Clock: clk})
 	ts := httptest.NewServer(srv)
 	defer ts.Close()

@@ -14,6 +14,10 @@ var (
 	ErrStateMismatch = errors.New("OAuth callback state does not match this login")
 	// ErrLoginTimeout means no callback arrived in time.
 	ErrLoginTimeout = errors.New("timed out waiting for the OAuth callback")
+	// ErrNoToken means no token is stored for a connection: only a login
+	// (healthsync auth) or, where the CRM has them, a private-app token
+	// helps.
+	ErrNoToken = errors.New("no token stored")
 )
 
 // reauthorize wraps connector.ErrReauthorize (and the cause) with the

@@ -1,7 +1,6 @@
 package oauth_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -17,34 +16,29 @@ import (
 	"testing"
 	"time"
 
+	"healthsync/internal/testkit"
+
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// memStore is an in-memory TokenStore for tests.
+// memStore is the kit's in-memory token store, whose saves a test can
+// make fail.
 type memStore struct {
-	mu    sync.Mutex
-	blobs map[string][]byte
-	saves int
-	fail  error
+	*testkit.Tokens
+	mu   sync.Mutex
+	fail error
 }
 
-func newMemStore() *memStore { return &memStore{blobs: map[string][]byte{}} }
+func newMemStore() *memStore { return &memStore{Tokens: testkit.NewTokens()} }
 
-func (m *memStore) LoadToken(_ context.Context, c string) ([]byte, error) {
+func (m *memStore) SaveToken(ctx context.Context, c string, b []byte) error {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	return bytes.Clone(m.blobs[c]), nil
-}
-
-func (m *memStore) SaveToken(_ context.Context, c string, b []byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.fail != nil {
-		return m.fail
+	fail := m.fail
+	m.mu.Unlock()
+	if fail != nil {
+		return fail
 	}
-	m.blobs[c] = bytes.Clone(b)
-	m.saves++
-	return nil
+	return m.Tokens.SaveToken(ctx, c, b)
 }
 
 // authServer is an OAuth server that behaves like the documented ones:
@@ -228,22 +222,4 @@ func browser(ctx context.Context, u string) error {
 		return errors.New(resp.Status)
 	}
 	return nil
-}
-
-// clock is a settable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }

@@ -10,6 +10,7 @@ import (
 
 	"healthsync/connector"
 	"healthsync/connector/oauth"
+	"healthsync/internal/testkit"
 )
 
 func seed(t *testing.T, store *memStore, conn string, tok *oauth.Token) {
@@ -18,7 +19,7 @@ func seed(t *testing.T, store *memStore, conn string, tok *oauth.Token) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store.blobs[conn] = b
+	store.SaveToken(context.Background(), conn, b)
 }
 
 func stored(t *testing.T, store *memStore, conn string) *oauth.Token {
@@ -36,7 +37,7 @@ func TestSourceRefreshesAheadOfExpiryAndPersistsRotation(t *testing.T) {
 	a := newAuthServer(t, nil)
 	a.expiresIn = 1800
 	a.refresh = "refresh-0-SECRET"
-	clk := &clock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	clk := testkit.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	store := newMemStore()
 	seed(t, store, "hs", &oauth.Token{AccessToken: "access-0-SECRET", RefreshToken: "refresh-0-SECRET", TokenType: "bearer", Expiry: clk.Now().Add(30 * time.Minute)})
 	cfg := loginConfig(a)

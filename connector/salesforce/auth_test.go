@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	stdsync "sync"
 	"testing"
 
 	"github.com/sethvargo/go-envconfig"
@@ -17,26 +16,8 @@ import (
 	"healthsync/connector"
 	"healthsync/connector/oauth"
 	emu "healthsync/emulator/salesforce"
-	"healthsync/sync"
+	"healthsync/internal/testkit"
 )
-
-type memStore struct {
-	mu    stdsync.Mutex
-	blobs map[string][]byte
-}
-
-func (m *memStore) LoadToken(_ context.Context, c string) ([]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]byte(nil), m.blobs[c]...), nil
-}
-
-func (m *memStore) SaveToken(_ context.Context, c string, b []byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.blobs[c] = append([]byte(nil), b...)
-	return nil
-}
 
 var hiddenInput = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
 
@@ -73,7 +54,7 @@ func TestLoginThenPullWithTheStoredToken(t *testing.T) {
 	creds := b.srv.Credentials()
 	cfg := b.cfg
 	cfg.Username, cfg.JWTKeyFile = "", ""
-	store := &memStore{blobs: map[string][]byte{}}
+	store := testkit.NewTokens()
 	var out strings.Builder
 	tok, err := Login(context.Background(), cfg, store, "sf", LoginOptions{Out: &out, OpenBrowser: browser(creds.Username, creds.Password)})
 	if err != nil {
@@ -85,7 +66,7 @@ func TestLoginThenPullWithTheStoredToken(t *testing.T) {
 	if !strings.Contains(out.String(), "code_challenge_method=S256") || !strings.Contains(out.String(), "state=") {
 		t.Errorf("authorize URL lacks PKCE or state: %s", out.String())
 	}
-	first := string(store.blobs["sf"])
+	first := string(blobOf(store, "sf"))
 
 	// The stored token works; the session expires every 4 calls, so the
 	// pull refreshes several times and each rotated refresh token is saved.
@@ -96,11 +77,11 @@ func TestLoginThenPullWithTheStoredToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.check(m)
-	saved, err := oauth.UnmarshalBlob(store.blobs["sf"])
+	saved, err := oauth.UnmarshalBlob(blobOf(store, "sf"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(store.blobs["sf"]) == first || saved.RefreshToken == tok.RefreshToken {
+	if string(blobOf(store, "sf")) == first || saved.RefreshToken == tok.RefreshToken {
 		t.Error("the rotated refresh token was not saved")
 	}
 
@@ -108,7 +89,7 @@ func TestLoginThenPullWithTheStoredToken(t *testing.T) {
 	bad := *saved
 	bad.RefreshToken, bad.AccessToken = "5Aep861revoked", "expired!session"
 	blob, _ := bad.MarshalBlob()
-	store.blobs["sf"] = blob
+	store.SaveToken(context.Background(), "sf", blob)
 	c = b.open(cfg)
 	err = c.ListIDs(context.Background(), "Account", func([]string) error { return nil })
 	if !errors.Is(err, connector.ErrReauthorize) || !strings.Contains(err.Error(), "healthsync auth salesforce") {
@@ -124,9 +105,9 @@ func TestOpenWithoutStoredToken(t *testing.T) {
 	b := setup(t, 0, emu.Options{})
 	cfg := b.cfg
 	cfg.Username, cfg.JWTKeyFile = "", ""
-	b.deps.Tokens = &memStore{blobs: map[string][]byte{}}
+	b.deps.Tokens = testkit.NewTokens()
 	c := b.open(cfg)
-	err := c.Pull(context.Background(), sync.PullRequest{Object: "Account"}, func(context.Context, sync.Page) error { return nil })
+	err := c.Pull(context.Background(), connector.PullRequest{Object: "Account"}, func(context.Context, connector.Page) error { return nil })
 	if !errors.Is(err, connector.ErrReauthorize) {
 		t.Fatalf("error = %v, want ErrReauthorize", err)
 	}
@@ -155,4 +136,10 @@ func TestConfigFromEnvironment(t *testing.T) {
 			t.Errorf("Validate does not name %s: %v", v, err)
 		}
 	}
+}
+
+// blobOf is the token blob tokens holds for connection.
+func blobOf(tokens *testkit.Tokens, connection string) []byte {
+	b, _ := tokens.LoadToken(context.Background(), connection)
+	return b
 }

@@ -234,7 +234,7 @@ func (c *Client) bulkUpdate(ctx context.Context, object string, updates []connec
 	colSet := map[string]bool{}
 	for i, u := range updates {
 		byID[u.ID] = append(byID[u.ID], i)
-		results[i] = connector.Result{ID: u.ID, Err: &connector.APIError{Code: codeNotAttempted, Message: "not sent: the run stopped first"}, Retryable: true}
+		results[i] = connector.Result{ID: u.ID, Err: &connector.APIError{Code: connector.CodeNotAttempted, Message: "not sent: the run stopped first"}, Retryable: true}
 		for k := range u.Fields {
 			colSet[k] = true
 		}

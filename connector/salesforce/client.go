@@ -15,22 +15,7 @@ import (
 	"healthsync/connector"
 	"healthsync/connector/oauth"
 	"healthsync/crm"
-	"healthsync/sync"
 )
-
-// Compile-time checks: the Client is what the sync engine pulls from and
-// writes to.
-var (
-	_ sync.Source = (*Client)(nil)
-	_ sync.Sink   = (*Client)(nil)
-)
-
-// Snooze says how a CSM snoozes a healthsync task: a date field holding
-// "snoozed until", or a status value meaning snoozed. Both may be empty.
-type Snooze struct {
-	Field  string
-	Status string
-}
 
 // Deps are what Open wires into a Client besides the Config.
 type Deps struct {
@@ -52,7 +37,7 @@ type Deps struct {
 	// Healthsync_Key__c).
 	TaskKeyField string
 	// Snooze says how a snoozed task is recognised.
-	Snooze Snooze
+	Snooze connector.Snooze
 	// ClosedStatus is the Task Status CloseTasks sets (default
 	// DefaultClosedStatus, "Completed"); it must differ from
 	// Snooze.Status.
@@ -88,7 +73,7 @@ type Client struct {
 	log     hclog.Logger
 	clock   crm.Clock
 	taskKey string
-	snooze  Snooze
+	snooze  connector.Snooze
 	closed  string // the Task Status CloseTasks sets
 
 	retryWait  time.Duration
@@ -153,7 +138,7 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Client, error) {
 		grant = oc.RefreshGrant()
 	}
 	src := oauth.NewSource(deps.Tokens, deps.Connection, grant, oauth.SourceOptions{Logger: deps.Log.Named("oauth")})
-	return New(cfg, src, deps)
+	return newClient(cfg, src, deps)
 }
 
 // What a host that cannot be reached tells the user to check.
@@ -162,9 +147,9 @@ const (
 	instanceHint = "this instance URL came with the org's token: check that the org is reachable from here, or log in again (healthsync auth salesforce, or HEALTHSYNC_SALESFORCE_LOGIN_URL for the JWT bearer flow)"
 )
 
-// New builds a Client on an existing token source (Open does it for the
-// usual cases). cfg must be valid.
-func New(cfg Config, tokens *oauth.Source, deps Deps) (*Client, error) {
+// newClient builds a Client on an existing token source (Open chooses
+// it; fuzz tests hand one of their own). cfg must be valid.
+func newClient(cfg Config, tokens *oauth.Source, deps Deps) (*Client, error) {
 	if deps.HTTP == (connector.HTTPConfig{}) {
 		deps.HTTP = connector.DefaultHTTPConfig()
 	}
@@ -190,11 +175,8 @@ func New(cfg Config, tokens *oauth.Source, deps Deps) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []connector.Option{
-		connector.WithAuth(tokens), connector.WithPolicy(connector.SalesforcePolicy),
-		connector.WithDecoder(connector.DecodeSalesforce), connector.WithBudget(budget),
-		connector.WithUnreachableHint(instanceHint),
-	}
+	opts := append(StackOptions(), connector.WithAuth(tokens), connector.WithBudget(budget),
+		connector.WithUnreachableHint(instanceHint))
 	if deps.Transport != nil {
 		opts = append(opts, connector.WithTransport(deps.Transport))
 	}

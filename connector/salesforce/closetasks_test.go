@@ -179,7 +179,7 @@ func TestCloseTasksConfiguredStatus(t *testing.T) {
 	}
 
 	// The closed status cannot be the snooze status.
-	b.deps.Snooze = Snooze{Status: "deferred"}
+	b.deps.Snooze = connector.Snooze{Status: "deferred"}
 	if _, err := Open(ctx, b.cfg, b.deps); err == nil || !strings.Contains(err.Error(), "snooze") {
 		t.Errorf("closed status = snooze status: %v", err)
 	}

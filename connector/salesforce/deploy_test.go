@@ -12,8 +12,6 @@ import (
 	"testing"
 
 	"healthsync/connector"
-	"healthsync/crm"
-	"healthsync/mapping"
 )
 
 var update = flag.Bool("update", false, "rewrite deploy/salesforce from the mapping defaults")
@@ -64,12 +62,10 @@ func dxPermissionSet(specs []connector.FieldSpec) []byte {
 
 // TestDeployMetadataMatchesInstall checks that deploy/salesforce holds
 // exactly the fields and permission set Install creates from the mapping
-// defaults (go test -run TestDeploy -update rewrites it).
+// defaults, as testdata/mapping-defaults.json holds them (go test -run
+// TestDeploy -update rewrites deploy/salesforce).
 func TestDeployMetadataMatchesInstall(t *testing.T) {
-	m, err := mapping.New(crm.Salesforce, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := loadDefaults(t)
 	specs := m.FieldSpecs()
 	want := map[string][]byte{}
 	for _, s := range specs {
@@ -93,7 +89,7 @@ func TestDeployMetadataMatchesInstall(t *testing.T) {
 		}
 	}
 	got := map[string]bool{}
-	err = filepath.WalkDir(deployDir, func(p string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(deployDir, func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}

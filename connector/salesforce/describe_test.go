@@ -12,7 +12,6 @@ import (
 
 	"healthsync/connector"
 	emu "healthsync/emulator/salesforce"
-	"healthsync/sync"
 )
 
 // memDescribeCache is a DescribeCache in memory, shared by the Clients of
@@ -137,7 +136,7 @@ func TestDescribeCacheOutlivesTheClient(t *testing.T) {
 		t.Errorf("first run: %d describes, want %d (one per object)", got, objects)
 	}
 
-	b.clock.Advance(time.Hour)
+	b.clock.Add(time.Hour)
 	second, log := b.openLogged(cache)
 	if err := b.pull(second, m); err != nil {
 		t.Fatal(err)
@@ -147,7 +146,7 @@ func TestDescribeCacheOutlivesTheClient(t *testing.T) {
 	}
 	b.check(m)
 
-	b.clock.Advance(b.cfg.DescribeTTL)
+	b.clock.Add(b.cfg.DescribeTTL)
 	third, log := b.openLogged(cache)
 	if err := b.pull(third, m); err != nil {
 		t.Fatal(err)
@@ -157,7 +156,7 @@ func TestDescribeCacheOutlivesTheClient(t *testing.T) {
 	}
 	// The worker (run --interval) keeps one Client: its own copies expire
 	// with the TTL too.
-	b.clock.Advance(b.cfg.DescribeTTL)
+	b.clock.Add(b.cfg.DescribeTTL)
 	if err := b.pull(third, m); err != nil {
 		t.Fatal(err)
 	}
@@ -178,9 +177,9 @@ func TestStaleDescribeCacheSeesANewCustomField(t *testing.T) {
 	fields := b.m.Fields("Account")
 
 	first, _ := b.openLogged(cache)
-	req := sync.PullRequest{Object: "Account", Fields: fields}
+	req := connector.PullRequest{Object: "Account", Fields: fields}
 	var cur connector.Cursor
-	if err := first.Pull(ctx, req, func(_ context.Context, p sync.Page) error { cur = p.Cursor; return nil }); err != nil {
+	if err := first.Pull(ctx, req, func(_ context.Context, p connector.Page) error { cur = p.Cursor; return nil }); err != nil {
 		t.Fatal(err)
 	}
 
@@ -189,15 +188,15 @@ func TestStaleDescribeCacheSeesANewCustomField(t *testing.T) {
 		t.Fatal(err)
 	}
 	acc := b.srv.IDs("Account", false)[0]
-	b.clock.Advance(time.Minute)
+	b.clock.Add(time.Minute)
 	if err := b.srv.SetField("Account", acc, "Churn_Risk__c", "high"); err != nil {
 		t.Fatal(err)
 	}
 
 	second, log := b.openLogged(cache)
-	req = sync.PullRequest{Object: "Account", Fields: append(append([]string(nil), fields...), "Churn_Risk__c"), Since: cur}
+	req = connector.PullRequest{Object: "Account", Fields: append(append([]string(nil), fields...), "Churn_Risk__c"), Since: cur}
 	var got []connector.Record
-	err := second.Pull(ctx, req, func(_ context.Context, p sync.Page) error { got = append(got, p.Records...); return nil })
+	err := second.Pull(ctx, req, func(_ context.Context, p connector.Page) error { got = append(got, p.Records...); return nil })
 	if err != nil {
 		t.Fatalf("pull with the new field: %v (a stale cached describe must be refreshed, not reported)", err)
 	}
@@ -210,7 +209,7 @@ func TestStaleDescribeCacheSeesANewCustomField(t *testing.T) {
 
 	// The refreshed describe went back into the cache.
 	third, log := b.openLogged(cache)
-	if err := third.Pull(ctx, req, func(context.Context, sync.Page) error { return nil }); err != nil {
+	if err := third.Pull(ctx, req, func(context.Context, connector.Page) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if calls := log.take(); calls["describe"] != 0 {
@@ -256,7 +255,7 @@ func TestCachedDescribeOfADeletedField(t *testing.T) {
 		}
 
 		c, log := b.openLogged(cache)
-		err := c.Pull(ctx, sync.PullRequest{Object: "Account", Fields: []string{"Name", "Gone__c"}, Since: tc.since}, func(context.Context, sync.Page) error {
+		err := c.Pull(ctx, connector.PullRequest{Object: "Account", Fields: []string{"Name", "Gone__c"}, Since: tc.since}, func(context.Context, connector.Page) error {
 			t.Errorf("%s: a page was emitted", tc.name)
 			return nil
 		})

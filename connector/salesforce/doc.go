@@ -1,12 +1,17 @@
 // Package salesforce is the Salesforce connector: one org connection that
 // the sync engine pulls from (sync.Source) and writes back to (sync.Sink).
 //
-// [Open] wires a [Client] from [Config] (HEALTHSYNC_SALESFORCE_*): the JWT
-// bearer flow when a username and key file are set, otherwise the token
+// [Open](ctx, [Config], [Deps]) is the one way to build a [Client], as
+// hubspot.Open is for HubSpot: the JWT bearer flow when a username and
+// key file are set (HEALTHSYNC_SALESFORCE_*), otherwise the token
 // `healthsync auth salesforce` ([Login]: web-server flow with PKCE and
 // state on a loopback callback) stored encrypted in the store. Requests go
-// through connector.Stack: refresh on 401 INVALID_SESSION_ID, retries of
-// 503 and UNABLE_TO_LOCK_ROW, and the API budget fed by Sforce-Limit-Info.
+// through a connector.Stack built with [StackOptions]: Salesforce's error
+// bodies, refresh on 401 INVALID_SESSION_ID, retries of 503 and
+// UNABLE_TO_LOCK_ROW, the daily limit told by REQUEST_LIMIT_EXCEEDED, and
+// the API budget fed by Sforce-Limit-Info. [Client.Budget] is the
+// connection's budget; [Client.WriteBatch] tells the caller to hand
+// Update up to 10,000 records, task writes 200.
 //
 // Pull reads changes with SOQL through simpleforce (on our http.Client):
 // queryAll ordered by (SystemModstamp, Id), the pair compared with the

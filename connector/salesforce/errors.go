@@ -6,8 +6,6 @@ var (
 	// ErrMissingField means a field the mapping names does not exist in the
 	// org (or the integration user cannot see it).
 	ErrMissingField = errors.New("field not in the org")
-	// ErrNoToken means no token is stored for the connection.
-	ErrNoToken = errors.New("no Salesforce token stored")
 	// ErrBulkJob means a Bulk API 2.0 job failed or was aborted.
 	ErrBulkJob = errors.New("bulk API job failed")
 	// ErrAPIVersion means the org does not offer the REST API version

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"healthsync/connector"
-	"healthsync/sync"
 )
 
 // Calculated (formula and roll-up summary) fields change without bumping
@@ -61,7 +60,7 @@ const refreshChunk = 200
 // (same fields and shape as Pull) of those whose calculated values changed
 // since this Client last saw them. Page.Cursor is req.Since: a refresh
 // never moves the cursor. With no calculated field it makes no call.
-func (c *Client) RefreshCalculated(ctx context.Context, req sync.PullRequest, fn func(context.Context, sync.Page) error) error {
+func (c *Client) RefreshCalculated(ctx context.Context, req connector.PullRequest, fn func(context.Context, connector.Page) error) error {
 	obj := req.Object
 	d, _, err := c.describeFields(ctx, obj, req.Fields)
 	if err != nil {
@@ -87,7 +86,7 @@ func (c *Client) RefreshCalculated(ctx context.Context, req sync.PullRequest, fn
 			err := c.queryPages(ctx, "query", soql, func(recs []rawRecord, _ int) error {
 				page++
 				out := make([]connector.Record, 0, len(recs))
-				var skipped []sync.Skipped
+				var skipped []connector.Skipped
 				for i, r := range recs {
 					rec, problem, err := c.record(obj, r)
 					if err != nil {
@@ -104,7 +103,7 @@ func (c *Client) RefreshCalculated(ctx context.Context, req sync.PullRequest, fn
 				if len(out) == 0 && len(skipped) == 0 {
 					return nil
 				}
-				return fn(ctx, sync.Page{Records: out, Cursor: req.Since, Skipped: skipped})
+				return fn(ctx, connector.Page{Records: out, Cursor: req.Since, Skipped: skipped})
 			})
 			if err != nil {
 				return err

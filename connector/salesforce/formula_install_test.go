@@ -142,7 +142,7 @@ func TestInstallFormulaDayCounters(t *testing.T) {
 		t.Errorf("counters %v, want %v and %v", r, days(today, renewal), days(exec, today))
 	}
 	stamp := r["SystemModstamp"]
-	b.clock.Advance(24 * time.Hour)
+	b.clock.Add(24 * time.Hour)
 	r = readAccount(t, b.c, acc, "Days_To_Renewal__c", "Days_Since_Exec_Contact__c", "SystemModstamp")
 	if r["Days_To_Renewal__c"] != days(today, renewal)-1 || r["Days_Since_Exec_Contact__c"] != days(exec, today)+1 || r["SystemModstamp"] != stamp {
 		t.Errorf("a day later: %v", r)

@@ -5,28 +5,28 @@ import (
 	"testing"
 	"time"
 
+	"healthsync/connector"
 	emu "healthsync/emulator/salesforce"
-	"healthsync/sync"
 )
 
 func TestRefreshCalculatedEmitsOnlyUnknownOrChanged(t *testing.T) {
 	t.Parallel()
 	b := setup(t, 3, emu.Options{})
 	ctx := context.Background()
-	req := sync.PullRequest{Object: "Contact", Fields: []string{"FirstName", "LastName", "Name"}}
+	req := connector.PullRequest{Object: "Contact", Fields: []string{"FirstName", "LastName", "Name"}}
 	calc, err := b.c.CalculatedFields(ctx, "Contact", req.Fields)
 	if err != nil || len(calc) != 1 || calc[0] != "Name" {
 		t.Fatalf("calculated fields = %v, %v; want [Name]", calc, err)
 	}
 	n := 0
-	count := func(_ context.Context, p sync.Page) error {
+	count := func(_ context.Context, p connector.Page) error {
 		if p.Cursor != req.Since {
 			t.Errorf("refresh moved the cursor to %v", p.Cursor)
 		}
 		n += len(p.Records)
 		return nil
 	}
-	if err := b.c.Pull(ctx, req, func(context.Context, sync.Page) error { return nil }); err != nil {
+	if err := b.c.Pull(ctx, req, func(context.Context, connector.Page) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	// Every value is known from the pull: nothing to emit, one call.
@@ -50,7 +50,7 @@ func TestRefreshCalculatedEmitsOnlyUnknownOrChanged(t *testing.T) {
 	if b.c.CalculatedDue(last) || !b.c.CalculatedDue(time.Time{}) {
 		t.Error("CalculatedDue wrong right after a refresh or for never")
 	}
-	b.clock.Advance(24 * time.Hour)
+	b.clock.Add(24 * time.Hour)
 	if !b.c.CalculatedDue(last) {
 		t.Error("CalculatedDue false after 24h")
 	}

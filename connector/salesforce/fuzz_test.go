@@ -24,7 +24,7 @@ import (
 	"healthsync/connector"
 	"healthsync/connector/oauth"
 	"healthsync/crm"
-	"healthsync/sync"
+	"healthsync/internal/testkit"
 )
 
 // The fuzz targets of this file hand the client's real methods (query
@@ -44,10 +44,6 @@ import (
 
 // fuzzNow is the clock of every fuzz target.
 var fuzzNow = time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
-
-type fuzzClock struct{}
-
-func (fuzzClock) Now() time.Time { return fuzzNow }
 
 const fuzzInstance = "https://fuzz.my.salesforce.test"
 
@@ -88,10 +84,10 @@ func fuzzClient(t *testing.T, f replier) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := oauth.NewSource(&memoryTokens{blob: blob}, "salesforce", nil, oauth.SourceOptions{Now: fuzzClock{}.Now})
+	src := oauth.NewSource(tokensHolding("salesforce", blob), "salesforce", nil, oauth.SourceOptions{Now: crm.FixedClock(fuzzNow).Now})
 	h := connector.DefaultHTTPConfig()
 	h.MaxRetries, h.RetryWaitMin, h.RetryWaitMax = 1, time.Microsecond, time.Microsecond
-	c, err := New(DefaultConfig(), src, Deps{HTTP: h, Clock: fuzzClock{}, Transport: f,
+	c, err := newClient(DefaultConfig(), src, Deps{HTTP: h, Clock: crm.FixedClock(fuzzNow), Transport: f,
 		WriteRetryWait: time.Microsecond, BulkPollInterval: time.Microsecond, BulkResultPage: 1000})
 	if err != nil {
 		t.Fatal(err)
@@ -765,7 +761,7 @@ func FuzzDeletedRecords(f *testing.F) {
 			return jsonReply(404, `[{"errorCode":"NOT_FOUND","message":"no route"}]`)
 		})
 		var got []connector.Record
-		err := c.Pull(context.Background(), sync.PullRequest{Object: "Account", Fields: []string{"Name"}, Since: since}, func(_ context.Context, p sync.Page) error {
+		err := c.Pull(context.Background(), connector.PullRequest{Object: "Account", Fields: []string{"Name"}, Since: since}, func(_ context.Context, p connector.Page) error {
 			if !p.Cursor.ModifiedAt.Equal(since.ModifiedAt) || p.Cursor.LastID != since.LastID {
 				t.Errorf("a deletion moved the cursor to %+v", p.Cursor)
 			}
@@ -863,7 +859,7 @@ func FuzzTokenResponse(f *testing.F) {
 			return reply{status: status, body: bytes.ReplaceAll(body, []byte("ASSERTION"), []byte(assertion))}
 		})}
 		j := &oauth.JWTBearer{Connector: "salesforce", ConsumerKey: "3MVG9fuzzconsumerkey", Username: "integration@example.com",
-			Audience: "https://login.salesforce.test", Key: key, HTTPClient: hc, Now: fuzzClock{}.Now}
+			Audience: "https://login.salesforce.test", Key: key, HTTPClient: hc, Now: crm.FixedClock(fuzzNow).Now}
 		tok, err := j.Grant(context.Background(), nil)
 		if assertion == "" {
 			t.Fatal("no assertion was posted")
@@ -881,8 +877,8 @@ func FuzzTokenResponse(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		src := oauth.NewSource(&memoryTokens{blob: blob}, "salesforce", nil, oauth.SourceOptions{Now: fuzzClock{}.Now})
-		c, err := New(DefaultConfig(), src, Deps{Clock: fuzzClock{}, Transport: replier(func(*http.Request, []byte) reply { return jsonReply(500, "") })})
+		src := oauth.NewSource(tokensHolding("salesforce", blob), "salesforce", nil, oauth.SourceOptions{Now: crm.FixedClock(fuzzNow).Now})
+		c, err := newClient(DefaultConfig(), src, Deps{Clock: crm.FixedClock(fuzzNow), Transport: replier(func(*http.Request, []byte) reply { return jsonReply(500, "") })})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -898,4 +894,11 @@ func FuzzTokenResponse(f *testing.F) {
 			t.Fatalf("instance_url %q accepted as %q", tok.InstanceURL, inst)
 		}
 	})
+}
+
+// tokensHolding is a token store holding blob for connection.
+func tokensHolding(connection string, blob []byte) *testkit.Tokens {
+	tokens := testkit.NewTokens()
+	tokens.SaveToken(context.Background(), connection, blob)
+	return tokens
 }

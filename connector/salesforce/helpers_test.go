@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
-	stdsync "sync"
+	"slices"
 	"testing"
 	"time"
 
@@ -14,36 +15,18 @@ import (
 	"healthsync/crm"
 	"healthsync/emulator/gen"
 	emu "healthsync/emulator/salesforce"
-	"healthsync/mapping"
-	"healthsync/sync"
+	"healthsync/internal/testkit"
 )
-
-type testClock struct {
-	mu stdsync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type bundle struct {
 	t     *testing.T
 	srv   *emu.Server
 	ts    *httptest.Server
-	clock *testClock
+	clock *testkit.Clock
 	cfg   Config
 	deps  Deps
 	c     *Client
-	m     *mapping.Mapping
+	m     *mappingDefaults
 }
 
 func fastHTTP() connector.HTTPConfig {
@@ -63,7 +46,7 @@ func setup(t *testing.T, accounts int, opts emu.Options) *bundle {
 // is), e.g. a proxy that corrupts answers.
 func setupBehind(t *testing.T, accounts int, opts emu.Options, wrap func(http.Handler) http.Handler) *bundle {
 	t.Helper()
-	clock := &testClock{t: gen.DefaultNow}
+	clock := testkit.NewClock(gen.DefaultNow)
 	opts.Clock = clock
 	srv := emu.New(opts)
 	if accounts > 0 {
@@ -84,10 +67,7 @@ func setupBehind(t *testing.T, accounts int, opts emu.Options, wrap func(http.Ha
 	}
 	cfg := DefaultConfig()
 	cfg.LoginURL, cfg.ClientID, cfg.ClientSecret, cfg.Username, cfg.JWTKeyFile = ts.URL, creds.ClientID, creds.ClientSecret, creds.Username, key
-	m, err := mapping.New(crm.Salesforce, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := loadDefaults(t)
 	b := &bundle{t: t, srv: srv, ts: ts, clock: clock, cfg: cfg, m: m}
 	b.deps = Deps{HTTP: fastHTTP(), Clock: clock, WriteRetryWait: time.Millisecond, BulkPollInterval: time.Millisecond, BulkResultPage: 50_000}
 	b.c = b.open(cfg)
@@ -131,7 +111,7 @@ func (b *bundle) pullObject(c *Client, m *mirror, obj string) error {
 	}
 	m.emitted[obj] = 0
 	prev := m.cursors[obj]
-	return c.Pull(context.Background(), sync.PullRequest{Object: obj, Fields: b.m.Fields(obj), Since: prev}, func(_ context.Context, p sync.Page) error {
+	return c.Pull(context.Background(), connector.PullRequest{Object: obj, Fields: b.m.Fields(obj), Since: prev}, func(_ context.Context, p connector.Page) error {
 		if p.Cursor.ModifiedAt.Before(m.cursors[obj].ModifiedAt) {
 			b.t.Errorf("%s: cursor moved backwards: %v after %v", obj, p.Cursor, m.cursors[obj])
 		}
@@ -192,3 +172,37 @@ func sameValue(want, got any) bool {
 		return want == got
 	}
 }
+
+// mappingDefaults is what the default mapping asks of the connector: the
+// objects in sync order, the fields read from each and the custom fields
+// written. It comes from testdata/mapping-defaults.json, which sync's
+// tests keep equal to the mapping package's defaults: a connector's tests
+// import nothing above connector.
+type mappingDefaults struct {
+	ObjectList []string              `json:"objects"`
+	FieldLists map[string][]string   `json:"fields"`
+	Specs      []connector.FieldSpec `json:"field_specs"`
+}
+
+// loadDefaults reads testdata/mapping-defaults.json.
+func loadDefaults(t testing.TB) *mappingDefaults {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "mapping-defaults.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d mappingDefaults
+	if err := json.Unmarshal(data, &d); err != nil {
+		t.Fatalf("testdata/mapping-defaults.json: %v", err)
+	}
+	return &d
+}
+
+// Objects returns the objects to sync, in sync order.
+func (d *mappingDefaults) Objects() []string { return slices.Clone(d.ObjectList) }
+
+// Fields returns the fields the mapping reads from object, sorted.
+func (d *mappingDefaults) Fields(object string) []string { return slices.Clone(d.FieldLists[object]) }
+
+// FieldSpecs returns the custom fields the mapping writes.
+func (d *mappingDefaults) FieldSpecs() []connector.FieldSpec { return slices.Clone(d.Specs) }

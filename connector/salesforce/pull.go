@@ -16,7 +16,6 @@ import (
 
 	"healthsync/connector"
 	"healthsync/crm"
-	"healthsync/sync"
 )
 
 // Pull implements sync.Source. For req.Object it
@@ -60,7 +59,7 @@ import (
 // emitted again (the engine upserts them idempotently), which is what
 // catches records committed late with an older stamp. Page.Cursor is the
 // position of the last record emitted so far and never moves backwards.
-func (c *Client) Pull(ctx context.Context, req sync.PullRequest, fn func(context.Context, sync.Page) error) error {
+func (c *Client) Pull(ctx context.Context, req connector.PullRequest, fn func(context.Context, connector.Page) error) error {
 	obj := req.Object
 	if err := soqlName(obj); err != nil {
 		return fmt.Errorf("pull: %w", err)
@@ -209,7 +208,7 @@ type puller struct {
 	d      *objectDescribe
 	since  connector.Cursor
 	cursor connector.Cursor
-	fn     func(context.Context, sync.Page) error
+	fn     func(context.Context, connector.Page) error
 	// deleted holds the IDs emitted as IsDeleted rows, so deleted/ does
 	// not emit them again.
 	deleted map[string]bool
@@ -229,7 +228,7 @@ type puller struct {
 func (p *puller) page(ctx context.Context, recs []rawRecord) error {
 	p.pages++
 	out := make([]connector.Record, 0, len(recs))
-	var skipped []sync.Skipped
+	var skipped []connector.Skipped
 	for i, r := range recs {
 		rec, problem, err := p.c.record(p.obj, r)
 		if err != nil {
@@ -256,7 +255,7 @@ func (p *puller) page(ctx context.Context, recs []rawRecord) error {
 		return nil
 	}
 	p.emitted = true
-	return p.fn(ctx, sync.Page{Records: out, Cursor: p.cursor, Skipped: skipped})
+	return p.fn(ctx, connector.Page{Records: out, Cursor: p.cursor, Skipped: skipped})
 }
 
 // skip reports a record the cursor already covers at its own stamp.
@@ -326,10 +325,10 @@ func describeValue(v any) string {
 // pull of obj cannot be stored, with its Id when it has one (the engine
 // names it), and otherwise what identifies it in the reason: its Name and
 // the end of its attributes.url, shortened.
-func skippedRecord(obj, where string, r rawRecord, problem string) sync.Skipped {
+func skippedRecord(obj, where string, r rawRecord, problem string) connector.Skipped {
 	at := "Salesforce " + obj + " " + where
 	if id := r.str("Id"); strings.TrimSpace(id) != "" {
-		return sync.Skipped{ID: id, Reason: at + ": " + problem}
+		return connector.Skipped{ID: id, Reason: at + ": " + problem}
 	}
 	var parts []string
 	if name := strings.TrimSpace(r.str("Name")); name != "" {
@@ -345,7 +344,7 @@ func skippedRecord(obj, where string, r rawRecord, problem string) sync.Skipped 
 	if len(parts) > 0 {
 		at += " (" + strings.Join(parts, ", ") + ")"
 	}
-	return sync.Skipped{Reason: at + ": " + problem}
+	return connector.Skipped{Reason: at + ": " + problem}
 }
 
 // deletedWindow is how far back sobjects/{type}/deleted/ reaches.
@@ -409,7 +408,7 @@ func (c *Client) emitDeleted(ctx context.Context, p *puller, out *deletedAnswer)
 	// A hard delete is not a SystemModstamp: the cursor stays where the
 	// query left it.
 	p.emitted = true
-	return p.fn(ctx, sync.Page{Records: recs, Cursor: p.cursor})
+	return p.fn(ctx, connector.Page{Records: recs, Cursor: p.cursor})
 }
 
 // firstPageAndDeleted sends the query's first page (queryPath) and the
@@ -447,8 +446,8 @@ func (c *Client) firstPageAndDeleted(ctx context.Context, queryPath, deletedPath
 		}
 		// A refusal no retry would change (INVALID_FIELD, MALFORMED_QUERY,
 		// ...) is the answer; anything else is asked again on its own.
-		apiErr := connector.DecodeSalesforce(sub.HTTPStatusCode, nil, sub.Body)
-		if connector.SalesforcePolicy(sub.HTTPStatusCode, apiErr) != connector.Fail {
+		apiErr := decodeError(sub.HTTPStatusCode, nil, sub.Body)
+		if retryPolicy(sub.HTTPStatusCode, apiErr) != connector.Fail {
 			return nil, nil, nil
 		}
 		if i == 1 {

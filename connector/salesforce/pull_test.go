@@ -13,7 +13,6 @@ import (
 
 	"healthsync/connector"
 	emu "healthsync/emulator/salesforce"
-	"healthsync/sync"
 )
 
 func TestFullThenIncrementalReproducesTheOrg(t *testing.T) {
@@ -26,7 +25,7 @@ func TestFullThenIncrementalReproducesTheOrg(t *testing.T) {
 	b.check(m)
 
 	// Updates, inserts and soft deletes, then an incremental pull.
-	b.clock.Advance(10 * time.Minute)
+	b.clock.Add(10 * time.Minute)
 	accs := b.srv.IDs("Account", false)
 	for _, id := range accs[:3] {
 		if err := b.srv.SetField("Account", id, "Industry", "Biotechnology"); err != nil {
@@ -49,7 +48,7 @@ func TestFullThenIncrementalReproducesTheOrg(t *testing.T) {
 	}
 
 	// Nothing changed: an incremental pull emits nothing.
-	b.clock.Advance(10 * time.Minute)
+	b.clock.Add(10 * time.Minute)
 	if err := b.pull(b.c, m); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +90,7 @@ func TestEqualStampsNeitherDroppedNorRepeated(t *testing.T) {
 	if err := b.pullObject(b.c, m, "Account"); err != nil {
 		t.Fatal(err)
 	}
-	b.clock.Advance(time.Hour)
+	b.clock.Add(time.Hour)
 	ids := insertAccounts(t, b, 2500, "Same stamp") // one clock instant: one SystemModstamp
 	stamp, _ := b.srv.Record("Account", ids[0])
 	for _, id := range ids {
@@ -104,8 +103,8 @@ func TestEqualStampsNeitherDroppedNorRepeated(t *testing.T) {
 	// inside the group of equal stamps.
 	seen := map[string]int{}
 	var cur connector.Cursor
-	err := b.c.Pull(context.Background(), sync.PullRequest{Object: "Account", Fields: []string{"Name"}, Since: m.cursors["Account"]},
-		func(_ context.Context, p sync.Page) error {
+	err := b.c.Pull(context.Background(), connector.PullRequest{Object: "Account", Fields: []string{"Name"}, Since: m.cursors["Account"]},
+		func(_ context.Context, p connector.Page) error {
 			for _, r := range p.Records {
 				seen[r.ID]++
 			}
@@ -118,8 +117,8 @@ func TestEqualStampsNeitherDroppedNorRepeated(t *testing.T) {
 	if len(seen) != 2000 {
 		t.Fatalf("first page has %d records, want 2000", len(seen))
 	}
-	err = b.c.Pull(context.Background(), sync.PullRequest{Object: "Account", Fields: []string{"Name"}, Since: cur},
-		func(_ context.Context, p sync.Page) error {
+	err = b.c.Pull(context.Background(), connector.PullRequest{Object: "Account", Fields: []string{"Name"}, Since: cur},
+		func(_ context.Context, p connector.Page) error {
 			for _, r := range p.Records {
 				seen[r.ID]++
 			}
@@ -138,8 +137,8 @@ func TestEqualStampsNeitherDroppedNorRepeated(t *testing.T) {
 func TestPullNamesAMissingField(t *testing.T) {
 	t.Parallel()
 	b := setup(t, 1, emu.Options{})
-	err := b.c.Pull(context.Background(), sync.PullRequest{Object: "Account", Fields: []string{"Name", "Churn_Risk__c"}},
-		func(context.Context, sync.Page) error { return nil })
+	err := b.c.Pull(context.Background(), connector.PullRequest{Object: "Account", Fields: []string{"Name", "Churn_Risk__c"}},
+		func(context.Context, connector.Page) error { return nil })
 	if !errors.Is(err, ErrMissingField) || !strings.Contains(err.Error(), "Account.Churn_Risk__c") || !strings.Contains(err.Error(), "mapping file") {
 		t.Fatalf("error = %v, want ErrMissingField naming Account.Churn_Risk__c and the mapping fix", err)
 	}
@@ -224,7 +223,7 @@ func TestFaultsConverge(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.check(m)
-	b.clock.Advance(5 * time.Minute)
+	b.clock.Add(5 * time.Minute)
 	insertAccounts(t, b, 30, "Faulty")
 	for _, id := range b.srv.IDs("Opportunity", false)[:3] {
 		if err := b.srv.Delete("Opportunity", id); err != nil {
@@ -274,7 +273,7 @@ func TestIncrementalSyncCallCount(t *testing.T) {
 		t.Errorf("full sync: calls %v, want %v", got, want)
 	}
 
-	b.clock.Advance(10 * time.Minute)
+	b.clock.Add(10 * time.Minute)
 	next, log := b.openLogged(cache)
 	if err := b.pull(next, m); err != nil {
 		t.Fatal(err)
@@ -284,7 +283,7 @@ func TestIncrementalSyncCallCount(t *testing.T) {
 		t.Errorf("unchanged sync: calls %v, want %v", got, want)
 	}
 
-	b.clock.Advance(10 * time.Minute)
+	b.clock.Add(10 * time.Minute)
 	for _, obj := range b.m.Objects() {
 		touchOne(t, b, obj)
 	}
@@ -317,12 +316,12 @@ func TestBigCatchUpSwitchesToBulk(t *testing.T) {
 		t.Fatal(err)
 	}
 	log.take()
-	b.clock.Advance(10 * time.Minute)
+	b.clock.Add(10 * time.Minute)
 	ids := insertAccounts(t, b, 250, "Catch-up")
 
 	seen := map[string]int{}
-	err := c.Pull(context.Background(), sync.PullRequest{Object: "Account", Fields: b.m.Fields("Account"), Since: m.cursors["Account"]},
-		func(_ context.Context, p sync.Page) error {
+	err := c.Pull(context.Background(), connector.PullRequest{Object: "Account", Fields: b.m.Fields("Account"), Since: m.cursors["Account"]},
+		func(_ context.Context, p connector.Page) error {
 			for _, r := range p.Records {
 				seen[r.ID]++
 				m.recs["Account"][r.ID] = r
@@ -411,7 +410,7 @@ func TestCompositeSubrequestFailureFallsBack(t *testing.T) {
 			if err := b.pull(first, m); err != nil {
 				t.Fatal(err)
 			}
-			b.clock.Advance(10 * time.Minute)
+			b.clock.Add(10 * time.Minute)
 			insertAccounts(t, b, 3, "Late")
 			if err := b.srv.Delete("Contact", b.srv.IDs("Contact", false)[0]); err != nil {
 				t.Fatal(err)
@@ -447,7 +446,7 @@ func TestBulkPageOutlivesASlowStore(t *testing.T) {
 	b.deps.HTTP.Timeout = time.Second
 	c := b.open(cfg)
 	got := 0
-	err := c.Pull(context.Background(), sync.PullRequest{Object: "Task", Fields: b.m.Fields("Task")}, func(_ context.Context, p sync.Page) error {
+	err := c.Pull(context.Background(), connector.PullRequest{Object: "Task", Fields: b.m.Fields("Task")}, func(_ context.Context, p connector.Page) error {
 		got += len(p.Records)
 		time.Sleep(1500 * time.Millisecond) // a commit slower than the request's timeout
 		return nil

@@ -13,7 +13,6 @@ import (
 
 	"healthsync/connector"
 	emu "healthsync/emulator/salesforce"
-	"healthsync/sync"
 )
 
 // corrupter passes requests to the emulator and, while change is set,
@@ -78,14 +77,14 @@ func (c *corrupter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // pulled is what one pull handed on.
 type pulled struct {
 	ids     []string
-	skipped []sync.Skipped
+	skipped []connector.Skipped
 	cursor  connector.Cursor
 }
 
 func pullAccounts(t *testing.T, c *Client, since connector.Cursor) pulled {
 	t.Helper()
 	out := pulled{cursor: since}
-	err := c.Pull(context.Background(), sync.PullRequest{Object: "Account", Fields: []string{"Name", "Industry"}, Since: since}, func(_ context.Context, p sync.Page) error {
+	err := c.Pull(context.Background(), connector.PullRequest{Object: "Account", Fields: []string{"Name", "Industry"}, Since: since}, func(_ context.Context, p connector.Page) error {
 		for _, r := range p.Records {
 			out.ids = append(out.ids, r.ID)
 		}
@@ -140,7 +139,7 @@ func TestUnreadableRecordIsSkippedAndReadAgain(t *testing.T) {
 			ids := b.srv.IDs("Account", false)[:3]
 			bad := ids[1]
 			for i, id := range ids {
-				b.clock.Advance(time.Second)
+				b.clock.Add(time.Second)
 				name := []string{"Before Co", "Skipped Co", "After Co"}[i]
 				if err := b.srv.SetField("Account", id, "Name", name); err != nil {
 					t.Fatal(err)

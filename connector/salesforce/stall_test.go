@@ -14,7 +14,6 @@ import (
 
 	"healthsync/connector"
 	emu "healthsync/emulator/salesforce"
-	"healthsync/sync"
 )
 
 // stallHTTP gives up on an attempt after 150ms and retries twice.
@@ -27,7 +26,7 @@ func stallHTTP() connector.HTTPConfig {
 // pullAccounts pulls Account from the start.
 func (b *bundle) pullAccounts(ctx context.Context, c *Client) (int, error) {
 	n := 0
-	err := c.Pull(ctx, sync.PullRequest{Object: "Account", Fields: b.m.Fields("Account")}, func(_ context.Context, p sync.Page) error {
+	err := c.Pull(ctx, connector.PullRequest{Object: "Account", Fields: b.m.Fields("Account")}, func(_ context.Context, p connector.Page) error {
 		n += len(p.Records)
 		return nil
 	})

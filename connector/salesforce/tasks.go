@@ -145,7 +145,7 @@ func (c *Client) CloseTasks(ctx context.Context, closes []connector.TaskClose) (
 		if tc.ID == "" {
 			return nil, fmt.Errorf("close tasks: close %d has no task ID", i)
 		}
-		results[i] = connector.Result{ID: tc.ID, Err: &connector.APIError{Code: codeNotAttempted, Message: "not sent: the run stopped first"}, Retryable: true}
+		results[i] = connector.Result{ID: tc.ID, Err: &connector.APIError{Code: connector.CodeNotAttempted, Message: "not sent: the run stopped first"}, Retryable: true}
 	}
 	type current struct{ subject, description, status string }
 	found := make(map[string]current, len(closes))

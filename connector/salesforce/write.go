@@ -15,12 +15,21 @@ import (
 // collectionSize is the most records one sObject Collections call takes.
 const collectionSize = 200
 
+// updateChunk is how many updates a caller hands one Update: more than
+// HEALTHSYNC_SALESFORCE_BULK_WRITE_THRESHOLD (2,000 by default) go as one
+// Bulk API 2.0 ingest job (about 6 calls), fewer in composite calls of
+// collectionSize, and the caller's ledger follows every updateChunk.
+const updateChunk = 10_000
+
+// WriteBatch implements sync.Sink: tasks in sObject Collections of 200,
+// updates 10,000 per Update call.
+func (c *Client) WriteBatch() connector.WriteBatch {
+	return connector.WriteBatch{Records: collectionSize, Updates: updateChunk}
+}
+
 // writeRetries bounds how many times records that failed with a retryable
 // per-record error (UNABLE_TO_LOCK_ROW) are sent again.
 const writeRetries = 4
-
-// codeNotAttempted marks the records a stopped run did not send.
-const codeNotAttempted = "NOT_ATTEMPTED"
 
 // collectionResult is one entry of an sObject Collections answer.
 type collectionResult struct {
@@ -84,7 +93,7 @@ func (c *Client) writeCollections(ctx context.Context, method string, recs []map
 	pending := make([]int, len(recs))
 	for i := range recs {
 		pending[i] = i
-		results[i] = connector.Result{Err: &connector.APIError{Code: codeNotAttempted, Message: "not sent: the run stopped first"}, Retryable: true}
+		results[i] = connector.Result{Err: &connector.APIError{Code: connector.CodeNotAttempted, Message: "not sent: the run stopped first"}, Retryable: true}
 	}
 	for attempt := 0; len(pending) > 0; attempt++ {
 		if attempt > 0 {
@@ -149,7 +158,7 @@ func (c *Client) sendCollection(ctx context.Context, method string, recs []map[s
 	var out []collectionResult
 	err = c.sendJSON(rctx, method, base+"/composite/sobjects", body, &out)
 	if err != nil {
-		if isStop(ctx, err) {
+		if connector.IsStop(ctx, err) {
 			return err
 		}
 		// The whole call failed (after the stack's retries): every record

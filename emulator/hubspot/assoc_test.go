@@ -16,7 +16,7 @@ func TestAssociationsV4(t *testing.T) {
 	task := b.create("tasks", map[string]string{"hs_timestamp": "1760000000000"})
 	callBefore, _ := b.srv.Record("calls", call)
 
-	b.clock.Advance(time.Hour)
+	b.clock.Add(time.Hour)
 	r := b.call("PUT", "/crm/v4/objects/calls/"+call+"/associations/default/companies/"+acme, nil).must(t, 200)
 	if r.str("status") != "COMPLETE" || len(r.results()) != 2 {
 		t.Fatalf("default association = %s", r.raw)
@@ -37,7 +37,7 @@ func TestAssociationsV4(t *testing.T) {
 	}
 
 	// Re-link the call to another company: its modified date stays put.
-	b.clock.Advance(time.Hour)
+	b.clock.Add(time.Hour)
 	b.call("DELETE", "/crm/v4/objects/calls/"+call+"/associations/companies/"+acme, nil).must(t, 204)
 	b.call("PUT", "/crm/v4/objects/calls/"+call+"/associations/companies/"+beta,
 		[]map[string]any{{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 182}}).must(t, 201)

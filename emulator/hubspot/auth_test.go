@@ -89,9 +89,9 @@ func TestOAuthFlowExpiryAndRefresh(t *testing.T) {
 	if info.body["token_type"] != "access" || info.body["hub_id"] != float64(62515) {
 		t.Fatalf("access token info = %s", info.raw)
 	}
-	b.clock.Advance(29*time.Minute + 59*time.Second)
+	b.clock.Add(29*time.Minute + 59*time.Second)
 	b.callAs(tok.AccessToken, "GET", "/crm/v3/objects/companies", nil).must(t, 200)
-	b.clock.Advance(time.Second)
+	b.clock.Add(time.Second)
 	r = b.callAs(tok.AccessToken, "GET", "/crm/v3/objects/companies", nil)
 	r.expectError(t, 401, "EXPIRED_AUTHENTICATION")
 	if !strings.Contains(r.str("message"), "expired") {

@@ -60,7 +60,7 @@ func TestInProcessEdits(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, _ := b.srv.Record("notes", note)
-	b.clock.Advance(time.Hour)
+	b.clock.Add(time.Hour)
 	if err := b.srv.Unassociate("notes", note, "companies", company); err != nil {
 		t.Fatal(err)
 	}

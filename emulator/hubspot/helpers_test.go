@@ -6,41 +6,19 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	stdsync "sync"
 	"testing"
 	"time"
 
 	"healthsync/emulator/hubspot"
+	"healthsync/internal/testkit"
 )
-
-// stepClock is a settable clock for tests.
-type stepClock struct {
-	mu stdsync.Mutex
-	t  time.Time
-}
-
-func newClock() *stepClock {
-	return &stepClock{t: time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *stepClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // bundle is what a test needs: the portal, its HTTP server and a client.
 type bundle struct {
 	t     *testing.T
 	srv   *hubspot.Server
 	ts    *httptest.Server
-	clock *stepClock
+	clock *testkit.Clock
 	token string
 }
 
@@ -48,7 +26,7 @@ type bundle struct {
 // options set them, so tests exercise behaviour, not pacing.
 func setup(t *testing.T, opts hubspot.Options) *bundle {
 	t.Helper()
-	clock := newClock()
+	clock := testkit.NewClock(time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC))
 	if opts.Clock == nil {
 		opts.Clock = clock
 	}

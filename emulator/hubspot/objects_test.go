@@ -37,13 +37,13 @@ func TestObjectLifecycle(t *testing.T) {
 		t.Fatalf("only requested properties come back: %v", gp)
 	}
 
-	b.clock.Advance(time.Minute)
+	b.clock.Add(time.Minute)
 	upd := b.call("PATCH", "/crm/v3/objects/companies/"+id, map[string]any{"properties": map[string]any{"industry": "Software"}}).must(t, 200)
 	if props(upd.body)["hs_lastmodifieddate"] != "2026-01-15T12:01:00.000Z" || upd.str("updatedAt") != "2026-01-15T12:01:00.000Z" {
 		t.Fatalf("update did not move the modified date: %s", upd.raw)
 	}
 	// A write that changes nothing leaves the modified date alone.
-	b.clock.Advance(time.Minute)
+	b.clock.Add(time.Minute)
 	same := b.call("PATCH", "/crm/v3/objects/companies/"+id, map[string]any{"properties": map[string]any{"industry": "Software"}}).must(t, 200)
 	if same.str("updatedAt") != "2026-01-15T12:01:00.000Z" {
 		t.Fatalf("no-op update moved the modified date: %s", same.raw)

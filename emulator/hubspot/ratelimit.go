@@ -40,7 +40,8 @@ func prune(ts []time.Time, cutoff time.Time) []time.Time {
 	return ts[i:]
 }
 
-const tenSeconds = 10 * time.Second
+// rollingWindow is the span of the TEN_SECONDLY_ROLLING limit.
+const rollingWindow = 10 * time.Second
 
 // admit applies the daily, ten-secondly and search limits to a call. It sets
 // the rate-limit headers (not on search answers, as in HubSpot, nor when the
@@ -59,7 +60,7 @@ func (s *Server) admit(w http.ResponseWriter, c *caller, search bool) *rateBody 
 	if u.day != day {
 		u.day, u.daily = day, 0
 	}
-	u.window = prune(u.window, now.Add(-tenSeconds))
+	u.window = prune(u.window, now.Add(-rollingWindow))
 	u.search = prune(u.search, now.Add(-time.Second))
 	setHeaders := func() {
 		// Search answers carry none, as in HubSpot; with limits disabled

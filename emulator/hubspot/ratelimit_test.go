@@ -25,7 +25,7 @@ func TestTenSecondlyLimit(t *testing.T) {
 			t.Fatalf("call %d: daily remaining %q, want %s", i, h.Get("X-HubSpot-RateLimit-Daily-Remaining"), want)
 		}
 	}
-	b.clock.Advance(5 * time.Second)
+	b.clock.Add(5 * time.Second)
 	r := b.call("GET", "/crm/v3/objects/companies", nil).must(t, http.StatusTooManyRequests)
 	if r.str("status") != "error" || r.str("message") != "You have reached your ten_secondly_rolling limit." ||
 		r.str("errorType") != "RATE_LIMIT" || r.str("policyName") != "TEN_SECONDLY_ROLLING" || r.str("correlationId") == "" {
@@ -38,7 +38,7 @@ func TestTenSecondlyLimit(t *testing.T) {
 		t.Fatalf("APICalls = %d, want 3 (refused calls do not count)", b.srv.APICalls())
 	}
 	// The window rolls: ten seconds after the first calls there is room again.
-	b.clock.Advance(5 * time.Second)
+	b.clock.Add(5 * time.Second)
 	b.call("GET", "/crm/v3/objects/companies", nil).must(t, 200)
 	// Another app (token) has its own window.
 	other := b.srv.NewPrivateAppToken("crm.objects.companies.read")
@@ -54,7 +54,7 @@ func TestDailyLimit(t *testing.T) {
 	if r.str("policyName") != "DAILY" || r.str("message") != "You have reached your daily limit." || r.header.Get("X-HubSpot-RateLimit-Daily-Remaining") != "0" {
 		t.Fatalf("daily 429 = %s %v", r.raw, r.header)
 	}
-	b.clock.Advance(24 * time.Hour)
+	b.clock.Add(24 * time.Hour)
 	b.call("GET", "/crm/v3/objects/companies", nil).must(t, 200)
 }
 

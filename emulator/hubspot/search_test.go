@@ -48,7 +48,7 @@ func TestSearchOperators(t *testing.T) {
 	acme := mk("Acme Rockets", "50", "Aerospace")
 	beta := mk("Beta Labs", "500", "Biotech")
 	gamma := mk("Gamma Rockets", "5000", "")
-	b.clock.Advance(time.Hour)
+	b.clock.Add(time.Hour)
 	delta := mk("Delta", "", "Software")
 	cutoff := strconv.FormatInt(b.clock.Now().UnixMilli(), 10)
 
@@ -274,6 +274,6 @@ func TestSearchRateLimitHasNoHeaders(t *testing.T) {
 	}
 	// Other endpoints are not affected by the search limit.
 	b.call("GET", "/crm/v3/objects/companies", nil).must(t, 200)
-	b.clock.Advance(time.Second)
+	b.clock.Add(time.Second)
 	b.call("POST", "/crm/v3/objects/companies/search", map[string]any{}).must(t, 200)
 }

@@ -8,12 +8,13 @@ import (
 	"testing"
 
 	"healthsync/emulator/gen"
+	"healthsync/internal/testkit"
 )
 
 // BenchmarkServeAccountPage serves one full page of 2,000 Accounts with
 // parent fields over loopback HTTP, as an incremental sync asks for it.
 func BenchmarkServeAccountPage(b *testing.B) {
-	s := New(Options{Clock: &testClock{t: testNow}})
+	s := New(Options{Clock: testkit.NewClock(testNow)})
 	org, err := gen.Generate(gen.Options{Seed: 1, Accounts: 3000, Now: testNow})
 	if err != nil {
 		b.Fatal(err)

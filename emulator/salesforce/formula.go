@@ -78,10 +78,10 @@ func (f *formula) value(r *record) any {
 	return v
 }
 
-// formulaError is the message of a formula Salesforce refuses.
+// formulaError is the message of a formula Salesforce refuses, which the
+// Tooling API answers as FIELD_INTEGRITY_EXCEPTION. It is not an error
+// value: nothing wraps or compares it.
 type formulaError struct{ msg string }
-
-func (e *formulaError) Error() string { return e.msg }
 
 func fErrorf(format string, args ...any) *formulaError {
 	return &formulaError{msg: "Error: " + fmt.Sprintf(format, args...)}

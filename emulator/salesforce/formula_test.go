@@ -123,7 +123,7 @@ func TestFormulaFieldDayCounters(t *testing.T) {
 	stamp := recs[1]["SystemModstamp"]
 
 	// A day later the counters moved by themselves; the record did not change.
-	b.clock.Advance(24 * time.Hour)
+	b.clock.Add(24 * time.Hour)
 	b.token = b.login() // the session idled out meanwhile
 	recs = read()
 	if recs[1]["Days_To_Renewal__c"] != 44.0 || recs[1]["Days_Since_Exec__c"] != 31.0 || recs[1]["SystemModstamp"] != stamp {

@@ -8,30 +8,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	stdsync "sync"
 	"testing"
 	"time"
 
 	"healthsync/emulator/gen"
+	"healthsync/internal/testkit"
 )
-
-// testClock is a settable clock.
-type testClock struct {
-	mu stdsync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 var testNow = time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC)
 
@@ -39,7 +21,7 @@ type bundle struct {
 	t     *testing.T
 	s     *Server
 	ts    *httptest.Server
-	clock *testClock
+	clock *testkit.Clock
 	token string
 	org   *gen.Org
 }
@@ -48,7 +30,7 @@ type bundle struct {
 // logged in with the password grant.
 func setup(t *testing.T, accounts int, opts Options) *bundle {
 	t.Helper()
-	clock := &testClock{t: testNow}
+	clock := testkit.NewClock(testNow)
 	if opts.Clock == nil {
 		opts.Clock = clock
 	}

@@ -264,11 +264,11 @@ func TestSessionIdleExpiryAndRefresh(t *testing.T) {
 	if r := b.do("GET", "limits", nil); r.status != 200 {
 		t.Fatalf("fresh token: %d", r.status)
 	}
-	b.clock.Advance(29 * time.Minute)
+	b.clock.Add(29 * time.Minute)
 	if r := b.do("GET", "limits", nil); r.status != 200 {
 		t.Fatalf("token used within idle time: %d", r.status)
 	}
-	b.clock.Advance(31 * time.Minute)
+	b.clock.Add(31 * time.Minute)
 	r := b.do("GET", "limits", nil)
 	if code, msg := r.errorCode(t); r.status != 401 || code != "INVALID_SESSION_ID" || msg != "Session expired or invalid" {
 		t.Fatalf("idle token: %d %s", r.status, r.body)

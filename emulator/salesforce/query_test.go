@@ -242,12 +242,12 @@ func TestQueryCursorExpires(t *testing.T) {
 	if p.Done {
 		t.Fatal("want more than one page")
 	}
-	b.clock.Advance(10 * time.Minute)
+	b.clock.Add(10 * time.Minute)
 	if r := b.do("GET", p.NextRecordsURL, nil); r.status != 200 {
 		t.Fatalf("cursor used within 15 minutes: %d %s", r.status, r.body)
 	}
 	p, _ = b.query("query", "SELECT Id FROM Task")
-	b.clock.Advance(16 * time.Minute)
+	b.clock.Add(16 * time.Minute)
 	b.token = b.login()
 	r := b.do("GET", p.NextRecordsURL, nil)
 	if code, _ := r.errorCode(t); r.status != 400 || code != "INVALID_QUERY_LOCATOR" {

@@ -2,7 +2,6 @@ package salesforce
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -478,16 +477,6 @@ func (s *Server) handleLimits(w http.ResponseWriter, r *http.Request) {
 func writeMethodNotAllowed(w http.ResponseWriter, allowed string) {
 	w.Header().Set("Allow", allowed)
 	writeError(w, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", fmt.Sprintf("HTTP Method is not allowed. Allowed are %s", allowed))
-}
-
-// ctxDone reports whether ctx is cancelled.
-func ctxDone(ctx context.Context) bool {
-	select {
-	case <-ctx.Done():
-		return true
-	default:
-		return false
-	}
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

@@ -38,7 +38,7 @@ func TestSObjectCRUDAndDerivedFields(t *testing.T) {
 	// status closes it.
 	contact := b.s.GenID("Contact", 0)
 	before := testNow
-	b.clock.Advance(time.Second)
+	b.clock.Add(time.Second)
 	r = b.do("POST", "sobjects/Task", map[string]any{"Subject": "Follow up", "WhatId": created.ID, "WhoId": contact, "Status": "Completed", "ActivityDate": "2026-01-20"})
 	if r.status != 201 {
 		t.Fatalf("create task: %d %s", r.status, r.body)
@@ -61,7 +61,7 @@ func TestSObjectCRUDAndDerivedFields(t *testing.T) {
 		t.Fatalf("task on contact: %v", tr)
 	}
 	stamp := tr["SystemModstamp"].(time.Time)
-	b.clock.Advance(1500 * time.Millisecond)
+	b.clock.Add(1500 * time.Millisecond)
 	b.do("PATCH", "sobjects/Task/"+task.ID, map[string]any{"Description": "left a voicemail"})
 	tr, _ = b.s.Record("Task", task.ID)
 	if !tr["SystemModstamp"].(time.Time).Equal(stamp.Add(1500 * time.Millisecond)) {
@@ -119,14 +119,14 @@ func TestUpdatedAndDeletedEndpoints(t *testing.T) {
 	t.Parallel()
 	b := setup(t, 40, Options{})
 	ids := b.s.IDs("Contact", false)
-	b.clock.Advance(5 * time.Minute)
+	b.clock.Add(5 * time.Minute)
 	if err := b.s.Delete("Contact", ids[1]); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.s.SetField("Contact", ids[2], "Title", "CFO"); err != nil {
 		t.Fatal(err)
 	}
-	b.clock.Advance(5 * time.Minute)
+	b.clock.Add(5 * time.Minute)
 	start := url.QueryEscape(testNow.Add(time.Minute).Format(time.RFC3339))
 	end := url.QueryEscape(b.clock.Now().Format(time.RFC3339))
 	var upd struct {
@@ -264,7 +264,7 @@ func TestVersionsAndLimits(t *testing.T) {
 		t.Fatalf("over limit: %d %s %v", r.status, r.body, r.header)
 	}
 	// The window rolls: a day later calls work again.
-	b.clock.Advance(25 * time.Hour)
+	b.clock.Add(25 * time.Hour)
 	b.token = b.login()
 	if r := b.do("GET", "limits", nil); r.status != 200 {
 		t.Errorf("next day: %d", r.status)
