@@ -203,10 +203,6 @@ func (s *Store) Where() string {
 // (SQLite default), or "".
 func (s *Store) GeneratedKeyFile() string { return s.keyPath }
 
-// DB exposes the database handle for packages that need backend features
-// the store API does not cover (the Postgres lease). Prefer the typed API.
-func (s *Store) DB() *sql.DB { return s.db }
-
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.db.PingContext(ctx); err != nil {

@@ -192,7 +192,7 @@ type viewRows struct {
 
 func queryView(t *testing.T, s *store.Store, q string) viewRows {
 	t.Helper()
-	rows, err := s.DB().QueryContext(context.Background(), q)
+	rows, err := store.DBOf(s).QueryContext(context.Background(), q)
 	if err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
@@ -289,13 +289,13 @@ func testBIViewsDownUp(t *testing.T, cfg store.Config, backend string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.DB().ExecContext(ctx, string(sqlText)); err != nil {
+		if _, err := store.DBOf(s).ExecContext(ctx, string(sqlText)); err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
 	}
 	run("0003_bi_views.down.sql")
 	for _, v := range biViews {
-		if _, err := s.DB().ExecContext(ctx, "SELECT 1 FROM "+v); err == nil {
+		if _, err := store.DBOf(s).ExecContext(ctx, "SELECT 1 FROM "+v); err == nil {
 			t.Errorf("view %s still exists after the down migration", v)
 		}
 	}
@@ -304,7 +304,7 @@ func testBIViewsDownUp(t *testing.T, cfg store.Config, backend string) {
 	}
 	run("0003_bi_views.up.sql")
 	for _, v := range biViews {
-		if _, err := s.DB().ExecContext(ctx, "SELECT 1 FROM "+v); err != nil {
+		if _, err := store.DBOf(s).ExecContext(ctx, "SELECT 1 FROM "+v); err != nil {
 			t.Errorf("view %s after the up migration: %v", v, err)
 		}
 	}
@@ -336,13 +336,13 @@ func testRunHeartbeatDownUp(t *testing.T, cfg store.Config, backend string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.DB().ExecContext(ctx, string(sqlText)); err != nil {
+		if _, err := store.DBOf(s).ExecContext(ctx, string(sqlText)); err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
 	}
 	run("0004_run_heartbeat.down.sql")
 	for _, q := range []string{"SELECT seen_at FROM sync_runs", "SELECT 1 FROM object_pulls", "SELECT last_seen_at FROM bi_sync_runs"} {
-		if _, err := s.DB().ExecContext(ctx, q); err == nil {
+		if _, err := store.DBOf(s).ExecContext(ctx, q); err == nil {
 			t.Errorf("%s works after the down migration", q)
 		}
 	}

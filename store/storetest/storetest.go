@@ -451,7 +451,7 @@ func testTokenEncryption(t *testing.T, fresh Fresh) {
 	}
 	// Nothing in the database holds the secret in clear.
 	var sealed []byte
-	if err := s.DB().QueryRowContext(ctx, "SELECT sealed FROM oauth_tokens").Scan(&sealed); err != nil {
+	if err := RawDB(t, cfg).QueryRowContext(ctx, "SELECT sealed FROM oauth_tokens").Scan(&sealed); err != nil {
 		t.Fatal(err)
 	}
 	if bytes.Contains(sealed, []byte("SECRET")) {
@@ -559,7 +559,9 @@ func testConcurrentWriters(t *testing.T, fresh Fresh) {
 
 func testLease(t *testing.T, fresh Fresh) {
 	ctx := context.Background()
-	s := Open(t, fresh(t), store.Options{Shared: true})
+	cfg := fresh(t)
+	s := Open(t, cfg, store.Options{Shared: true})
+	raw := RawDB(t, cfg)
 	ttl := time.Minute
 	acquire := func(holder string) bool {
 		t.Helper()
@@ -574,7 +576,7 @@ func testLease(t *testing.T, fresh Fresh) {
 	// which a test cannot move.
 	expire := func() {
 		t.Helper()
-		if _, err := s.DB().ExecContext(ctx, "UPDATE leases SET expires_at = expires_at - 120000 WHERE connection = '"+conn+"'"); err != nil {
+		if _, err := raw.ExecContext(ctx, "UPDATE leases SET expires_at = expires_at - 120000 WHERE connection = '"+conn+"'"); err != nil {
 			t.Fatal(err)
 		}
 	}
