@@ -129,7 +129,7 @@ func testStatusPage(t *testing.T, b *bundle) {
 			return nil
 		}
 		var m map[string]any
-		json.Unmarshal(sc.Metrics, &m)
+		json.Unmarshal(sc.Outputs, &m)
 		if d, ok := m["days_to_renewal"].(float64); ok && d >= 0 && d <= 30 {
 			due30++
 			if a, ok := m["renewal_amount"].(float64); ok {

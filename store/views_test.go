@@ -49,14 +49,14 @@ func fillForViews(t *testing.T, s *store.Store) {
 		}
 		// An older score of 001A, then the latest one with flags.
 		if err := tx.PutScore(ctx, "sf", store.Score{AccountID: "001A", ScoredAt: viewT0.AddDate(0, 0, -30), Score: ptr(71.5), Grade: "green",
-			Reasons: []byte(`["good"]`), Flags: []byte(`[]`), Metrics: []byte(`{"arr":90000}`)}); err != nil {
+			Reasons: []byte(`["good"]`), Flags: []byte(`[]`), Outputs: []byte(`{"arr":90000}`)}); err != nil {
 			return err
 		}
 		if err := tx.PutScore(ctx, "sf", store.Score{AccountID: "001A", ScoredAt: viewT0, Score: ptr(35.25), Grade: "red", Trend: ptr(-36.25),
 			Reasons: []byte(`["no executive contact for 41 days","renewal in 28 days"]`),
 			Flags: []byte(`[{"name":"renewal_exec_gap","description":"renewal in 28 days and no executive contact for 41 days","evidence":[]},
 				{"name":"single_threaded","description":"fewer than 2 strong executive relationships","evidence":[]}]`),
-			Metrics: []byte(`{"score":35.25,"grade":"red","days_since_exec_contact":41,"days_to_renewal":28,"renewal_amount":120000.5,
+			Outputs: []byte(`{"score":35.25,"grade":"red","days_since_exec_contact":41,"days_to_renewal":28,"renewal_amount":120000.5,
 				"arr":100000,"lifecycle_stage":"Renewal","segment":"Enterprise","next_renewal_date":"2025-06-30"}`)}); err != nil {
 			return err
 		}
