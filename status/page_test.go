@@ -14,6 +14,7 @@ import (
 	"healthsync/scoring"
 	"healthsync/status"
 	"healthsync/store"
+	"healthsync/store/storetest"
 )
 
 func get(t *testing.T, h http.Handler, target string, header ...string) (int, string) {
@@ -35,7 +36,7 @@ func TestStatusPageShowsPortfolio(t *testing.T) {
 
 func TestStatusPageShowsPortfolioPostgres(t *testing.T) {
 	t.Parallel()
-	testStatusPage(t, setupWith(t, freshPostgres(t), 40))
+	testStatusPage(t, setupWith(t, storetest.FreshPostgres(t), 40))
 }
 
 func testStatusPage(t *testing.T, b *bundle) {
