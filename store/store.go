@@ -211,13 +211,6 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// querier is what both *sql.DB and *sql.Tx offer.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
 // rebind turns ? placeholders into $n for Postgres.
 func rebind(b Backend, q string) string {
 	if b != Postgres {
