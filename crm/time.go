@@ -35,15 +35,6 @@ func Normalize(t time.Time) time.Time {
 	return t.UTC().Truncate(time.Millisecond)
 }
 
-// NormalizePtr is [Normalize] for optional times; nil stays nil.
-func NormalizePtr(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	n := Normalize(*t)
-	return &n
-}
-
 // Date returns midnight UTC of t's calendar day in UTC.
 func Date(t time.Time) time.Time {
 	t = t.UTC()

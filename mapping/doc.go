@@ -3,6 +3,14 @@
 // raw Salesforce and HubSpot records become the canonical model of package
 // crm, and which CRM fields and tasks the results are written to.
 //
+// What flows in: the mapping file's bytes, raw records (connector.Record)
+// and, for `healthsync check`, a CRM's describe of its fields. What flows
+// out: canonical crm entities, the scoring configuration the file carries
+// (Config().Scoring, handed to package scoring; see docs/adr/0002), the
+// output fields and task templates the writeback may use, and the field
+// specs `healthsync install` creates. It does no I/O beyond reading its
+// file.
+//
 // # Loading
 //
 // [Load] (or [Parse] for bytes) decodes the file through yaml.v3's node

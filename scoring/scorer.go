@@ -31,9 +31,6 @@ func NewScorer(cfg Config) (*Scorer, error) {
 	return &Scorer{cfg: cfg, roles: roles}, nil
 }
 
-// Config returns the configuration the scorer was built with.
-func (s *Scorer) Config() Config { return s.cfg }
-
 // Score is the one-shot form of NewScorer(cfg) and Scorer.Score. Scoring
 // many accounts, build the Scorer once.
 func Score(cfg Config, d AccountData, now time.Time, history []ScorePoint) (Result, error) {

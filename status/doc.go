@@ -2,6 +2,12 @@
 // serves Prometheus metrics, health endpoints for orchestrators, and a
 // read-only status page for admins and CS leaders.
 //
+// What flows in: the store, read through its methods only (latest scores,
+// score history, account names, runs, cursors, last complete pulls); the
+// reports sync returns after each step; the connection's API usage; the
+// mapping (for the grade bands). What flows out: HTTP answers. It writes
+// nothing anywhere.
+//
 // [Metrics] holds the Prometheus metrics on a private registry. The worker
 // feeds it after each step: [Metrics.ObserveSync] with a sync report,
 // [Metrics.ObserveScore] with a scoring summary, [Metrics.ObserveApply]

@@ -2,12 +2,7 @@ package status_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -19,8 +14,6 @@ import (
 	"healthsync/store"
 	"healthsync/store/storetest"
 	"healthsync/sync"
-
-	_ "github.com/jackc/pgx/v5/stdlib"
 )
 
 const conn = "sf"
@@ -51,39 +44,6 @@ func tptr(t time.Time) *time.Time {
 func setup(t *testing.T, accounts int) *bundle {
 	t.Helper()
 	return setupWith(t, store.Config{DatabaseURL: "sqlite://" + filepath.Join(t.TempDir(), "hs.db"), EncryptionKey: storetest.Key}, accounts)
-}
-
-// freshPostgres gives the test its own schema in the database named by
-// HEALTHSYNC_TEST_DATABASE_URL and drops it afterwards.
-func freshPostgres(t *testing.T) store.Config {
-	t.Helper()
-	base := os.Getenv("HEALTHSYNC_TEST_DATABASE_URL")
-	if base == "" {
-		t.Skip("Postgres variant SKIPPED: set HEALTHSYNC_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run it")
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "hs_test_" + hex.EncodeToString(b[:])
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		admin.Close()
-		t.Fatalf("create test schema: %v", err)
-	}
-	t.Cleanup(func() {
-		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		admin.Close()
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return store.Config{DatabaseURL: u.String(), EncryptionKey: storetest.Key}
 }
 
 // former reports whether the generated account had churned by now.

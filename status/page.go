@@ -138,7 +138,7 @@ func (o storedOutputs) text(name string) string {
 // reads as empty rather than failing the page.
 func decodeScore(sc store.Score) (storedOutputs, []string, []flagView) {
 	var outs storedOutputs
-	_ = json.Unmarshal(sc.Metrics, &outs)
+	_ = json.Unmarshal(sc.Outputs, &outs)
 	var reasons []string
 	_ = json.Unmarshal(sc.Reasons, &reasons)
 	var flags []scoring.Flag

@@ -14,6 +14,7 @@ import (
 	"healthsync/scoring"
 	"healthsync/status"
 	"healthsync/store"
+	"healthsync/store/storetest"
 )
 
 func get(t *testing.T, h http.Handler, target string, header ...string) (int, string) {
@@ -35,7 +36,7 @@ func TestStatusPageShowsPortfolio(t *testing.T) {
 
 func TestStatusPageShowsPortfolioPostgres(t *testing.T) {
 	t.Parallel()
-	testStatusPage(t, setupWith(t, freshPostgres(t), 40))
+	testStatusPage(t, setupWith(t, storetest.FreshPostgres(t), 40))
 }
 
 func testStatusPage(t *testing.T, b *bundle) {
@@ -129,7 +130,7 @@ func testStatusPage(t *testing.T, b *bundle) {
 			return nil
 		}
 		var m map[string]any
-		json.Unmarshal(sc.Metrics, &m)
+		json.Unmarshal(sc.Outputs, &m)
 		if d, ok := m["days_to_renewal"].(float64); ok && d >= 0 && d <= 30 {
 			due30++
 			if a, ok := m["renewal_amount"].(float64); ok {

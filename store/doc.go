@@ -2,6 +2,18 @@
 // embedded default, pure Go, a single file) and Postgres (for production and
 // several replicas).
 //
+// What flows in: from sync, each pulled page's raw records, the canonical
+// crm entities mapped from them and the object's new cursor (one
+// transaction); each day's scores ([Score], its Outputs as the scoring
+// side encoded them); what the writeback wrote (the ledger) and the tasks
+// it created; from connector/oauth, token blobs, which it seals. What
+// flows out: the same, read back through methods only. The store hands
+// out no database handle, so nothing above it runs SQL of its own. Its
+// streaming reads ([Store.ForEachAccount], [Store.ForEachScore],
+// [Store.ForEachLedger]…) return an error when a row part-way cannot be
+// read, never a short stream. The store knows no CRM's wire format: a raw
+// record is opaque JSON to it.
+//
 // It keeps the raw CRM records as received (so a mapping change can be
 // re-applied without downloading again), the canonical entities of package
 // crm, the per-object incremental cursors, the record of every sync run, the
@@ -29,5 +41,6 @@
 // by the database's clock ([Store.AcquireLease]).
 //
 // The conformance suite in store/storetest runs unchanged against both
-// backends.
+// backends; storetest also gives tests a fresh Postgres schema
+// (FreshPostgres) and a raw connection beside the store (RawDB).
 package store

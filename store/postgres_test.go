@@ -42,17 +42,17 @@ func TestPostgresForeignAndNewer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := s.DB().Exec("CREATE TABLE invoices (id int)"); err != nil {
+	if _, err := store.DBOf(s).Exec("CREATE TABLE invoices (id int)"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Migrate(ctx); !errors.Is(err, store.ErrForeignDatabase) {
 		t.Fatalf("migrate a schema with foreign tables: %v", err)
 	}
-	s.DB().Exec("DROP TABLE invoices")
+	store.DBOf(s).Exec("DROP TABLE invoices")
 	if _, err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s.DB().Exec("UPDATE schema_migrations SET version = 999")
+	store.DBOf(s).Exec("UPDATE schema_migrations SET version = 999")
 	if _, err := s.Migrate(ctx); !errors.Is(err, store.ErrNewerSchema) {
 		t.Fatalf("migrate newer: %v", err)
 	}

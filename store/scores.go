@@ -9,7 +9,7 @@ import (
 )
 
 // Score is one account's stored score at one instant. Reasons, Flags and
-// Metrics are JSON documents owned by the scoring side; the store keeps
+// Outputs are JSON documents owned by the scoring side; the store keeps
 // them as they are.
 type Score struct {
 	AccountID string
@@ -19,7 +19,11 @@ type Score struct {
 	Trend     *float64
 	Reasons   json.RawMessage
 	Flags     json.RawMessage
-	Metrics   json.RawMessage
+	// Outputs holds every output of scoring by name: metrics, measures,
+	// score, grade, reasons, flags, customer_status… It is kept in the
+	// column named metrics (the name it had when it held only metrics;
+	// the BI views read that column).
+	Outputs json.RawMessage
 }
 
 func orJSON(v json.RawMessage, empty string) string {
@@ -37,7 +41,7 @@ func (t *Tx) PutScore(ctx context.Context, connection string, sc Score) error {
 		ON CONFLICT (connection, account_id, scored_at) DO UPDATE SET score = excluded.score, grade = excluded.grade,
 			trend = excluded.trend, reasons = excluded.reasons, flags = excluded.flags, metrics = excluded.metrics`,
 		connection, sc.AccountID, ms(sc.ScoredAt), nullFloat(sc.Score), sc.Grade, nullFloat(sc.Trend),
-		orJSON(sc.Reasons, "[]"), orJSON(sc.Flags, "[]"), orJSON(sc.Metrics, "{}"))
+		orJSON(sc.Reasons, "[]"), orJSON(sc.Flags, "[]"), orJSON(sc.Outputs, "{}"))
 	if err != nil {
 		return fmt.Errorf("store score of %s: %w", sc.AccountID, err)
 	}
@@ -72,7 +76,7 @@ func scanScore(sc interface{ Scan(...any) error }) (Score, error) {
 		return Score{}, err
 	}
 	s.ScoredAt, s.Score, s.Trend = fromMs(at), fromNullFloat(score), fromNullFloat(trend)
-	s.Reasons, s.Flags, s.Metrics = json.RawMessage(reasons), json.RawMessage(flags), json.RawMessage(metrics)
+	s.Reasons, s.Flags, s.Outputs = json.RawMessage(reasons), json.RawMessage(flags), json.RawMessage(metrics)
 	return s, nil
 }
 

@@ -199,7 +199,7 @@ func TestSQLiteFullStoreNamed(t *testing.T) {
 	if err := s.SaveToken(ctx, "kept", []byte("committed")); err != nil {
 		t.Fatal(err)
 	}
-	db := s.DB()
+	db := store.DBOf(s)
 	db.SetMaxOpenConns(1) // the page limit is per connection
 	var pages int
 	if err := db.QueryRow("PRAGMA page_count").Scan(&pages); err != nil {

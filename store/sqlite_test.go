@@ -60,7 +60,7 @@ func TestSQLiteBadFiles(t *testing.T) {
 			t.Fatalf("migrate foreign db: %v, want ErrForeignDatabase", err)
 		}
 		var n int
-		s.DB().QueryRow("SELECT count(*) FROM sqlite_master WHERE name = 'accounts'").Scan(&n)
+		store.DBOf(s).QueryRow("SELECT count(*) FROM sqlite_master WHERE name = 'accounts'").Scan(&n)
 		if n != 0 {
 			t.Fatal("foreign database was migrated")
 		}
@@ -69,12 +69,12 @@ func TestSQLiteBadFiles(t *testing.T) {
 	t.Run("newer and dirty", func(t *testing.T) {
 		cfg := freshSQLite(t)
 		s := storetest.Open(t, cfg, store.Options{})
-		s.DB().Exec("UPDATE schema_migrations SET version = 999")
+		store.DBOf(s).Exec("UPDATE schema_migrations SET version = 999")
 		if _, err := s.Migrate(ctx); !errors.Is(err, store.ErrNewerSchema) || !strings.Contains(err.Error(), "upgrade healthsync") {
 			t.Fatalf("migrate newer: %v", err)
 		}
 		st, _ := s.Status(ctx)
-		s.DB().Exec("UPDATE schema_migrations SET version = ?, dirty = 1", st.Latest)
+		store.DBOf(s).Exec("UPDATE schema_migrations SET version = ?, dirty = 1", st.Latest)
 		_, err := s.Migrate(ctx)
 		if !errors.Is(err, store.ErrDirtySchema) || !strings.Contains(err.Error(), "--force") {
 			t.Fatalf("migrate dirty: %v", err)

@@ -203,23 +203,12 @@ func (s *Store) Where() string {
 // (SQLite default), or "".
 func (s *Store) GeneratedKeyFile() string { return s.keyPath }
 
-// DB exposes the database handle for packages that need backend features
-// the store API does not cover (the Postgres lease). Prefer the typed API.
-func (s *Store) DB() *sql.DB { return s.db }
-
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.db.PingContext(ctx); err != nil {
 		return fmt.Errorf("ping %s database: %w", s.loc.Backend, err)
 	}
 	return nil
-}
-
-// querier is what both *sql.DB and *sql.Tx offer.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // rebind turns ? placeholders into $n for Postgres.

@@ -49,14 +49,14 @@ func fillForViews(t *testing.T, s *store.Store) {
 		}
 		// An older score of 001A, then the latest one with flags.
 		if err := tx.PutScore(ctx, "sf", store.Score{AccountID: "001A", ScoredAt: viewT0.AddDate(0, 0, -30), Score: ptr(71.5), Grade: "green",
-			Reasons: []byte(`["good"]`), Flags: []byte(`[]`), Metrics: []byte(`{"arr":90000}`)}); err != nil {
+			Reasons: []byte(`["good"]`), Flags: []byte(`[]`), Outputs: []byte(`{"arr":90000}`)}); err != nil {
 			return err
 		}
 		if err := tx.PutScore(ctx, "sf", store.Score{AccountID: "001A", ScoredAt: viewT0, Score: ptr(35.25), Grade: "red", Trend: ptr(-36.25),
 			Reasons: []byte(`["no executive contact for 41 days","renewal in 28 days"]`),
 			Flags: []byte(`[{"name":"renewal_exec_gap","description":"renewal in 28 days and no executive contact for 41 days","evidence":[]},
 				{"name":"single_threaded","description":"fewer than 2 strong executive relationships","evidence":[]}]`),
-			Metrics: []byte(`{"score":35.25,"grade":"red","days_since_exec_contact":41,"days_to_renewal":28,"renewal_amount":120000.5,
+			Outputs: []byte(`{"score":35.25,"grade":"red","days_since_exec_contact":41,"days_to_renewal":28,"renewal_amount":120000.5,
 				"arr":100000,"lifecycle_stage":"Renewal","segment":"Enterprise","next_renewal_date":"2025-06-30"}`)}); err != nil {
 			return err
 		}
@@ -192,7 +192,7 @@ type viewRows struct {
 
 func queryView(t *testing.T, s *store.Store, q string) viewRows {
 	t.Helper()
-	rows, err := s.DB().QueryContext(context.Background(), q)
+	rows, err := store.DBOf(s).QueryContext(context.Background(), q)
 	if err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
@@ -289,13 +289,13 @@ func testBIViewsDownUp(t *testing.T, cfg store.Config, backend string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.DB().ExecContext(ctx, string(sqlText)); err != nil {
+		if _, err := store.DBOf(s).ExecContext(ctx, string(sqlText)); err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
 	}
 	run("0003_bi_views.down.sql")
 	for _, v := range biViews {
-		if _, err := s.DB().ExecContext(ctx, "SELECT 1 FROM "+v); err == nil {
+		if _, err := store.DBOf(s).ExecContext(ctx, "SELECT 1 FROM "+v); err == nil {
 			t.Errorf("view %s still exists after the down migration", v)
 		}
 	}
@@ -304,7 +304,7 @@ func testBIViewsDownUp(t *testing.T, cfg store.Config, backend string) {
 	}
 	run("0003_bi_views.up.sql")
 	for _, v := range biViews {
-		if _, err := s.DB().ExecContext(ctx, "SELECT 1 FROM "+v); err != nil {
+		if _, err := store.DBOf(s).ExecContext(ctx, "SELECT 1 FROM "+v); err != nil {
 			t.Errorf("view %s after the up migration: %v", v, err)
 		}
 	}
@@ -336,13 +336,13 @@ func testRunHeartbeatDownUp(t *testing.T, cfg store.Config, backend string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.DB().ExecContext(ctx, string(sqlText)); err != nil {
+		if _, err := store.DBOf(s).ExecContext(ctx, string(sqlText)); err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
 	}
 	run("0004_run_heartbeat.down.sql")
 	for _, q := range []string{"SELECT seen_at FROM sync_runs", "SELECT 1 FROM object_pulls", "SELECT last_seen_at FROM bi_sync_runs"} {
-		if _, err := s.DB().ExecContext(ctx, q); err == nil {
+		if _, err := store.DBOf(s).ExecContext(ctx, q); err == nil {
 			t.Errorf("%s works after the down migration", q)
 		}
 	}

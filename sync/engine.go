@@ -80,9 +80,6 @@ func New(st *store.Store, src Source, m *mapping.Mapping, cfg Config, opts Optio
 	return e
 }
 
-// Connection is the connection this engine syncs.
-func (e *Engine) Connection() string { return e.cfg.Connection }
-
 // stopReason classifies an error that ended a run of ctx: a controlled
 // stop gives a reason, anything else "". A context error is a stop only
 // when ctx itself is done (a signal, a lost lease): a request that timed

@@ -2,6 +2,7 @@ package sync_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	stdsync "sync"
@@ -32,18 +33,22 @@ func (c *settableClock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func leaseStore(t *testing.T) *store.Store {
+// leaseStore opens a store for a lease test, and a raw connection to its
+// database for moving a lease's expiry.
+func leaseStore(t *testing.T) (*store.Store, *sql.DB) {
 	t.Helper()
+	cfg := store.Config{DatabaseURL: t.TempDir() + "/hs.db", EncryptionKey: storetest.Key}
 	if os.Getenv(storetest.PostgresURLVar) != "" {
-		return storetest.Open(t, storetest.FreshPostgres(t), store.Options{})
+		cfg = storetest.FreshPostgres(t)
+	} else {
+		t.Log("HEALTHSYNC_TEST_DATABASE_URL not set: lease test runs on SQLite only")
 	}
-	t.Log("HEALTHSYNC_TEST_DATABASE_URL not set: lease test runs on SQLite only")
-	return storetest.Open(t, store.Config{DatabaseURL: t.TempDir() + "/hs.db", EncryptionKey: storetest.Key}, store.Options{})
+	return storetest.Open(t, cfg, store.Options{}), storetest.RawDB(t, cfg)
 }
 
 func TestLeaseNeverHeldTwice(t *testing.T) {
 	t.Parallel()
-	st := leaseStore(t)
+	st, _ := leaseStore(t)
 	ctx := context.Background()
 	var inside, maxInside, runs atomic.Int32
 	var wg stdsync.WaitGroup
@@ -87,16 +92,16 @@ func TestLeaseNeverHeldTwice(t *testing.T) {
 // expireLease moves a lease's expiry back by an hour, as if its holder had
 // stopped renewing it that long ago: expiry is the database's clock, which
 // a test cannot move.
-func expireLease(t *testing.T, st *store.Store, connection string) {
+func expireLease(t *testing.T, raw *sql.DB, connection string) {
 	t.Helper()
-	if _, err := st.DB().Exec("UPDATE leases SET expires_at = expires_at - 3600000 WHERE connection = '" + connection + "'"); err != nil {
+	if _, err := raw.Exec("UPDATE leases SET expires_at = expires_at - 3600000 WHERE connection = '" + connection + "'"); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestDeadHolderIsReplaced(t *testing.T) {
 	t.Parallel()
-	st := leaseStore(t)
+	st, raw := leaseStore(t)
 	ctx := context.Background()
 	clock := &settableClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 	// Replica A takes the lease, starts a sync, commits a page and dies
@@ -122,7 +127,7 @@ func TestDeadHolderIsReplaced(t *testing.T) {
 	if runs, _ := st.Runs(ctx, "c", 1); runs[0].Status != store.RunRunning {
 		t.Fatalf("B without the lease changed A's run to %s", runs[0].Status)
 	}
-	expireLease(t, st, "c")
+	expireLease(t, raw, "c")
 	clock.Add(time.Minute)
 	if err := b.Do(ctx, func(context.Context) error { ran = true; return nil }); err != nil || !ran {
 		t.Fatalf("B after A's lease expired: %v (ran %v)", err, ran)
@@ -142,7 +147,7 @@ func TestDeadHolderIsReplaced(t *testing.T) {
 // would see a live lease as expired) breaks a live lease.
 func TestSkewedClocksCannotTakeALiveLease(t *testing.T) {
 	t.Parallel()
-	st := leaseStore(t)
+	st, _ := leaseStore(t)
 	ctx := context.Background()
 	now := time.Now()
 	behind := &settableClock{now: now.Add(-time.Hour)}
@@ -179,13 +184,13 @@ func TestSkewedClocksCannotTakeALiveLease(t *testing.T) {
 
 func TestLostLeaseStopsTheWork(t *testing.T) {
 	t.Parallel()
-	st := leaseStore(t)
+	st, raw := leaseStore(t)
 	ctx := context.Background()
 	clock := &settableClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 	a := hsync.Lease{Store: st, Connection: "c", Holder: "A", TTL: 300 * time.Millisecond, Clock: clock}
 	err := a.Do(ctx, func(ctx context.Context) error {
 		// Another replica takes over (as if A had stalled past its TTL).
-		if _, err := st.DB().Exec("UPDATE leases SET holder = 'B', expires_at = expires_at + 3600000 WHERE connection = 'c'"); err != nil {
+		if _, err := raw.Exec("UPDATE leases SET holder = 'B', expires_at = expires_at + 3600000 WHERE connection = 'c'"); err != nil {
 			t.Errorf("B take over: %v", err)
 		}
 		<-ctx.Done() // A's renewal fails and cancels the work

@@ -298,7 +298,7 @@ func (w *Writeback) Plan(ctx context.Context, c PlanCRM) (*Plan, error) {
 		if ledgerErr != nil {
 			return fmt.Errorf("read what healthsync last wrote: %w", ledgerErr)
 		}
-		if err := json.Unmarshal(sc.Metrics, &a.values); err != nil {
+		if err := json.Unmarshal(sc.Outputs, &a.values); err != nil {
 			return fmt.Errorf("decode stored outputs of %s: %w", sc.AccountID, err)
 		}
 		status, _ := outputValue(a.values[scoring.MetricCustomerStatus])

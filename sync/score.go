@@ -174,5 +174,5 @@ func toStoredScore(r *scoring.Result) (store.Score, error) {
 		return store.Score{}, fmt.Errorf("encode outputs: %w", err)
 	}
 	return store.Score{AccountID: string(r.AccountID), ScoredAt: r.At, Score: r.Score, Grade: string(r.Grade),
-		Trend: r.Trend, Reasons: reasons, Flags: flags, Metrics: outputs}, nil
+		Trend: r.Trend, Reasons: reasons, Flags: flags, Outputs: outputs}, nil
 }

@@ -19,6 +19,7 @@ import (
 	"healthsync/emulator/gen"
 	emusalesforce "healthsync/emulator/salesforce"
 	"healthsync/store"
+	"healthsync/store/storetest"
 )
 
 // The store's part of the bad-input corpus: a database path that cannot
@@ -353,7 +354,7 @@ func TestCrashRunEndsInterrupted(t *testing.T) {
 			} else {
 				// The dead holder's lease runs out (its TTL, on the
 				// database's clock).
-				if _, err := st.DB().Exec("UPDATE leases SET expires_at = expires_at - 3600000 WHERE connection = 'default'"); err != nil {
+				if _, err := storetest.RawDB(t, store.Config{DatabaseURL: r.db}).Exec("UPDATE leases SET expires_at = expires_at - 3600000 WHERE connection = 'default'"); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -373,7 +374,7 @@ func TestCrashRunEndsInterrupted(t *testing.T) {
 			}
 			var status string
 			var finished, lastSeen any
-			if err := st.DB().QueryRow("SELECT status, finished_at, last_seen_at FROM bi_sync_runs WHERE run_id = "+strconv.FormatInt(dead.ID, 10)).
+			if err := storetest.RawDB(t, store.Config{DatabaseURL: r.db}).QueryRow("SELECT status, finished_at, last_seen_at FROM bi_sync_runs WHERE run_id = "+strconv.FormatInt(dead.ID, 10)).
 				Scan(&status, &finished, &lastSeen); err != nil {
 				t.Fatal(err)
 			}

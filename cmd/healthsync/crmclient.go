@@ -117,7 +117,7 @@ func salesforceConfig(ctx context.Context, e *env) (salesforce.Config, error) {
 		return cfg, fmt.Errorf("read Salesforce configuration: %w", err)
 	}
 	if err := cfg.Validate(); err != nil {
-		return cfg, fmt.Errorf("Salesforce configuration: %w", err)
+		return cfg, fmt.Errorf("invalid Salesforce configuration: %w", err)
 	}
 	return cfg, nil
 }

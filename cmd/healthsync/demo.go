@@ -193,7 +193,7 @@ func atRiskAccounts(ctx context.Context, a *app, n int, open map[string][]string
 			ARR           *float64 `json:"arr"`
 			Renewal       string   `json:"next_renewal_date"`
 		}
-		json.Unmarshal(sc.Metrics, &values) // stored by score; a broken row just ranks lower
+		json.Unmarshal(sc.Outputs, &values) // stored by score; a broken row just ranks lower
 		hdr := headers[crm.AccountID(sc.AccountID)]
 		r := atRisk{id: sc.AccountID, name: hdr.Name, owner: ownerName(names, hdr.OwnerID), score: *sc.Score, grade: g,
 			renewal: values.Renewal, rank: scoring.RiskRank(g, values.DaysToRenewal, values.ARR), tasks: open[sc.AccountID]}

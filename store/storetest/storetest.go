@@ -59,6 +59,7 @@ func Run(t *testing.T, fresh Fresh) {
 		"ConcurrentWriters":     testConcurrentWriters,
 		"Lease":                 testLease,
 		"LookupsInTx":           testLookupsInTx,
+		"StatusReads":           testStatusReads,
 		"BatchLastWins":         testBatchLastWins,
 		"BatchMixedOrder":       testBatchMixedOrder,
 		"BatchEmpty":            testBatchEmpty,
@@ -131,6 +132,64 @@ func testUpsertIdempotent(t *testing.T, fresh Fresh) {
 	}
 	if b.Account.Name != "Acme Corp" || !b.Account.ModifiedAt.Equal(t0) {
 		t.Fatalf("account = %+v, want the last upsert", b.Account)
+	}
+}
+
+// testStatusReads covers the reads the status page and readiness check make
+// that no other test does: the store answers a ping, every account's name
+// and owner by ID, and every object's cursor; each only for the connection
+// asked.
+func testStatusReads(t *testing.T, fresh Fresh) {
+	ctx := context.Background()
+	s := Open(t, fresh(t), store.Options{})
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+	if h, err := s.AccountHeaders(ctx, conn); err != nil || len(h) != 0 {
+		t.Fatalf("headers of an empty store = %v, %v; want none", h, err)
+	}
+	if c, err := s.Cursors(ctx, conn); err != nil || len(c) != 0 {
+		t.Fatalf("cursors of an empty store = %v, %v; want none", c, err)
+	}
+	mustTx(t, s, func(tx *store.Tx) error {
+		for _, a := range []crm.Account{
+			{ID: "001A", Name: "Acme", OwnerID: "005X", ModifiedAt: t0},
+			{ID: "001B", Name: "Globex", ModifiedAt: t0},
+		} {
+			if err := tx.UpsertAccount(ctx, conn, a); err != nil {
+				return err
+			}
+		}
+		if err := tx.UpsertAccount(ctx, "other", crm.Account{ID: "001C", Name: "Initech", ModifiedAt: t0}); err != nil {
+			return err
+		}
+		if err := tx.SetCursor(ctx, conn, "Account", store.Cursor{ModifiedAt: t0, LastID: "001B", FieldsHash: "h1"}); err != nil {
+			return err
+		}
+		if err := tx.SetCursor(ctx, conn, "Contact", store.Cursor{ModifiedAt: t0.Add(-time.Hour), LastID: "003A"}); err != nil {
+			return err
+		}
+		return tx.SetCursor(ctx, "other", "Account", store.Cursor{ModifiedAt: t0, LastID: "001C"})
+	})
+	headers, err := s.AccountHeaders(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[crm.AccountID]store.AccountHeader{"001A": {Name: "Acme", OwnerID: "005X"}, "001B": {Name: "Globex"}}
+	if len(headers) != len(want) || headers["001A"] != want["001A"] || headers["001B"] != want["001B"] {
+		t.Fatalf("headers = %v, want %v", headers, want)
+	}
+	cursors, err := s.Cursors(ctx, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, con := cursors["Account"], cursors["Contact"]
+	if len(cursors) != 2 || !acc.ModifiedAt.Equal(t0) || acc.LastID != "001B" || acc.FieldsHash != "h1" || acc.UpdatedAt.IsZero() ||
+		!con.ModifiedAt.Equal(t0.Add(-time.Hour)) || con.LastID != "003A" {
+		t.Fatalf("cursors = %+v, want Account at 001B and Contact at 003A", cursors)
+	}
+	if one, err := s.Cursor(ctx, conn, "Account"); err != nil || one != acc {
+		t.Fatalf("Cursor(Account) = %+v, %v; want what Cursors gives, %+v", one, err, acc)
 	}
 }
 
@@ -451,7 +510,7 @@ func testTokenEncryption(t *testing.T, fresh Fresh) {
 	}
 	// Nothing in the database holds the secret in clear.
 	var sealed []byte
-	if err := s.DB().QueryRowContext(ctx, "SELECT sealed FROM oauth_tokens").Scan(&sealed); err != nil {
+	if err := RawDB(t, cfg).QueryRowContext(ctx, "SELECT sealed FROM oauth_tokens").Scan(&sealed); err != nil {
 		t.Fatal(err)
 	}
 	if bytes.Contains(sealed, []byte("SECRET")) {
@@ -559,7 +618,9 @@ func testConcurrentWriters(t *testing.T, fresh Fresh) {
 
 func testLease(t *testing.T, fresh Fresh) {
 	ctx := context.Background()
-	s := Open(t, fresh(t), store.Options{Shared: true})
+	cfg := fresh(t)
+	s := Open(t, cfg, store.Options{Shared: true})
+	raw := RawDB(t, cfg)
 	ttl := time.Minute
 	acquire := func(holder string) bool {
 		t.Helper()
@@ -574,7 +635,7 @@ func testLease(t *testing.T, fresh Fresh) {
 	// which a test cannot move.
 	expire := func() {
 		t.Helper()
-		if _, err := s.DB().ExecContext(ctx, "UPDATE leases SET expires_at = expires_at - 120000 WHERE connection = '"+conn+"'"); err != nil {
+		if _, err := raw.ExecContext(ctx, "UPDATE leases SET expires_at = expires_at - 120000 WHERE connection = '"+conn+"'"); err != nil {
 			t.Fatal(err)
 		}
 	}
