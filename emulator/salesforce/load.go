@@ -65,6 +65,17 @@ func (s *Server) LoadOrg(org *gen.Org) error {
 	defer s.mu.Unlock()
 	s.loadUsers(org.Users)
 	s.loadBundle(&gen.Bundle{Contacts: org.Contacts, Opportunities: org.Opportunities, Activities: org.Activities}, org.Accounts)
+	if !org.HistoryFrom.IsZero() {
+		opps := org.Opportunities
+		for i, a := range org.Accounts {
+			n := 0
+			for n < len(opps) && opps[n].Account == a.Index {
+				n++
+			}
+			s.loadGenHistory(&gen.Bundle{Account: a, Opportunities: opps[:n], History: org.History(i), HistoryFrom: org.HistoryFrom})
+			opps = opps[n:]
+		}
+	}
 	s.rebuildAll()
 	return nil
 }
@@ -78,6 +89,7 @@ func (s *Server) LoadGen(opts gen.Options) error {
 	s.loadUsers(users)
 	err := gen.Stream(opts, func(b *gen.Bundle) error {
 		s.loadBundle(b, []gen.Account{b.Account})
+		s.loadGenHistory(b)
 		return nil
 	})
 	s.rebuildAll()
