@@ -133,6 +133,7 @@ func (s *Server) loadCSV(objectType, name string, r io.Reader) ([]pendingAssoc, 
 		if err != nil {
 			return nil, fmt.Errorf("%s: line %d: %w", name, line, err)
 		}
+		rec.createdBy = sourceImport
 		for _, a := range assocs {
 			pending = append(pending, pendingAssoc{where: fmt.Sprintf("%s: line %d", name, line),
 				fromType: tb.typ.name, toType: a[0], fromID: strconv.FormatInt(rec.id, 10), toID: a[1]})
