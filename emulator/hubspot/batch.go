@@ -112,8 +112,8 @@ type batchBody struct {
 	Inputs                []objectInput `json:"inputs"`
 	Properties            []string      `json:"properties"`
 	PropertiesWithHistory []string      `json:"propertiesWithHistory"`
-	IDProperty string        `json:"idProperty"`
-	Archived   bool          `json:"archived"`
+	IDProperty            string        `json:"idProperty"`
+	Archived              bool          `json:"archived"`
 }
 
 // batch serves POST /crm/v3/objects/{type}/batch/{read|create|update|archive}.
