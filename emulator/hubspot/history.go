@@ -1,10 +1,17 @@
 package hubspot
 
 import (
+	"encoding/csv"
+	"fmt"
+	"io"
 	"net/http"
+	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
+
+	"healthsync/crm"
 
 	"healthsync/emulator/gen"
 )
@@ -249,4 +256,92 @@ func (s *Server) loadGenHistory(org *gen.Org, hist []gen.Change, company *record
 			rec.props[tb.typ.modProp] = formatTime(c.At)
 		}
 	}
+}
+
+// loadHistoryCSV loads property history entries of loaded records from a
+// <type>_property_history.csv file (hs_object_id, property, value,
+// timestamp, and optionally sourceType, sourceId, updatedByUserId). The
+// newest entry of a property ends at the record's current value: when the
+// file's newest differs, the current value is recorded at the record's
+// modified date.
+func (s *Server) loadHistoryCSV(objectType, name string, r io.Reader, out io.Writer) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tb, err := s.tableOf(objectType)
+	if err != nil {
+		return 0, fmt.Errorf("load %s: %w", name, err)
+	}
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return 0, fmt.Errorf("load %s: read the header row: %w", name, err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	}
+	if _, ok := col["objectid"]; ok {
+		col["hs_object_id"] = col["objectid"]
+	}
+	for _, need := range []string{"hs_object_id", "property", "value", "timestamp"} {
+		if _, ok := col[need]; !ok {
+			return 0, fmt.Errorf("load %s: no %s column: a history entry needs hs_object_id, property, value and timestamp", name, need)
+		}
+	}
+	get := func(row []string, k string) string {
+		if i, ok := col[k]; ok && i < len(row) {
+			return strings.TrimSpace(row[i])
+		}
+		return ""
+	}
+	touched := map[*record]bool{}
+	orphans, n := 0, 0
+	for line := 2; ; line++ {
+		row, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, fmt.Errorf("load %s: line %d: %w", name, line, err)
+		}
+		id, err := parseID(get(row, "hs_object_id"))
+		rec := tb.records[id]
+		if err != nil || rec == nil {
+			orphans++
+			continue
+		}
+		prop := get(row, "property")
+		if p, ok := tb.props[prop]; !ok || p.Archived {
+			return 0, fmt.Errorf("load %s: line %d: property %q does not exist on %s", name, line, prop, tb.typ.name)
+		}
+		at, err := crm.ParseTime(get(row, "timestamp"))
+		if err != nil {
+			return 0, fmt.Errorf("load %s: line %d: timestamp: %w", name, line, err)
+		}
+		src := sourceImport
+		if typ := get(row, "sourcetype"); typ != "" {
+			uid, _ := strconv.ParseInt(get(row, "updatedbyuserid"), 10, 64)
+			src = &historySource{typ: typ, id: get(row, "sourceid"), userID: uid}
+		}
+		rec.hist = append(rec.hist, propChange{name: prop, value: get(row, "value"), at: at.UnixMilli(), src: src})
+		touched[rec] = true
+		n++
+	}
+	for rec := range touched {
+		rec.sortHistory()
+		latest := map[string]string{}
+		for _, c := range rec.hist {
+			latest[c.name] = c.value
+		}
+		for prop, v := range latest {
+			if cur := rec.props[prop]; cur != v {
+				rec.hist = append(rec.hist, propChange{name: prop, value: cur, at: rec.updatedAt.UnixMilli(), src: sourceImport})
+			}
+		}
+	}
+	if orphans > 0 {
+		fmt.Fprintf(out, "%s: skipped %d entries of %s not loaded\n", filepath.Base(name), orphans, tb.typ.name)
+	}
+	return n, nil
 }

@@ -213,13 +213,19 @@ func auditFields(deletable bool) []*field {
 	return fs
 }
 
-var stagesProbability = []struct {
+// stage is an opportunity stage: its default probability, forecast
+// category and whether it closes (and wins) the deal.
+type stage struct {
 	name     string
 	prob     float64
 	forecast string
 	closed   bool
 	won      bool
-}{
+}
+
+// stagesProbability are the stages of a new org; an org loaded from an
+// export has its own (db.stages).
+var stagesProbability = []stage{
 	{"Prospecting", 10, "Pipeline", false, false},
 	{"Qualification", 10, "Pipeline", false, false},
 	{"Needs Analysis", 20, "Pipeline", false, false},

@@ -224,11 +224,13 @@ type db struct {
 	retentionMonths int
 	genFields       []genField
 	interned        map[string]any
+	// stages are the opportunity stages (the StageName picklist).
+	stages []stage
 }
 
 func newDB() *db {
 	d := &db{schema: newSchema(), tables: map[string]*table{}, byID: map[string]*record{}, seq: map[string]int64{},
-		tracking: historyTracking{}, retentionMonths: defaultHistoryRetention}
+		tracking: historyTracking{}, retentionMonths: defaultHistoryRetention, stages: stagesProbability}
 	for k, o := range d.schema {
 		d.tables[k] = newTable(o)
 	}

@@ -505,7 +505,7 @@ func (s *Server) derive(r *record, written map[int]any, insert bool) *writeErr {
 		setName("Name", name)
 	case "Opportunity":
 		stage := r.str("StageName")
-		for _, st := range stagesProbability {
+		for _, st := range s.db.stages {
 			if !strings.EqualFold(st.name, stage) {
 				continue
 			}
