@@ -244,8 +244,8 @@ func (s *Server) loadGenHistory(org *gen.Org, hist []gen.Change, company *record
 			tb, rec, prop = dealsTable, dealsTable.records[deals[c.Opportunity]], genDealProps[c.Field]
 			src = owner(org.Opportunities[c.Opportunity].Owner)
 		}
-		if rec == nil || prop == "" {
-			continue
+		if rec == nil || prop == "" || (rec.archived && c.At.After(rec.archivedAt)) {
+			continue // an archived record changes no more
 		}
 		if c.Opportunity >= 0 && c.Old == nil && c.At.Equal(rec.createdAt) {
 			continue // the value the deal was created with

@@ -209,6 +209,10 @@ func (d *db) addHistory(h *object, parent *record, at time.Time, by any, fieldNa
 	at = crm.Normalize(at)
 	r := &record{t: t, id: id, vals: []any{id, false, parent.get(parent.t.idxID), by, at, d.intern(fieldName), d.intern(dataType), old, new}}
 	r.stamp = at.UnixMilli()
+	if parent.deleted { // history goes to the recycle bin with its record
+		r.deleted, r.deletedAt = true, parent.deletedAt
+		r.vals[1] = true
+	}
 	t.byID[id] = r
 	if sorted {
 		t.place(r)
@@ -425,8 +429,8 @@ func (s *Server) loadGenHistory(b *gen.Bundle) {
 			}
 		}
 		f := d.genHistoryField(o, c.Field)
-		if r == nil || f == nil || !d.tracks(o, f) || !d.historyOn(o.history) {
-			continue
+		if r == nil || f == nil || !d.tracks(o, f) || !d.historyOn(o.history) || (r.deleted && c.At.After(r.deletedAt)) {
+			continue // a deleted record changes no more
 		}
 		old, new := genHistoryValue(c.Field, c.Old), genHistoryValue(c.Field, c.New)
 		d.addHistory(o.history, r, c.At, by, historyFieldName(o, f), historyDataType(f), historyValue(f, old), historyValue(f, new), false)
