@@ -60,7 +60,7 @@ func (s *Server) LoadOrg(org *gen.Org) error {
 	defer s.mu.Unlock()
 	s.loadUsers(org.Users)
 	s.loadBundle(&gen.Bundle{Contacts: org.Contacts, Opportunities: org.Opportunities, Activities: org.Activities}, org.Accounts)
-	if !org.HistoryFrom.IsZero() {
+	if !org.HistoryFrom.IsZero() && (s.db.historyOn(s.db.schema["accounthistory"]) || s.db.historyOn(s.db.schema["opportunityfieldhistory"])) {
 		opps := org.Opportunities
 		for i, a := range org.Accounts {
 			n := 0
