@@ -30,6 +30,14 @@ func TestSimpleforceWorksUnchanged(t *testing.T) {
 	if meta == nil || (*meta)["name"] != "Account" {
 		t.Fatalf("describe: %v", meta)
 	}
+	// Field history reads as any object does.
+	hist, err := c.Query("SELECT Id, AccountId, Field, OldValue, NewValue, CreatedDate FROM AccountHistory ORDER BY CreatedDate DESC LIMIT 10")
+	if err != nil || len(hist.Records) != 10 || hist.Records[0].Type() != "AccountHistory" || hist.Records[0].StringField("Field") == "" {
+		t.Fatalf("history query: %v %+v", err, hist)
+	}
+	if meta := c.SObject("AccountHistory").Describe(); meta == nil || (*meta)["name"] != "AccountHistory" {
+		t.Fatalf("history describe: %v", meta)
+	}
 	if _, err := c.Query("SELECT Nope FROM Account"); err == nil || !strings.Contains(err.Error(), "INVALID_FIELD") {
 		t.Errorf("bad query error: %v", err)
 	}
