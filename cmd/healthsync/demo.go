@@ -65,7 +65,7 @@ func runDemo(ctx context.Context, e *env, o emulatorOptions, dir string, keep bo
 			return fmt.Errorf("reset demo database: %w", err)
 		}
 	}
-	em, err := newEmulated(o, filepath.Join(abs, "jwt.key"))
+	em, err := newEmulated(o, filepath.Join(abs, "jwt.key"), e.stderr)
 	if err != nil {
 		return err
 	}

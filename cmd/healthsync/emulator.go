@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -82,8 +83,9 @@ func (o emulatorOptions) validate(cmd string) (crm.System, error) {
 }
 
 // newEmulated builds the emulated CRM and loads its data; o must have
-// passed validate.
-func newEmulated(o emulatorOptions, keyFile string) (*emulated, error) {
+// passed validate. A CSV load reports what it skipped, added and loaded
+// to report.
+func newEmulated(o emulatorOptions, keyFile string, report io.Writer) (*emulated, error) {
 	sys, err := o.validate("emulator")
 	if err != nil {
 		return nil, err
@@ -101,7 +103,7 @@ func newEmulated(o emulatorOptions, keyFile string) (*emulated, error) {
 		if em.org != nil {
 			err = em.sf.LoadOrg(em.org)
 		} else {
-			err = em.sf.LoadCSV(o.csvDir)
+			err = em.sf.LoadExport(o.csvDir, report)
 		}
 		em.handler, em.envLines, em.clientLines = em.sf, em.sf.EnvLines, em.sf.ClientLines
 	case crm.HubSpot:
@@ -110,7 +112,7 @@ func newEmulated(o emulatorOptions, keyFile string) (*emulated, error) {
 		if em.org != nil {
 			_, err = em.hs.LoadOrg(em.org)
 		} else {
-			err = em.hs.LoadCSVDir(o.csvDir)
+			err = em.hs.LoadExport(o.csvDir, report)
 		}
 		em.handler, em.envLines, em.clientLines = em.hs, em.hs.EnvLines, em.hs.ClientLines
 	}
@@ -183,7 +185,7 @@ it as against a real org.`,
 				if host, _, err := net.SplitHostPort(*listen); err != nil || !isLoopback(host) {
 					return usagef("emulator", "--listen %q: give a loopback address such as 127.0.0.1:8443 (the emulator accepts any password)", *listen)
 				}
-				em, err := newEmulated(o, "")
+				em, err := newEmulated(o, "", e.stderr)
 				if err != nil {
 					return err
 				}

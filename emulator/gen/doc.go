@@ -18,6 +18,16 @@
 // [Account.Churned] and [Account.ChurnedAt] are the ground truth a backtest
 // is checked against.
 //
+// Accounts and opportunities carry a field history ([Org.History],
+// Bundle.History): ARR moving at renewals, quarterly adoption snapshots
+// (Adoption and AdoptionPrev), CSM sentiment, NPS surveys, the renewal
+// date, the churn, and deals moving through their stages, from
+// HistoryFrom (Months before Now) on, ending at today's values. A
+// churned account's adoption falls and its sentiment turns red before the
+// churn. The history comes from its own random stream, so the rest of the
+// org is the same with [Options].NoHistory; it is computed when asked, not
+// kept in the Org.
+//
 // The same [Options] always give the same Org. Every account is generated
 // from its own random stream derived from the seed and its position, so
 // [Stream] can produce orgs of 100,000 accounts and millions of activities

@@ -16,7 +16,12 @@ func Generate(opts Options) (*Org, error) {
 	if err != nil {
 		return nil, err
 	}
-	org := &Org{Now: o.Now, Users: Users(o)}
+	org := &Org{Now: o.Now, Users: Users(o), opts: o}
+	if !o.NoHistory {
+		org.HistoryFrom = historyFrom(o)
+	}
+	// The history is not kept: Org.History computes it when asked.
+	o.NoHistory = true
 	err = stream(o, func(b *Bundle) error {
 		org.Accounts = append(org.Accounts, b.Account)
 		org.Contacts = append(org.Contacts, b.Contacts...)
@@ -83,6 +88,10 @@ func stream(o Options, fn func(b *Bundle) error) error {
 			c:      &c,
 		}
 		b := g.bundle(int32(i))
+		if !o.NoHistory {
+			b.HistoryFrom = historyFrom(o)
+			b.History = history(o, &b.Account, b.Opportunities)
+		}
 		if err := fn(b); err != nil {
 			return err
 		}

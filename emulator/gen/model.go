@@ -77,12 +77,17 @@ const (
 // Org is a whole generated customer base. Records refer to each other by
 // index into these slices; Index fields equal the record's position.
 type Org struct {
-	Now           time.Time
+	Now time.Time
+	// HistoryFrom is where field history begins (Months before Now); see
+	// [Org.History]. Zero when the org was generated with NoHistory.
+	HistoryFrom   time.Time
 	Users         []User
 	Accounts      []Account
 	Contacts      []Contact
 	Opportunities []Opportunity
 	Activities    []Activity
+
+	opts Options // for History
 }
 
 // Bundle is one account with everything that belongs to it, as [Stream]
@@ -92,6 +97,11 @@ type Bundle struct {
 	Contacts      []Contact
 	Opportunities []Opportunity
 	Activities    []Activity
+	// History is what [Org.History] gives for this account: the changes
+	// of its fields and its opportunities' since HistoryFrom, oldest
+	// first (nil with NoHistory).
+	History     []Change
+	HistoryFrom time.Time
 }
 
 // User is a member of the company's team: account owners (CSMs and account

@@ -38,6 +38,10 @@ type Options struct {
 	DeleteRate float64
 	// NoDeletes disables deletions.
 	NoDeletes bool
+	// NoHistory turns field history off: [Org.History] and
+	// Bundle.History give nothing, so the emulators hold no history
+	// rows. The rest of the org is the same either way.
+	NoHistory bool
 }
 
 // withDefaults validates o and fills in defaults.

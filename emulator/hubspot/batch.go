@@ -109,10 +109,11 @@ func (j *jsonIDs) UnmarshalJSON(b []byte) error {
 }
 
 type batchBody struct {
-	Inputs     []objectInput `json:"inputs"`
-	Properties []string      `json:"properties"`
-	IDProperty string        `json:"idProperty"`
-	Archived   bool          `json:"archived"`
+	Inputs                []objectInput `json:"inputs"`
+	Properties            []string      `json:"properties"`
+	PropertiesWithHistory []string      `json:"propertiesWithHistory"`
+	IDProperty            string        `json:"idProperty"`
+	Archived              bool          `json:"archived"`
 }
 
 // batch serves POST /crm/v3/objects/{type}/batch/{read|create|update|archive}.
@@ -130,6 +131,10 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, t *objectType, op
 	}
 	if e := checkBatchSize(len(body.Inputs), maxBatch); e != nil {
 		s.writeError(w, e)
+		return
+	}
+	if op == "read" && len(body.PropertiesWithHistory) > 0 && len(body.Inputs) > maxHistoryReads {
+		s.writeError(w, tooManyForHistory(len(body.Inputs), true))
 		return
 	}
 	if op == "update" || op == "archive" {
@@ -166,7 +171,9 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, t *objectType, op
 				missing = append(missing, in.ID)
 				continue
 			}
-			results = append(results, tb.render(rec, body.Properties))
+			out := tb.render(rec, body.Properties)
+			tb.withHistory(&out, rec, body.PropertiesWithHistory)
+			results = append(results, out)
 		}
 	case "create":
 		type prepared struct {
@@ -190,7 +197,7 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, t *objectType, op
 		}
 		for _, p := range all {
 			rec := s.insert(tb, p.props, start, start, 0)
-			rec.viaAPI = true
+			rec.viaAPI, rec.createdBy = true, s.apiSource()
 			tb.index(rec)
 			for _, link := range p.links {
 				link(rec, start)
@@ -214,7 +221,7 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, t *objectType, op
 				missing = append(missing, in.ID)
 				continue
 			}
-			if e := s.update(tb, rec, in.Properties, start); e != nil {
+			if e := s.update(tb, rec, in.Properties, start, s.apiSource()); e != nil {
 				be := s.batchErr(e.Category, "", e.Message, map[string][]string{"ids": {in.ID}})
 				be.Errors = append(be.Errors, e.Errors...)
 				errs = append(errs, be)

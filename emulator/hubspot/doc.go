@@ -17,6 +17,12 @@
 //   - CRM v3 objects: list, get, create, update, archive, batch read, create,
 //     update and archive (≤ 100 inputs, 207 multi-status), and search with
 //     filter groups, sorts, the 200-per-page and 10,000-result caps.
+//   - Property history: propertiesWithHistory on single, list and batch
+//     reads (each value newest first with its timestamp, sourceType,
+//     sourceId and updatedByUserId; at most 50 records per read with
+//     history), recorded on every create, update and batch update, loaded
+//     with a generated org and from <type>_property_history.csv files.
+//     Search returns no history, as in HubSpot.
 //   - Associations v4, properties and property groups, owners, pipelines.
 //   - Rate limits: a rolling ten-second window and a daily quota per token
 //     with HubSpot's X-HubSpot-RateLimit-* headers, a five-per-second limit on
@@ -26,8 +32,11 @@
 //     token expiry, rate-limit pressure and paging that points back at the
 //     same page; [Server.SetFaults] switches them while serving.
 //
-// Data comes from [Server.LoadOrg] (a generated organisation), from CSV files
-// ([Server.LoadCSV], [Server.LoadCSVDir]) or from API calls. LoadOrg adds the
+// Data comes from [Server.LoadOrg] (a generated organisation, with its
+// field history), from CSV files ([Server.LoadCSV], [Server.LoadCSVDir],
+// [Server.LoadExport], which adds columns the portal lacks as custom
+// properties of an inferred type and reports what it loaded) or from API
+// calls. LoadOrg adds the
 // custom company properties a customer-success team keeps in HubSpot (group
 // customer_success: segment, arr, licenses, active_users, adoption_rate,
 // adoption_rate_previous, csm_sentiment, nps_score, customer_since,

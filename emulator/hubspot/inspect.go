@@ -147,6 +147,7 @@ func (s *Server) Create(objectType string, props map[string]string) (string, err
 	if err != nil {
 		return "", err
 	}
+	rec.createdBy = s.uiSource()
 	tb.index(rec)
 	return strconv.FormatInt(rec.id, 10), nil
 }
@@ -265,7 +266,7 @@ func (s *Server) Update(objectType, id string, props map[string]string) error {
 	if r == nil || r.archived {
 		return fmt.Errorf("update %s %s: %w", tb.typ.singular, id, ErrNotFound)
 	}
-	if e := s.update(tb, r, propInput(props), s.now()); e != nil {
+	if e := s.update(tb, r, propInput(props), s.now(), s.uiSource()); e != nil {
 		return fmt.Errorf("update %s %s: %s", tb.typ.singular, id, e.Message)
 	}
 	return nil

@@ -107,10 +107,18 @@ func (s *Server) LoadOrg(org *gen.Org) (*OrgIDs, error) {
 	s.ensureProps(companies, "customer_success", "Customer success", csCompanyProps)
 	s.ensureProps(deals, "customer_success", "Customer success", csDealProps)
 	ids := &OrgIDs{}
+	var sources []*historySource // per user: who changes records in the UI
 	for _, u := range org.Users {
 		o := s.addOwnerLocked(u.Email, u.FirstName, u.LastName, u.Created)
 		o.UpdatedAt, o.Archived = u.Modified, !u.Active
 		ids.Owners = append(ids.Owners, o.ID)
+		sources = append(sources, userSource(o.UserID))
+	}
+	source := func(i int32) *historySource {
+		if i < 0 || int(i) >= len(sources) {
+			return s.uiSource()
+		}
+		return sources[i]
 	}
 	owner := func(i int32) string {
 		if i < 0 || int(i) >= len(ids.Owners) {
@@ -118,7 +126,7 @@ func (s *Server) LoadOrg(org *gen.Org) (*OrgIDs, error) {
 		}
 		return ids.Owners[i]
 	}
-	put := func(tb *table, props map[string]string, created, modified time.Time, deleted bool, deletedAt time.Time) (*record, error) {
+	put := func(tb *table, props map[string]string, created, modified time.Time, deleted bool, deletedAt time.Time, by *historySource) (*record, error) {
 		clean := propInput{}
 		for k, v := range props {
 			if v != "" {
@@ -133,6 +141,7 @@ func (s *Server) LoadOrg(org *gen.Org) (*OrgIDs, error) {
 			modified = created
 		}
 		rec := s.insert(tb, next, created, modified, 0)
+		rec.createdBy = by
 		if deleted {
 			rec.archived, rec.archivedAt = true, deletedAt
 		}
@@ -160,7 +169,7 @@ func (s *Server) LoadOrg(org *gen.Org) (*OrgIDs, error) {
 		if a.NPS >= 0 {
 			p["nps_score"] = strconv.Itoa(int(a.NPS))
 		}
-		rec, err := put(companies, p, a.Created, a.Modified, a.Deleted, a.DeletedAt)
+		rec, err := put(companies, p, a.Created, a.Modified, a.Deleted, a.DeletedAt, source(a.Owner))
 		if err != nil {
 			return nil, err
 		}
@@ -177,7 +186,7 @@ func (s *Server) LoadOrg(org *gen.Org) (*OrgIDs, error) {
 		company := ids.Companies[c.Account]
 		p["associatedcompanyid"] = strconv.FormatInt(company, 10)
 		p["company"] = org.Accounts[c.Account].Name
-		rec, err := put(contacts, p, c.Created, c.Modified, c.Deleted, c.DeletedAt)
+		rec, err := put(contacts, p, c.Created, c.Modified, c.Deleted, c.DeletedAt, source(c.Owner))
 		if err != nil {
 			return nil, err
 		}
@@ -205,7 +214,7 @@ func (s *Server) LoadOrg(org *gen.Org) (*OrgIDs, error) {
 			"dealstage": stage, "dealtype": dealtype, "deal_category": DealCategories[o.Type],
 			"hubspot_owner_id": owner(o.Owner),
 		}
-		rec, err := put(deals, p, o.Created, o.Modified, o.Deleted, o.DeletedAt)
+		rec, err := put(deals, p, o.Created, o.Modified, o.Deleted, o.DeletedAt, source(o.Owner))
 		if err != nil {
 			return nil, err
 		}
@@ -214,11 +223,16 @@ func (s *Server) LoadOrg(org *gen.Org) (*OrgIDs, error) {
 		s.assoc.add("deals", "companies", rec.id, company, assocTypes[pairKey{"deals", "companies"}][0])
 		s.assoc.add("deals", "companies", rec.id, company, assocTypes[pairKey{"deals", "companies"}][1])
 	}
+	for i, a := range org.Accounts {
+		if hist := org.History(i); len(hist) > 0 {
+			s.loadGenHistory(org, hist, companies.records[ids.Companies[i]], source(a.Owner), ids.Deals, source)
+		}
+	}
 	for _, a := range org.Activities {
 		tb, p := s.activityProps(a, org.Now)
 		p["hubspot_owner_id"] = owner(a.Owner)
 		p["hs_timestamp"] = ms(a.At)
-		rec, err := put(tb, p, a.Created, a.Modified, a.Deleted, a.DeletedAt)
+		rec, err := put(tb, p, a.Created, a.Modified, a.Deleted, a.DeletedAt, source(a.Owner))
 		if err != nil {
 			return nil, err
 		}

@@ -124,6 +124,11 @@ func (s *Server) listObjects(w http.ResponseWriter, r *http.Request, t *objectTy
 	}
 	archived := q.Get("archived") == "true"
 	props, assocs := listParam(q, "properties"), listParam(q, "associations")
+	withHist := listParam(q, "propertiesWithHistory")
+	if len(withHist) > 0 && limit > maxHistoryReads {
+		s.writeError(w, tooManyForHistory(limit, false))
+		return
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	tb := s.tables[t.name]
@@ -140,7 +145,9 @@ func (s *Server) listObjects(w http.ResponseWriter, r *http.Request, t *objectTy
 	}
 	results := make([]wireRecord, 0, min(limit, len(ids)))
 	for i := 0; i < len(ids) && i < limit; i++ {
-		results = append(results, s.renderWithAssocs(tb, tb.records[ids[i]], props, assocs))
+		out := s.renderWithAssocs(tb, tb.records[ids[i]], props, assocs)
+		tb.withHistory(&out, tb.records[ids[i]], withHist)
+		results = append(results, out)
 	}
 	out := map[string]any{"results": results}
 	next := ""
@@ -187,7 +194,9 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request, t *objectType
 		s.writeError(w, notFoundError(t, idS))
 		return
 	}
-	writeJSON(w, http.StatusOK, s.renderWithAssocs(tb, rec, listParam(q, "properties"), listParam(q, "associations")))
+	out := s.renderWithAssocs(tb, rec, listParam(q, "properties"), listParam(q, "associations"))
+	tb.withHistory(&out, rec, listParam(q, "propertiesWithHistory"))
+	writeJSON(w, http.StatusOK, out)
 }
 
 // insert creates a record from validated properties at the given times.
@@ -270,7 +279,7 @@ func (s *Server) createObject(w http.ResponseWriter, r *http.Request, t *objectT
 	}
 	now := s.now()
 	rec := s.insert(tb, props, now, now, 0)
-	rec.viaAPI = true
+	rec.viaAPI, rec.createdBy = true, s.apiSource()
 	tb.index(rec)
 	for _, link := range links {
 		link(rec, now)
@@ -289,8 +298,8 @@ func writtenProps(t *objectType, in propInput) []string {
 }
 
 // update applies property writes to a live record, bumping its modified
-// date only when a value changed.
-func (s *Server) update(tb *table, rec *record, in propInput, now time.Time) *apiError {
+// date and recording the changes (by src) only when a value changed.
+func (s *Server) update(tb *table, rec *record, in propInput, now time.Time, src *historySource) *apiError {
 	next, e := s.applyProps(tb, rec.props, in, false)
 	if e != nil {
 		return e
@@ -304,8 +313,10 @@ func (s *Server) update(tb *table, rec *record, in propInput, now time.Time) *ap
 	if !changed {
 		return nil
 	}
+	before := rec.props
 	rec.props = next
 	tb.touch(rec, now)
+	tb.recordChanges(rec, before, in, now, src)
 	return nil
 }
 
@@ -323,7 +334,7 @@ func (s *Server) updateObject(w http.ResponseWriter, r *http.Request, t *objectT
 		s.writeError(w, notFoundError(t, idS))
 		return
 	}
-	if e := s.update(tb, rec, in.Properties, s.now()); e != nil {
+	if e := s.update(tb, rec, in.Properties, s.now(), s.apiSource()); e != nil {
 		s.writeError(w, e)
 		return
 	}

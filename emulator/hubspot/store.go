@@ -16,6 +16,10 @@ type record struct {
 	archived   bool
 	archivedAt time.Time
 	viaAPI     bool // created through the HTTP API (not seeded)
+	// createdBy is who created the record (the source of the values it
+	// was created with); hist the property changes since (history.go).
+	createdBy *historySource
+	hist      []propChange
 }
 
 // modKey orders records by (modified date, id): the index incremental
@@ -134,6 +138,8 @@ type wireRecord struct {
 	Archived     bool                     `json:"archived"`
 	ArchivedAt   string                   `json:"archivedAt,omitempty"`
 	Associations map[string]wireAssocPage `json:"associations,omitempty"`
+	// PropertiesWithHistory is set when a read asks for it.
+	PropertiesWithHistory map[string][]wireHistory `json:"propertiesWithHistory,omitempty"`
 }
 
 type wireAssocPage struct {

@@ -63,7 +63,7 @@ type fieldDescribe struct {
 
 var soapTypes = map[string]string{
 	tID: "tns:ID", tReference: "tns:ID", tBoolean: "xsd:boolean", tDouble: "xsd:double", tCurrency: "xsd:double",
-	tPercent: "xsd:double", tInt: "xsd:int", tDate: "xsd:date", tDateTime: "xsd:dateTime",
+	tPercent: "xsd:double", tInt: "xsd:int", tDate: "xsd:date", tDateTime: "xsd:dateTime", tAnyType: "xsd:anyType",
 }
 
 func describeField(o *object, f *field, granted bool) fieldDescribe {
@@ -79,6 +79,13 @@ func describeField(o *object, f *field, granted bool) fieldDescribe {
 	}
 	if f.typ == tID {
 		d.ByteLength = 18
+	}
+	if f.typ == tAnyType {
+		// OldValue and NewValue sort but neither filter nor group.
+		d.Filterable, d.Groupable, d.Aggregatable = false, false, false
+	}
+	if o.historyOf != "" && (f.name == "Field" || f.name == "DataType") {
+		d.RestrictedPicklist = true
 	}
 	if f.helpText != "" {
 		help := f.helpText
@@ -142,6 +149,11 @@ type globalSObject struct {
 }
 
 func globalOf(o *object, version string) globalSObject {
+	if o.historyOf != "" {
+		// History objects: query and retrieve only.
+		return globalSObject{KeyPrefix: o.prefix, Label: o.label, LabelPlural: o.labelPlural, Name: o.name,
+			Queryable: true, Replicateable: true, Retrieveable: true, URLs: objectURLs(o, version)}
+	}
 	return globalSObject{
 		Createable: o.createable, Custom: o.custom, Deletable: o.deletable, KeyPrefix: o.prefix, Label: o.label,
 		LabelPlural: o.labelPlural, Layoutable: !o.tooling, Mergeable: o.name == "Account" || o.name == "Contact",
@@ -155,6 +167,9 @@ func globalOf(o *object, version string) globalSObject {
 func (s *Server) describeGlobal(version string, tooling bool) map[string]any {
 	var objs []globalSObject
 	for _, o := range s.db.schema {
+		if !s.db.historyOn(o) {
+			continue
+		}
 		if (tooling && (o.tooling || o.alsoTooling)) || (!tooling && !o.tooling) {
 			objs = append(objs, globalOf(o, version))
 		}
@@ -178,15 +193,25 @@ func (s *Server) describe(o *object, version, userID string) map[string]any {
 	g := globalOf(o, version)
 	fields := make([]fieldDescribe, 0, len(o.fields))
 	for _, f := range o.fields {
-		fields = append(fields, describeField(o, f, s.isCustomFieldGranted(userID, o, f)))
+		d := describeField(o, f, s.isCustomFieldGranted(userID, o, f))
+		if o.historyOf != "" && f.name == "Field" {
+			d.PicklistValues = s.historyFieldPicklist(o)
+		}
+		fields = append(fields, d)
 	}
 	var children []childRelationship
 	for _, other := range s.db.schema {
+		if !s.db.historyOn(other) {
+			continue
+		}
 		for _, f := range other.fields {
 			for _, to := range f.referenceTo {
 				if to == o.name && f.typ == tReference && f.name != "CreatedById" && f.name != "LastModifiedById" {
 					rel := strings.TrimSuffix(other.labelPlural, "")
 					rel = strings.ReplaceAll(rel, " ", "")
+					if other.historyOf != "" {
+						rel = "Histories"
+					}
 					children = append(children, childRelationship{ChildSObject: other.name, Field: f.name, RelationshipName: &rel, CascadeDelete: o.name == "Account" && f.name == "AccountId"})
 				}
 			}

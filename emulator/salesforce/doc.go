@@ -5,8 +5,13 @@
 //
 // [New] returns a [Server] (an http.Handler) holding the API user, its
 // profile and a connected app; [Server.LoadOrg] or [Server.LoadGen] add a
-// generated customer base (package emulator/gen) and [Server.LoadCSV]
-// loads Data Loader exports. Records live in memory: per object a map by
+// generated customer base (package emulator/gen) and [Server.LoadExport]
+// (or [Server.LoadCSV]) loads Data Loader exports of a real org: standard
+// fields the emulated schema lacks and custom fields are added (types
+// from a catalogue or inferred from the values), references resolve after
+// every file is read, references to objects it does not serve stay plain
+// IDs, the org's stage names become its StageName picklist, files of
+// unserved objects are skipped, and a line per object says what loaded. Records live in memory: per object a map by
 // ID and an index sorted by (SystemModstamp, Id), so an incremental query
 // ("WHERE SystemModstamp >= t ORDER BY SystemModstamp, Id") starts with a
 // binary search instead of scanning the table, and result pages are
@@ -30,6 +35,15 @@
 //     external ID, updated/ and deleted/, composite (sObject collections,
 //     batch, composite with references), the Tooling API for custom fields
 //     and Bulk API 2.0 query and ingest jobs.
+//   - Field history tracking: AccountHistory and OpportunityFieldHistory
+//     (Field, DataType, OldValue/NewValue as anyType, CreatedDate,
+//     CreatedById, a "created" row per new record), written by every API
+//     write of a tracked field, queryable by REST and Bulk 2.0, kept for
+//     24 months ([Options].HistoryRetentionMonths), loaded with generated
+//     orgs and from AccountHistory.csv / OpportunityFieldHistory.csv.
+//     Which fields are tracked is [Options].FieldHistory (default
+//     [DefaultFieldHistory]) or [Server.SetFieldHistory]; an object that
+//     tracks nothing has no history object (INVALID_TYPE).
 //   - Field-level security for custom fields added through the Tooling
 //     API: writes fail with INVALID_FIELD until a
 //     FieldPermissions record on a permission set assigned to the user

@@ -248,7 +248,7 @@ func (s *Server) Objects() []string {
 	defer s.mu.RUnlock()
 	var out []string
 	for _, o := range s.db.schema {
-		if !o.tooling {
+		if !o.tooling && s.db.historyOn(o) {
 			out = append(out, o.name)
 		}
 	}

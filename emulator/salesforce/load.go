@@ -1,15 +1,10 @@
 package salesforce
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	"healthsync/crm"
@@ -65,6 +60,17 @@ func (s *Server) LoadOrg(org *gen.Org) error {
 	defer s.mu.Unlock()
 	s.loadUsers(org.Users)
 	s.loadBundle(&gen.Bundle{Contacts: org.Contacts, Opportunities: org.Opportunities, Activities: org.Activities}, org.Accounts)
+	if !org.HistoryFrom.IsZero() && (s.db.historyOn(s.db.schema["accounthistory"]) || s.db.historyOn(s.db.schema["opportunityfieldhistory"])) {
+		opps := org.Opportunities
+		for i, a := range org.Accounts {
+			n := 0
+			for n < len(opps) && opps[n].Account == a.Index {
+				n++
+			}
+			s.loadGenHistory(&gen.Bundle{Account: a, Opportunities: opps[:n], History: org.History(i), HistoryFrom: org.HistoryFrom})
+			opps = opps[n:]
+		}
+	}
 	s.rebuildAll()
 	return nil
 }
@@ -78,6 +84,7 @@ func (s *Server) LoadGen(opts gen.Options) error {
 	s.loadUsers(users)
 	err := gen.Stream(opts, func(b *gen.Bundle) error {
 		s.loadBundle(b, []gen.Account{b.Account})
+		s.loadGenHistory(b)
 		return nil
 	})
 	s.rebuildAll()
@@ -219,150 +226,4 @@ func (s *Server) setGenID(obj string, idx int32, id string) {
 	}
 	ids[idx] = id
 	s.genIDs[obj] = ids
-}
-
-// csvLoadOrder loads parents before the records that refer to them.
-var csvLoadOrder = []string{"User", "Account", "Contact", "Opportunity", "Task", "Event"}
-
-// LoadCSV loads files in Salesforce Data Loader format from dir: one file
-// per object named after it (Account.csv, Contact.csv, Opportunity.csv,
-// Task.csv, Event.csv, User.csv; any letter case), a header row of API
-// field names, one record per row. Id columns keep valid Salesforce IDs so
-// references between files hold; owner and audit references to users not
-// loaded fall back to the API user. A file that names an unknown field or
-// holds a bad value fails with its name, line and column, and nothing of
-// that file is kept.
-func (s *Server) LoadCSV(dir string) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return fmt.Errorf("load csv: %w", err)
-	}
-	files := map[string]string{}
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !strings.EqualFold(filepath.Ext(name), ".csv") {
-			continue
-		}
-		files[strings.ToLower(strings.TrimSuffix(name, filepath.Ext(name)))] = filepath.Join(dir, name)
-	}
-	if len(files) == 0 {
-		return fmt.Errorf("load csv: no .csv files in %s: name them after objects, e.g. Account.csv", dir)
-	}
-	for name, path := range files {
-		known := false
-		for _, o := range csvLoadOrder {
-			known = known || strings.EqualFold(o, name)
-		}
-		if !known {
-			return fmt.Errorf("load csv: %s: unknown object %q: use one of %s", path, name, strings.Join(csvLoadOrder, ", "))
-		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	defer s.rebuildAll()
-	for _, obj := range csvLoadOrder {
-		path, ok := files[strings.ToLower(obj)]
-		if !ok {
-			continue
-		}
-		if err := s.loadCSVFile(obj, path); err != nil {
-			return fmt.Errorf("load csv: %w", err)
-		}
-	}
-	return nil
-}
-
-func (s *Server) loadCSVFile(obj, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	cr := csv.NewReader(f)
-	cr.FieldsPerRecord = 0
-	header, err := cr.Read()
-	if err != nil {
-		return fmt.Errorf("%s: read header: %w", path, err)
-	}
-	o := s.db.schema[strings.ToLower(obj)]
-	t := s.db.tables[strings.ToLower(obj)]
-	cols := make([]*field, len(header))
-	idxs := make([]int, len(header))
-	for i, h := range header {
-		h = strings.TrimPrefix(strings.TrimSpace(h), "\ufeff")
-		fld, idx := o.field(h)
-		if fld == nil {
-			return fmt.Errorf("%s:1: column %d %q is not a field of %s: use API field names (see /sobjects/%s/describe)", path, i+1, h, obj, obj)
-		}
-		cols[i], idxs[i] = fld, idx
-	}
-	var added []*record
-	undo := func() {
-		for _, r := range added {
-			delete(t.byID, r.id)
-			delete(s.db.byID, r.id)
-			r.ver++
-		}
-	}
-	now := crm.Normalize(s.clock.Now())
-	for line := 2; ; line++ {
-		row, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			undo()
-			return fmt.Errorf("%s:%d: %w", path, line, err)
-		}
-		vals := map[int]any{}
-		id := ""
-		for i, cell := range row {
-			fld := cols[i]
-			if fld.typ == tID {
-				if c := canonicalID(cell); len(c) == 18 && strings.HasPrefix(c, o.prefix) {
-					if s.db.byID[c] != nil {
-						undo()
-						return fmt.Errorf("%s:%d: duplicate Id %s", path, line, cell)
-					}
-					id = c
-				}
-				continue
-			}
-			if fld.typ == tReference && cell != "" {
-				target := s.db.lookup(cell)
-				if target == nil {
-					if fld.name == "OwnerId" || fld.name == "CreatedById" || fld.name == "LastModifiedById" {
-						vals[idxs[i]] = s.userID
-						continue
-					}
-					undo()
-					return fmt.Errorf("%s:%d: column %s: %s %s was not loaded: load its object's file too, or leave the cell empty", path, line, fld.name, fld.referenceTo[0], cell)
-				}
-				vals[idxs[i]] = target.id
-				continue
-			}
-			v, e := s.convertValue(o, fld, cell, true)
-			if e != nil {
-				undo()
-				return fmt.Errorf("%s:%d: column %s: %s", path, line, fld.name, e.err.Message)
-			}
-			vals[idxs[i]] = v
-		}
-		for _, name := range []string{"SystemModstamp", "LastModifiedDate", "CreatedDate"} {
-			if _, i := o.field(name); i >= 0 && vals[i] == nil {
-				vals[i] = now
-			}
-		}
-		if _, i := o.field("OwnerId"); i >= 0 && vals[i] == nil {
-			vals[i] = s.userID
-		}
-		r := s.db.add(t, vals, id)
-		if e := s.derive(r, vals, true); e != nil {
-			added = append(added, r)
-			undo()
-			return fmt.Errorf("%s:%d: %s", path, line, e.err.Message)
-		}
-		added = append(added, r)
-	}
-	return nil
 }

@@ -22,6 +22,7 @@ const (
 	tPhone     = "phone"
 	tURL       = "url"
 	tCombobox  = "combobox"
+	tAnyType   = "anyType"
 )
 
 // field is one field of an object as describe reports it.
@@ -91,6 +92,20 @@ type object struct {
 	formulas     int            // how many of fields are formula fields
 	byName       map[string]int // lower-case name → index
 	byRel        map[string]int // lower-case relationship name → index of its reference field
+	// history is the object's field history object (AccountHistory), if
+	// its fields can be tracked; historyOf names the tracked object on a
+	// history object.
+	history   *object
+	historyOf string
+}
+
+// stampField is the field the object's index is sorted by: SystemModstamp,
+// or CreatedDate on history objects, which have no SystemModstamp.
+func (o *object) stampField() string {
+	if o.historyOf != "" {
+		return "CreatedDate"
+	}
+	return "SystemModstamp"
 }
 
 func (o *object) field(name string) (*field, int) {
@@ -198,13 +213,19 @@ func auditFields(deletable bool) []*field {
 	return fs
 }
 
-var stagesProbability = []struct {
+// stage is an opportunity stage: its default probability, forecast
+// category and whether it closes (and wins) the deal.
+type stage struct {
 	name     string
 	prob     float64
 	forecast string
 	closed   bool
 	won      bool
-}{
+}
+
+// stagesProbability are the stages of a new org; an org loaded from an
+// export has its own (db.stages).
+var stagesProbability = []stage{
 	{"Prospecting", 10, "Pipeline", false, false},
 	{"Qualification", 10, "Pipeline", false, false},
 	{"Needs Analysis", 20, "Pipeline", false, false},
@@ -413,5 +434,6 @@ func newSchema() map[string]*object {
 		readOnly(&field{name: "SystemModstamp", label: "System Modstamp", typ: tDateTime}),
 	)
 	_ = cf
+	historySchema(objs, add)
 	return objs
 }

@@ -78,6 +78,16 @@ type Options struct {
 	// file in a temporary directory of this server's own, which Close
 	// removes (so emulators side by side never share or overwrite one).
 	KeyFile string
+	// FieldHistory is the field history tracking: object name (Account,
+	// Opportunity) to the API names of its tracked fields. Nil means
+	// DefaultFieldHistory; an empty map tracks nothing, and the history
+	// objects are then not served (INVALID_TYPE), as in an org without
+	// history tracking. Other objects are ignored.
+	FieldHistory map[string][]string
+	// HistoryRetentionMonths is how long history rows are served, by
+	// CreatedDate: 0 means 24 months (Salesforce's API retention without
+	// Field Audit Trail), a negative number for ever.
+	HistoryRetentionMonths int
 	// Faults to inject.
 	Faults Faults
 }
@@ -175,6 +185,10 @@ func New(opts Options) *Server {
 		app:      newConnectedApp(),
 	}
 	s.faults.Store(&opts.Faults)
+	s.db.tracking = newHistoryTracking(opts.FieldHistory)
+	if opts.HistoryRetentionMonths != 0 {
+		s.db.retentionMonths = opts.HistoryRetentionMonths
+	}
 	s.orgID = s.db.newID("00D")[:15]
 	s.bootstrap()
 	return s

@@ -83,7 +83,7 @@ type saveResult struct {
 
 func (s *Server) objectFor(name string, tooling bool) *object {
 	o := s.db.schema[strings.ToLower(name)]
-	if o == nil || (o.tooling && !tooling) || (tooling && !o.tooling && !o.alsoTooling) {
+	if o == nil || (o.tooling && !tooling) || (tooling && !o.tooling && !o.alsoTooling) || !s.db.historyOn(o) {
 		return nil
 	}
 	return o

@@ -123,7 +123,7 @@ type compiledQuery struct {
 // the query came through.
 func (d *db) compile(q *soqlQuery, now time.Time, tooling bool) (*compiledQuery, error) {
 	o := d.schema[strings.ToLower(q.from)]
-	if o == nil || (o.tooling && !tooling) || (tooling && !o.tooling && !o.alsoTooling) {
+	if o == nil || (o.tooling && !tooling) || (tooling && !o.tooling && !o.alsoTooling) || !d.historyOn(o) {
 		return nil, &soqlError{code: "INVALID_TYPE", pos: q.fromPos, msg: fmt.Sprintf("sObject type '%s' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.", q.from)}
 	}
 	cq := &compiledQuery{obj: o, t: d.tables[strings.ToLower(o.name)], limit: q.limit, offset: q.offset, stampFrom: math.MinInt64}
@@ -168,8 +168,12 @@ func (d *db) compile(q *soqlQuery, now time.Time, tooling bool) (*compiledQuery,
 			return nil, err
 		}
 		cq.pred = pred
-		cq.stampFrom = stampLowerBound(q.where)
+		cq.stampFrom = stampLowerBound(q.where, o.stampField())
 		cq.eqField, cq.eqKeys = d.equalityBound(o, q.where, now)
+	}
+	if o.historyOf != "" {
+		// Rows older than the retention are gone.
+		cq.stampFrom = max(cq.stampFrom, d.historyRetentionFrom(now))
 	}
 	for _, ob := range q.order {
 		fp, err := d.resolvePath(o, ob.path, ob.pos)
@@ -179,7 +183,7 @@ func (d *db) compile(q *soqlQuery, now time.Time, tooling bool) (*compiledQuery,
 		cq.order = append(cq.order, orderSpec{fp: fp, desc: ob.desc, nullsLast: ob.nullsLast})
 	}
 	cq.indexOrder = len(cq.order) == 0
-	if n := len(cq.order); n > 0 && n <= 2 && cq.order[0].fp.name == "SystemModstamp" && len(cq.order[0].fp.rels) == 0 && !cq.order[0].desc {
+	if n := len(cq.order); n > 0 && n <= 2 && cq.order[0].fp.name == o.stampField() && len(cq.order[0].fp.rels) == 0 && !cq.order[0].desc {
 		cq.indexOrder = n == 1 || (cq.order[1].fp.name == "Id" && len(cq.order[1].fp.rels) == 0 && !cq.order[1].desc)
 	}
 	if cq.countOnly || cq.countField != nil {
@@ -220,11 +224,11 @@ func conjuncts(e expr) []expr {
 	return nil
 }
 
-func stampLowerBound(e expr) int64 {
+func stampLowerBound(e expr, stampField string) int64 {
 	best := int64(math.MinInt64)
 	for _, x := range conjuncts(e) {
 		c, ok := x.(cmpExpr)
-		if !ok || !strings.EqualFold(c.path, "SystemModstamp") || (c.op != ">" && c.op != ">=") || c.val.kind != tokDateTime {
+		if !ok || !strings.EqualFold(c.path, stampField) || (c.op != ">" && c.op != ">=") || c.val.kind != tokDateTime {
 			continue
 		}
 		if ms := c.val.t.UnixMilli(); ms > best {
@@ -452,6 +456,9 @@ func (d *db) compileCmp(o *object, c cmpExpr, now time.Time) (func(*record) bool
 		return nil, err
 	}
 	f := fp.fld
+	if f.typ == tAnyType {
+		return nil, &soqlError{code: "INVALID_FIELD", pos: c.pos, msg: fmt.Sprintf("field '%s' can not be filtered in a query call", f.name)}
+	}
 	switch c.op {
 	case "INCLUDES", "EXCLUDES":
 		return nil, &soqlError{code: "INVALID_FIELD", pos: c.pos, msg: fmt.Sprintf("%s can only be used with a multi-select picklist; %s is of type %s", c.op, f.name, f.typ)}

@@ -218,10 +218,19 @@ type db struct {
 	tables map[string]*table
 	byID   map[string]*record
 	seq    map[string]int64 // next ID number per key prefix
+	// tracking is the field history tracking; retentionMonths how long
+	// history rows are served (negative: for ever).
+	tracking        historyTracking
+	retentionMonths int
+	genFields       []genField
+	interned        map[string]any
+	// stages are the opportunity stages (the StageName picklist).
+	stages []stage
 }
 
 func newDB() *db {
-	d := &db{schema: newSchema(), tables: map[string]*table{}, byID: map[string]*record{}, seq: map[string]int64{}}
+	d := &db{schema: newSchema(), tables: map[string]*table{}, byID: map[string]*record{}, seq: map[string]int64{},
+		tracking: historyTracking{}, retentionMonths: defaultHistoryRetention, stages: stagesProbability}
 	for k, o := range d.schema {
 		d.tables[k] = newTable(o)
 	}
@@ -237,7 +246,7 @@ const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 func (d *db) newID(prefix string) string {
 	for {
 		id := d.nextID(prefix)
-		if d.byID[id] == nil {
+		if d.lookup(id) == nil {
 			return id
 		}
 	}
@@ -273,8 +282,21 @@ func canonicalID(s string) string {
 	return s
 }
 
-// lookup finds a live or deleted record by ID.
-func (d *db) lookup(id string) *record { return d.byID[canonicalID(id)] }
+// lookup finds a live or deleted record by ID. History rows are kept out
+// of byID (there are millions and nothing refers to them): their tables
+// answer for the history prefix.
+func (d *db) lookup(id string) *record {
+	id = canonicalID(id)
+	if r := d.byID[id]; r != nil || !strings.HasPrefix(id, historyPrefix) {
+		return r
+	}
+	for _, h := range historyObjects {
+		if r := d.tables[strings.ToLower(h.name)].byID[id]; r != nil {
+			return r
+		}
+	}
+	return nil
+}
 
 // insert adds a new record with vals set, stamps it and indexes it.
 func (d *db) insert(t *table, vals map[int]any, now time.Time, by string) *record {

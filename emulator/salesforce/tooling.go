@@ -119,6 +119,7 @@ func (s *Server) createCustomField(w http.ResponseWriter, rc *reqCtx, body map[s
 	if ext, _ := meta["externalId"].(bool); ext {
 		f.externalID = true
 	}
+	trackHistory, _ := meta["trackHistory"].(bool)
 	blankAs := str("formulaTreatBlanksAs")
 	if formulaText != "" && blankAs != "" && blankAs != "BlankAsZero" && blankAs != "BlankAsBlank" {
 		writeError(w, http.StatusBadRequest, "FIELD_INTEGRITY_EXCEPTION", fmt.Sprintf("formulaTreatBlanksAs: bad value %q: use BlankAsZero or BlankAsBlank", blankAs), "formulaTreatBlanksAs")
@@ -159,5 +160,8 @@ func (s *Server) createCustomField(w http.ResponseWriter, rc *reqCtx, body map[s
 	}
 	f.toolingID = rec.id
 	o.addField(f)
+	if trackHistory && o.history != nil {
+		s.db.tracking.track(o.name, f.name, true)
+	}
 	writeJSON(w, http.StatusCreated, map[string]any{"id": rec.id, "success": true, "errors": []any{}, "warnings": []any{}, "infos": []any{}})
 }

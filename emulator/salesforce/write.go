@@ -297,6 +297,9 @@ func (s *Server) createRecord(userID, name string, fields map[string]any, fromCS
 	if o == nil || o.tooling {
 		return "", wErr(404, "NOT_FOUND", "The requested resource does not exist")
 	}
+	if o.historyOf != "" {
+		return "", wErr(400, "INVALID_TYPE_FOR_OPERATION", fmt.Sprintf("entity type %s does not support insert", o.name))
+	}
 	if !o.createable {
 		return "", wErr(400, "INVALID_TYPE", fmt.Sprintf("sObject type '%s' is not supported.", o.name))
 	}
@@ -343,6 +346,7 @@ func (s *Server) createRecord(userID, name string, fields map[string]any, fromCS
 		return "", e
 	}
 	s.created[o.name] = append(s.created[o.name], r.id)
+	s.recordCreated(r, userID, now)
 	return r.id, nil
 }
 
@@ -352,6 +356,9 @@ func (s *Server) updateRecord(userID, name, id string, fields map[string]any, fr
 	o := s.db.schema[strings.ToLower(name)]
 	if o == nil || o.tooling {
 		return wErr(404, "NOT_FOUND", "The requested resource does not exist")
+	}
+	if o.historyOf != "" {
+		return wErr(400, "INVALID_TYPE_FOR_OPERATION", fmt.Sprintf("entity type %s does not support update", o.name))
 	}
 	r, e := s.findForWrite(o, id)
 	if e != nil {
@@ -372,7 +379,9 @@ func (s *Server) updateRecord(userID, name, id string, fields map[string]any, fr
 		r.vals = old
 		return e
 	}
-	r.t.setStamp(r, s.clock.Now(), userID)
+	now := s.clock.Now()
+	r.t.setStamp(r, now, userID)
+	s.recordChanges(r, old, userID, now)
 	return nil
 }
 
@@ -436,6 +445,7 @@ func (s *Server) softDelete(r *record, now time.Time, userID string) {
 	r.deletedAt = crm.Normalize(now)
 	r.set(r.t.idxDeleted, true)
 	r.t.setStamp(r, now, userID)
+	s.deleteHistory(r)
 }
 
 // checkUnique enforces the uniqueness rules of the permission objects.
@@ -495,7 +505,7 @@ func (s *Server) derive(r *record, written map[int]any, insert bool) *writeErr {
 		setName("Name", name)
 	case "Opportunity":
 		stage := r.str("StageName")
-		for _, st := range stagesProbability {
+		for _, st := range s.db.stages {
 			if !strings.EqualFold(st.name, stage) {
 				continue
 			}
