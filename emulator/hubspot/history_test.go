@@ -40,11 +40,11 @@ func TestPropertiesWithHistory(t *testing.T) {
 	b := setup(t, noLimits())
 	b.call("POST", "/crm/v3/properties/companies", map[string]any{"name": "arr", "label": "ARR", "type": "number", "fieldType": "number", "groupName": "companyinformation"}).must(t, 201)
 	id := b.create("companies", map[string]string{"name": "Acme", "arr": "1000"}) // 12:00
-	b.clock.Advance(time.Hour)
+	b.clock.Add(time.Hour)
 	b.call("PATCH", "/crm/v3/objects/companies/"+id, map[string]any{"properties": map[string]string{"arr": "1500", "domain": "acme.example"}}).must(t, 200)
-	b.clock.Advance(time.Hour)
+	b.clock.Add(time.Hour)
 	b.call("POST", "/crm/v3/objects/companies/batch/update", map[string]any{"inputs": []any{map[string]any{"id": id, "properties": map[string]string{"arr": "1800"}}}}).must(t, 200)
-	b.clock.Advance(time.Hour)
+	b.clock.Add(time.Hour)
 	b.call("PATCH", "/crm/v3/objects/companies/"+id, map[string]any{"properties": map[string]string{"arr": "1800"}}).must(t, 200) // no change
 	if err := b.srv.Update("companies", id, map[string]string{"domain": ""}); err != nil {                                        // a user clears it
 		t.Fatal(err)

@@ -71,7 +71,7 @@ func TestHistoryWrittenByAPIWrites(t *testing.T) {
 	}
 	seen := len(created)
 	for _, st := range steps {
-		b.clock.Advance(time.Minute)
+		b.clock.Add(time.Minute)
 		st.write()
 		rows := b.accountHistory("query", id)
 		got := rows[seen:]
@@ -123,7 +123,7 @@ func TestOpportunityFieldHistory(t *testing.T) {
 	r := b.do("POST", "sobjects/Opportunity", map[string]any{"Name": "Renewal", "AccountId": acct, "StageName": "Qualification", "CloseDate": "2026-03-31", "Amount": 5000})
 	var res saveResult
 	r.json(t, &res)
-	b.clock.Advance(time.Hour)
+	b.clock.Add(time.Hour)
 	b.do("PATCH", "sobjects/Opportunity/"+res.ID, map[string]any{"StageName": "Closed Won", "CloseDate": "2026-02-28", "Description": "won"})
 	_, rows, _ := b.queryAllPages("query", "SELECT OpportunityId, Field, DataType, OldValue, NewValue, Opportunity.Name FROM OpportunityFieldHistory WHERE OpportunityId = '"+res.ID+"' ORDER BY CreatedDate, Field")
 	got := []string{}
@@ -346,12 +346,12 @@ func TestHistoryRetention(t *testing.T) {
 		want   int
 	}{{0, 3}, {2, 2}, {-1, 3}} {
 		b := setup(t, 0, Options{HistoryRetentionMonths: tc.months})
-		b.clock.Advance(-365 * 24 * time.Hour)
+		b.clock.Add(-365 * 24 * time.Hour)
 		id := b.createAccount(map[string]any{"Name": "Acme"}) // a year ago
-		b.clock.Advance(360 * 24 * time.Hour)
+		b.clock.Add(360 * 24 * time.Hour)
 		b.token = b.login()                                                // the session idled out
 		b.do("PATCH", "sobjects/Account/"+id, map[string]any{"NPS__c": 3}) // 5 days ago
-		b.clock.Advance(5 * 24 * time.Hour)
+		b.clock.Add(5 * 24 * time.Hour)
 		b.token = b.login()
 		b.do("PATCH", "sobjects/Account/"+id, map[string]any{"NPS__c": 4})
 		if got := len(b.accountHistory("query", id)); got != tc.want {
