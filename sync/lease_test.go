@@ -51,7 +51,7 @@ func TestLeaseNeverHeldTwice(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			l := hsync.Lease{Store: st, Connection: "c", Holder: string(rune('A' + i)), TTL: 5 * time.Second}
+			l := hsync.NewLease(hsync.LeaseOptions{Store: st, Connection: "c", Holder: string(rune('A' + i)), TTL: 5 * time.Second})
 			for attempt := 0; attempt < 40; attempt++ {
 				err := l.Do(ctx, func(ctx context.Context) error {
 					n := inside.Add(1)
@@ -112,7 +112,7 @@ func TestDeadHolderIsReplaced(t *testing.T) {
 	if err := st.InTx(ctx, func(tx *store.Tx) error { return tx.TouchRun(ctx, runID, lastSeen) }); err != nil {
 		t.Fatal(err)
 	}
-	b := hsync.Lease{Store: st, Connection: "c", Holder: "B", TTL: 30 * time.Second, Clock: clock}
+	b := hsync.NewLease(hsync.LeaseOptions{Store: st, Connection: "c", Holder: "B", TTL: 30 * time.Second, Clock: clock})
 	ran := false
 	err = b.Do(ctx, func(context.Context) error { ran = true; return nil })
 	var held *hsync.LeaseHeldError
@@ -149,7 +149,7 @@ func TestSkewedClocksCannotTakeALiveLease(t *testing.T) {
 	ahead := &settableClock{now: now.Add(time.Hour)}
 	correct := &settableClock{now: now}
 	try := func(holder string, clock *settableClock) error {
-		l := hsync.Lease{Store: st, Connection: "c", Holder: holder, TTL: 30 * time.Second, Clock: clock}
+		l := hsync.NewLease(hsync.LeaseOptions{Store: st, Connection: "c", Holder: holder, TTL: 30 * time.Second, Clock: clock})
 		return l.Do(ctx, func(context.Context) error { return nil })
 	}
 	for _, c := range []struct {
@@ -159,7 +159,7 @@ func TestSkewedClocksCannotTakeALiveLease(t *testing.T) {
 		{"holder's clock an hour behind", behind, correct},
 		{"taker's clock an hour ahead", correct, ahead},
 	} {
-		a := hsync.Lease{Store: st, Connection: "c", Holder: "A", TTL: 30 * time.Second, Clock: c.holder}
+		a := hsync.NewLease(hsync.LeaseOptions{Store: st, Connection: "c", Holder: "A", TTL: 30 * time.Second, Clock: c.holder})
 		err := a.Do(ctx, func(context.Context) error {
 			var held *hsync.LeaseHeldError
 			if err := try("B", c.other); !errors.As(err, &held) || held.Holder != "A" {
@@ -182,7 +182,7 @@ func TestLostLeaseStopsTheWork(t *testing.T) {
 	st := leaseStore(t)
 	ctx := context.Background()
 	clock := &settableClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-	a := hsync.Lease{Store: st, Connection: "c", Holder: "A", TTL: 300 * time.Millisecond, Clock: clock}
+	a := hsync.NewLease(hsync.LeaseOptions{Store: st, Connection: "c", Holder: "A", TTL: 300 * time.Millisecond, Clock: clock})
 	err := a.Do(ctx, func(ctx context.Context) error {
 		// Another replica takes over (as if A had stalled past its TTL).
 		if _, err := st.DB().Exec("UPDATE leases SET holder = 'B', expires_at = expires_at + 3600000 WHERE connection = 'c'"); err != nil {

@@ -43,7 +43,7 @@ func TestRunRecording(t *testing.T) {
 			sync := func() (time.Time, error) {
 				t.Helper()
 				started := clock.Now()
-				_, err := hsync.New(r.st, r.src, r.m, cfg, hsync.Options{Clock: clock, Hooks: hooks}).Sync(ctx, hsync.SyncOptions{})
+				_, err := hsync.NewEngine(hsync.EngineOptions{Store: r.st, Source: r.src, Mapping: r.m, Config: cfg, Clock: clock, Hooks: hooks}).Sync(ctx, hsync.SyncOptions{})
 				return started, err
 			}
 

@@ -94,7 +94,7 @@ func TestUnreadableRecordIsAProblemNotAFailure(t *testing.T) {
 			cfg := hsync.Config{Connection: "default", ReconcileEvery: time.Hour}
 			sync := func() *hsync.Report {
 				t.Helper()
-				rep, err := hsync.New(st, src, m, cfg, hsync.Options{}).Sync(ctx, hsync.SyncOptions{Objects: []string{"companies"}})
+				rep, err := hsync.NewEngine(hsync.EngineOptions{Store: st, Source: src, Mapping: m, Config: cfg}).Sync(ctx, hsync.SyncOptions{Objects: []string{"companies"}})
 				if err != nil {
 					t.Fatalf("sync: %v", err)
 				}

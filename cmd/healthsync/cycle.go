@@ -12,7 +12,6 @@ import (
 
 	"healthsync/connector"
 	"healthsync/connector/hubspot"
-	"healthsync/crm"
 	"healthsync/scoring"
 	"healthsync/store"
 	hsync "healthsync/sync"
@@ -45,16 +44,21 @@ func (a *app) progressFor(e *env) hsync.Progress {
 
 // engine builds the sync engine for a connected CRM.
 func (a *app) engine(e *env, c crmClient, progress bool) *hsync.Engine {
-	opts := hsync.Options{Log: a.log.Named("sync")}
+	opts := hsync.EngineOptions{Store: a.store, Source: c, Mapping: a.mapping, Config: a.cfg.Sync, Log: a.log.Named("sync")}
 	if progress {
 		opts.Progress = a.progressFor(e)
 	}
-	return hsync.New(a.store, c, a.mapping, a.cfg.Sync, opts)
+	return hsync.NewEngine(opts)
 }
 
 // writeback builds the planner/applier.
 func (a *app) writeback() *hsync.Writeback {
-	return &hsync.Writeback{Store: a.store, Connection: a.cfg.Sync.Connection, Mapping: a.mapping, Config: a.cfg.Writeback}
+	return hsync.NewWriteback(hsync.WritebackOptions{Store: a.store, Connection: a.cfg.Sync.Connection, Mapping: a.mapping, Config: a.cfg.Writeback})
+}
+
+// scorer builds the scoring pass over the store's accounts.
+func (a *app) scorer() *hsync.Scorer {
+	return hsync.NewScorer(hsync.ScorerOptions{Store: a.store, Connection: a.cfg.Sync.Connection, Mapping: a.mapping})
 }
 
 // withLease runs fn holding the connection's lease. SQLite needs none:
@@ -68,8 +72,7 @@ func (a *app) withLease(ctx context.Context, fn func(context.Context) error) err
 		}
 		return fn(ctx)
 	}
-	l := hsync.Lease{Store: a.store, Connection: a.cfg.Sync.Connection, Holder: holderID(), Log: a.log}
-	return l.Do(ctx, fn)
+	return hsync.NewLease(hsync.LeaseOptions{Store: a.store, Connection: a.cfg.Sync.Connection, Holder: holderID(), Log: a.log}).Do(ctx, fn)
 }
 
 // printSyncReport summarises a sync run. A run that failed before it
@@ -160,7 +163,7 @@ func (a *app) runCycle(ctx context.Context, e *env, c crmClient, force, progress
 		if err != nil {
 			return err
 		}
-		if res.score, err = hsync.ScoreAll(ctx, a.store, a.cfg.Sync.Connection, a.mapping, crm.SystemClock{}.Now(), nil); err != nil {
+		if res.score, err = a.scorer().ScoreAll(ctx); err != nil {
 			return err
 		}
 		if out != nil {

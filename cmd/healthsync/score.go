@@ -36,7 +36,7 @@ plan and apply.`,
 				if err := a.warnMappingChanged(ctx, e.stdout); err != nil {
 					return err
 				}
-				sum, err := hsync.ScoreAll(ctx, a.store, a.cfg.Sync.Connection, a.mapping, crm.SystemClock{}.Now(), nil)
+				sum, err := a.scorer().ScoreAll(ctx)
 				if err != nil {
 					return err
 				}
