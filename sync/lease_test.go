@@ -9,28 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"healthsync/internal/testkit"
 	"healthsync/store"
 	"healthsync/store/storetest"
 	hsync "healthsync/sync"
 )
-
-// settableClock is a clock tests move by hand.
-type settableClock struct {
-	mu  stdsync.Mutex
-	now time.Time
-}
-
-func (c *settableClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *settableClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 func leaseStore(t *testing.T) *store.Store {
 	t.Helper()
@@ -98,7 +81,7 @@ func TestDeadHolderIsReplaced(t *testing.T) {
 	t.Parallel()
 	st := leaseStore(t)
 	ctx := context.Background()
-	clock := &settableClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := testkit.NewClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	// Replica A takes the lease, starts a sync, commits a page and dies
 	// without releasing the lease or finishing the run.
 	if ok, err := st.AcquireLease(ctx, "c", "A", 30*time.Second); err != nil || !ok {
@@ -145,16 +128,16 @@ func TestSkewedClocksCannotTakeALiveLease(t *testing.T) {
 	st := leaseStore(t)
 	ctx := context.Background()
 	now := time.Now()
-	behind := &settableClock{now: now.Add(-time.Hour)}
-	ahead := &settableClock{now: now.Add(time.Hour)}
-	correct := &settableClock{now: now}
-	try := func(holder string, clock *settableClock) error {
+	behind := testkit.NewClock(now.Add(-time.Hour))
+	ahead := testkit.NewClock(now.Add(time.Hour))
+	correct := testkit.NewClock(now)
+	try := func(holder string, clock *testkit.Clock) error {
 		l := hsync.NewLease(hsync.LeaseOptions{Store: st, Connection: "c", Holder: holder, TTL: 30 * time.Second, Clock: clock})
 		return l.Do(ctx, func(context.Context) error { return nil })
 	}
 	for _, c := range []struct {
 		name          string
-		holder, other *settableClock
+		holder, other *testkit.Clock
 	}{
 		{"holder's clock an hour behind", behind, correct},
 		{"taker's clock an hour ahead", correct, ahead},
@@ -181,7 +164,7 @@ func TestLostLeaseStopsTheWork(t *testing.T) {
 	t.Parallel()
 	st := leaseStore(t)
 	ctx := context.Background()
-	clock := &settableClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := testkit.NewClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	a := hsync.NewLease(hsync.LeaseOptions{Store: st, Connection: "c", Holder: "A", TTL: 300 * time.Millisecond, Clock: clock})
 	err := a.Do(ctx, func(ctx context.Context) error {
 		// Another replica takes over (as if A had stalled past its TTL).
