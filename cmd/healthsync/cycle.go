@@ -37,9 +37,9 @@ func holderID() string {
 // periodic log lines otherwise.
 func (a *app) progressFor(e *env) hsync.Progress {
 	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		return hsync.NewTerminalProgress(e.stderr)
+		return newTerminalProgress(e.stderr)
 	}
-	return hsync.NewLogProgress(a.log, 10*time.Second)
+	return newLogProgress(a.log, 10*time.Second)
 }
 
 // engine builds the sync engine for a connected CRM.
