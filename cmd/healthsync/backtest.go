@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"healthsync/crm"
+	"healthsync/render"
 	"healthsync/scoring"
 	"healthsync/store"
 )
@@ -83,7 +84,7 @@ read it as an upper bound (docs/scoring.md, "Backtest").`,
 				if err != nil {
 					return err
 				}
-				if err := scoring.RenderBacktest(e.stdout, res); err != nil {
+				if err := render.Backtest(e.stdout, res); err != nil {
 					return err
 				}
 				if *csvPath != "" {
@@ -91,7 +92,7 @@ read it as an upper bound (docs/scoring.md, "Backtest").`,
 					if err != nil {
 						return fmt.Errorf("write CSV: %w", err)
 					}
-					if err := scoring.RenderBacktestCSV(f, res); err != nil {
+					if err := render.BacktestCSV(f, res); err != nil {
 						f.Close()
 						return err
 					}

@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"time"
 
 	"healthsync/crm"
 	"healthsync/mapping"
+	"healthsync/render"
 	"healthsync/scoring"
 )
 
@@ -62,11 +62,9 @@ computed score. Nothing is stored or written.`,
 				}
 				taskSubjects(a.mapping, &r, now)
 				if *asJSON {
-					enc := json.NewEncoder(e.stdout)
-					enc.SetIndent("", "  ")
-					return enc.Encode(r)
+					return render.ExplainJSON(e.stdout, r)
 				}
-				if err := scoring.RenderExplain(e.stdout, r); err != nil {
+				if err := render.Explain(e.stdout, r); err != nil {
 					return err
 				}
 				ledger, err := a.store.Ledger(ctx, conn, a.mapping.AccountObject(), string(b.Account.ID))

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"healthsync/crm"
+	"healthsync/render"
 	"healthsync/scoring"
 	"healthsync/store"
 )
@@ -65,11 +66,11 @@ quarter or year, ending today (default quarter).`,
 				k := b.KPIs()
 				switch {
 				case *asJSON:
-					return scoring.RenderReportJSON(e.stdout, k)
+					return render.ReportJSON(e.stdout, k)
 				case *asCSV:
-					return scoring.RenderReportCSV(e.stdout, k)
+					return render.ReportCSV(e.stdout, k)
 				}
-				return scoring.RenderReport(e.stdout, k)
+				return render.Report(e.stdout, k)
 			}
 		},
 	})
