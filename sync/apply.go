@@ -108,10 +108,10 @@ func (w *Writeback) Apply(ctx context.Context, sink Sink, p *Plan, force bool) (
 	return rep, applyErr
 }
 
-// RecordRefused records an apply that refused to start (ErrOutputs: the
+// recordRefused records an apply that refused to start (ErrOutputs: the
 // fields it would write are not ready) as a failed apply run, so the
 // status page, /readyz and the run history show it like a refused plan.
-func (w *Writeback) RecordRefused(ctx context.Context, refusal error) error {
+func (w *Writeback) recordRefused(ctx context.Context, refusal error) error {
 	bg := context.WithoutCancel(ctx)
 	at := w.now()
 	id, err := w.Store.StartRun(bg, w.Connection, "apply", at)

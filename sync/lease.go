@@ -54,10 +54,10 @@ func NewLease(o LeaseOptions) *Lease {
 	return l
 }
 
-// EndDeadRuns marks the connection's runs still recorded as running as
+// endDeadRuns marks the connection's runs still recorded as running as
 // interrupted, and logs each: the caller holds the connection (its lease,
 // or the SQLite single-process lock), so no live process runs them.
-func EndDeadRuns(ctx context.Context, st *store.Store, connection string, now time.Time, log hclog.Logger) error {
+func endDeadRuns(ctx context.Context, st *store.Store, connection string, now time.Time, log hclog.Logger) error {
 	runs, err := st.InterruptRuns(ctx, connection, now)
 	if err != nil {
 		return err
@@ -75,7 +75,7 @@ func EndDeadRuns(ctx context.Context, st *store.Store, connection string, now ti
 // Do runs fn while holding the lease, renewing it every TTL/3. If the
 // lease cannot be taken, Do returns a *LeaseHeldError without running fn.
 // Once it holds the lease, it marks the runs a dead holder left running as
-// interrupted (EndDeadRuns). If the lease is lost while fn runs (the store
+// interrupted (endDeadRuns). If the lease is lost while fn runs (the store
 // unreachable for longer than the TTL, or taken over), fn's context is
 // cancelled so it stops at the next page, and Do returns an error saying
 // so.
@@ -92,7 +92,7 @@ func (l *Lease) Do(ctx context.Context, fn func(ctx context.Context) error) erro
 		}
 		return held
 	}
-	if err := EndDeadRuns(ctx, l.store, l.connection, clock.Now(), l.log); err != nil {
+	if err := endDeadRuns(ctx, l.store, l.connection, clock.Now(), l.log); err != nil {
 		l.store.ReleaseLease(context.WithoutCancel(ctx), l.connection, l.holder)
 		return err
 	}

@@ -33,6 +33,9 @@ type wbRig struct {
 	cfg hsync.Config
 	// ingestJobs counts the Bulk API 2.0 ingest jobs created.
 	ingestJobs atomic.Int64
+	// fault, when set, sees every request before the emulator and
+	// answers it itself by returning true.
+	fault atomic.Pointer[func(http.ResponseWriter, *http.Request) bool]
 }
 
 // newWBRig builds the rig with mappingText as its mapping file (empty:
@@ -64,6 +67,9 @@ func newWBRigAt(t *testing.T, accounts int, mappingText string, orgNow time.Time
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/jobs/ingest") {
 			r.ingestJobs.Add(1)
+		}
+		if f := r.fault.Load(); f != nil && (*f)(w, req) {
+			return
 		}
 		em.ServeHTTP(w, req)
 	}))

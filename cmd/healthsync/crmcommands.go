@@ -112,15 +112,9 @@ exits 0; the next run resumes.`,
 						return err
 					}
 				}
-				err = a.withLease(ctx, func(ctx context.Context) error {
-					startBudgetRun(c)
-					rep, err := a.engine(e, c, true).Sync(ctx, opts)
-					if rep != nil {
-						printSyncReport(e.stdout, rep)
-					}
-					return err
-				})
-				if controlledStop(err) {
+				show := hsync.Observer{Synced: func(rep *hsync.Report) { printSyncReport(e.stdout, rep) }}
+				_, err = a.worker(c, show, a.progressFor(e)).Sync(ctx, opts)
+				if hsync.ControlledStop(err) {
 					return nil
 				}
 				return err
@@ -236,7 +230,8 @@ is asked which open tasks a CSM snoozed.`,
 						return err
 					}
 				}
-				p, err := a.writeback().Plan(ctx, c)
+				wb := hsync.NewWriteback(hsync.WritebackOptions{Store: a.store, Connection: a.cfg.Sync.Connection, Mapping: a.mapping, Config: a.cfg.Writeback})
+				p, err := wb.Plan(ctx, c)
 				if err != nil {
 					return err
 				}
@@ -282,26 +277,23 @@ retried by the next run).`,
 					return err
 				}
 				names := a.ownerNames(ctx)
-				err = a.withLease(ctx, func(ctx context.Context) error {
-					startBudgetRun(c)
-					wb := a.writeback()
-					p, err := wb.Plan(ctx, c)
-					if err != nil {
-						return refused(ctx, wb, err)
-					}
-					if p.Empty() {
-						printPlan(e.stdout, p, 0, names)
-						return nil
-					}
-					printPlan(e.stdout, p, 5, names)
-					fmt.Fprintln(e.stdout)
-					rep, err := wb.Apply(ctx, c, p, *force)
-					if rep != nil && rep.RunID != 0 && !errors.Is(err, hsync.ErrGuard) {
-						printApplyReport(e.stdout, rep)
-					}
-					return err
-				})
-				if controlledStop(err) {
+				show := hsync.Observer{
+					Planned: func(p *hsync.Plan) {
+						if p.Empty() {
+							printPlan(e.stdout, p, 0, names)
+							return
+						}
+						printPlan(e.stdout, p, 5, names)
+						fmt.Fprintln(e.stdout)
+					},
+					Applied: func(rep *hsync.ApplyReport, err error) {
+						if rep.RunID != 0 && !errors.Is(err, hsync.ErrGuard) {
+							printApplyReport(e.stdout, rep)
+						}
+					},
+				}
+				_, _, err = a.worker(c, show, nil).Apply(ctx, *force)
+				if hsync.ControlledStop(err) {
 					return nil
 				}
 				return err
@@ -341,39 +333,8 @@ not applied; the worker logs why and waits for an admin.`,
 					}
 					defer stop()
 				}
-				for {
-					started := time.Now()
-					res, err := a.runCycle(ctx, e, c, false, false, nil)
-					a.observe(metrics, c, res, err, started)
-					var held *hsync.LeaseHeldError
-					switch {
-					case errors.As(err, &held):
-						a.log.Info("another replica holds the connection; waiting", "holder", held.Holder)
-					case errors.Is(err, context.Canceled):
-						a.log.Info("stopped by signal; work so far is committed")
-						return nil
-					case errors.Is(err, hsync.ErrGuard):
-						a.log.Error("writeback refused; run `healthsync plan` and `healthsync apply --force` if intended", "reason", err)
-					case errors.Is(err, hsync.ErrOutputs):
-						a.log.Error("writeback refused: the fields healthsync would write are not ready; run `healthsync check`", "reason", err)
-					case errors.Is(err, hsync.ErrWriteFailed):
-						a.log.Error("writeback finished, but the CRM refused some records; the next run retries them", "reason", err)
-					case err != nil && controlledStop(err):
-						a.log.Warn("run stopped early; the next run resumes", "reason", err)
-					case err != nil:
-						a.log.Error("run failed", "error", err)
-					default:
-						a.log.Info("run done", "api_calls", res.sync.APICalls, "grades", gradeCounts(res.score))
-					}
-					if *once {
-						return err
-					}
-					select {
-					case <-ctx.Done():
-						return nil
-					case <-time.After(*interval):
-					}
-				}
+				feed := hsync.Observer{Cycled: func(res *hsync.CycleResult, err error) { a.observe(metrics, c, res, err) }}
+				return a.worker(c, feed, nil).Run(ctx, hsync.RunOptions{Interval: *interval, Once: *once})
 			}
 		},
 	})

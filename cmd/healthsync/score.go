@@ -36,7 +36,7 @@ plan and apply.`,
 				if err := a.warnMappingChanged(ctx, e.stdout); err != nil {
 					return err
 				}
-				sum, err := a.scorer().ScoreAll(ctx)
+				sum, err := hsync.NewScorer(hsync.ScorerOptions{Store: a.store, Connection: a.cfg.Sync.Connection, Mapping: a.mapping}).ScoreAll(ctx)
 				if err != nil {
 					return err
 				}
