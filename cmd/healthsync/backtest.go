@@ -13,8 +13,9 @@ import (
 	"healthsync/store"
 )
 
-func init() {
-	register(&command{
+// backtestCommand is `healthsync backtest`.
+func backtestCommand() *command {
+	return &command{
 		name:    "backtest",
 		summary: "how well past scores ranked the accounts that later churned",
 		help: `Replays history: scores every customer as of past dates (every --step days over
@@ -104,5 +105,5 @@ read it as an upper bound (docs/scoring.md, "Backtest").`,
 				return nil
 			}
 		},
-	})
+	}
 }

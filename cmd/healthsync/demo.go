@@ -20,8 +20,9 @@ import (
 	"healthsync/store"
 )
 
-func init() {
-	register(&command{
+// demoCommand is `healthsync demo`.
+func demoCommand() *command {
+	return &command{
 		name:    "demo",
 		summary: "the whole path on an emulated CRM and SQLite: sync, score, write back, and show it",
 		help: `Starts an emulated Salesforce org (or HubSpot portal with --crm hubspot) with
@@ -40,7 +41,7 @@ that an unchanged org gets zero writes. Needs no CRM account and no network.`,
 				return runDemo(ctx, e, o, *dir, *keep)
 			}
 		},
-	})
+	}
 }
 
 func runDemo(ctx context.Context, e *env, o emulatorOptions, dir string, keep bool) error {

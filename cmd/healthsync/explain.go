@@ -12,8 +12,9 @@ import (
 	"healthsync/scoring"
 )
 
-func init() {
-	register(&command{
+// explainCommand is `healthsync explain`.
+func explainCommand() *command {
+	return &command{
 		name:    "explain",
 		args:    "ACCOUNT",
 		summary: "show one account's metrics, measures, score, reasons, flags and contacts",
@@ -86,7 +87,7 @@ computed score. Nothing is stored or written.`,
 				return nil
 			}
 		},
-	})
+	}
 }
 
 // taskSubjects fills each flag's task subject as the CRM task would carry

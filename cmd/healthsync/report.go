@@ -12,8 +12,9 @@ import (
 	"healthsync/store"
 )
 
-func init() {
-	register(&command{
+// reportCommand is `healthsync report`.
+func reportCommand() *command {
+	return &command{
 		name:    "report",
 		summary: "portfolio KPIs and the CSM pipeline",
 		help: `Prints renewal rate, logo churn, GRR, NRR, ARPA, expansion revenue, time to
@@ -73,7 +74,7 @@ quarter or year, ending today (default quarter).`,
 				return render.Report(e.stdout, k)
 			}
 		},
-	})
+	}
 }
 
 // reportPeriod resolves the period flags.

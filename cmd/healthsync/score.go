@@ -12,8 +12,9 @@ import (
 	hsync "healthsync/sync"
 )
 
-func init() {
-	register(&command{
+// scoreCommand is `healthsync score`.
+func scoreCommand() *command {
+	return &command{
 		name:    "score",
 		summary: "compute and store health scores for every account from the store",
 		help: `Scores every synced account as of now: metrics, measures, score, grade,
@@ -44,7 +45,7 @@ plan and apply.`,
 				return nil
 			}
 		},
-	})
+	}
 }
 
 func printScoreSummary(w io.Writer, sum hsync.ScoreSummary) {
