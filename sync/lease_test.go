@@ -15,6 +15,10 @@ import (
 	hsync "healthsync/sync"
 )
 
+// The replicas of these tests run on clocks the tests move by hand
+// (testkit.Clock): a lease renews and gives up by its holder's clock,
+// while its expiry is the database's, which only SQL can move.
+
 func leaseStore(t *testing.T) *store.Store {
 	t.Helper()
 	if os.Getenv(storetest.PostgresURLVar) != "" {
