@@ -248,10 +248,10 @@ type SegmentRule struct {
 	MinARR       *float64 `yaml:"min_arr"`
 }
 
-// actionSubject is the default task subject: the flag's action, worded
+// ActionSubject is the default task subject: the flag's action, worded
 // for the account ("Build an executive relationship" where none exists,
 // "Build a second executive relationship" where one does).
-const actionSubject = "{{.Action}}"
+const ActionSubject = "{{.Action}}"
 
 // Comparison operators accepted in conditions.
 var conditionOps = []string{"<", "<=", ">", ">=", "==", "!="}
@@ -324,7 +324,7 @@ func DefaultConfig() Config {
 			RenewalExecGap: RenewalExecGapFlag{
 				RenewalWithinDays: 90,
 				NoExecContactDays: 15,
-				Task:              TaskSpec{Subject: actionSubject, DueInDays: 2, Priority: crm.PriorityHigh},
+				Task:              TaskSpec{Subject: ActionSubject, DueInDays: 2, Priority: crm.PriorityHigh},
 			},
 			SingleThreaded: SingleThreadedFlag{
 				// The relationship-metrics article: an enterprise needs strong
@@ -334,18 +334,18 @@ func DefaultConfig() Config {
 				DefaultMinStrongExecs:       0,
 				MinExecRelationships:        map[string]int{},
 				DefaultMinExecRelationships: 1,
-				Task:                        TaskSpec{Subject: actionSubject, DueInDays: 14, Priority: crm.PriorityNormal},
+				Task:                        TaskSpec{Subject: ActionSubject, DueInDays: 14, Priority: crm.PriorityNormal},
 			},
 			ChampionOpportunity: ChampionOpportunityFlag{
 				StrongAdoption:             0.7,
 				MaxUserRelationships:       0,
 				MaxStrongUserRelationships: 0,
-				Task:                       TaskSpec{Subject: actionSubject, DueInDays: 14, Priority: crm.PriorityNormal},
+				Task:                       TaskSpec{Subject: ActionSubject, DueInDays: 14, Priority: crm.PriorityNormal},
 			},
 			AdoptionEmergency: AdoptionEmergencyFlag{
 				MinDrop:           0.1,
 				NoUserContactDays: 30,
-				Task:              TaskSpec{Subject: actionSubject, DueInDays: 0, Priority: crm.PriorityHigh},
+				Task:              TaskSpec{Subject: ActionSubject, DueInDays: 0, Priority: crm.PriorityHigh},
 			},
 		},
 		Lifecycle: LifecycleConfig{

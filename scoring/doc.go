@@ -38,6 +38,7 @@
 //   - Scorer.Replay scores an account at past dates, OutcomeOf reads what
 //     happened to it, and Backtest computes ROC AUC, churn rate per grade
 //     and the warning lead time before churn.
-//   - RenderExplain(JSON), RenderReport(JSON/CSV) and RenderBacktest(CSV)
-//     write what the CLI prints.
+//
+// How these results read in a terminal or a spreadsheet (explain, report,
+// backtest) is the render package's job.
 package scoring

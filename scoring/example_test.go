@@ -2,7 +2,6 @@ package scoring_test
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	"healthsync/crm"
@@ -59,17 +58,13 @@ func ExampleBacktest() {
 	if err != nil {
 		panic(err)
 	}
-	if err := scoring.RenderBacktest(os.Stdout, res); err != nil {
-		panic(err)
+	fmt.Printf("AUC %.3f; %d of %d churners warned, %.0f days ahead\n", *res.AUC, res.Warned, res.Churned, *res.MedianWarningDays)
+	for _, g := range res.PerGrade {
+		fmt.Printf("%s: %d accounts, %d churned\n", g.Grade, g.Accounts, g.Churned)
 	}
 	// Output:
-	// Accounts        2        1 churned, 1 renewed, 0 without a score before the outcome
-	// ROC AUC         1.000    0.5 is chance, 1.0 ranks every churner below every renewer
-	// Median warning  60 days  1 churner warned (red or yellow before leaving), 0 green just before leaving
-	//
-	// Churn by grade
-	//   GRADE   ACCOUNTS  CHURNED  CHURN RATE
-	//   green          1        0        0.0%
-	//   yellow         0        0           —
-	//   red            1        1      100.0%
+	// AUC 1.000; 1 of 1 churners warned, 60 days ahead
+	// green: 1 accounts, 0 churned
+	// yellow: 0 accounts, 0 churned
+	// red: 1 accounts, 1 churned
 }

@@ -5,7 +5,20 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"healthsync/crm"
 )
+
+// withNoEBRRule adds a custom flag with its own task subject.
+func withNoEBRRule(cfg Config) Config {
+	cfg.CustomFlags = append(cfg.CustomFlags, FlagRule{
+		Name:        "no_ebr",
+		Description: "no executive business review in six months",
+		When:        []Condition{{Metric: MetricDaysSinceLastEBR, Op: ">", Value: 180, IfMissing: true}},
+		Task:        TaskSpec{Subject: "Schedule an EBR", DueInDays: 14, Priority: crm.PriorityNormal},
+	})
+	return cfg
+}
 
 func TestFlags(t *testing.T) {
 	t.Parallel()

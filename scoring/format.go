@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 )
 
 // days renders a day count in words: "1 day", "41 days".
@@ -31,23 +30,6 @@ func percent(v float64) string { return fmt.Sprintf("%.0f%%", v*100) }
 
 // wholeNumber renders a score-like number without decimals.
 func wholeNumber(v float64) string { return strconv.FormatFloat(math.Round(v), 'f', -1, 64) }
-
-// money renders an amount with thousands separators and no decimals.
-func money(v float64) string {
-	neg := v < 0
-	s := strconv.FormatInt(int64(math.Round(math.Abs(v))), 10)
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
 
 // sentimentWord turns a 0..100 CSM sentiment into the CSM's own words.
 func sentimentWord(v float64) string {

@@ -185,17 +185,3 @@ func sortedKeys(m map[string]ValueKind) []string {
 	sort.Strings(out)
 	return out
 }
-
-// metricOrder is the display order of the metrics in explain.
-var metricOrder = [...]string{
-	MetricCustomerStatus, MetricSegment, MetricLifecycleStage, MetricARR, MetricEmployees, MetricDaysAsCustomer,
-	MetricContacts, MetricExecutives, MetricUsers,
-	MetricStrongUserRelationships, MetricUserRelationships,
-	MetricStrongExecRelationships, MetricExecRelationships, MetricStrongRelationships,
-	MetricDaysSinceUserContact, MetricDaysSinceExecContact, MetricDaysSinceLastContact,
-	MetricLastContactDate, MetricLastUserContactDate, MetricLastExecContactDate, MetricActivities, MetricActivitiesLast30Days,
-	MetricNextRenewalDate, MetricDaysToRenewal, MetricRenewalAmount, MetricOpenExpansionPipeline,
-	MetricAdoption, MetricAdoptionPrevious, MetricAdoptionTrend, MetricAdoptionChange,
-	MetricCSMSentiment, MetricNPS, MetricNPSNormalized, MetricCSAT,
-	MetricLastEBRDate, MetricDaysSinceLastEBR,
-}

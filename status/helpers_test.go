@@ -149,7 +149,7 @@ func setupWith(t *testing.T, cfg store.Config, accounts int) *bundle {
 	}
 	b := &bundle{store: st, mapping: m, org: org, now: org.Now}
 	for _, back := range []int{60, 30, 0} {
-		sum, err := sync.ScoreAll(ctx, st, conn, m, org.Now.AddDate(0, 0, -back), nil)
+		sum, err := sync.NewScorer(sync.ScorerOptions{Store: st, Connection: conn, Mapping: m, Clock: crm.FixedClock(org.Now.AddDate(0, 0, -back))}).ScoreAll(ctx)
 		if err != nil {
 			t.Fatalf("score: %v", err)
 		}

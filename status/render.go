@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"healthsync/render"
 )
 
 //go:embed templates/*.html
@@ -19,7 +21,7 @@ var templateFiles embed.FS
 // parsePages parses the embedded page templates.
 func parsePages() (*template.Template, error) {
 	funcs := template.FuncMap{
-		"money":       money,
+		"money":       render.Money,
 		"num":         num,
 		"opt":         optNum,
 		"pct":         func(f float64) string { return fmt.Sprintf("%.0f%%", f) },
@@ -40,24 +42,6 @@ func gradeTitleString(g string) string {
 		return "No score"
 	}
 	return strings.ToUpper(g[:1]) + g[1:]
-}
-
-// money prints an amount with thousands separators and no decimals.
-func money(f float64) string {
-	neg := f < 0
-	n := int64(math.Round(math.Abs(f)))
-	s := fmt.Sprintf("%d", n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 func num(f float64) string {

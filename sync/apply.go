@@ -65,13 +65,11 @@ func countWrites(sink Sink, rep *ApplyReport, estimate int, write func() error) 
 // before the next batch, then task closes. Per-record failures are
 // reported and left out of the ledger, so the next run retries them.
 func (w *Writeback) Apply(ctx context.Context, sink Sink, p *Plan, force bool) (*ApplyReport, error) {
-	rep := &ApplyReport{}
-	bg := context.WithoutCancel(ctx)
-	runID, err := w.Store.StartRun(bg, w.Connection, "apply", w.now())
+	run, err := startRun(ctx, w.Store, w.Connection, "apply", w.Clock)
 	if err != nil {
 		return nil, err
 	}
-	rep.RunID = runID
+	rep := &ApplyReport{RunID: run.ID}
 	var applyErr error
 	if p.Guard != "" && !force {
 		// Refused, and recorded as such: the status page, /readyz and the
@@ -93,32 +91,19 @@ func (w *Writeback) Apply(ctx context.Context, sink Sink, p *Plan, force bool) (
 				ErrWriteFailed, len(rep.Failures), f.Object, f.RecordID, f.Error)
 		}
 	}
-	status, reason := store.RunOK, ""
-	if applyErr != nil {
-		if reason = stopReason(ctx, applyErr); reason != "" {
-			status = store.RunStopped
-			applyErr = fmt.Errorf("%w: %s: %w", ErrStopped, reason, applyErr)
-		} else {
-			status, reason = store.RunFailed, applyErr.Error()
-		}
-	}
-	fin := w.now()
 	problems := make([]store.Problem, 0, min(len(rep.Failures), maxExamples))
 	for _, f := range rep.Failures[:min(len(rep.Failures), maxExamples)] {
 		problems = append(problems, store.Problem{Object: f.Object, ID: f.RecordID, Error: f.Error})
 	}
 	counts := map[string]store.ObjectCounts{p.Object: {Changed: rep.Records, Problems: len(rep.Failures)}, "tasks": {New: rep.TasksCreated + rep.TasksFound + rep.TasksAdopted, Deleted: rep.TasksClosed}}
-	if err := w.Store.FinishRun(bg, store.Run{ID: runID, FinishedAt: &fin, Status: status, StopReason: reason, APICalls: rep.APICalls,
-		Counts: counts, Problems: problems}); err != nil && applyErr == nil {
-		applyErr = err
-	}
+	_, applyErr = run.finish(ctx, store.Run{APICalls: rep.APICalls, Counts: counts, Problems: problems}, applyErr)
 	return rep, applyErr
 }
 
-// RecordRefused records an apply that refused to start (ErrOutputs: the
+// recordRefused records an apply that refused to start (ErrOutputs: the
 // fields it would write are not ready) as a failed apply run, so the
 // status page, /readyz and the run history show it like a refused plan.
-func (w *Writeback) RecordRefused(ctx context.Context, refusal error) error {
+func (w *Writeback) recordRefused(ctx context.Context, refusal error) error {
 	bg := context.WithoutCancel(ctx)
 	at := w.now()
 	id, err := w.Store.StartRun(bg, w.Connection, "apply", at)

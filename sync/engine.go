@@ -45,7 +45,8 @@ type Hooks struct {
 	AfterCommit func(object string, page int) error
 }
 
-// Engine runs syncs of one CRM connection into the store.
+// Engine runs syncs of one CRM connection into the store. Build it with
+// NewEngine.
 type Engine struct {
 	store    *store.Store
 	src      Source
@@ -57,17 +58,23 @@ type Engine struct {
 	hooks    Hooks
 }
 
-// Options are the optional parts of an Engine.
-type Options struct {
-	Clock    crm.Clock    // default: the system clock
-	Log      hclog.Logger // default: discard
-	Progress Progress     // default: none
+// EngineOptions build an Engine: Store, Source and Mapping are required.
+type EngineOptions struct {
+	Store   *store.Store
+	Source  Source
+	Mapping *mapping.Mapping
+	Config  Config       // the connection and the reconciliation interval
+	Clock   crm.Clock    // default: the system clock
+	Log     hclog.Logger // default: discard
+	// Progress hears about each object's pull; default: none.
+	Progress Progress
 	Hooks    Hooks
 }
 
-// New returns an engine that syncs src into st with mapping m.
-func New(st *store.Store, src Source, m *mapping.Mapping, cfg Config, opts Options) *Engine {
-	e := &Engine{store: st, src: src, mapping: m, cfg: cfg, clock: opts.Clock, log: opts.Log, progress: opts.Progress, hooks: opts.Hooks}
+// NewEngine returns an engine that syncs o.Source into o.Store with
+// o.Mapping.
+func NewEngine(o EngineOptions) *Engine {
+	e := &Engine{store: o.Store, src: o.Source, mapping: o.Mapping, cfg: o.Config, clock: o.Clock, log: o.Log, progress: o.Progress, hooks: o.Hooks}
 	if e.clock == nil {
 		e.clock = crm.SystemClock{}
 	}

@@ -200,8 +200,8 @@ func TestCrashAtEveryPageResumes(t *testing.T) {
 				t.Run(probe.name, func(t *testing.T) {
 					// Count the pages of a full sync.
 					pages := 0
-					full, err := hsync.New(probe.st, probe.src, probe.m, hsync.Config{Connection: "default", ReconcileEvery: time.Hour},
-						hsync.Options{Hooks: hsync.Hooks{AfterCommit: func(string, int) error { pages++; return nil }}}).Sync(ctx, hsync.SyncOptions{})
+					full, err := hsync.NewEngine(hsync.EngineOptions{Store: probe.st, Source: probe.src, Mapping: probe.m, Config: hsync.Config{Connection: "default", ReconcileEvery: time.Hour},
+						Hooks: hsync.Hooks{AfterCommit: func(string, int) error { pages++; return nil }}}).Sync(ctx, hsync.SyncOptions{})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -228,12 +228,12 @@ func TestCrashAtEveryPageResumes(t *testing.T) {
 								hooks.BeforeCommit = hook
 							}
 							cfg := hsync.Config{Connection: "default", ReconcileEvery: time.Hour}
-							_, err := hsync.New(r.st, r.src, r.m, cfg, hsync.Options{Hooks: hooks}).Sync(ctx, hsync.SyncOptions{})
+							_, err := hsync.NewEngine(hsync.EngineOptions{Store: r.st, Source: r.src, Mapping: r.m, Config: cfg, Hooks: hooks}).Sync(ctx, hsync.SyncOptions{})
 							if !errors.Is(err, errCrash) {
 								t.Fatalf("%s crash at page %d: sync error %v, want the crash", mode, crashAt, err)
 							}
 							r.change(t)
-							if _, err := hsync.New(r.st, r.src, r.m, cfg, hsync.Options{}).Sync(ctx, hsync.SyncOptions{}); err != nil {
+							if _, err := hsync.NewEngine(hsync.EngineOptions{Store: r.st, Source: r.src, Mapping: r.m, Config: cfg}).Sync(ctx, hsync.SyncOptions{}); err != nil {
 								t.Fatalf("%s crash at page %d: resume: %v", mode, crashAt, err)
 							}
 							assertMirrors(t, r)
@@ -262,11 +262,11 @@ func TestRemapWithoutDownload(t *testing.T) {
 		t.Run(be.name, func(t *testing.T) {
 			r := salesforceRig(t, be.fresh(t))
 			cfg := hsync.Config{Connection: "default", ReconcileEvery: time.Hour}
-			if _, err := hsync.New(r.st, r.src, r.m, cfg, hsync.Options{}).Sync(ctx, hsync.SyncOptions{}); err != nil {
+			if _, err := hsync.NewEngine(hsync.EngineOptions{Store: r.st, Source: r.src, Mapping: r.m, Config: cfg}).Sync(ctx, hsync.SyncOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			before := r.src.APICalls()
-			if _, err := hsync.New(r.st, r.src, r.m, cfg, hsync.Options{}).Sync(ctx, hsync.SyncOptions{}); err != nil {
+			if _, err := hsync.NewEngine(hsync.EngineOptions{Store: r.st, Source: r.src, Mapping: r.m, Config: cfg}).Sync(ctx, hsync.SyncOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			idle := r.src.APICalls() - before
@@ -277,7 +277,7 @@ func TestRemapWithoutDownload(t *testing.T) {
 				t.Fatal(err)
 			}
 			before = r.src.APICalls()
-			rep, err := hsync.New(r.st, r.src, m2, cfg, hsync.Options{}).Sync(ctx, hsync.SyncOptions{})
+			rep, err := hsync.NewEngine(hsync.EngineOptions{Store: r.st, Source: r.src, Mapping: m2, Config: cfg}).Sync(ctx, hsync.SyncOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -310,7 +310,7 @@ func TestRemapWithoutDownload(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rep, err = hsync.New(r.st, r.src, m3, cfg, hsync.Options{}).Sync(ctx, hsync.SyncOptions{})
+			rep, err = hsync.NewEngine(hsync.EngineOptions{Store: r.st, Source: r.src, Mapping: m3, Config: cfg}).Sync(ctx, hsync.SyncOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -10,28 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"healthsync/internal/testkit"
 	"healthsync/store"
 	"healthsync/store/storetest"
 	hsync "healthsync/sync"
 )
 
-// settableClock is a clock tests move by hand.
-type settableClock struct {
-	mu  stdsync.Mutex
-	now time.Time
-}
-
-func (c *settableClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *settableClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+// The replicas of these tests run on clocks the tests move by hand
+// (testkit.Clock): a lease renews and gives up by its holder's clock,
+// while its expiry is the database's, which only SQL can move.
 
 // leaseStore opens a store for a lease test, and a raw connection to its
 // database for moving a lease's expiry.
@@ -56,7 +43,7 @@ func TestLeaseNeverHeldTwice(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			l := hsync.Lease{Store: st, Connection: "c", Holder: string(rune('A' + i)), TTL: 5 * time.Second}
+			l := hsync.NewLease(hsync.LeaseOptions{Store: st, Connection: "c", Holder: string(rune('A' + i)), TTL: 5 * time.Second})
 			for attempt := 0; attempt < 40; attempt++ {
 				err := l.Do(ctx, func(ctx context.Context) error {
 					n := inside.Add(1)
@@ -103,7 +90,7 @@ func TestDeadHolderIsReplaced(t *testing.T) {
 	t.Parallel()
 	st, raw := leaseStore(t)
 	ctx := context.Background()
-	clock := &settableClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := testkit.NewClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	// Replica A takes the lease, starts a sync, commits a page and dies
 	// without releasing the lease or finishing the run.
 	if ok, err := st.AcquireLease(ctx, "c", "A", 30*time.Second); err != nil || !ok {
@@ -117,7 +104,7 @@ func TestDeadHolderIsReplaced(t *testing.T) {
 	if err := st.InTx(ctx, func(tx *store.Tx) error { return tx.TouchRun(ctx, runID, lastSeen) }); err != nil {
 		t.Fatal(err)
 	}
-	b := hsync.Lease{Store: st, Connection: "c", Holder: "B", TTL: 30 * time.Second, Clock: clock}
+	b := hsync.NewLease(hsync.LeaseOptions{Store: st, Connection: "c", Holder: "B", TTL: 30 * time.Second, Clock: clock})
 	ran := false
 	err = b.Do(ctx, func(context.Context) error { ran = true; return nil })
 	var held *hsync.LeaseHeldError
@@ -150,21 +137,21 @@ func TestSkewedClocksCannotTakeALiveLease(t *testing.T) {
 	st, _ := leaseStore(t)
 	ctx := context.Background()
 	now := time.Now()
-	behind := &settableClock{now: now.Add(-time.Hour)}
-	ahead := &settableClock{now: now.Add(time.Hour)}
-	correct := &settableClock{now: now}
-	try := func(holder string, clock *settableClock) error {
-		l := hsync.Lease{Store: st, Connection: "c", Holder: holder, TTL: 30 * time.Second, Clock: clock}
+	behind := testkit.NewClock(now.Add(-time.Hour))
+	ahead := testkit.NewClock(now.Add(time.Hour))
+	correct := testkit.NewClock(now)
+	try := func(holder string, clock *testkit.Clock) error {
+		l := hsync.NewLease(hsync.LeaseOptions{Store: st, Connection: "c", Holder: holder, TTL: 30 * time.Second, Clock: clock})
 		return l.Do(ctx, func(context.Context) error { return nil })
 	}
 	for _, c := range []struct {
 		name          string
-		holder, other *settableClock
+		holder, other *testkit.Clock
 	}{
 		{"holder's clock an hour behind", behind, correct},
 		{"taker's clock an hour ahead", correct, ahead},
 	} {
-		a := hsync.Lease{Store: st, Connection: "c", Holder: "A", TTL: 30 * time.Second, Clock: c.holder}
+		a := hsync.NewLease(hsync.LeaseOptions{Store: st, Connection: "c", Holder: "A", TTL: 30 * time.Second, Clock: c.holder})
 		err := a.Do(ctx, func(context.Context) error {
 			var held *hsync.LeaseHeldError
 			if err := try("B", c.other); !errors.As(err, &held) || held.Holder != "A" {
@@ -186,8 +173,8 @@ func TestLostLeaseStopsTheWork(t *testing.T) {
 	t.Parallel()
 	st, raw := leaseStore(t)
 	ctx := context.Background()
-	clock := &settableClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-	a := hsync.Lease{Store: st, Connection: "c", Holder: "A", TTL: 300 * time.Millisecond, Clock: clock}
+	clock := testkit.NewClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	a := hsync.NewLease(hsync.LeaseOptions{Store: st, Connection: "c", Holder: "A", TTL: 300 * time.Millisecond, Clock: clock})
 	err := a.Do(ctx, func(ctx context.Context) error {
 		// Another replica takes over (as if A had stalled past its TTL).
 		if _, err := raw.Exec("UPDATE leases SET holder = 'B', expires_at = expires_at + 3600000 WHERE connection = 'c'"); err != nil {

@@ -181,14 +181,34 @@ type PlanCRM interface {
 	Describer
 }
 
-// Writeback plans and applies the writeback of one connection.
+// Writeback plans and applies the writeback of one connection. Build it
+// with NewWriteback.
 type Writeback struct {
+	// The options are embedded under an unexported name: the planner and
+	// the applier read them as w.Store, w.Mapping, ..., and only
+	// NewWriteback sets them.
+	writebackOptions
+}
+
+// WritebackOptions build a Writeback: Store, Connection and Mapping are
+// required.
+type WritebackOptions struct {
 	Store      *store.Store
 	Connection string
-	Mapping    *mapping.Mapping
-	Config     WritebackConfig
-	Clock      crm.Clock
+	Mapping    *mapping.Mapping // the outputs it writes, the tasks and their budget
+	Config     WritebackConfig  // the mass-change guard
+	Clock      crm.Clock        // default: the system clock
 	Hooks      ApplyHooks
+}
+
+type writebackOptions = WritebackOptions
+
+// NewWriteback returns the writeback of o.Connection.
+func NewWriteback(o WritebackOptions) *Writeback {
+	if o.Clock == nil {
+		o.Clock = crm.SystemClock{}
+	}
+	return &Writeback{o}
 }
 
 // ApplyHooks let tests stop an apply at exact points, as a crash would.
@@ -198,12 +218,7 @@ type ApplyHooks struct {
 	AfterWrite func(kind string, call int) error
 }
 
-func (w *Writeback) now() time.Time {
-	if w.Clock == nil {
-		return crm.SystemClock{}.Now()
-	}
-	return w.Clock.Now()
-}
+func (w *Writeback) now() time.Time { return w.Clock.Now() }
 
 // CheckOutputs asks the CRM for the fields healthsync would write and
 // refuses (ErrOutputs) when any is missing, not writable, of the wrong

@@ -50,37 +50,21 @@ type calculatedRefresher interface {
 // recorded in the store whatever its outcome. A controlled stop (signal,
 // budget, daily limit) returns an error wrapping ErrStopped.
 func (e *Engine) Sync(ctx context.Context, opts SyncOptions) (*Report, error) {
-	started := e.clock.Now()
 	calls0 := e.src.APICalls()
-	rep := &Report{}
-	// The run record is written even when ctx is cancelled.
-	bg := context.WithoutCancel(ctx)
-	runID, err := e.store.StartRun(bg, e.cfg.Connection, "sync", started)
+	run, err := startRun(ctx, e.store, e.cfg.Connection, "sync", e.clock)
 	if err != nil {
 		return nil, err
 	}
-	rep.RunID = runID
+	rep := &Report{RunID: run.ID}
 	runErr := e.sync(ctx, opts, rep)
 	rep.APICalls = e.src.APICalls() - calls0
-	rep.Duration = e.clock.Now().Sub(started)
-	rep.Status = store.RunOK
-	if runErr != nil {
-		if reason := stopReason(ctx, runErr); reason != "" {
-			rep.Status, rep.StopReason = store.RunStopped, reason
-			runErr = fmt.Errorf("%w: %s: %w", ErrStopped, reason, runErr)
-		} else {
-			rep.Status, rep.StopReason = store.RunFailed, runErr.Error()
-		}
-	}
-	finished := e.clock.Now()
+	rep.Duration = e.clock.Now().Sub(run.StartedAt)
 	counts := map[string]store.ObjectCounts{}
 	for _, o := range rep.Objects {
 		counts[o.Object] = o.Counts
 	}
-	if err := e.store.FinishRun(bg, store.Run{ID: runID, FinishedAt: &finished, Status: rep.Status,
-		StopReason: rep.StopReason, APICalls: rep.APICalls, Counts: counts, Problems: rep.Problems}); err != nil && runErr == nil {
-		runErr = err
-	}
+	recorded, runErr := run.finish(ctx, store.Run{APICalls: rep.APICalls, Counts: counts, Problems: rep.Problems}, runErr)
+	rep.Status, rep.StopReason = recorded.Status, recorded.StopReason
 	return rep, runErr
 }
 

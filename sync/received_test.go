@@ -30,7 +30,7 @@ func TestReportAccountsForEveryRecord(t *testing.T) {
 				return n
 			}
 			sync := func() *hsync.Report {
-				rep, err := hsync.New(r.st, r.src, r.m, hsync.Config{Connection: "default"}, hsync.Options{}).Sync(ctx, hsync.SyncOptions{})
+				rep, err := hsync.NewEngine(hsync.EngineOptions{Store: r.st, Source: r.src, Mapping: r.m, Config: hsync.Config{Connection: "default"}}).Sync(ctx, hsync.SyncOptions{})
 				if err != nil {
 					t.Fatalf("sync: %v", err)
 				}

@@ -18,7 +18,7 @@ func TestReconcileFindsHardDeletes(t *testing.T) {
 	r := salesforceRig(t, backends[0].fresh(t))
 	em := r.emulator.(*emusalesforce.Server)
 	sync := func(reconcile bool) (*hsync.Report, error) {
-		return hsync.New(r.st, r.src, r.m, hsync.Config{Connection: "default", ReconcileEvery: 1 << 62}, hsync.Options{}).
+		return hsync.NewEngine(hsync.EngineOptions{Store: r.st, Source: r.src, Mapping: r.m, Config: hsync.Config{Connection: "default", ReconcileEvery: 1 << 62}}).
 			Sync(ctx, hsync.SyncOptions{Reconcile: reconcile})
 	}
 	if _, err := sync(false); err != nil {

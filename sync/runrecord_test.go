@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"healthsync/internal/testkit"
 	"healthsync/store"
 	hsync "healthsync/sync"
 )
@@ -21,7 +22,7 @@ func TestRunRecording(t *testing.T) {
 		t.Run(be.name, func(t *testing.T) {
 			ctx := context.Background()
 			r := salesforceRig(t, be.fresh(t))
-			clock := &settableClock{now: time.Date(2025, 5, 1, 8, 0, 0, 0, time.UTC)}
+			clock := testkit.NewClock(time.Date(2025, 5, 1, 8, 0, 0, 0, time.UTC))
 			cfg := hsync.Config{Connection: "default", ReconcileEvery: time.Hour}
 			var failOn string
 			pages := 0
@@ -43,7 +44,7 @@ func TestRunRecording(t *testing.T) {
 			sync := func() (time.Time, error) {
 				t.Helper()
 				started := clock.Now()
-				_, err := hsync.New(r.st, r.src, r.m, cfg, hsync.Options{Clock: clock, Hooks: hooks}).Sync(ctx, hsync.SyncOptions{})
+				_, err := hsync.NewEngine(hsync.EngineOptions{Store: r.st, Source: r.src, Mapping: r.m, Config: cfg, Clock: clock, Hooks: hooks}).Sync(ctx, hsync.SyncOptions{})
 				return started, err
 			}
 

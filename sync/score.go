@@ -48,12 +48,41 @@ func Outputs(r *scoring.Result) map[string]scoring.Value {
 	return out
 }
 
-// ScoreAll scores every account of a connection as of now and stores the
-// results as score history (one row per account per day: a later score the
-// same day replaces the earlier one). It streams accounts one at a time.
-// fn, when not nil, sees every result.
-func ScoreAll(ctx context.Context, st *store.Store, connection string, m *mapping.Mapping, now time.Time, fn func(scoring.Result)) (ScoreSummary, error) {
-	now = crm.Normalize(now)
+// Scorer runs scoring passes over the accounts of one connection: it
+// feeds each stored account to the scoring package and stores the results.
+// Build it with NewScorer.
+type Scorer struct {
+	store      *store.Store
+	connection string
+	mapping    *mapping.Mapping
+	clock      crm.Clock
+}
+
+// ScorerOptions build a Scorer: Store, Connection and Mapping are
+// required.
+type ScorerOptions struct {
+	Store      *store.Store
+	Connection string
+	Mapping    *mapping.Mapping // its scoring configuration is used
+	Clock      crm.Clock        // the instant scored as "now"; default: the system clock
+}
+
+// NewScorer returns a Scorer of o.Connection's accounts.
+func NewScorer(o ScorerOptions) *Scorer {
+	s := &Scorer{store: o.Store, connection: o.Connection, mapping: o.Mapping, clock: o.Clock}
+	if s.clock == nil {
+		s.clock = crm.SystemClock{}
+	}
+	return s
+}
+
+// ScoreAll scores every account of the connection as of the clock's now
+// and stores the results as score history (one row per account per day: a
+// later score the same day replaces the earlier one). It streams accounts
+// one at a time.
+func (s *Scorer) ScoreAll(ctx context.Context) (ScoreSummary, error) {
+	st, connection, m := s.store, s.connection, s.mapping
+	now := crm.Normalize(s.clock.Now())
 	sum := ScoreSummary{At: now, Statuses: map[crm.CustomerStatus]int{}, Grades: map[scoring.Grade]int{}, Flags: map[string]int{}}
 	scorer, err := scoring.NewScorer(m.Config().Scoring)
 	if err != nil {
@@ -123,9 +152,6 @@ func ScoreAll(ctx context.Context, st *store.Store, connection string, m *mappin
 		}
 		for _, f := range r.Flags {
 			sum.Flags[f.Name]++
-		}
-		if fn != nil {
-			fn(r)
 		}
 		if len(batch) == scoreBatch {
 			return flush()

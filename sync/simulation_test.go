@@ -43,14 +43,15 @@ func testThirtyDays(t *testing.T, storeAt func(testing.TB) store.Config) {
 	// (the emulator keeps the real clock for its own stamps and sessions).
 	t0 := crm.Date(time.Now().Add(-30 * day)).Add(9 * time.Hour)
 	r := newWBRigAt(t, 120, "", t0, nil, storeAt)
-	engine := hsync.New(r.st, r.c, r.m, r.cfg, hsync.Options{})
+	engine := hsync.NewEngine(hsync.EngineOptions{Store: r.st, Source: r.c, Mapping: r.m, Config: r.cfg})
 	budget := r.m.DailyTaskBudget()
 	unlimited := exampleWith(t, "daily_budget_per_owner: 5", "daily_budget_per_owner: 0")
 
 	// warranted plans with no budget: every task the day's flags warrant.
 	warranted := func(now time.Time) map[string]bool {
-		wb := r.wb(hsync.ApplyHooks{})
-		wb.Mapping, wb.Clock = unlimited, crm.FixedClock(now)
+		o := r.wbOptions()
+		o.Mapping, o.Clock = unlimited, crm.FixedClock(now)
+		wb := hsync.NewWriteback(o)
 		p, err := wb.Plan(ctx, r.c)
 		if err != nil {
 			t.Fatal(err)
@@ -73,15 +74,16 @@ func testThirtyDays(t *testing.T, storeAt func(testing.TB) store.Config) {
 		if _, err := engine.Sync(ctx, hsync.SyncOptions{}); err != nil {
 			t.Fatalf("day %d: sync: %v", d+1, err)
 		}
-		if _, err := hsync.ScoreAll(ctx, r.st, "default", r.m, now, nil); err != nil {
+		if _, err := r.scorer(now).ScoreAll(ctx); err != nil {
 			t.Fatalf("day %d: score: %v", d+1, err)
 		}
 		today := warranted(now)
 		if d == 0 {
 			firstWarranted = today
 		}
-		wb := r.wb(hsync.ApplyHooks{})
-		wb.Clock = crm.FixedClock(now)
+		o := r.wbOptions()
+		o.Clock = crm.FixedClock(now)
+		wb := hsync.NewWriteback(o)
 		p, err := wb.Plan(ctx, r.c)
 		if err != nil {
 			t.Fatalf("day %d: plan: %v", d+1, err)
@@ -177,11 +179,12 @@ func testThirtyDays(t *testing.T, storeAt func(testing.TB) store.Config) {
 	r.m = exampleWith(t, "    adoption: 25           # usage matters most for this product\n    relationship_depth: 10",
 		"    adoption: 0\n    sentiment: 0\n    renewal_risk: 0\n    engagement_recency: 0\n    relationship_breadth: 40\n    relationship_depth: 40\n    executive_engagement: 20")
 	now := t0.Add(30 * day)
-	if _, err := hsync.ScoreAll(ctx, r.st, "default", r.m, now, nil); err != nil {
+	if _, err := r.scorer(now).ScoreAll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	wb := r.wb(hsync.ApplyHooks{})
-	wb.Clock = crm.FixedClock(now)
+	o := r.wbOptions()
+	o.Clock = crm.FixedClock(now)
+	wb := hsync.NewWriteback(o)
 	p, err := wb.Plan(ctx, r.c)
 	if err != nil {
 		t.Fatal(err)

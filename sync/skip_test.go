@@ -14,6 +14,7 @@ import (
 	"healthsync/connector/hubspot"
 	"healthsync/crm"
 	emuhubspot "healthsync/emulator/hubspot"
+	"healthsync/internal/testkit"
 	"healthsync/mapping"
 	"healthsync/store"
 	"healthsync/store/storetest"
@@ -72,7 +73,7 @@ func TestUnreadableRecordIsAProblemNotAFailure(t *testing.T) {
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
 			t.Parallel()
-			clock := &settableClock{now: time.Now().UTC()}
+			clock := testkit.NewClock(time.Now().UTC())
 			em := emuhubspot.New(emuhubspot.Options{RateLimits: emuhubspot.RateLimits{Disabled: true}, Clock: clock})
 			if _, err := em.LoadOrg(org(t, 12)); err != nil {
 				t.Fatal(err)
@@ -94,7 +95,7 @@ func TestUnreadableRecordIsAProblemNotAFailure(t *testing.T) {
 			cfg := hsync.Config{Connection: "default", ReconcileEvery: time.Hour}
 			sync := func() *hsync.Report {
 				t.Helper()
-				rep, err := hsync.New(st, src, m, cfg, hsync.Options{}).Sync(ctx, hsync.SyncOptions{Objects: []string{"companies"}})
+				rep, err := hsync.NewEngine(hsync.EngineOptions{Store: st, Source: src, Mapping: m, Config: cfg}).Sync(ctx, hsync.SyncOptions{Objects: []string{"companies"}})
 				if err != nil {
 					t.Fatalf("sync: %v", err)
 				}

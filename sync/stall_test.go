@@ -51,7 +51,7 @@ func stalledRig(t *testing.T) (*emusalesforce.Server, *hsync.Engine, *store.Stor
 		t.Fatal(err)
 	}
 	st := storetest.Open(t, store.Config{DatabaseURL: filepath.Join(t.TempDir(), "hs.db"), EncryptionKey: storetest.Key}, store.Options{})
-	return em, hsync.New(st, c, m, hsync.Config{Connection: "default"}, hsync.Options{}), st
+	return em, hsync.NewEngine(hsync.EngineOptions{Store: st, Source: c, Mapping: m, Config: hsync.Config{Connection: "default"}}), st
 }
 
 // lastRun is the newest run of the connection.

@@ -33,6 +33,9 @@ type wbRig struct {
 	cfg hsync.Config
 	// ingestJobs counts the Bulk API 2.0 ingest jobs created.
 	ingestJobs atomic.Int64
+	// fault, when set, sees every request before the emulator and
+	// answers it itself by returning true.
+	fault atomic.Pointer[func(http.ResponseWriter, *http.Request) bool]
 }
 
 // newWBRig builds the rig with mappingText as its mapping file (empty:
@@ -64,6 +67,9 @@ func newWBRigAt(t *testing.T, accounts int, mappingText string, orgNow time.Time
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/jobs/ingest") {
 			r.ingestJobs.Add(1)
+		}
+		if f := r.fault.Load(); f != nil && (*f)(w, req) {
+			return
 		}
 		em.ServeHTTP(w, req)
 	}))
@@ -115,17 +121,30 @@ func wbMapping(t *testing.T, text string) *mapping.Mapping {
 func (r *wbRig) syncAndScore(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := hsync.New(r.st, r.c, r.m, r.cfg, hsync.Options{}).Sync(ctx, hsync.SyncOptions{}); err != nil {
+	if _, err := hsync.NewEngine(hsync.EngineOptions{Store: r.st, Source: r.c, Mapping: r.m, Config: r.cfg}).Sync(ctx, hsync.SyncOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := hsync.ScoreAll(ctx, r.st, "default", r.m, time.Now(), nil); err != nil {
+	if _, err := r.scorer(time.Now()).ScoreAll(ctx); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (r *wbRig) wb(hooks hsync.ApplyHooks) *hsync.Writeback {
-	return &hsync.Writeback{Store: r.st, Connection: "default", Mapping: r.m, Hooks: hooks,
+// scorer scores the rig's accounts with its mapping as of at.
+func (r *wbRig) scorer(at time.Time) *hsync.Scorer {
+	return hsync.NewScorer(hsync.ScorerOptions{Store: r.st, Connection: "default", Mapping: r.m, Clock: crm.FixedClock(at)})
+}
+
+// wbOptions are the rig's writeback: its store and mapping, the system
+// clock, a guard that lets the tests' changes through.
+func (r *wbRig) wbOptions() hsync.WritebackOptions {
+	return hsync.WritebackOptions{Store: r.st, Connection: "default", Mapping: r.m,
 		Config: hsync.WritebackConfig{MaxChangeShare: 0.3, MaxTasks: 10000}}
+}
+
+func (r *wbRig) wb(hooks hsync.ApplyHooks) *hsync.Writeback {
+	o := r.wbOptions()
+	o.Hooks = hooks
+	return hsync.NewWriteback(o)
 }
 
 func (r *wbRig) planApply(t *testing.T, force bool) (*hsync.Plan, *hsync.ApplyReport) {
@@ -307,7 +326,7 @@ func TestGuardTripsOnAMappingThatChangesEveryScore(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.m = broken
-	if _, err := hsync.ScoreAll(ctx, r.st, "default", r.m, time.Now().Add(time.Second), nil); err != nil {
+	if _, err := r.scorer(time.Now().Add(time.Second)).ScoreAll(ctx); err != nil {
 		t.Fatal(err)
 	}
 	p, err := r.wb(hsync.ApplyHooks{}).Plan(ctx, r.c)
@@ -354,7 +373,7 @@ func TestAutoCloseAndSnooze(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := hsync.ScoreAll(ctx, r.st, "default", r.m, time.Now().Add(time.Second), nil); err != nil {
+	if _, err := r.scorer(time.Now().Add(time.Second)).ScoreAll(ctx); err != nil {
 		t.Fatal(err)
 	}
 	p, _ := r.planApply(t, true)

@@ -45,6 +45,20 @@ func openApp(ctx context.Context, e *env, shared bool) (*app, error) {
 	return a, nil
 }
 
+// openAppCRM opens the app and connects to its CRM.
+func openAppCRM(ctx context.Context, e *env, shared bool) (*app, crmClient, error) {
+	a, err := openApp(ctx, e, shared)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := a.openCRM(ctx, e)
+	if err != nil {
+		a.Close()
+		return nil, nil, err
+	}
+	return a, c, nil
+}
+
 // loadMapping reads the mapping file, or the defaults when the default
 // file name does not exist.
 func loadMapping(cfg AppConfig) (*mapping.Mapping, error) {

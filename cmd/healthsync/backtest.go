@@ -8,12 +8,14 @@ import (
 	"time"
 
 	"healthsync/crm"
+	"healthsync/render"
 	"healthsync/scoring"
 	"healthsync/store"
 )
 
-func init() {
-	register(&command{
+// backtestCommand is `healthsync backtest`.
+func backtestCommand() *command {
+	return &command{
 		name:    "backtest",
 		summary: "how well past scores ranked the accounts that later churned",
 		help: `Replays history: scores every customer as of past dates (every --step days over
@@ -83,7 +85,7 @@ read it as an upper bound (docs/scoring.md, "Backtest").`,
 				if err != nil {
 					return err
 				}
-				if err := scoring.RenderBacktest(e.stdout, res); err != nil {
+				if err := render.Backtest(e.stdout, res); err != nil {
 					return err
 				}
 				if *csvPath != "" {
@@ -91,7 +93,7 @@ read it as an upper bound (docs/scoring.md, "Backtest").`,
 					if err != nil {
 						return fmt.Errorf("write CSV: %w", err)
 					}
-					if err := scoring.RenderBacktestCSV(f, res); err != nil {
+					if err := render.BacktestCSV(f, res); err != nil {
 						f.Close()
 						return err
 					}
@@ -103,5 +105,5 @@ read it as an upper bound (docs/scoring.md, "Backtest").`,
 				return nil
 			}
 		},
-	})
+	}
 }

@@ -179,7 +179,7 @@ func badCLI(t *testing.T, bin string) {
 // badHelp: `--help` after every command prints its usage and exits 0,
 // touching nothing.
 func badHelp(t *testing.T, bin string) {
-	for _, c := range commands {
+	for _, c := range commands() {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()

@@ -30,13 +30,30 @@ type command struct {
 	flags func(fs *flag.FlagSet) func(ctx context.Context, e *env, args []string) error
 }
 
-// commands lists the CLI in the order `healthsync help` shows it.
-var commands []*command
-
-func register(c *command) { commands = append(commands, c) }
+// commands lists the CLI in the order `healthsync help` shows it (the
+// order it has always had).
+func commands() []*command {
+	return []*command{
+		backtestCommand(),
+		authCommand(),
+		syncCommand(),
+		checkCommand(),
+		installCommand(),
+		planCommand(),
+		applyCommand(),
+		runCommand(),
+		demoCommand(),
+		emulatorCommand(),
+		explainCommand(),
+		migrateCommand(),
+		reportCommand(),
+		scoreCommand(),
+		versionCommand(),
+	}
+}
 
 func findCommand(name string) *command {
-	for _, c := range commands {
+	for _, c := range commands() {
 		if c.name == name {
 			return c
 		}
@@ -171,7 +188,7 @@ func printOverview(w io.Writer) {
 	fmt.Fprintln(w, "Usage: healthsync COMMAND [flags] [arguments]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
-	for _, c := range commands {
+	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w)
@@ -204,8 +221,9 @@ func printCommandHelp(w io.Writer, c *command) {
 // suggest returns ` (did you mean "x"?)` for a near miss.
 func suggest(name string) string {
 	best, bestD := "", 3
-	names := make([]string, 0, len(commands))
-	for _, c := range commands {
+	cmds := commands()
+	names := make([]string, 0, len(cmds))
+	for _, c := range cmds {
 		names = append(names, c.name)
 	}
 	slices.Sort(names)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"golang.org/x/term"
 
 	"healthsync/crm"
-	"healthsync/scoring"
 	"healthsync/store"
 	hsync "healthsync/sync"
 )
@@ -29,38 +27,33 @@ func holderID() string {
 // periodic log lines otherwise.
 func (a *app) progressFor(e *env) hsync.Progress {
 	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		return hsync.NewTerminalProgress(e.stderr)
+		return newTerminalProgress(e.stderr)
 	}
-	return hsync.NewLogProgress(a.log, 10*time.Second)
+	return newLogProgress(a.log, 10*time.Second)
 }
 
-// engine builds the sync engine for a connected CRM.
-func (a *app) engine(e *env, c crmClient, progress bool) *hsync.Engine {
-	opts := hsync.Options{Log: a.log.Named("sync")}
-	if progress {
-		opts.Progress = a.progressFor(e)
-	}
-	return hsync.New(a.store, c, a.mapping, a.cfg.Sync, opts)
+// worker builds the worker of the connected CRM: a new run of the API
+// budget for each piece of work, this process named in the lease. obs
+// prints what it does; progress, when not nil, shows each object's pull.
+func (a *app) worker(c crmClient, obs hsync.Observer, progress hsync.Progress) *hsync.Worker {
+	return hsync.NewWorker(hsync.WorkerOptions{Store: a.store, CRM: c, Mapping: a.mapping, Sync: a.cfg.Sync, Writeback: a.cfg.Writeback,
+		Holder: holderID(), StartRun: func() { startBudgetRun(c) }, Observer: obs, Progress: progress, Clock: crm.SystemClock{}, Log: a.log})
 }
 
-// writeback builds the planner/applier.
-func (a *app) writeback() *hsync.Writeback {
-	return &hsync.Writeback{Store: a.store, Connection: a.cfg.Sync.Connection, Mapping: a.mapping, Config: a.cfg.Writeback}
-}
-
-// withLease runs fn holding the connection's lease. SQLite needs none:
-// its process lock already lets only one healthsync use the file, and a
-// lease left by a killed process would only delay the next run. Either
-// way, runs a dead process left running are marked interrupted first.
-func (a *app) withLease(ctx context.Context, fn func(context.Context) error) error {
-	if a.store.Backend() == store.SQLite {
-		if err := hsync.EndDeadRuns(ctx, a.store, a.cfg.Sync.Connection, time.Now(), a.log); err != nil {
-			return err
-		}
-		return fn(ctx)
+// cycleObserver prints each stage of a cycle to w as it ends: the sync
+// report, the score summary, an empty plan (a plan with writes shows in
+// the apply report).
+func (a *app) cycleObserver(ctx context.Context, w io.Writer) hsync.Observer {
+	return hsync.Observer{
+		Synced: func(rep *hsync.Report) { printSyncReport(w, rep) },
+		Scored: func(sum hsync.ScoreSummary) { printScoreSummary(w, sum) },
+		Planned: func(p *hsync.Plan) {
+			if p.Empty() {
+				printPlan(w, p, 0, a.ownerNames(ctx))
+			}
+		},
+		Applied: func(rep *hsync.ApplyReport, _ error) { printApplyReport(w, rep) },
 	}
-	l := hsync.Lease{Store: a.store, Connection: a.cfg.Sync.Connection, Holder: holderID(), Log: a.log}
-	return l.Do(ctx, fn)
 }
 
 // printSyncReport summarises a sync run. A run that failed before it
@@ -127,74 +120,4 @@ func printApplyReport(w io.Writer, rep *hsync.ApplyReport) {
 			fmt.Fprintf(w, "  %s %s: %s\n", f.Object, f.RecordID, f.Error)
 		}
 	}
-}
-
-// cycle is one sync → score → plan → apply pass.
-type cycleResult struct {
-	sync  *hsync.Report
-	score hsync.ScoreSummary
-	plan  *hsync.Plan
-	apply *hsync.ApplyReport
-}
-
-// runCycle does one worker pass while holding the lease. A plan that
-// trips the guard is not applied (and said so) unless force is set.
-func (a *app) runCycle(ctx context.Context, e *env, c crmClient, force, progress bool, out io.Writer) (*cycleResult, error) {
-	res := &cycleResult{}
-	err := a.withLease(ctx, func(ctx context.Context) error {
-		startBudgetRun(c)
-		rep, err := a.engine(e, c, progress).Sync(ctx, hsync.SyncOptions{})
-		res.sync = rep
-		if rep != nil && out != nil {
-			printSyncReport(out, rep)
-		}
-		if err != nil {
-			return err
-		}
-		if res.score, err = hsync.ScoreAll(ctx, a.store, a.cfg.Sync.Connection, a.mapping, crm.SystemClock{}.Now(), nil); err != nil {
-			return err
-		}
-		if out != nil {
-			printScoreSummary(out, res.score)
-		}
-		wb := a.writeback()
-		if res.plan, err = wb.Plan(ctx, c); err != nil {
-			return refused(ctx, wb, err)
-		}
-		if res.plan.Empty() {
-			if out != nil {
-				printPlan(out, res.plan, 0, a.ownerNames(ctx))
-			}
-			return nil
-		}
-		res.apply, err = wb.Apply(ctx, c, res.plan, force)
-		if res.apply != nil && out != nil {
-			printApplyReport(out, res.apply)
-		}
-		return err
-	})
-	return res, err
-}
-
-// refused records a plan refused for its output fields as a failed apply
-// (the status page and /readyz show it) and returns the refusal.
-func refused(ctx context.Context, wb *hsync.Writeback, err error) error {
-	if errors.Is(err, hsync.ErrOutputs) {
-		if rerr := wb.RecordRefused(ctx, err); rerr != nil {
-			return errors.Join(err, rerr)
-		}
-	}
-	return err
-}
-
-// gradeCounts is a readable grade distribution.
-func gradeCounts(sum hsync.ScoreSummary) string {
-	return fmt.Sprintf("green %d, yellow %d, red %d, no score %d", sum.Grades[scoring.GradeGreen], sum.Grades[scoring.GradeYellow],
-		sum.Grades[scoring.GradeRed], sum.Live()-sum.Scored)
-}
-
-// controlledStop reports whether err is a controlled stop (budget, daily
-// limit): the command ends successfully after saying so.
-func controlledStop(err error) bool {
-	return errors.Is(err, hsync.ErrStopped) && !errors.Is(err, context.Canceled)
 }

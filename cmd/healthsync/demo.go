@@ -20,8 +20,9 @@ import (
 	"healthsync/store"
 )
 
-func init() {
-	register(&command{
+// demoCommand is `healthsync demo`.
+func demoCommand() *command {
+	return &command{
 		name:    "demo",
 		summary: "the whole path on an emulated CRM and SQLite: sync, score, write back, and show it",
 		help: `Starts an emulated Salesforce org (or HubSpot portal with --crm hubspot) with
@@ -40,7 +41,7 @@ that an unchanged org gets zero writes. Needs no CRM account and no network.`,
 				return runDemo(ctx, e, o, *dir, *keep)
 			}
 		},
-	})
+	}
 }
 
 func runDemo(ctx context.Context, e *env, o emulatorOptions, dir string, keep bool) error {
@@ -107,7 +108,8 @@ func runDemo(ctx context.Context, e *env, o emulatorOptions, dir string, keep bo
 	fmt.Fprintf(out, "Created %d fields, permissions and groups.\n", len(created))
 
 	fmt.Fprintf(out, "\n== 2. first run: sync, score, plan, apply\n")
-	if _, err := a.runCycle(ctx, de, c, false, false, out); err != nil {
+	w := a.worker(c, a.cycleObserver(ctx, out), nil)
+	if _, err := w.Cycle(ctx); err != nil {
 		return err
 	}
 	if err := printAtRisk(ctx, de, a, em, 5); err != nil {
@@ -116,15 +118,15 @@ func runDemo(ctx context.Context, e *env, o emulatorOptions, dir string, keep bo
 	printWrites(ctx, de, a, em)
 
 	fmt.Fprintf(out, "\n== 3. second run, nothing changed in the CRM\n")
-	res2, err := a.runCycle(ctx, de, c, false, false, out)
+	res2, err := w.Cycle(ctx)
 	if err != nil {
 		return err
 	}
 	writes := 0
-	if res2.apply != nil {
-		writes = res2.apply.WriteCalls
+	if res2.Apply != nil {
+		writes = res2.Apply.WriteCalls
 	}
-	fmt.Fprintf(out, "Second run: %d API calls to read, %d write calls.\n", res2.sync.APICalls, writes)
+	fmt.Fprintf(out, "Second run: %d API calls to read, %d write calls.\n", res2.Sync.APICalls, writes)
 
 	name := firstAtRiskName(ctx, a)
 	fmt.Fprintf(out, "\n== Next\n")

@@ -156,8 +156,9 @@ func (em *emulated) serve(ctx context.Context, addr string) (string, <-chan erro
 	return "http://" + ln.Addr().String(), done, nil
 }
 
-func init() {
-	register(&command{
+// emulatorCommand is `healthsync emulator`.
+func emulatorCommand() *command {
+	return &command{
 		name:    "emulator",
 		summary: "run an emulated Salesforce org or HubSpot portal with generated data",
 		help: `Starts an emulated CRM on a loopback port with a generated org (or your CSV
@@ -206,7 +207,7 @@ it as against a real org.`,
 				return <-done
 			}
 		},
-	})
+	}
 }
 
 func isLoopback(host string) bool {

@@ -2,18 +2,19 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"time"
 
 	"healthsync/crm"
 	"healthsync/mapping"
+	"healthsync/render"
 	"healthsync/scoring"
 )
 
-func init() {
-	register(&command{
+// explainCommand is `healthsync explain`.
+func explainCommand() *command {
+	return &command{
 		name:    "explain",
 		args:    "ACCOUNT",
 		summary: "show one account's metrics, measures, score, reasons, flags and contacts",
@@ -62,11 +63,9 @@ computed score. Nothing is stored or written.`,
 				}
 				taskSubjects(a.mapping, &r, now)
 				if *asJSON {
-					enc := json.NewEncoder(e.stdout)
-					enc.SetIndent("", "  ")
-					return enc.Encode(r)
+					return render.ExplainJSON(e.stdout, r)
 				}
-				if err := scoring.RenderExplain(e.stdout, r); err != nil {
+				if err := render.Explain(e.stdout, r); err != nil {
 					return err
 				}
 				ledger, err := a.store.Ledger(ctx, conn, a.mapping.AccountObject(), string(b.Account.ID))
@@ -88,7 +87,7 @@ computed score. Nothing is stored or written.`,
 				return nil
 			}
 		},
-	})
+	}
 }
 
 // taskSubjects fills each flag's task subject as the CRM task would carry

@@ -8,8 +8,9 @@ import (
 	"healthsync/store"
 )
 
-func init() {
-	register(&command{
+// migrateCommand is `healthsync migrate`.
+func migrateCommand() *command {
+	return &command{
 		name:    "migrate",
 		summary: "apply store migrations (other commands do it on start)",
 		help: `Brings the database named by HEALTHSYNC_DATABASE_URL (default: the SQLite
@@ -77,5 +78,5 @@ After repairing a dirty database by hand, mark the last good version with
 				return nil
 			}
 		},
-	})
+	}
 }

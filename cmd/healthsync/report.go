@@ -7,12 +7,14 @@ import (
 	"time"
 
 	"healthsync/crm"
+	"healthsync/render"
 	"healthsync/scoring"
 	"healthsync/store"
 )
 
-func init() {
-	register(&command{
+// reportCommand is `healthsync report`.
+func reportCommand() *command {
+	return &command{
 		name:    "report",
 		summary: "portfolio KPIs and the CSM pipeline",
 		help: `Prints renewal rate, logo churn, GRR, NRR, ARPA, expansion revenue, time to
@@ -65,14 +67,14 @@ quarter or year, ending today (default quarter).`,
 				k := b.KPIs()
 				switch {
 				case *asJSON:
-					return scoring.RenderReportJSON(e.stdout, k)
+					return render.ReportJSON(e.stdout, k)
 				case *asCSV:
-					return scoring.RenderReportCSV(e.stdout, k)
+					return render.ReportCSV(e.stdout, k)
 				}
-				return scoring.RenderReport(e.stdout, k)
+				return render.Report(e.stdout, k)
 			}
 		},
-	})
+	}
 }
 
 // reportPeriod resolves the period flags.

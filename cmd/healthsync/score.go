@@ -12,8 +12,9 @@ import (
 	hsync "healthsync/sync"
 )
 
-func init() {
-	register(&command{
+// scoreCommand is `healthsync score`.
+func scoreCommand() *command {
+	return &command{
 		name:    "score",
 		summary: "compute and store health scores for every account from the store",
 		help: `Scores every synced account as of now: metrics, measures, score, grade,
@@ -36,7 +37,7 @@ plan and apply.`,
 				if err := a.warnMappingChanged(ctx, e.stdout); err != nil {
 					return err
 				}
-				sum, err := hsync.ScoreAll(ctx, a.store, a.cfg.Sync.Connection, a.mapping, crm.SystemClock{}.Now(), nil)
+				sum, err := hsync.NewScorer(hsync.ScorerOptions{Store: a.store, Connection: a.cfg.Sync.Connection, Mapping: a.mapping}).ScoreAll(ctx)
 				if err != nil {
 					return err
 				}
@@ -44,7 +45,7 @@ plan and apply.`,
 				return nil
 			}
 		},
-	})
+	}
 }
 
 func printScoreSummary(w io.Writer, sum hsync.ScoreSummary) {

@@ -41,29 +41,26 @@ func (a *app) serveStatus(ctx context.Context, addr string, metrics *status.Metr
 }
 
 // observe feeds one worker cycle into the metrics.
-func (a *app) observe(m *status.Metrics, c crmClient, res *cycleResult, err error, started time.Time) {
+func (a *app) observe(m *status.Metrics, c crmClient, res *hsync.CycleResult, err error) {
 	conn := a.cfg.Sync.Connection
 	st := store.RunOK
 	switch {
 	case err == nil:
-	case controlledStop(err), errors.As(err, new(*hsync.LeaseHeldError)):
+	case hsync.ControlledStop(err), errors.As(err, new(*hsync.LeaseHeldError)):
 		st = store.RunStopped
 	default:
 		st = store.RunFailed
 		m.ObserveError(errorKind(err))
 	}
-	m.ObserveRun(conn, "run", st, time.Since(started), time.Now())
-	if res == nil {
-		return
+	m.ObserveRun(conn, "run", st, time.Since(res.Started), time.Now())
+	if res.Sync != nil {
+		m.ObserveSync(conn, res.Sync)
 	}
-	if res.sync != nil {
-		m.ObserveSync(conn, res.sync)
+	if res.Score.Accounts > 0 {
+		m.ObserveScore(conn, res.Score)
 	}
-	if res.score.Accounts > 0 {
-		m.ObserveScore(conn, res.score)
-	}
-	if res.apply != nil {
-		m.ObserveApply(conn, res.apply)
+	if res.Apply != nil {
+		m.ObserveApply(conn, res.Apply)
 	}
 	m.ObserveBudget(conn, c.Budget().Usage())
 }

@@ -21,8 +21,9 @@ func buildVersion() string {
 	return "dev"
 }
 
-func init() {
-	register(&command{
+// versionCommand is `healthsync version`.
+func versionCommand() *command {
+	return &command{
 		name:    "version",
 		summary: "print the version",
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
@@ -34,5 +35,5 @@ func init() {
 				return nil
 			}
 		},
-	})
+	}
 }

@@ -151,11 +151,10 @@ func runEngine(ctx context.Context, spec childSpec) (childResult, error) {
 	if err != nil {
 		return res, fmt.Errorf("connect: %w", err)
 	}
-	now := time.Now()
 	start := time.Now()
 	switch spec.Scenario {
 	case "sync":
-		rep, err := hsync.New(st, c, m, hsync.Config{Connection: "default", ReconcileEvery: time.Hour}, hsync.Options{}).Sync(ctx, hsync.SyncOptions{})
+		rep, err := hsync.NewEngine(hsync.EngineOptions{Store: st, Source: c, Mapping: m, Config: hsync.Config{Connection: "default", ReconcileEvery: time.Hour}}).Sync(ctx, hsync.SyncOptions{})
 		if err != nil {
 			return res, err
 		}
@@ -168,7 +167,7 @@ func runEngine(ctx context.Context, spec childSpec) (childResult, error) {
 			res.Records += n
 		}
 	case "score":
-		sum, err := hsync.ScoreAll(ctx, st, "default", m, now, nil)
+		sum, err := hsync.NewScorer(hsync.ScorerOptions{Store: st, Connection: "default", Mapping: m}).ScoreAll(ctx)
 		if err != nil {
 			return res, err
 		}
@@ -178,8 +177,8 @@ func runEngine(ctx context.Context, spec childSpec) (childResult, error) {
 		if _, err := c.Install(ctx, m.FieldSpecs()); err != nil {
 			return res, fmt.Errorf("install: %w", err)
 		}
-		w := &hsync.Writeback{Store: st, Connection: "default", Mapping: m,
-			Config: hsync.WritebackConfig{MaxChangeShare: 1, MaxTasks: 1 << 30}}
+		w := hsync.NewWriteback(hsync.WritebackOptions{Store: st, Connection: "default", Mapping: m,
+			Config: hsync.WritebackConfig{MaxChangeShare: 1, MaxTasks: 1 << 30}})
 		start = time.Now()
 		p, err := w.Plan(ctx, c)
 		if err != nil {

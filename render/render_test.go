@@ -1,4 +1,4 @@
-package scoring
+package render_test
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"healthsync/crm"
+	"healthsync/render"
+	"healthsync/scoring"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -34,23 +36,23 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-func TestRenderExplainGolden(t *testing.T) {
-	s := newScorer(t, withNoEBRRule(DefaultConfig()))
+func TestExplainGolden(t *testing.T) {
+	s := newScorer(t, withNoEBRRule(scoring.DefaultConfig()))
 	d := renewalGapAccount()
 	d.Contacts[0].FirstName, d.Contacts[0].LastName = "Maria", "Lopez"
 	d.Contacts[1].FirstName, d.Contacts[1].LastName = "Sam", "Okafor"
 	d.Contacts[2].FirstName, d.Contacts[2].LastName = "Lee", "Chen"
-	r := s.Score(d, now, []ScorePoint{{At: ago(30), Score: 71.5}})
+	r := s.Score(d, now, []scoring.ScorePoint{{At: ago(30), Score: 71.5}})
 	var buf bytes.Buffer
-	if err := RenderExplain(&buf, r); err != nil {
+	if err := render.Explain(&buf, r); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "explain_renewal_gap.txt", buf.Bytes())
 
 	// A live customer the CRM knows little about: no score, data gaps.
 	buf.Reset()
-	r = s.Score(AccountData{Account: crm.Account{ID: "A2", Name: "Quiet Clinic", Status: crm.StatusCustomer, StatusValue: "Customer"}}, now, nil)
-	if err := RenderExplain(&buf, r); err != nil {
+	r = s.Score(scoring.AccountData{Account: crm.Account{ID: "A2", Name: "Quiet Clinic", Status: crm.StatusCustomer, StatusValue: "Customer"}}, now, nil)
+	if err := render.Explain(&buf, r); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "explain_no_data.txt", buf.Bytes())
@@ -60,53 +62,43 @@ func TestRenderExplainGolden(t *testing.T) {
 	d = renewalGapAccount()
 	d.Account.Churned, d.Account.ChurnedAt = true, tp(day(2023, 11, 2))
 	r = s.Score(d, now, nil)
-	if err := RenderExplain(&buf, r); err != nil {
+	if err := render.Explain(&buf, r); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "explain_former_customer.txt", buf.Bytes())
 }
 
-func withNoEBRRule(cfg Config) Config {
-	cfg.CustomFlags = append(cfg.CustomFlags, FlagRule{
-		Name:        "no_ebr",
-		Description: "no executive business review in six months",
-		When:        []Condition{{Metric: MetricDaysSinceLastEBR, Op: ">", Value: 180, IfMissing: true}},
-		Task:        TaskSpec{Subject: "Schedule an EBR", DueInDays: 14, Priority: crm.PriorityNormal},
-	})
-	return cfg
-}
-
-func TestRenderReportGolden(t *testing.T) {
+func TestReportGolden(t *testing.T) {
 	k := reportExample(t)
 	var buf bytes.Buffer
-	if err := RenderReport(&buf, k); err != nil {
+	if err := render.Report(&buf, k); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "report.txt", buf.Bytes())
 	buf.Reset()
-	if err := RenderReportJSON(&buf, k); err != nil {
+	if err := render.ReportJSON(&buf, k); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "report.json", buf.Bytes())
 	buf.Reset()
-	if err := RenderReportCSV(&buf, k); err != nil {
+	if err := render.ReportCSV(&buf, k); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "report.csv", buf.Bytes())
 }
 
-func TestRenderBacktestGolden(t *testing.T) {
-	res, err := Backtest(backtestExample(), BacktestOptions{Grades: DefaultConfig().Grades})
+func TestBacktestGolden(t *testing.T) {
+	res, err := scoring.Backtest(backtestExample(), scoring.BacktestOptions{Grades: scoring.DefaultConfig().Grades})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := RenderBacktest(&buf, res); err != nil {
+	if err := render.Backtest(&buf, res); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "backtest.txt", buf.Bytes())
 	buf.Reset()
-	if err := RenderBacktestCSV(&buf, res); err != nil {
+	if err := render.BacktestCSV(&buf, res); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "backtest.csv", buf.Bytes())
@@ -116,13 +108,13 @@ type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
 
-func TestRenderReportsWriteErrors(t *testing.T) {
+func TestWriteErrors(t *testing.T) {
 	t.Parallel()
-	r := newScorer(t, DefaultConfig()).Score(renewalGapAccount(), now, nil)
-	if err := RenderExplain(failWriter{}, r); err == nil {
-		t.Error("RenderExplain: want the write error")
+	r := newScorer(t, scoring.DefaultConfig()).Score(renewalGapAccount(), now, nil)
+	if err := render.Explain(failWriter{}, r); err == nil {
+		t.Error("Explain: want the write error")
 	}
-	if err := RenderReport(failWriter{}, KPIs{AsOf: time.Now()}); err == nil {
-		t.Error("RenderReport: want the write error")
+	if err := render.Report(failWriter{}, scoring.KPIs{AsOf: time.Now()}); err == nil {
+		t.Error("Report: want the write error")
 	}
 }

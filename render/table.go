@@ -1,4 +1,4 @@
-package scoring
+package render
 
 import (
 	"bytes"
@@ -54,10 +54,20 @@ func trimmed(w io.Writer, render func(io.Writer) error) error {
 	return nil
 }
 
-// plural renders "1 passive", "2 passives".
-func plural(n int, singular, pluralForm string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, singular)
+// errWriter keeps the first write error so rendering code can stay linear.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+// Write writes through until the first error, then keeps returning it.
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
 	}
-	return fmt.Sprintf("%d %s", n, pluralForm)
+	n, err := e.w.Write(p)
+	if err != nil {
+		e.err = fmt.Errorf("write: %w", err)
+	}
+	return n, e.err
 }

@@ -1,25 +1,24 @@
-package scoring
+package render
 
 import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"healthsync/scoring"
 )
 
-const dash = "—"
-
-// RenderExplain writes one account's result as a CSM would read it: score,
+// Explain writes one account's result as a CSM would read it: score,
 // grade and trend, reasons, flags with their evidence and tasks, the
 // scorecard, every metric, and the contacts behind the relationship metrics.
-func RenderExplain(w io.Writer, r Result) error {
-	return trimmed(w, func(w io.Writer) error { return renderExplain(w, r) })
+func Explain(w io.Writer, r scoring.Result) error {
+	return trimmed(w, func(w io.Writer) error { return explain(w, r) })
 }
 
-func renderExplain(w io.Writer, r Result) error {
+func explain(w io.Writer, r scoring.Result) error {
 	ew := &errWriter{w: w}
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	name := r.AccountName
@@ -36,7 +35,7 @@ func renderExplain(w io.Writer, r Result) error {
 	}
 	fmt.Fprintf(tw, "As of\t%s\n", r.At.UTC().Format("2006-01-02 15:04 UTC"))
 	if r.Status.Status != "" {
-		fmt.Fprintf(tw, "Status\t%s (%s)\n", StatusWords(r.Status.Status), r.Status.Why)
+		fmt.Fprintf(tw, "Status\t%s (%s)\n", scoring.StatusWords(r.Status.Status), r.Status.Why)
 	}
 	if !r.Status.Live() && r.Status.Status != "" {
 		fmt.Fprintf(tw, "Score\tnone: only live customers are scored, flagged and given tasks\n")
@@ -71,7 +70,7 @@ func renderExplain(w io.Writer, r Result) error {
 		return err
 	}
 	if !r.Status.Live() && r.Status.Status != "" {
-		return renderMetricsAndContacts(ew, r)
+		return metricsAndContacts(ew, r)
 	}
 
 	fmt.Fprintf(ew, "\nFlags\n")
@@ -86,7 +85,7 @@ func renderExplain(w io.Writer, r Result) error {
 		}
 		fmt.Fprintf(ew, "    evidence: %s\n", strings.Join(ev, "; "))
 		subject := f.Task.Subject
-		if subject == actionSubject {
+		if subject == scoring.ActionSubject {
 			subject = f.Action
 		}
 		fmt.Fprintf(ew, "    task: %q, %s, %s priority\n", subject, dueText(f.Task.DueInDays), f.Task.Priority)
@@ -110,7 +109,7 @@ func renderExplain(w io.Writer, r Result) error {
 				impact = signed1(me.Impact)
 			}
 		}
-		fmt.Fprintf(ew, "  %-*s  %5s  %6s  %5s  %6s  %s\n", width, me.Name, value, formatNumber(me.Weight), share, impact, me.Reason)
+		fmt.Fprintf(ew, "  %-*s  %5s  %6s  %5s  %6s  %s\n", width, me.Name, value, number(me.Weight), share, impact, me.Reason)
 	}
 	fmt.Fprintf(ew, "  score = sum of share × value over measures with data; impact = share × (value − 50)\n\nHow each measure is computed\n")
 	tw = tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
@@ -120,12 +119,26 @@ func renderExplain(w io.Writer, r Result) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	return renderMetricsAndContacts(ew, r)
+	return metricsAndContacts(ew, r)
 }
 
-// renderMetricsAndContacts writes every metric and the contacts behind
+// metricOrder is the display order of the metrics in explain.
+var metricOrder = [...]string{
+	scoring.MetricCustomerStatus, scoring.MetricSegment, scoring.MetricLifecycleStage, scoring.MetricARR, scoring.MetricEmployees, scoring.MetricDaysAsCustomer,
+	scoring.MetricContacts, scoring.MetricExecutives, scoring.MetricUsers,
+	scoring.MetricStrongUserRelationships, scoring.MetricUserRelationships,
+	scoring.MetricStrongExecRelationships, scoring.MetricExecRelationships, scoring.MetricStrongRelationships,
+	scoring.MetricDaysSinceUserContact, scoring.MetricDaysSinceExecContact, scoring.MetricDaysSinceLastContact,
+	scoring.MetricLastContactDate, scoring.MetricLastUserContactDate, scoring.MetricLastExecContactDate, scoring.MetricActivities, scoring.MetricActivitiesLast30Days,
+	scoring.MetricNextRenewalDate, scoring.MetricDaysToRenewal, scoring.MetricRenewalAmount, scoring.MetricOpenExpansionPipeline,
+	scoring.MetricAdoption, scoring.MetricAdoptionPrevious, scoring.MetricAdoptionTrend, scoring.MetricAdoptionChange,
+	scoring.MetricCSMSentiment, scoring.MetricNPS, scoring.MetricNPSNormalized, scoring.MetricCSAT,
+	scoring.MetricLastEBRDate, scoring.MetricDaysSinceLastEBR,
+}
+
+// metricsAndContacts writes every metric and the contacts behind
 // the relationship metrics.
-func renderMetricsAndContacts(ew *errWriter, r Result) error {
+func metricsAndContacts(ew *errWriter, r scoring.Result) error {
 	fmt.Fprintf(ew, "\nMetrics\n")
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	for _, name := range metricOrder {
@@ -164,7 +177,7 @@ func renderMetricsAndContacts(ew *errWriter, r Result) error {
 			title = dash
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d/%d\t%d\t%s\n",
-			c.Name, title, c.Role, strings.ReplaceAll(c.Level.String(), "_", " "), formatNumber(c.Strength), last,
+			c.Name, title, c.Role, strings.ReplaceAll(c.Level.String(), "_", " "), number(c.Strength), last,
 			c.Meetings, c.Calls, c.EmailsInbound, c.EmailsOutbound, c.Tasks, note)
 	}
 	if err := tw.Flush(); err != nil {
@@ -173,62 +186,12 @@ func renderMetricsAndContacts(ew *errWriter, r Result) error {
 	return ew.err
 }
 
-// RenderExplainJSON writes the whole result as indented JSON.
-func RenderExplainJSON(w io.Writer, r Result) error {
+// ExplainJSON writes the whole result as indented JSON.
+func ExplainJSON(w io.Writer, r scoring.Result) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(r); err != nil {
 		return fmt.Errorf("encode explain: %w", err)
 	}
 	return nil
-}
-
-// errWriter keeps the first write error so rendering code can stay linear.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-// Write writes through until the first error, then keeps returning it.
-func (e *errWriter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	n, err := e.w.Write(p)
-	if err != nil {
-		e.err = fmt.Errorf("write: %w", err)
-	}
-	return n, e.err
-}
-
-func formatScore(v float64) string { return fmt.Sprintf("%.0f", v) }
-
-// signed renders a whole number with its sign: +3, -12, 0.
-func signed(v float64) string {
-	v = math.Round(v)
-	if v > 0 {
-		return fmt.Sprintf("+%.0f", v)
-	}
-	return fmt.Sprintf("%.0f", v+0) // +0 turns -0 into 0
-}
-
-// signed1 renders a measure's impact with one decimal and its sign.
-func signed1(v float64) string {
-	if v > 0 {
-		return fmt.Sprintf("+%.1f", v)
-	}
-	if v == 0 {
-		return "0.0"
-	}
-	return fmt.Sprintf("%.1f", v)
-}
-
-func dueText(d int) string {
-	switch d {
-	case 0:
-		return "due today"
-	case 1:
-		return "due tomorrow"
-	}
-	return fmt.Sprintf("due in %s", days(d))
 }

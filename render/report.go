@@ -1,4 +1,4 @@
-package scoring
+package render
 
 import (
 	"encoding/csv"
@@ -11,15 +11,16 @@ import (
 	"time"
 
 	"healthsync/crm"
+	"healthsync/scoring"
 )
 
-// RenderReport writes the portfolio KPIs and the CSM pipeline as aligned
+// Report writes the portfolio KPIs and the CSM pipeline as aligned
 // tables for a terminal.
-func RenderReport(w io.Writer, k KPIs) error {
-	return trimmed(w, func(w io.Writer) error { return renderReport(w, k) })
+func Report(w io.Writer, k scoring.KPIs) error {
+	return trimmed(w, func(w io.Writer) error { return report(w, k) })
 }
 
-func renderReport(w io.Writer, k KPIs) error {
+func report(w io.Writer, k scoring.KPIs) error {
 	ew := &errWriter{w: w}
 	fmt.Fprintf(ew, "Portfolio %s – %s (pipeline as of %s)\n\n",
 		k.Period.From.UTC().Format(time.DateOnly), k.Period.To.UTC().Format(time.DateOnly), k.AsOf.UTC().Format(time.DateOnly))
@@ -31,15 +32,15 @@ func renderReport(w io.Writer, k KPIs) error {
 	fmt.Fprintf(tw, "  Logo churn rate\t%s\t%d of %d customers left\n", pct(k.LogoChurnRate), k.ChurnedLogos, k.CustomersAtStart)
 	fmt.Fprintf(tw, "  Gross revenue retention\t%s\t(start − churn − contraction) / start\n", pct(k.GRR))
 	fmt.Fprintf(tw, "  Net revenue retention\t%s\t(start − churn − contraction + expansion) / start\n", pct(k.NRR))
-	fmt.Fprintf(tw, "  Start ARR\t%s\t\n", money(k.StartARR))
-	fmt.Fprintf(tw, "  Churned ARR\t%s\t\n", money(k.ChurnedARR))
-	fmt.Fprintf(tw, "  Contraction ARR\t%s\t\n", money(k.ContractionARR))
-	fmt.Fprintf(tw, "  Expansion ARR\t%s\t\n", money(k.ExpansionARR))
+	fmt.Fprintf(tw, "  Start ARR\t%s\t\n", Money(k.StartARR))
+	fmt.Fprintf(tw, "  Churned ARR\t%s\t\n", Money(k.ChurnedARR))
+	fmt.Fprintf(tw, "  Contraction ARR\t%s\t\n", Money(k.ContractionARR))
+	fmt.Fprintf(tw, "  Expansion ARR\t%s\t\n", Money(k.ExpansionARR))
 	fmt.Fprintf(tw, "Revenue\t\t\n")
 	fmt.Fprintf(tw, "  Customers at end\t%d\t\n", k.CustomersAtEnd)
-	fmt.Fprintf(tw, "  ARR at end\t%s\t\n", money(k.EndARR))
+	fmt.Fprintf(tw, "  ARR at end\t%s\t\n", Money(k.EndARR))
 	fmt.Fprintf(tw, "  ARPA\t%s\t\n", moneyPtr(k.ARPA))
-	fmt.Fprintf(tw, "  Expansion revenue\t%s\t\n", money(k.ExpansionRevenue))
+	fmt.Fprintf(tw, "  Expansion revenue\t%s\t\n", Money(k.ExpansionRevenue))
 	fmt.Fprintf(tw, "Customers\t\t\n")
 	ttfv := dash
 	if k.TimeToFirstValueDays != nil {
@@ -61,7 +62,7 @@ func renderReport(w io.Writer, k KPIs) error {
 	}
 
 	fmt.Fprintf(ew, "\nCSM pipeline\n")
-	var tot StageRow
+	var tot scoring.StageRow
 	var rows [][]string
 	it := strconv.Itoa
 	for _, r := range k.Pipeline {
@@ -78,11 +79,11 @@ func renderReport(w io.Writer, k KPIs) error {
 	fmt.Fprintf(ew, "\nRenewals due\n")
 	rows = rows[:0]
 	for _, r := range k.RenewalsDueIn {
-		rows = append(rows, []string{"within " + days(r.Days), it(r.Accounts), money(r.ARR)})
+		rows = append(rows, []string{"within " + days(r.Days), it(r.Accounts), Money(r.ARR)})
 	}
-	rows = append(rows, []string{"overdue", it(k.Overdue.Accounts), money(k.Overdue.ARR)})
+	rows = append(rows, []string{"overdue", it(k.Overdue.Accounts), Money(k.Overdue.ARR)})
 	writeTable(ew, []string{"DUE", "ACCOUNTS", "ARR"}, rows)
-	fmt.Fprintf(ew, "\nAt-risk ARR  %s (%d live customers graded red; %d without a score)\n", money(k.AtRiskARR), k.AtRiskAccounts, k.NoScore)
+	fmt.Fprintf(ew, "\nAt-risk ARR  %s (%d live customers graded red; %d without a score)\n", Money(k.AtRiskARR), k.AtRiskAccounts, k.NoScore)
 	fmt.Fprintf(ew, "Accounts     %d live customers, %d former customers, %d prospects (only live customers are in the pipeline and at risk)\n",
 		k.Statuses[crm.StatusCustomer], k.Statuses[crm.StatusFormer], k.Statuses[crm.StatusProspect])
 	if k.DataGaps > 0 {
@@ -92,8 +93,8 @@ func renderReport(w io.Writer, k KPIs) error {
 	return ew.err
 }
 
-// RenderReportJSON writes the KPIs as indented JSON.
-func RenderReportJSON(w io.Writer, k KPIs) error {
+// ReportJSON writes the KPIs as indented JSON.
+func ReportJSON(w io.Writer, k scoring.KPIs) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(k); err != nil {
@@ -102,10 +103,10 @@ func RenderReportJSON(w io.Writer, k KPIs) error {
 	return nil
 }
 
-// RenderReportCSV writes the KPIs as section,name,value rows: one per
-// figure, per pipeline cell and per renewal window. Empty ratios are empty
-// cells; ratios are fractions (0.93), not percentages.
-func RenderReportCSV(w io.Writer, k KPIs) error {
+// ReportCSV writes the KPIs as section,name,value rows: one per figure,
+// per pipeline cell and per renewal window. Empty ratios are empty cells;
+// ratios are fractions (0.93), not percentages.
+func ReportCSV(w io.Writer, k scoring.KPIs) error {
 	cw := csv.NewWriter(w)
 	row := func(section, name, value string) { _ = cw.Write([]string{section, name, value}) }
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
@@ -169,78 +170,4 @@ func RenderReportCSV(w io.Writer, k KPIs) error {
 		return fmt.Errorf("write report csv: %w", err)
 	}
 	return nil
-}
-
-// RenderBacktest writes the backtest summary and the churn rate per grade.
-func RenderBacktest(w io.Writer, r BacktestResult) error {
-	return trimmed(w, func(w io.Writer) error { return renderBacktest(w, r) })
-}
-
-func renderBacktest(w io.Writer, r BacktestResult) error {
-	ew := &errWriter{w: w}
-	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
-	auc := dash
-	if r.AUC != nil {
-		auc = fmt.Sprintf("%.3f", *r.AUC)
-	}
-	fmt.Fprintf(tw, "Accounts\t%d\t%d churned, %d renewed, %d without a score before the outcome\n", r.Accounts, r.Churned, r.Renewed, r.Skipped)
-	fmt.Fprintf(tw, "ROC AUC\t%s\t0.5 is chance, 1.0 ranks every churner below every renewer\n", auc)
-	warn := dash
-	if r.MedianWarningDays != nil {
-		warn = days(int(*r.MedianWarningDays + 0.5))
-	}
-	fmt.Fprintf(tw, "Median warning\t%s\t%s warned (red or yellow before leaving), %d green just before leaving\n", warn, plural(r.Warned, "churner", "churners"), r.Unwarned)
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(ew, "\nChurn by grade\n")
-	var rows [][]string
-	for _, g := range r.PerGrade {
-		rows = append(rows, []string{string(g.Grade), strconv.Itoa(g.Accounts), strconv.Itoa(g.Churned), pct(g.ChurnRate)})
-	}
-	writeTable(ew, []string{"GRADE", "ACCOUNTS", "CHURNED", "CHURN RATE"}, rows)
-	return ew.err
-}
-
-// RenderBacktestCSV writes one row per account: its predicting score and outcome.
-func RenderBacktestCSV(w io.Writer, r BacktestResult) error {
-	cw := csv.NewWriter(w)
-	_ = cw.Write([]string{"account_id", "scored_at", "score", "grade", "churned", "outcome_at", "warning_days"})
-	for _, row := range r.Rows {
-		warn := ""
-		if row.WarningDays != nil {
-			warn = strconv.Itoa(*row.WarningDays)
-		}
-		_ = cw.Write([]string{
-			string(row.AccountID), row.ScoredAt.UTC().Format(time.RFC3339),
-			strconv.FormatFloat(row.Score, 'f', 1, 64), string(row.Grade),
-			strconv.FormatBool(row.Churned), row.OutcomeAt.UTC().Format(time.RFC3339), warn,
-		})
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("write backtest csv: %w", err)
-	}
-	return nil
-}
-
-func pct(v *float64) string {
-	if v == nil {
-		return dash
-	}
-	return fmt.Sprintf("%.1f%%", *v*100)
-}
-
-func moneyPtr(v *float64) string {
-	if v == nil {
-		return dash
-	}
-	return money(*v)
-}
-
-func signedInt(v float64) string {
-	if v > 0 {
-		return fmt.Sprintf("+%.0f", v)
-	}
-	return fmt.Sprintf("%.0f", v)
 }
