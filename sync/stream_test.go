@@ -119,7 +119,7 @@ func TestScoreAllFailsWhenTheHistoryCannotBeRead(t *testing.T) {
 		b.syncAndScore(t)
 		b.breakRow(t, "scores", "trend", "account_id = ?", b.middleAccount(t))
 		ctx := context.Background()
-		_, err := hsync.ScoreAll(ctx, b.st, "default", b.m, time.Now().Add(24*time.Hour), nil)
+		_, err := b.scorer(time.Now().Add(24 * time.Hour)).ScoreAll(ctx)
 		if err == nil {
 			t.Fatal("scoring over an unreadable score history succeeded; want an error")
 		}
