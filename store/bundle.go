@@ -19,6 +19,9 @@ type Bundle struct {
 	Contacts      []crm.Contact
 	Opportunities []crm.Opportunity
 	Activities    []crm.Activity
+	// History is the field history of the account and its opportunities,
+	// with the connection's history start per field.
+	History crm.History
 }
 
 // byKey orders text the same way as Go's string comparison on both
@@ -80,9 +83,10 @@ func (l *linkedRows) take(account string, add func([]byte) error) error {
 }
 
 // ForEachAccount streams every account of a connection, in ID order, with
-// its contacts, opportunities and activities (ordered by time), calling fn
-// once per account. Memory is bounded by the largest account, not the org:
-// the four tables are read as sorted streams and merged.
+// its contacts, opportunities and activities (ordered by time) and the
+// field history of the account and its opportunities, calling fn once per
+// account. Memory is bounded by the largest account, not the org: the
+// five tables are read as sorted streams and merged.
 func (s *Store) ForEachAccount(ctx context.Context, connection string, fn func(Bundle) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -95,12 +99,21 @@ func (s *Store) ForEachAccount(ctx context.Context, connection string, fn func(B
 		return fmt.Errorf("read accounts: %w", err)
 	}
 	defer accounts.Close()
+	from, err := s.HistoryFrom(ctx, connection)
+	if err != nil {
+		return err
+	}
 	streams := make([]*linkedRows, 0, 3)
 	defer func() {
 		for _, l := range streams {
 			l.rows.Close()
 		}
 	}()
+	hist, err := s.openHistory(ctx, connection)
+	if err != nil {
+		return err
+	}
+	defer hist.rows.Close()
 	for _, spec := range []struct{ table, order string }{
 		{"contacts", ", " + s.byKey("id")},
 		{"opportunities", ", " + s.byKey("id")},
@@ -131,6 +144,10 @@ func (s *Store) ForEachAccount(ctx context.Context, connection string, fn func(B
 		if err := streams[2].take(id, func(d []byte) error { return appendJSON(d, &b.Activities) }); err != nil {
 			return fmt.Errorf("read activities of %s: %w", id, err)
 		}
+		if b.History.Changes, err = hist.take(id); err != nil {
+			return fmt.Errorf("read field history of %s: %w", id, err)
+		}
+		b.History.From = from
 		markOwn(&b, own)
 		if err := fn(b); err != nil {
 			return err
@@ -197,6 +214,12 @@ func (s *Store) LoadBundle(ctx context.Context, connection, idOrName string) (Bu
 		return Bundle{}, err
 	}
 	markOwn(&b, own)
+	if b.History.Changes, err = s.AccountHistory(ctx, connection, b.Account.ID); err != nil {
+		return Bundle{}, err
+	}
+	if b.History.From, err = s.HistoryFrom(ctx, connection); err != nil {
+		return Bundle{}, err
+	}
 	return b, nil
 }
 

@@ -65,6 +65,7 @@ func Run(t *testing.T, fresh Fresh) {
 		"BatchEmpty":            testBatchEmpty,
 		"BatchLarge":            testBatchLarge,
 		"BatchInvalidRaw":       testBatchInvalidRaw,
+		"FieldHistory":          testFieldHistory,
 	}
 	names := make([]string, 0, len(tests))
 	for n := range tests {
