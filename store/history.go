@@ -74,6 +74,18 @@ func (t *Tx) PutHistory(ctx context.Context, connection string, changes []Histor
 // order) records nothing. Call it in the transaction that stores them,
 // before the batch is flushed.
 func (t *Tx) TrackChanges(ctx context.Context, connection string, accounts []crm.Account, opps []crm.Opportunity, fields map[crm.HistoryEntity][]string, now time.Time) error {
+	// A field seen for the first time (newly mapped, or its history
+	// forgotten because its source changed) has no earlier value to
+	// record: its history starts now.
+	started, err := t.startedFields(ctx, connection)
+	if err != nil {
+		return err
+	}
+	full := fields
+	fields = map[crm.HistoryEntity][]string{
+		crm.HistoryAccount:     onlyStarted(fields[crm.HistoryAccount], started[crm.HistoryAccount]),
+		crm.HistoryOpportunity: onlyStarted(fields[crm.HistoryOpportunity], started[crm.HistoryOpportunity]),
+	}
 	var changes []HistoryChange
 	if len(accounts) > 0 && len(fields[crm.HistoryAccount]) > 0 {
 		ids := make([]string, len(accounts))
@@ -126,6 +138,7 @@ func (t *Tx) TrackChanges(ctx context.Context, connection string, accounts []crm
 	if err := t.PutHistory(ctx, connection, changes); err != nil {
 		return err
 	}
+	fields = full
 	if len(accounts) > 0 {
 		if err := t.startHistory(ctx, connection, crm.HistoryAccount, fields[crm.HistoryAccount], now); err != nil {
 			return err
@@ -137,6 +150,37 @@ func (t *Tx) TrackChanges(ctx context.Context, connection string, accounts []crm
 		}
 	}
 	return nil
+}
+
+func onlyStarted(fields []string, started map[string]bool) []string {
+	var out []string
+	for _, f := range fields {
+		if started[f] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// startedFields returns the fields with a history start, per entity.
+func (t *Tx) startedFields(ctx context.Context, connection string) (map[crm.HistoryEntity]map[string]bool, error) {
+	rows, err := t.tx.QueryContext(ctx, rebind(t.s.loc.Backend, `SELECT entity, field FROM history_from WHERE connection = ?`), connection)
+	if err != nil {
+		return nil, fmt.Errorf("read history starts: %w", err)
+	}
+	defer rows.Close()
+	out := map[crm.HistoryEntity]map[string]bool{}
+	for rows.Next() {
+		var e, f string
+		if err := rows.Scan(&e, &f); err != nil {
+			return nil, fmt.Errorf("read history starts: %w", err)
+		}
+		if out[crm.HistoryEntity(e)] == nil {
+			out[crm.HistoryEntity(e)] = map[string]bool{}
+		}
+		out[crm.HistoryEntity(e)][f] = true
+	}
+	return out, rows.Err()
 }
 
 func appendChanges(out []HistoryChange, e crm.HistoryEntity, id string, account crm.AccountID, before, after map[string]json.RawMessage, fields []string, at time.Time) []HistoryChange {

@@ -290,6 +290,30 @@ func (t *Tx) ExistingRaw(ctx context.Context, connection, object string, ids []s
 	return out, nil
 }
 
+// RawRecords returns the stored raw records of object with the given IDs
+// (deleted ones flagged), by ID; IDs not stored are absent.
+func (t *Tx) RawRecords(ctx context.Context, connection, object string, ids []string) (map[string]RawRecord, error) {
+	out := make(map[string]RawRecord, len(ids))
+	err := t.queryIn(ctx, `SELECT id, modified_at, deleted, raw FROM raw_records WHERE connection = ? AND object = ? AND id`, []any{connection, object}, ids,
+		func(rows *sql.Rows) error {
+			r := RawRecord{Object: object}
+			var (
+				mod int64
+				raw string
+			)
+			if err := rows.Scan(&r.ID, &mod, &r.Deleted, &raw); err != nil {
+				return err
+			}
+			r.ModifiedAt, r.Raw = fromMs(mod), []byte(raw)
+			out[r.ID] = r
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("read stored %s: %w", object, err)
+	}
+	return out, nil
+}
+
 // ContactAccounts returns the account of each of the given contacts that
 // is stored, for linking activities that name only a contact.
 func (t *Tx) ContactAccounts(ctx context.Context, connection string, ids []crm.ContactID) (map[crm.ContactID]crm.AccountID, error) {

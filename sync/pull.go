@@ -97,6 +97,9 @@ func (e *Engine) sync(ctx context.Context, opts SyncOptions, rep *Report) error 
 		if err != nil {
 			return err
 		}
+		if err := e.forgetStaleHistory(ctx, obj); err != nil {
+			return fmt.Errorf("field history of %s: %w", obj, err)
+		}
 		if len(missing) > 0 {
 			e.log.Info("the mapping needs fields the stored records lack; pulling the object again", "object", obj, "fields", missing)
 			or.Repulled = missing
@@ -111,6 +114,9 @@ func (e *Engine) sync(ctx context.Context, opts SyncOptions, rep *Report) error 
 		}
 		if err := e.pullObject(ctx, obj, rep); err != nil {
 			return fmt.Errorf("sync %s: %w", obj, err)
+		}
+		if err := e.backfillHistory(ctx, obj, rep); err != nil {
+			return err
 		}
 		if err := e.maybeRefreshCalculated(ctx, obj, rep); err != nil {
 			return fmt.Errorf("refresh calculated fields of %s: %w", obj, err)
@@ -329,6 +335,9 @@ func (e *Engine) commitPage(ctx context.Context, obj string, pageNo int, p conne
 			}
 			addEntity(batch, it.entity)
 		}
+		if err := e.trackHistory(ctx, tx, items); err != nil {
+			return err
+		}
 		if err := batch.Flush(ctx); err != nil {
 			return err
 		}
@@ -473,4 +482,37 @@ func (e *Engine) reconciledAt(ctx context.Context, obj string) (time.Time, error
 		return time.Time{}, fmt.Errorf("read last reconciliation of %s: %w", obj, err)
 	}
 	return time.UnixMilli(n).UTC(), nil
+}
+
+// trackHistory records, before a page's canonical rows replace the stored
+// ones, the old value of every mapped history field that changed: field
+// history from successive syncs, in the page's transaction. healthsync's
+// own writes bump an account's modification stamp but change no field the
+// mapping reads (outputs are never inputs), so they add nothing.
+func (e *Engine) trackHistory(ctx context.Context, tx *store.Tx, items []mapped) error {
+	var accs []crm.Account
+	var opps []crm.Opportunity
+	for _, it := range items {
+		if !it.ok || it.rec.Deleted {
+			continue
+		}
+		switch {
+		case it.entity.Account != nil:
+			accs = append(accs, *it.entity.Account)
+		case it.entity.Opportunity != nil:
+			opps = append(opps, *it.entity.Opportunity)
+		}
+	}
+	if len(accs) == 0 && len(opps) == 0 {
+		return nil
+	}
+	return tx.TrackChanges(ctx, e.cfg.Connection, accs, opps, e.historyFields(), e.clock.Now())
+}
+
+// historyFields names the mapped history fields per entity.
+func (e *Engine) historyFields() map[crm.HistoryEntity][]string {
+	return map[crm.HistoryEntity][]string{
+		crm.HistoryAccount:     e.mapping.HistoryFieldNames(crm.HistoryAccount),
+		crm.HistoryOpportunity: e.mapping.HistoryFieldNames(crm.HistoryOpportunity),
+	}
 }

@@ -42,6 +42,9 @@ func (e *Engine) remapObject(ctx context.Context, obj string, rep *Report) error
 			if err := e.linkActivities(ctx, tx, items); err != nil {
 				return err
 			}
+			if err := e.trackHistory(ctx, tx, items); err != nil {
+				return err
+			}
 			for _, it := range items {
 				if !it.ok {
 					// Unmappable now: its old canonical row would be stale.

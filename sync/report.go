@@ -25,6 +25,9 @@ type ObjectReport struct {
 	// Remapped is set when stored raw records were mapped again.
 	Remapped   bool
 	Reconciled bool
+	// History is what the run did about the object's field history
+	// (a backfill from the CRM's field history); nil when nothing.
+	History *HistoryReport
 
 	// AlreadyDeleted counts records received as deleted that the store
 	// did not hold live: deleted (or archived) in the CRM before

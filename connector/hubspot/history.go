@@ -1,0 +1,87 @@
+package hubspot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"healthsync/connector"
+	"healthsync/crm"
+)
+
+// Property history: HubSpot keeps every value a property has had, and
+// returns it on object reads that name the property in
+// propertiesWithHistory (newest first: value, timestamp, sourceType).
+// Search does not return it, and a batch read that asks for history takes
+// at most 50 inputs ("The maximum number of inputs supported in a batch
+// request for property histories is 50").
+
+// historyBatch is how many records one batch read with history reads.
+const historyBatch = 50
+
+// HistoryByID implements sync's history source: HubSpot serves history
+// on reads of given records, 50 per batch read.
+func (c *Client) HistoryByID() int { return historyBatch }
+
+// HistoryTracked implements sync's history source: HubSpot keeps the
+// history of every property, so every field is tracked (no call).
+func (c *Client) HistoryTracked(_ context.Context, object string, fields []string) ([]string, error) {
+	if _, err := lookup(object); err != nil {
+		return nil, nil
+	}
+	return append([]string(nil), fields...), nil
+}
+
+// PullHistory implements sync's history source: one batch read of
+// req.IDs (at most 50) with propertiesWithHistory of req.Fields, handed
+// to fn as one page. A record the portal no longer has is absent from the
+// page's values (it is still listed in its Records).
+func (c *Client) PullHistory(ctx context.Context, req connector.HistoryRequest, fn func(context.Context, connector.HistoryPage) error) error {
+	o, err := lookup(req.Object)
+	if err != nil {
+		return fmt.Errorf("property history: %w", err)
+	}
+	for start := 0; start < len(req.IDs); start += historyBatch {
+		ids := req.IDs[start:min(start+historyBatch, len(req.IDs))]
+		inputs := make([]map[string]string, len(ids))
+		for i, id := range ids {
+			inputs[i] = map[string]string{"id": id}
+		}
+		body := map[string]any{"inputs": inputs, "properties": []string{"hs_object_id"}, "propertiesWithHistory": req.Fields}
+		var res batchResponse
+		if _, err := c.call(ctx, http.MethodPost, "/crm/v3/objects/"+objPath(o.name)+"/batch/read", nil, body, &res); err != nil {
+			return fmt.Errorf("property history of %s: %w", o.name, err)
+		}
+		page := connector.HistoryPage{Records: ids, After: ids[len(ids)-1]}
+		for _, raw := range res.Results {
+			var w struct {
+				ID      string `json:"id"`
+				History map[string][]struct {
+					Value     *string `json:"value"`
+					Timestamp string  `json:"timestamp"`
+				} `json:"propertiesWithHistory"`
+			}
+			if err := json.Unmarshal(raw, &w); err != nil || w.ID == "" {
+				return fmt.Errorf("property history of %s: %w", o.name, connector.MalformedError(http.StatusOK, nil, raw, fmt.Errorf("a result without an id")))
+			}
+			for prop, entries := range w.History {
+				for _, e := range entries {
+					at, err := crm.ParseTime(e.Timestamp)
+					if err != nil {
+						continue // an entry without a readable date says nothing usable
+					}
+					v := json.RawMessage("null")
+					if e.Value != nil && *e.Value != "" {
+						v, _ = json.Marshal(*e.Value)
+					}
+					page.Values = append(page.Values, connector.FieldValue{RecordID: w.ID, Field: prop, At: at, Value: v})
+				}
+			}
+		}
+		if err := fn(ctx, page); err != nil {
+			return err
+		}
+	}
+	return nil
+}
