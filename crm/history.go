@@ -88,10 +88,14 @@ func (h HistoryFrom) Since(e HistoryEntity, field string) (time.Time, bool) {
 
 // ExactFrom is the latest of the times from which the given fields'
 // histories are complete: figures that read all of them are exact from
-// then on. Zero when none of them has a known history start.
+// then on. Self-dating fields do not count (see SelfDating). Zero when
+// none of them has a known history start.
 func (h HistoryFrom) ExactFrom(e HistoryEntity, fields ...string) time.Time {
 	var out time.Time
 	for _, f := range fields {
+		if SelfDating(f) {
+			continue
+		}
 		if t, ok := h.Since(e, f); ok && t.After(out) {
 			out = t
 		}
@@ -355,6 +359,23 @@ func valueAt(changes []FieldChange, e HistoryEntity, id, field string, t time.Ti
 	return best.Value, since, true
 }
 
+// SelfDating reports a field whose value is the date something happened
+// (customer since, churned on, first value): read at a past date, it says
+// whether that had happened by then, so its history start does not limit
+// how far back figures that read it are exact.
+func SelfDating(field string) bool {
+	switch field {
+	case FieldCustomerSince, FieldChurnedAt, FieldFirstValueAt:
+		return true
+	}
+	return false
+}
+
+func dateBy(v any, t time.Time) bool {
+	d, ok := v.(time.Time)
+	return ok && !d.After(t)
+}
+
 // AccountAsOf returns the account as it was at t: every history field
 // holds the value it had then. A field whose history starts after t (see
 // HistoryFrom) is left empty: its value then is unknown, and today's value
@@ -367,7 +388,12 @@ func AccountAsOf(a Account, h History, t time.Time) Account {
 	for _, f := range accountFields {
 		from, tracked := h.From.Since(HistoryAccount, f.name)
 		if tracked && t.Before(from) {
-			_ = f.set(&a, json.RawMessage("null"))
+			// Unknown then. A date that says when something happened
+			// (customer since, churned on) dates itself: it stays when
+			// that had happened by t.
+			if !SelfDating(f.name) || !dateBy(f.get(&a), t) {
+				_ = f.set(&a, json.RawMessage("null"))
+			}
 			continue
 		}
 		v, since, found := valueAt(h.Changes, HistoryAccount, id, f.name, t)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -24,6 +25,17 @@ func backtest(w io.Writer, r scoring.BacktestResult) error {
 		auc = fmt.Sprintf("%.3f", *r.AUC)
 	}
 	fmt.Fprintf(tw, "Accounts\t%d\t%d churned, %d renewed, %d without a score before the outcome\n", r.Accounts, r.Churned, r.Renewed, r.Skipped)
+	if r.Churned > 0 {
+		var by []string
+		for _, k := range []string{scoring.OutcomeChurnField, scoring.OutcomeLostRenewal, scoring.OutcomeStatusField} {
+			if n := r.ChurnedBy[k]; n > 0 {
+				by = append(by, fmt.Sprintf("%d by the %s", n, k))
+			}
+		}
+		if len(by) > 0 {
+			fmt.Fprintf(tw, "Churn decided\t\t%s\n", strings.Join(by, ", "))
+		}
+	}
 	fmt.Fprintf(tw, "ROC AUC\t%s\t0.5 is chance, 1.0 ranks every churner below every renewer\n", auc)
 	warn := dash
 	if r.MedianWarningDays != nil {

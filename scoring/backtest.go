@@ -17,6 +17,9 @@ type BacktestAccount struct {
 	// stayed) at OutcomeAt.
 	Churned   bool      `json:"churned"`
 	OutcomeAt time.Time `json:"outcome_at"`
+	// OutcomeBy says what decided a churn (OutcomeChurnField,
+	// OutcomeLostRenewal, OutcomeStatusField).
+	OutcomeBy string `json:"outcome_by,omitempty"`
 }
 
 // BacktestOptions tune which score predicts the outcome.
@@ -34,6 +37,8 @@ type BacktestResult struct {
 	Renewed  int `json:"renewed"`
 	// Skipped accounts had no score before their outcome.
 	Skipped int `json:"skipped"`
+	// ChurnedBy counts the churners by what decided their churn.
+	ChurnedBy map[string]int `json:"churned_by"`
 	// AUC is the probability that a random churner had a lower predicting
 	// score than a random renewer (ties count half); 0.5 is chance. Nil
 	// without both churners and renewers.
@@ -101,6 +106,10 @@ func Backtest(accounts []BacktestAccount, opt BacktestOptions) (BacktestResult, 
 		row := BacktestRow{AccountID: a.AccountID, ScoredAt: pred.At, Score: pred.Score, Grade: g, Churned: a.Churned, OutcomeAt: a.OutcomeAt}
 		perGrade[g].Accounts++
 		if a.Churned {
+			if res.ChurnedBy == nil {
+				res.ChurnedBy = map[string]int{}
+			}
+			res.ChurnedBy[a.OutcomeBy]++
 			res.Churned++
 			perGrade[g].Churned++
 			if w, ok := warningDays(pts, a.OutcomeAt, opt.Grades); ok {

@@ -10,7 +10,7 @@ import (
 	"healthsync/crm"
 	"healthsync/render"
 	"healthsync/scoring"
-	"healthsync/store"
+	hsync "healthsync/sync"
 )
 
 // backtestCommand is `healthsync backtest`.
@@ -24,10 +24,14 @@ happened: churn (the mapped churn field, else a latest renewal that was lost)
 or not. Prints ROC AUC (0.5 is chance, 1 perfect), churn rate per grade and the
 median days of warning before churn.
 
-Activities and opportunities are replayed as they were on each date; account
-fields (adoption, sentiment, NPS, the renewal date) are read as they are now,
-which flatters the AUC for accounts whose values already show their churn:
-read it as an upper bound (docs/scoring.md, "Backtest").`,
+Every input of a past score is its value as of that date: account fields
+(adoption, sentiment, NPS, ARR, the renewal date) from the stored field
+history, backfilled from the CRM's own field history on the first sync where
+the CRM tracks it and recorded by every sync since; activities and
+opportunities by their own dates. A field the CRM keeps no history of is
+known only from the first sync on: before that it is left out of the score
+(the output says from which date all inputs are known). Changing today's
+values changes no past score (docs/scoring.md, "Backtest").`,
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 			months := fs.Int("months", 12, "how many `months` back to replay")
 			step := fs.Int("step", 30, "`days` between replayed scores")
@@ -51,33 +55,12 @@ read it as an upper bound (docs/scoring.md, "Backtest").`,
 					return err
 				}
 				now := crm.SystemClock{}.Now()
-				start := now.AddDate(0, -*months, 0)
-				var accounts []scoring.BacktestAccount
-				err = a.store.ForEachAccount(ctx, a.cfg.Sync.Connection, func(b store.Bundle) error {
-					bt := scoring.BacktestAccount{AccountID: b.Account.ID, OutcomeAt: now}
-					// The outcome: the churn field, else the lost-renewal rule
-					// (the latest closed renewal was lost). A prospect never
-					// was a customer and is left out.
-					if churned, at, ok := scoring.OutcomeOf(b.Account, b.Opportunities); ok && churned {
-						bt.Churned, bt.OutcomeAt = true, at
-					} else if b.Account.Churned {
-						bt.Churned = true
-					} else if scoring.StatusAt(&b.Account, b.Opportunities, now).Status == crm.StatusProspect {
-						return nil
-					}
-					d := scoring.AccountData{Account: b.Account, Contacts: b.Contacts, Opportunities: b.Opportunities, Activities: b.Activities}
-					for at := start; at.Before(bt.OutcomeAt); at = at.Add(time.Duration(*step) * 24 * time.Hour) {
-						if r := scorer.Score(d, at, nil); r.ComputedScore != nil || r.Score != nil {
-							v := r.Score
-							if r.ComputedScore != nil {
-								v = r.ComputedScore
-							}
-							bt.Scores = append(bt.Scores, scoring.ScorePoint{At: at, Score: *v})
-						}
-					}
-					accounts = append(accounts, bt)
-					return nil
-				})
+				accounts, err := hsync.BacktestAccounts(ctx, a.store, a.cfg.Sync.Connection, scorer, hsync.BacktestWindow{
+					Start: now.AddDate(0, -*months, 0), Now: now, Step: time.Duration(*step) * 24 * time.Hour})
+				if err != nil {
+					return err
+				}
+				exact, err := hsync.HistoryExactFrom(ctx, a.store, a.cfg.Sync.Connection, a.mapping)
 				if err != nil {
 					return err
 				}
@@ -87,6 +70,9 @@ read it as an upper bound (docs/scoring.md, "Backtest").`,
 				}
 				if err := render.Backtest(e.stdout, res); err != nil {
 					return err
+				}
+				if !exact.IsZero() && exact.After(now.AddDate(0, -*months, 0)) {
+					fmt.Fprintf(e.stdout, "Inputs before %s are unknown (field history starts then: healthsync check says which fields the CRM does not track); scores before it use only what was known.\n", exact.Format("2006-01-02"))
 				}
 				if *csvPath != "" {
 					f, err := os.Create(*csvPath)
