@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"healthsync/crm"
@@ -21,9 +22,17 @@ func explainCommand() *command {
 		help: `ACCOUNT is the account's CRM ID or its exact name (case-insensitive). The
 account is scored afresh from the store as of now, with the trend taken from
 the stored score history; a CSM override in force is shown beside the
-computed score. Nothing is stored or written.`,
+computed score. Nothing is stored or written.
+
+With --as-of DATE the account is scored as it was at the end of that day: its
+fields as the stored field history says they were then (backfilled from the
+CRM's field history, or recorded by every sync), its activities and
+opportunities by their own dates, and the trend from the scores stored before
+it: "why was this account yellow in March?". A field whose history starts
+after DATE is unknown then and left out, and the output says so.`,
 		flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 			asJSON := fs.Bool("json", false, "print the full result as JSON")
+			asOf := fs.String("as-of", "", "score the account as it was at the end of this `DATE` (YYYY-MM-DD) from its field history")
 			return func(ctx context.Context, e *env, args []string) error {
 				if len(args) != 1 {
 					return usagef("explain", "give one account ID or name")
@@ -57,6 +66,27 @@ computed score. Nothing is stored or written.`,
 					d.Owner = &u
 				}
 				now := crm.SystemClock{}.Now()
+				var unknown []string
+				if *asOf != "" {
+					day, err := time.Parse(time.DateOnly, *asOf)
+					if err != nil || day.After(now) {
+						return usagef("explain", "--as-of %q: give a past date as YYYY-MM-DD", *asOf)
+					}
+					now = day.Add(24*time.Hour - time.Millisecond)
+					d = scoring.AsOf(d, b.History, now)
+					var before []scoring.ScorePoint
+					for _, p := range points {
+						if !p.At.After(now) {
+							before = append(before, p)
+						}
+					}
+					points = before
+					for _, f := range a.mapping.HistoryFieldNames(crm.HistoryAccount) {
+						if from, ok := b.History.From.Since(crm.HistoryAccount, f); ok && now.Before(from) && !crm.SelfDating(f) {
+							unknown = append(unknown, fmt.Sprintf("%s (known from %s)", f, from.Format(time.DateOnly)))
+						}
+					}
+				}
 				r, err := scoring.Score(a.mapping.Config().Scoring, d, now, points)
 				if err != nil {
 					return err
@@ -67,6 +97,14 @@ computed score. Nothing is stored or written.`,
 				}
 				if err := render.Explain(e.stdout, r); err != nil {
 					return err
+				}
+				if *asOf != "" {
+					fmt.Fprintf(e.stdout, "\nAs of %s, from the field history.", *asOf)
+					if len(unknown) > 0 {
+						fmt.Fprintf(e.stdout, " Unknown then, so left out: %s.", strings.Join(unknown, ", "))
+					}
+					fmt.Fprintln(e.stdout)
+					return nil
 				}
 				ledger, err := a.store.Ledger(ctx, conn, a.mapping.AccountObject(), string(b.Account.ID))
 				if err != nil {
