@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -25,21 +26,38 @@ func report(w io.Writer, k scoring.KPIs) error {
 	fmt.Fprintf(ew, "Portfolio %s – %s (pipeline as of %s)\n\n",
 		k.Period.From.UTC().Format(time.DateOnly), k.Period.To.UTC().Format(time.DateOnly), k.AsOf.UTC().Format(time.DateOnly))
 
+	if k.ExactFrom != nil {
+		fmt.Fprintf(ew, "Exact from %s: the accounts' field history starts then, so before it each field reads as its earliest known value (healthsync check says which fields the CRM keeps no history of).\n\n",
+			k.ExactFrom.UTC().Format(time.DateOnly))
+	}
+	notMapped := func(in string) bool { return slices.Contains(k.NotMapped, in) }
+	money := func(v *float64) string {
+		if v == nil && notMapped(scoring.InputARR) {
+			return "not mapped"
+		}
+		return moneyPtr(v)
+	}
+	ratioOf := func(v *float64, in string) string {
+		if v == nil && notMapped(in) {
+			return "not mapped"
+		}
+		return pct(v)
+	}
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "Retention\t\t\n")
 	fmt.Fprintf(tw, "  Customers at start\t%d\t\n", k.CustomersAtStart)
 	fmt.Fprintf(tw, "  Renewal rate\t%s\t%d of %d renewals due were won\n", pct(k.RenewalRate), k.RenewalsWon, k.RenewalsDue)
 	fmt.Fprintf(tw, "  Logo churn rate\t%s\t%d of %d customers left\n", pct(k.LogoChurnRate), k.ChurnedLogos, k.CustomersAtStart)
-	fmt.Fprintf(tw, "  Gross revenue retention\t%s\t(start − churn − contraction) / start\n", pct(k.GRR))
-	fmt.Fprintf(tw, "  Net revenue retention\t%s\t(start − churn − contraction + expansion) / start\n", pct(k.NRR))
-	fmt.Fprintf(tw, "  Start ARR\t%s\t\n", Money(k.StartARR))
-	fmt.Fprintf(tw, "  Churned ARR\t%s\t\n", Money(k.ChurnedARR))
-	fmt.Fprintf(tw, "  Contraction ARR\t%s\t\n", Money(k.ContractionARR))
-	fmt.Fprintf(tw, "  Expansion ARR\t%s\t\n", Money(k.ExpansionARR))
+	fmt.Fprintf(tw, "  Gross revenue retention\t%s\t(start − churn − contraction) / start, ARR as of the start and end\n", ratioOf(k.GRR, scoring.InputARR))
+	fmt.Fprintf(tw, "  Net revenue retention\t%s\t(start − churn − contraction + expansion) / start\n", ratioOf(k.NRR, scoring.InputARR))
+	fmt.Fprintf(tw, "  Start ARR\t%s\tthe customers at start, as of the start\n", money(k.StartARR))
+	fmt.Fprintf(tw, "  Churned ARR\t%s\ttheir start ARR, of those who left\n", money(k.ChurnedARR))
+	fmt.Fprintf(tw, "  Contraction ARR\t%s\tthe ARR the others lost by the end\n", money(k.ContractionARR))
+	fmt.Fprintf(tw, "  Expansion ARR\t%s\tthe ARR the others gained by the end\n", money(k.ExpansionARR))
 	fmt.Fprintf(tw, "Revenue\t\t\n")
 	fmt.Fprintf(tw, "  Customers at end\t%d\t\n", k.CustomersAtEnd)
-	fmt.Fprintf(tw, "  ARR at end\t%s\t\n", Money(k.EndARR))
-	fmt.Fprintf(tw, "  ARPA\t%s\t\n", moneyPtr(k.ARPA))
+	fmt.Fprintf(tw, "  ARR at end\t%s\tas of the end\n", money(k.EndARR))
+	fmt.Fprintf(tw, "  ARPA\t%s\tARR at end / customers at end\n", money(k.ARPA))
 	fmt.Fprintf(tw, "  Expansion revenue\t%s\t\n", Money(k.ExpansionRevenue))
 	fmt.Fprintf(tw, "Customers\t\t\n")
 	ttfv := dash
@@ -51,11 +69,24 @@ func report(w io.Writer, k scoring.KPIs) error {
 	if k.NPS != nil {
 		nps = signedInt(*k.NPS)
 	}
-	if k.NPSScale == "response" {
-		fmt.Fprintf(tw, "  NPS\t%s\t%s: %s, %s, %s\n", nps, plural(k.NPSResponses, "response", "responses"),
+	switch {
+	case notMapped(scoring.InputNPS):
+		fmt.Fprintf(tw, "  NPS\tnot mapped\t\n")
+	case k.NPSScale == "response":
+		fmt.Fprintf(tw, "  NPS\t%s\tover %s with an NPS value at the end (one per account): %s, %s, %s\n", nps, plural(k.NPSAccounts, "customer", "customers"),
 			plural(k.Promoters, "promoter", "promoters"), plural(k.Passives, "passive", "passives"), plural(k.Detractors, "detractor", "detractors"))
-	} else {
-		fmt.Fprintf(tw, "  NPS\t%s\tmean of %d account NPS values\n", nps, k.NPSResponses)
+	default:
+		fmt.Fprintf(tw, "  NPS\t%s\tmean of the NPS values of %s at the end\n", nps, plural(k.NPSAccounts, "customer", "customers"))
+	}
+	switch {
+	case notMapped(scoring.InputCSAT):
+		fmt.Fprintf(tw, "  CSAT\tnot mapped\t\n")
+	default:
+		csat := dash
+		if k.CSAT != nil {
+			csat = strconv.FormatFloat(*k.CSAT, 'f', 1, 64)
+		}
+		fmt.Fprintf(tw, "  CSAT\t%s\tmean CSAT (0–100) of %s with a value at the end\n", csat, plural(k.CSATAccounts, "customer", "customers"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -110,6 +141,12 @@ func ReportCSV(w io.Writer, k scoring.KPIs) error {
 	cw := csv.NewWriter(w)
 	row := func(section, name, value string) { _ = cw.Write([]string{section, name, value}) }
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+	fm := func(v *float64) string {
+		if v == nil {
+			return ""
+		}
+		return f(*v)
+	}
 	fp := func(v *float64) string {
 		if v == nil {
 			return ""
@@ -129,19 +166,25 @@ func ReportCSV(w io.Writer, k scoring.KPIs) error {
 	row("retention", "logo_churn_rate", fp(k.LogoChurnRate))
 	row("retention", "grr", fp(k.GRR))
 	row("retention", "nrr", fp(k.NRR))
-	row("retention", "start_arr", f(k.StartARR))
-	row("retention", "churned_arr", f(k.ChurnedARR))
-	row("retention", "contraction_arr", f(k.ContractionARR))
-	row("retention", "expansion_arr", f(k.ExpansionARR))
+	row("retention", "start_arr", fm(k.StartARR))
+	row("retention", "churned_arr", fm(k.ChurnedARR))
+	row("retention", "contraction_arr", fm(k.ContractionARR))
+	row("retention", "expansion_arr", fm(k.ExpansionARR))
 	row("revenue", "customers_at_end", i(k.CustomersAtEnd))
-	row("revenue", "end_arr", f(k.EndARR))
+	row("revenue", "end_arr", fm(k.EndARR))
 	row("revenue", "arpa", fp(k.ARPA))
 	row("revenue", "expansion_revenue", f(k.ExpansionRevenue))
 	row("customers", "time_to_first_value_days", fp(k.TimeToFirstValueDays))
 	row("customers", "time_to_first_value_count", i(k.TimeToFirstValueCount))
 	row("customers", "nps", fp(k.NPS))
 	row("customers", "nps_scale", k.NPSScale)
-	row("customers", "nps_responses", i(k.NPSResponses))
+	row("customers", "nps_accounts", i(k.NPSAccounts))
+	row("customers", "csat", fp(k.CSAT))
+	row("customers", "csat_accounts", i(k.CSATAccounts))
+	row("period", "not_mapped", strings.Join(k.NotMapped, " "))
+	if k.ExactFrom != nil {
+		row("period", "exact_from", k.ExactFrom.UTC().Format(time.DateOnly))
+	}
 	row("customers", "promoters", i(k.Promoters))
 	row("customers", "passives", i(k.Passives))
 	row("customers", "detractors", i(k.Detractors))

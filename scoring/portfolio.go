@@ -42,16 +42,23 @@ type KPIs struct {
 	// StartARR is the cohort's ARR; ChurnedARR the ARR of churned accounts;
 	// ContractionARR what won renewals gave up against ARR; ExpansionARR the
 	// cohort's won expansion plus renewal uplift.
-	StartARR       float64  `json:"start_arr"`
-	ChurnedARR     float64  `json:"churned_arr"`
-	ContractionARR float64  `json:"contraction_arr"`
-	ExpansionARR   float64  `json:"expansion_arr"`
+	// All are ARR movements between the period's start and end, each
+	// account's ARR read as of those dates (its field history): churned is
+	// the start ARR of cohort accounts that left, contraction and
+	// expansion the fall or rise of the others' ARR. Nil (null, "not
+	// mapped") when the mapping reads no ARR.
+	StartARR       *float64 `json:"start_arr"`
+	ChurnedARR     *float64 `json:"churned_arr"`
+	ContractionARR *float64 `json:"contraction_arr"`
+	ExpansionARR   *float64 `json:"expansion_arr"`
 	GRR            *float64 `json:"grr"` // (start − churn − contraction) / start
 	NRR            *float64 `json:"nrr"` // (start − churn − contraction + expansion) / start
 
-	EndARR float64 `json:"end_arr"`
+	// EndARR is the ARR of customers at the end, as of the end.
+	EndARR *float64 `json:"end_arr"`
 	// ARPA is the ARR of customers at the end over their number (an account
-	// without ARR counts as zero revenue).
+	// without an ARR value counts as zero revenue); nil when ARR is not
+	// mapped.
 	ARPA *float64 `json:"arpa"`
 	// ExpansionRevenue is all won expansion and renewal uplift in the period.
 	ExpansionRevenue float64 `json:"expansion_revenue"`
@@ -63,12 +70,29 @@ type KPIs struct {
 	// NPS over customers at the end with an NPS: % promoters (9–10) minus %
 	// detractors (0–6) when nps_scale is response; the mean account NPS when
 	// it is score.
-	NPS          *float64 `json:"nps"`
-	NPSScale     string   `json:"nps_scale"`
-	NPSResponses int      `json:"nps_responses"`
+	NPS      *float64 `json:"nps"`
+	NPSScale string   `json:"nps_scale"`
+	// NPSAccounts is the base of NPS: customers at the end whose NPS field
+	// holds a value as of the end (one value per account, not survey
+	// responses).
+	NPSAccounts int `json:"nps_accounts"`
 	Promoters    int      `json:"promoters"`
 	Passives     int      `json:"passives"`
 	Detractors   int      `json:"detractors"`
+
+	// CSAT is the mean CSAT (0..100) as of the end over the customers at
+	// the end with a value; CSATAccounts how many had one.
+	CSAT         *float64 `json:"csat"`
+	CSATAccounts int      `json:"csat_accounts"`
+
+	// NotMapped names the inputs the mapping does not read ("arr", "nps",
+	// "csat"): the figures made from them are null, never 0.
+	NotMapped []string `json:"not_mapped,omitempty"`
+	// ExactFrom is the date from which the accounts' field history is
+	// complete: for a period that starts before it, account fields before
+	// ExactFrom read as their earliest known value. Nil when every figure
+	// is exact.
+	ExactFrom *time.Time `json:"exact_from,omitempty"`
 
 	// Pipeline counts active accounts per lifecycle stage and grade.
 	Pipeline []StageRow `json:"pipeline"`
@@ -116,6 +140,39 @@ type PortfolioBuilder struct {
 	stages   map[string]*StageRow
 	ttfv     []float64
 	npsSum   float64
+	csatSum  float64
+	// mapped says which inputs the mapping reads (nil: all).
+	mapped map[string]bool
+	// money sums, kept apart from the KPIs' optional fields.
+	startARR, churnedARR, contractionARR, expansionARR, endARR float64
+}
+
+// Inputs of KPIs that a mapping may leave out.
+const (
+	InputARR  = "arr"
+	InputNPS  = "nps"
+	InputCSAT = "csat"
+)
+
+// Mapped tells the builder which inputs the mapping reads (InputARR,
+// InputNPS, InputCSAT): a figure made from one it does not read is null
+// ("not mapped"), never 0. Without a call every input counts as mapped.
+func (b *PortfolioBuilder) Mapped(inputs ...string) {
+	b.mapped = map[string]bool{}
+	for _, in := range inputs {
+		b.mapped[in] = true
+	}
+}
+
+func (b *PortfolioBuilder) isMapped(in string) bool { return b.mapped == nil || b.mapped[in] }
+
+// ExactFrom records from when the accounts' field history is complete; a
+// period starting before it is flagged.
+func (b *PortfolioBuilder) ExactFrom(t time.Time) {
+	if !t.IsZero() && t.After(b.k.Period.From) {
+		t = crm.Normalize(t)
+		b.k.ExactFrom = &t
+	}
 }
 
 // NewPortfolioBuilder starts a report for period, with the pipeline as of
@@ -150,33 +207,49 @@ func customerAt(a *crm.Account, opps []crm.Opportunity, t time.Time) bool {
 }
 
 // Add counts one account: its record, its opportunities and its result as
-// of the builder's asOf.
+// of the builder's asOf, with no field history (today's values stand for
+// every date).
 func (b *PortfolioBuilder) Add(a crm.Account, opps []crm.Opportunity, r Result) {
+	b.AddAsOf(a, crm.History{}, opps, r)
+}
+
+// AddAsOf counts one account with its field history: every account field
+// a KPI reads is its value as of the period's start or end. A date before
+// a field's history starts reads its earliest known value (see ExactFrom).
+func (b *PortfolioBuilder) AddAsOf(a crm.Account, h crm.History, opps []crm.Opportunity, r Result) {
 	k := &b.k
 	p := k.Period
-	arr := 0.0
-	if v := copyFloat(a.ARR); v != nil {
-		arr = *v
+	endAt := p.To.Add(-time.Millisecond)
+	// Lenient: before a field's history starts, its earliest known value.
+	lenient := crm.History{Changes: h.Changes}
+	aStart, aEnd := crm.AccountAsOf(a, lenient, p.From), crm.AccountAsOf(a, lenient, endAt)
+	oStart, oEnd := make([]crm.Opportunity, len(opps)), make([]crm.Opportunity, len(opps))
+	for i, o := range opps {
+		oStart[i], oEnd[i] = crm.OpportunityAsOf(o, lenient, p.From), crm.OpportunityAsOf(o, lenient, endAt)
+	}
+	arrOf := func(x *crm.Account) float64 {
+		if x.ARR != nil {
+			return *x.ARR
+		}
+		return 0
 	}
 
-	// Renewals and expansion closing in the period.
-	var due, won bool
-	var renewed, expansion float64
-	for i := range opps {
-		o := &opps[i]
+	// Renewals and expansion closing in the period, as the opportunities
+	// stood at its end. An account's renewal outcome is its latest renewal
+	// closed in the period (won in March and lost in November: lost).
+	var due bool
+	var latest *crm.Opportunity
+	var expansion float64
+	for i := range oEnd {
+		o := &oEnd[i]
 		if o.CloseDate == nil || !p.in(*o.CloseDate) {
 			continue
 		}
 		switch o.Kind {
 		case crm.OpportunityRenewal:
 			due = true
-			if o.IsClosed && o.IsWon {
-				won = true
-				if v := copyFloat(o.Amount); v != nil {
-					renewed += *v
-				} else {
-					renewed += arr
-				}
+			if o.IsClosed && (latest == nil || o.CloseDate.After(*latest.CloseDate)) {
+				latest = o
 			}
 		case crm.OpportunityExpansion:
 			if v := copyFloat(o.Amount); o.IsClosed && o.IsWon && v != nil {
@@ -184,43 +257,42 @@ func (b *PortfolioBuilder) Add(a crm.Account, opps []crm.Opportunity, r Result) 
 			}
 		}
 	}
+	won := latest != nil && latest.IsWon
 	if due {
 		k.RenewalsDue++
 		if won {
 			k.RenewalsWon++
 		}
 	}
-	contraction, uplift := 0.0, 0.0
-	if won {
-		contraction = max(0, arr-renewed)
-		uplift = max(0, renewed-arr)
+	uplift := 0.0
+	if won && latest.Amount != nil {
+		before := crm.AccountAsOf(a, lenient, latest.CloseDate.Add(-time.Millisecond))
+		uplift = max(0, *latest.Amount-arrOf(&before))
 	}
 	k.ExpansionRevenue += expansion + uplift
 
-	if customerAt(&a, opps, p.From) {
+	if customerAt(&aStart, oStart, p.From) {
 		k.CustomersAtStart++
-		k.StartARR += arr
+		start := arrOf(&aStart)
+		b.startARR += start
 		// Churned: a customer at the start who is a former customer at the
 		// end, by the order of events (a renewal won in March and lost in
 		// November is a churn).
-		churned := StatusAt(&a, opps, p.To.Add(-time.Millisecond)).Status == crm.StatusFormer
-		if churned {
+		if StatusAt(&aEnd, oEnd, endAt).Status == crm.StatusFormer {
 			k.ChurnedLogos++
-			k.ChurnedARR += arr
+			b.churnedARR += start
+		} else if end := arrOf(&aEnd); end < start {
+			b.contractionARR += start - end
 		} else {
-			k.ContractionARR += contraction
-			k.ExpansionARR += expansion + uplift
+			b.expansionARR += end - start
 		}
 	}
 
-	endAt := p.To.Add(-time.Millisecond)
-	if customerAt(&a, opps, endAt) {
+	if customerAt(&aEnd, oEnd, endAt) {
 		k.CustomersAtEnd++
-		if a.ARR != nil {
-			k.EndARR += arr
-		}
-		if nps := copyFloat(a.NPS); nps != nil {
-			k.NPSResponses++
+		b.endARR += arrOf(&aEnd)
+		if nps := copyFloat(aEnd.NPS); nps != nil {
+			k.NPSAccounts++
 			v := *nps
 			b.npsSum += v
 			switch {
@@ -231,6 +303,10 @@ func (b *PortfolioBuilder) Add(a crm.Account, opps []crm.Opportunity, r Result) 
 			default:
 				k.Detractors++
 			}
+		}
+		if csat := copyFloat(aEnd.CSAT); csat != nil {
+			k.CSATAccounts++
+			b.csatSum += *csat
 		}
 	}
 	if a.FirstValueAt != nil && p.in(*a.FirstValueAt) {
@@ -270,13 +346,13 @@ func (b *PortfolioBuilder) Add(a crm.Account, opps []crm.Opportunity, r Result) 
 	case GradeRed:
 		row.Red++
 		k.AtRiskAccounts++
-		k.AtRiskARR += arr
+		k.AtRiskARR += arrOf(&a)
 	default:
 		row.NoScore++
 		k.NoScore++
 	}
 	if d := r.Metrics.DaysToRenewal; d != nil {
-		amount := arr
+		amount := arrOf(&a)
 		if r.Metrics.RenewalAmount != nil {
 			amount = *r.Metrics.RenewalAmount
 		}
@@ -299,24 +375,41 @@ func (b *PortfolioBuilder) KPIs() KPIs {
 	k := b.k
 	k.RenewalRate = ratio(float64(k.RenewalsWon), float64(k.RenewalsDue))
 	k.LogoChurnRate = ratio(float64(k.ChurnedLogos), float64(k.CustomersAtStart))
-	if k.StartARR > 0 {
-		k.GRR = ratio(k.StartARR-k.ChurnedARR-k.ContractionARR, k.StartARR)
-		k.NRR = ratio(k.StartARR-k.ChurnedARR-k.ContractionARR+k.ExpansionARR, k.StartARR)
+	if b.isMapped(InputARR) {
+		k.StartARR, k.ChurnedARR, k.ContractionARR = copyFloat(&b.startARR), copyFloat(&b.churnedARR), copyFloat(&b.contractionARR)
+		k.ExpansionARR, k.EndARR = copyFloat(&b.expansionARR), copyFloat(&b.endARR)
+		if b.startARR > 0 {
+			k.GRR = ratio(b.startARR-b.churnedARR-b.contractionARR, b.startARR)
+			k.NRR = ratio(b.startARR-b.churnedARR-b.contractionARR+b.expansionARR, b.startARR)
+		}
+		if k.CustomersAtEnd > 0 {
+			k.ARPA = ratio(b.endARR, float64(k.CustomersAtEnd))
+		}
+	} else {
+		k.NotMapped = append(k.NotMapped, InputARR)
 	}
-	if k.CustomersAtEnd > 0 {
-		k.ARPA = ratio(k.EndARR, float64(k.CustomersAtEnd))
+	if !b.isMapped(InputNPS) {
+		k.NotMapped = append(k.NotMapped, InputNPS)
+	}
+	if b.isMapped(InputCSAT) {
+		if k.CSATAccounts > 0 {
+			v := round1(b.csatSum / float64(k.CSATAccounts))
+			k.CSAT = &v
+		}
+	} else {
+		k.NotMapped = append(k.NotMapped, InputCSAT)
 	}
 	if len(b.ttfv) > 0 {
 		m := median(b.ttfv)
 		k.TimeToFirstValueDays = &m
 		k.TimeToFirstValueCount = len(b.ttfv)
 	}
-	if k.NPSResponses > 0 {
+	if k.NPSAccounts > 0 && b.isMapped(InputNPS) {
 		var v float64
 		if b.npsScale == "response" {
-			v = 100 * float64(k.Promoters-k.Detractors) / float64(k.NPSResponses)
+			v = 100 * float64(k.Promoters-k.Detractors) / float64(k.NPSAccounts)
 		} else {
-			v = b.npsSum / float64(k.NPSResponses)
+			v = b.npsSum / float64(k.NPSAccounts)
 			k.Promoters, k.Passives, k.Detractors = 0, 0, 0
 		}
 		v = round1(v)
@@ -336,6 +429,7 @@ func (b *PortfolioBuilder) KPIs() KPIs {
 	k.RenewalsDueIn = append([]RenewalWindow(nil), k.RenewalsDueIn...)
 	k.Statuses = maps.Clone(k.Statuses)
 	k.DataGapExamples = append([]string(nil), k.DataGapExamples...)
+	k.NotMapped = append([]string(nil), k.NotMapped...)
 	return k
 }
 
@@ -343,7 +437,10 @@ func (b *PortfolioBuilder) KPIs() KPIs {
 type PortfolioAccount struct {
 	Account       crm.Account
 	Opportunities []crm.Opportunity
-	Result        Result
+	// History is the account's field history (none: today's values stand
+	// for every date).
+	History crm.History
+	Result  Result
 }
 
 // ComputeKPIs is the one-shot form of PortfolioBuilder.
@@ -353,7 +450,7 @@ func ComputeKPIs(cfg Config, period Period, asOf time.Time, accounts []Portfolio
 		return KPIs{}, err
 	}
 	for i := range accounts {
-		b.Add(accounts[i].Account, accounts[i].Opportunities, accounts[i].Result)
+		b.AddAsOf(accounts[i].Account, accounts[i].History, accounts[i].Opportunities, accounts[i].Result)
 	}
 	return b.KPIs(), nil
 }

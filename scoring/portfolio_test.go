@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -25,8 +26,13 @@ func reportExample(t *testing.T) KPIs {
 	res := func(g Grade, stage string, days *int, amount float64) Result {
 		return Result{Grade: g, Metrics: Metrics{LifecycleStage: stage, DaysToRenewal: days, RenewalAmount: &amount}}
 	}
-	a := acct("A", day(2022, 1, 1), 100000, 10)
-	b := acct("B", day(2021, 1, 1), 50000, 7)
+	// A's ARR went from 100k to 115k at its renewal on 15 Feb, B's from
+	// 50k to 40k on 1 Mar: the field history says so.
+	a := acct("A", day(2022, 1, 1), 115000, 10)
+	b := acct("B", day(2021, 1, 1), 40000, 7)
+	hist := func(id string, until time.Time, arr string) crm.History {
+		return crm.History{Changes: []crm.FieldChange{{Entity: crm.HistoryAccount, RecordID: id, Field: crm.FieldARR, Until: until, Value: json.RawMessage(arr)}}}
+	}
 	c := acct("C", day(2023, 6, 1), 30000, 3)
 	c.Churned, c.ChurnedAt = true, tp(day(2024, 2, 10))
 	d := acct("D", day(2023, 1, 1), 20000, 8)
@@ -39,10 +45,10 @@ func reportExample(t *testing.T) KPIs {
 			closedOpp("A-R", crm.OpportunityRenewal, day(2024, 2, 15), 110000, true),
 			closedOpp("A-X", crm.OpportunityExpansion, day(2024, 1, 20), 5000, true),
 			closedOpp("A-X0", crm.OpportunityExpansion, day(2023, 12, 20), 7000, true), // before the period
-		}, Result: res(GradeGreen, "Growth", nil, 0)},
+		}, History: hist("A", day(2024, 2, 15), "100000"), Result: res(GradeGreen, "Growth", nil, 0)},
 		{Account: b, Opportunities: []crm.Opportunity{
 			closedOpp("B-R", crm.OpportunityRenewal, day(2024, 3, 1), 40000, true),
-		}, Result: res(GradeYellow, "Renewal", nil, 0)},
+		}, History: hist("B", day(2024, 3, 1), "50000"), Result: res(GradeYellow, "Renewal", nil, 0)},
 		{Account: c, Result: res(GradeRed, "Adoption", nil, 0)},
 		{Account: d, Opportunities: []crm.Opportunity{
 			closedOpp("D-R", crm.OpportunityRenewal, day(2024, 3, 5), 20000, false),
@@ -78,16 +84,16 @@ func TestPortfolioKPIs(t *testing.T) {
 	eqf("renewal_rate", k.RenewalRate, 2.0/3)
 	eqi("churned_logos", k.ChurnedLogos, 2) // C by the churn field, D by its lost renewal
 	eqf("logo_churn_rate", k.LogoChurnRate, 2.0/5)
-	eqf("start_arr", &k.StartARR, 208000)
-	eqf("churned_arr", &k.ChurnedARR, 50000)
-	eqf("contraction_arr", &k.ContractionARR, 10000) // B renewed 40k of 50k
-	eqf("expansion_arr", &k.ExpansionARR, 15000)     // A: 5k expansion + 10k renewal uplift
+	eqf("start_arr", k.StartARR, 208000)
+	eqf("churned_arr", k.ChurnedARR, 50000)
+	eqf("contraction_arr", k.ContractionARR, 10000) // B: ARR 50k at the start, 40k at the end
+	eqf("expansion_arr", k.ExpansionARR, 15000)     // A: ARR 100k at the start, 115k at the end
 	eqf("grr", k.GRR, (208000.0-50000-10000)/208000)
 	eqf("nrr", k.NRR, (208000.0-50000-10000+15000)/208000)
 	eqf("expansion_revenue", &k.ExpansionRevenue, 15000)
 	eqi("customers_at_end", k.CustomersAtEnd, 4) // A B E F
-	eqf("end_arr", &k.EndARR, 170000)
-	eqf("arpa", k.ARPA, 42500)
+	eqf("end_arr", k.EndARR, 175000) // A 115k + B 40k + E 12k + F 8k, as of the end
+	eqf("arpa", k.ARPA, 43750)
 	eqf("time_to_first_value_days", k.TimeToFirstValueDays, (29.0+255)/2)
 	eqi("time_to_first_value_count", k.TimeToFirstValueCount, 2)
 	// Responses at the end: A 10, B 7, E 9, F 6 → 2 promoters, 1 detractor.

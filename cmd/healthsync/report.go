@@ -7,9 +7,11 @@ import (
 	"time"
 
 	"healthsync/crm"
+	"healthsync/mapping"
 	"healthsync/render"
 	"healthsync/scoring"
 	"healthsync/store"
+	hsync "healthsync/sync"
 )
 
 // reportCommand is `healthsync report`.
@@ -56,9 +58,15 @@ quarter or year, ending today (default quarter).`,
 				if err != nil {
 					return err
 				}
+				b.Mapped(mappedInputs(a.mapping)...)
+				exact, err := hsync.HistoryExactFrom(ctx, a.store, a.cfg.Sync.Connection, a.mapping)
+				if err != nil {
+					return err
+				}
+				b.ExactFrom(exact)
 				err = a.store.ForEachAccount(ctx, a.cfg.Sync.Connection, func(bd store.Bundle) error {
 					d := scoring.AccountData{Account: bd.Account, Contacts: bd.Contacts, Opportunities: bd.Opportunities, Activities: bd.Activities}
-					b.Add(bd.Account, bd.Opportunities, scorer.Score(d, now, nil))
+					b.AddAsOf(bd.Account, bd.History, bd.Opportunities, scorer.Score(d, now, nil))
 					return nil
 				})
 				if err != nil {
@@ -75,6 +83,18 @@ quarter or year, ending today (default quarter).`,
 			}
 		},
 	}
+}
+
+// mappedInputs names the KPI inputs the mapping reads.
+func mappedInputs(m *mapping.Mapping) []string {
+	f := m.Config().Fields.Account
+	var out []string
+	for in, field := range map[string]string{scoring.InputARR: f.ARR, scoring.InputNPS: f.NPS, scoring.InputCSAT: f.CSAT} {
+		if field != "" {
+			out = append(out, in)
+		}
+	}
+	return out
 }
 
 // reportPeriod resolves the period flags.
