@@ -76,9 +76,9 @@ type KPIs struct {
 	// holds a value as of the end (one value per account, not survey
 	// responses).
 	NPSAccounts int `json:"nps_accounts"`
-	Promoters    int      `json:"promoters"`
-	Passives     int      `json:"passives"`
-	Detractors   int      `json:"detractors"`
+	Promoters   int `json:"promoters"`
+	Passives    int `json:"passives"`
+	Detractors  int `json:"detractors"`
 
 	// CSAT is the mean CSAT (0..100) as of the end over the customers at
 	// the end with a value; CSATAccounts how many had one.

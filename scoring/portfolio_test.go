@@ -92,7 +92,7 @@ func TestPortfolioKPIs(t *testing.T) {
 	eqf("nrr", k.NRR, (208000.0-50000-10000+15000)/208000)
 	eqf("expansion_revenue", &k.ExpansionRevenue, 15000)
 	eqi("customers_at_end", k.CustomersAtEnd, 4) // A B E F
-	eqf("end_arr", k.EndARR, 175000) // A 115k + B 40k + E 12k + F 8k, as of the end
+	eqf("end_arr", k.EndARR, 175000)             // A 115k + B 40k + E 12k + F 8k, as of the end
 	eqf("arpa", k.ARPA, 43750)
 	eqf("time_to_first_value_days", k.TimeToFirstValueDays, (29.0+255)/2)
 	eqi("time_to_first_value_count", k.TimeToFirstValueCount, 2)
