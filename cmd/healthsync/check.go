@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
+	"strings"
 
 	"healthsync/connector/hubspot"
 	"healthsync/mapping"
@@ -44,6 +46,9 @@ Prints a report; exits 1 when there is an error.`,
 					problems = append(problems, a.mapping.Validate(obj, fields)...)
 				}
 				fmt.Fprint(e.stdout, mapping.Report(problems, len(objects)))
+				if err := checkHistory(ctx, e, a.mapping, c); err != nil {
+					return err
+				}
 				if mapping.HasErrors(problems) {
 					return errors.New("the mapping does not fit the CRM: fix the errors above (or run `healthsync install` for missing output fields)")
 				}
@@ -51,4 +56,45 @@ Prints a report; exits 1 when there is an error.`,
 			}
 		},
 	}
+}
+
+// historyTracker is a CRM client that says which fields it keeps a
+// field history of.
+type historyTracker interface {
+	HistoryTracked(ctx context.Context, object string, fields []string) ([]string, error)
+}
+
+// checkHistory says which mapped fields the CRM keeps no field history
+// of, and what that costs: their history starts at the first sync, so
+// backtests and past KPIs that read them are exact only from then.
+func checkHistory(ctx context.Context, e *env, m *mapping.Mapping, c any) error {
+	ht, ok := c.(historyTracker)
+	if !ok {
+		return nil
+	}
+	var lines []string
+	for _, obj := range m.Objects() {
+		ent, ok := m.HistoryEntity(obj)
+		if !ok {
+			continue
+		}
+		tracked, err := ht.HistoryTracked(ctx, obj, m.HistorySources(obj))
+		if err != nil {
+			return fmt.Errorf("field history of %s: %w", obj, err)
+		}
+		_, no := m.Backfillable(ent, func(f string) bool {
+			return slices.ContainsFunc(tracked, func(t string) bool { return strings.EqualFold(t, f) })
+		})
+		for _, f := range no {
+			lines = append(lines, fmt.Sprintf("  %s %s (%s)", obj, f.Field, strings.Join(f.Sources, ", ")))
+		}
+	}
+	if len(lines) == 0 {
+		fmt.Fprintln(e.stdout, "Field history: the CRM keeps the history of every mapped field scoring and KPIs read; the first sync backfills it.")
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "Field history: the CRM keeps no history of %d mapped fields (field history tracking off for them, or not visible to the integration user):\n%s\n",
+		len(lines), strings.Join(lines, "\n"))
+	fmt.Fprintln(e.stdout, "Their history starts at the first sync: backtests and past KPIs that read them are exact only from then (before it a backtest leaves them out, a report reads their earliest known value). Turn on field history tracking for them (Salesforce Setup → Object Manager → Fields & Relationships → Set History Tracking) before the first sync to backfill them.")
+	return nil
 }
