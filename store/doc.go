@@ -6,7 +6,11 @@
 // crm entities mapped from them and the object's new cursor (one
 // transaction); each day's scores ([Score], its Outputs as the scoring
 // side encoded them); what the writeback wrote (the ledger) and the tasks
-// it created; from connector/oauth, token blobs, which it seals. What
+// it created; the field history of accounts and opportunities (the old
+// value of each mapped history field that changed, until when, and per
+// field from when the history is complete: [Tx.TrackChanges],
+// [Tx.PutHistory], [Store.ValueAsOf], streamed in [Bundle].History);
+// from connector/oauth, token blobs, which it seals. What
 // flows out: the same, read back through methods only. The store hands
 // out no database handle, so nothing above it runs SQL of its own. Its
 // streaming reads ([Store.ForEachAccount], [Store.ForEachScore],
