@@ -119,8 +119,8 @@ func (c *Client) PullHistory(ctx context.Context, req connector.HistoryRequest, 
 	}
 	where := " WHERE Field IN (" + strings.Join(quoted, ", ") + ")"
 	if req.After != "" {
-		if err := soqlName(req.After); err != nil {
-			return fmt.Errorf("field history of %s: resume after %q: %w", req.Object, req.After, err)
+		if !isRecordID(req.After) {
+			return fmt.Errorf("field history of %s: resume after %q: not a Salesforce record ID", req.Object, req.After)
 		}
 		where += " AND " + h.parent + " > '" + req.After + "'"
 	}
@@ -239,4 +239,18 @@ func historyJSON(v any, dataType string, csv bool) json.RawMessage {
 		return json.RawMessage("null")
 	}
 	return b
+}
+
+// isRecordID reports a 15- or 18-character Salesforce record ID (letters
+// and digits), safe to put in a SOQL literal.
+func isRecordID(s string) bool {
+	if len(s) != 15 && len(s) != 18 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
 }
