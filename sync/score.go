@@ -92,6 +92,21 @@ func (s *Scorer) ScoreAll(ctx context.Context) (ScoreSummary, error) {
 	if err != nil {
 		return sum, err
 	}
+	// Replayed past scores read the fields backfilled from the CRM's field
+	// history as they were; a field the CRM keeps no history of reads its
+	// current value there (its history starts today), so a fresh install
+	// gets a trend wherever the CRM's history reaches.
+	starts, err := st.HistoryStarts(ctx, connection)
+	if err != nil {
+		return sum, err
+	}
+	crmFrom := crm.HistoryFrom{}
+	for _, h := range starts {
+		if h.Source == store.HistoryFromCRM {
+			crmFrom[crm.HistoryKey(h.Entity, h.Field)] = h.From
+		}
+	}
+	exactFrom := crmFrom.ExactFrom(crm.HistoryAccount, m.HistoryFieldNames(crm.HistoryAccount)...)
 	history, stop := iter.Pull2(scoreStream(ctx, st, connection))
 	defer stop()
 	pending, historyErr, hasPending := history()
@@ -133,6 +148,19 @@ func (s *Scorer) ScoreAll(ctx context.Context) (ScoreSummary, error) {
 		if u, ok := users[b.Account.OwnerID]; ok {
 			d.Owner = &u
 		}
+		if len(points) == 0 {
+			// No stored score yet (a fresh install): replay a few past
+			// scores from the field history, where it reaches, so the
+			// trend and the status page's chart have a past on day one.
+			past, err := replayPast(scorer, d, crm.History{Changes: b.History.Changes, From: crmFrom}, now, exactFrom)
+			if err != nil {
+				return err
+			}
+			for _, sc := range past {
+				batch = append(batch, sc)
+				points = append(points, scoring.ScorePoint{At: sc.ScoredAt, Score: *sc.Score})
+			}
+		}
 		r := scorer.Score(d, now, points)
 		sc, err := toStoredScore(&r)
 		if err != nil {
@@ -153,7 +181,7 @@ func (s *Scorer) ScoreAll(ctx context.Context) (ScoreSummary, error) {
 		for _, f := range r.Flags {
 			sum.Flags[f.Name]++
 		}
-		if len(batch) == scoreBatch {
+		if len(batch) >= scoreBatch {
 			return flush()
 		}
 		return nil
@@ -168,6 +196,40 @@ func (s *Scorer) ScoreAll(ctx context.Context) (ScoreSummary, error) {
 }
 
 var errStopStream = errors.New("stop")
+
+// replayDays are the days before now an account without stored scores is
+// scored again from its field history: enough for the trend (30 days
+// back) and a short chart, and bounded (four scores per account, once).
+var replayDays = []int{30, 21, 14, 7}
+
+// replayPast scores the account as it was on each replay day on or after
+// exactFrom (when the field history of every mapped account field is
+// known; zero: none is known yet, so nothing is replayed), each from the
+// account as of that day, and returns the scores to store as history.
+func replayPast(scorer *scoring.Scorer, d scoring.AccountData, h crm.History, now, exactFrom time.Time) ([]store.Score, error) {
+	if exactFrom.IsZero() {
+		return nil, nil
+	}
+	var out []store.Score
+	var points []scoring.ScorePoint
+	for _, days := range replayDays {
+		at := now.AddDate(0, 0, -days)
+		if at.Before(exactFrom) {
+			continue
+		}
+		r := scorer.Score(scoring.AsOf(d, h, at), at, points)
+		if r.Score == nil {
+			continue
+		}
+		sc, err := toStoredScore(&r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sc)
+		points = append(points, scoring.ScorePoint{At: at, Score: *r.Score})
+	}
+	return out, nil
+}
 
 // scoreStream yields the stored scores in account order; a read failure
 // is yielded as an error, never taken for the end of the history (which
