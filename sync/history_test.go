@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,6 +90,30 @@ func TestBacktestCannotSeeTheFuture(t *testing.T) {
 			if aucBefore == nil || len(before) < 100 {
 				t.Fatalf("backtest before: AUC %v over %d scores; the org is too small to tell", aucBefore, len(before))
 			}
+			// score --as-of reproduces the backtest's past scores, with reasons.
+			past := w.Start.Add(4 * w.Step)
+			asOf := func() map[string]string {
+				out := map[string]string{}
+				_, err := hsync.NewScorer(hsync.ScorerOptions{Store: st, Connection: "default", Mapping: m}).ScoreAsOf(ctx, past, func(r hsync.PastResult) error {
+					if r.Score != nil {
+						out[string(r.AccountID)] = fmt.Sprintf("%v %s %q", *r.Score, r.Grade, r.Reasons)
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return out
+			}
+			pastBefore := asOf()
+			for id, line := range pastBefore {
+				if v, ok := before[id+"@"+past.Format(time.DateOnly)]; !ok || !strings.HasPrefix(line, fmt.Sprint(v)+" ") {
+					t.Errorf("score --as-of %s of %s is %s; the backtest scored it %v (found %v)", past.Format(time.DateOnly), id, line, v, ok)
+				}
+			}
+			if len(pastBefore) < 10 {
+				t.Fatalf("only %d accounts scored as of %s", len(pastBefore), past)
+			}
 			time.Sleep(5 * time.Millisecond) // the changes are stamped after every past date
 			ids := em.IDs("Account", false)
 			far := time.Now().AddDate(2, 0, 0).Format(time.DateOnly)
@@ -114,6 +139,11 @@ func TestBacktestCannotSeeTheFuture(t *testing.T) {
 			}
 			if *aucAfter != *aucBefore {
 				t.Errorf("AUC moved from %v to %v when today's values changed", *aucBefore, *aucAfter)
+			}
+			for id, line := range asOf() {
+				if pastBefore[id] != line {
+					t.Errorf("score --as-of %s of %s changed from %s to %s when today's values changed", past.Format(time.DateOnly), id, pastBefore[id], line)
+				}
 			}
 			// The changes were recorded: as of a minute ago ARR is what it was.
 			hist, err := st.RecordHistory(ctx, "default", crm.HistoryAccount, ids[0])

@@ -35,6 +35,28 @@ type ScoreSummary struct {
 // Live is the number of live customers.
 func (s ScoreSummary) Live() int { return s.Statuses[crm.StatusCustomer] }
 
+func newSummary(at time.Time) ScoreSummary {
+	return ScoreSummary{At: at, Statuses: map[crm.CustomerStatus]int{}, Grades: map[scoring.Grade]int{}, Flags: map[string]int{}}
+}
+
+// add counts one account's result.
+func (s *ScoreSummary) add(r *scoring.Result) {
+	s.Accounts++
+	s.Statuses[r.Status.Status]++
+	if r.Status.Live() {
+		if r.Score != nil {
+			s.Scored++
+		}
+		if len(r.DataGaps) > 0 {
+			s.DataGaps++
+		}
+		s.Grades[r.Grade]++
+	}
+	for _, f := range r.Flags {
+		s.Flags[f.Name]++
+	}
+}
+
 // Outputs returns every output of a result by name (metrics, measures and
 // scorecard outputs), the form in which scores are stored so the writeback
 // can read any output the mapping names.
@@ -83,7 +105,7 @@ func NewScorer(o ScorerOptions) *Scorer {
 func (s *Scorer) ScoreAll(ctx context.Context) (ScoreSummary, error) {
 	st, connection, m := s.store, s.connection, s.mapping
 	now := crm.Normalize(s.clock.Now())
-	sum := ScoreSummary{At: now, Statuses: map[crm.CustomerStatus]int{}, Grades: map[scoring.Grade]int{}, Flags: map[string]int{}}
+	sum := newSummary(now)
 	scorer, err := scoring.NewScorer(m.Config().Scoring)
 	if err != nil {
 		return sum, fmt.Errorf("scoring configuration: %w", err)
@@ -107,9 +129,8 @@ func (s *Scorer) ScoreAll(ctx context.Context) (ScoreSummary, error) {
 		}
 	}
 	exactFrom := crmFrom.ExactFrom(crm.HistoryAccount, m.HistoryFieldNames(crm.HistoryAccount)...)
-	history, stop := iter.Pull2(scoreStream(ctx, st, connection))
-	defer stop()
-	pending, historyErr, hasPending := history()
+	history := newPointReader(ctx, st, connection)
+	defer history.stop()
 
 	var batch []store.Score
 	flush := func() error {
@@ -128,21 +149,9 @@ func (s *Scorer) ScoreAll(ctx context.Context) (ScoreSummary, error) {
 		return err
 	}
 	err = st.ForEachAccount(ctx, connection, func(b store.Bundle) error {
-		id := string(b.Account.ID)
-		// The score stream is in the same account order: take this
-		// account's earlier scores, skip those of vanished accounts.
-		var points []scoring.ScorePoint
-		for hasPending && historyErr == nil && pending.AccountID < id {
-			pending, historyErr, hasPending = history()
-		}
-		for hasPending && historyErr == nil && pending.AccountID == id {
-			if pending.Score != nil {
-				points = append(points, scoring.ScorePoint{At: pending.ScoredAt, Score: *pending.Score})
-			}
-			pending, historyErr, hasPending = history()
-		}
-		if historyErr != nil {
-			return fmt.Errorf("read score history: %w", historyErr)
+		points, err := history.take(string(b.Account.ID), now)
+		if err != nil {
+			return err
 		}
 		d := scoring.AccountData{Account: b.Account, Contacts: b.Contacts, Opportunities: b.Opportunities, Activities: b.Activities}
 		if u, ok := users[b.Account.OwnerID]; ok {
@@ -167,20 +176,7 @@ func (s *Scorer) ScoreAll(ctx context.Context) (ScoreSummary, error) {
 			return err
 		}
 		batch = append(batch, sc)
-		sum.Accounts++
-		sum.Statuses[r.Status.Status]++
-		if r.Status.Live() {
-			if r.Score != nil {
-				sum.Scored++
-			}
-			if len(r.DataGaps) > 0 {
-				sum.DataGaps++
-			}
-			sum.Grades[r.Grade]++
-		}
-		for _, f := range r.Flags {
-			sum.Flags[f.Name]++
-		}
+		sum.add(&r)
 		if len(batch) >= scoreBatch {
 			return flush()
 		}

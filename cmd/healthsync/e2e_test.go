@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/http/httptest"
@@ -94,6 +95,22 @@ func TestEndToEndSalesforce(t *testing.T) {
 	runBinary(t, bin, env, "check")
 	runBinary(t, bin, env, "sync")
 	runBinary(t, bin, env, "score")
+	// A past day from the backfilled field history: the summary and one
+	// line per scored live customer, nothing stored.
+	day := time.Now().AddDate(0, -2, 0).Format(time.DateOnly)
+	past := runBinary(t, bin, env, "score", "--as-of", day)
+	if !strings.Contains(past, "As of the end of "+day+", from the field history (nothing stored)") || !strings.Contains(past, "ACCOUNT") || !strings.Contains(past, "Live customers by grade") {
+		t.Fatalf("score --as-of %s:\n%s", day, past)
+	}
+	lines := strings.Split(strings.TrimSpace(runBinary(t, bin, env, "score", "--as-of", day, "--json")), "\n")
+	var first struct {
+		AccountID string   `json:"account_id"`
+		Grade     string   `json:"grade"`
+		Reasons   []string `json:"reasons"`
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil || first.AccountID == "" || len(lines) != len(before) {
+		t.Fatalf("score --as-of --json: %d lines for %d accounts, first %q (%v)", len(lines), len(before), lines[0], err)
+	}
 	plan := runBinary(t, bin, env, "plan")
 	if !strings.Contains(plan, "Plan: update 40 Account records") {
 		t.Fatalf("plan:\n%s", plan)

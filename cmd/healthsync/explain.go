@@ -11,6 +11,7 @@ import (
 	"healthsync/mapping"
 	"healthsync/render"
 	"healthsync/scoring"
+	hsync "healthsync/sync"
 )
 
 // explainCommand is `healthsync explain`.
@@ -68,11 +69,9 @@ after DATE is unknown then and left out, and the output says so.`,
 				now := crm.SystemClock{}.Now()
 				var unknown []string
 				if *asOf != "" {
-					day, err := time.Parse(time.DateOnly, *asOf)
-					if err != nil || day.After(now) {
-						return usagef("explain", "--as-of %q: give a past date as YYYY-MM-DD", *asOf)
+					if now, err = pastDay("explain", *asOf); err != nil {
+						return err
 					}
-					now = day.Add(24*time.Hour - time.Millisecond)
 					d = scoring.AsOf(d, b.History, now)
 					var before []scoring.ScorePoint
 					for _, p := range points {
@@ -81,11 +80,7 @@ after DATE is unknown then and left out, and the output says so.`,
 						}
 					}
 					points = before
-					for _, f := range a.mapping.HistoryFieldNames(crm.HistoryAccount) {
-						if from, ok := b.History.From.Since(crm.HistoryAccount, f); ok && now.Before(from) && !crm.SelfDating(f) {
-							unknown = append(unknown, fmt.Sprintf("%s (known from %s)", f, from.Format(time.DateOnly)))
-						}
-					}
+					unknown = hsync.UnknownAsOf(a.mapping, b.History, now)
 				}
 				r, err := scoring.Score(a.mapping.Config().Scoring, d, now, points)
 				if err != nil {
