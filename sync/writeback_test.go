@@ -36,6 +36,8 @@ type wbRig struct {
 	// fault, when set, sees every request before the emulator and
 	// answers it itself by returning true.
 	fault atomic.Pointer[func(http.ResponseWriter, *http.Request) bool]
+	// storeCfg is where the store is, for tests that look at its tables.
+	storeCfg store.Config
 }
 
 // newWBRig builds the rig with mappingText as its mapping file (empty:
@@ -103,6 +105,7 @@ func newWBRigAt(t *testing.T, accounts int, mappingText string, orgNow time.Time
 	}
 	cfg.EncryptionKey = storetest.Key
 	r.st = storetest.Open(t, cfg, store.Options{})
+	r.storeCfg = cfg
 	return r
 }
 
