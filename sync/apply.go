@@ -138,15 +138,13 @@ func (w *Writeback) createTasks(ctx context.Context, sink Sink, p *Plan, rep *Ap
 	// Mark every creation pending first: a crash after the CRM call leaves
 	// a pending record that the next run confirms by key.
 	err := w.Store.InTx(ctx, func(tx *store.Tx) error {
+		var pending []store.TaskRecord
 		for _, c := range p.Creates {
-			if c.Retry {
-				continue
-			}
-			if err := tx.PutTask(ctx, w.Connection, taskRecord(c, "", store.TaskPending, now)); err != nil {
-				return err
+			if !c.Retry {
+				pending = append(pending, taskRecord(c, "", store.TaskPending, now))
 			}
 		}
-		return nil
+		return tx.PutTasks(ctx, w.Connection, pending)
 	})
 	if err != nil {
 		return err
@@ -165,6 +163,7 @@ func (w *Writeback) createTasks(ctx context.Context, sink Sink, p *Plan, rep *Ap
 	}
 	var todo []TaskCreate
 	err = w.Store.InTx(ctx, func(tx *store.Tx) error {
+		var adopted []store.TaskRecord
 		for _, c := range p.Creates {
 			if r, ok := found[c.Key]; ok {
 				if c.Retry {
@@ -172,14 +171,12 @@ func (w *Writeback) createTasks(ctx context.Context, sink Sink, p *Plan, rep *Ap
 				} else {
 					rep.TasksAdopted++
 				}
-				if err := tx.PutTask(ctx, w.Connection, taskRecord(c, r.ID, store.TaskOpen, now)); err != nil {
-					return err
-				}
+				adopted = append(adopted, taskRecord(c, r.ID, store.TaskOpen, now))
 				continue
 			}
 			todo = append(todo, c)
 		}
-		return nil
+		return tx.PutTasks(ctx, w.Connection, adopted)
 	})
 	if err != nil {
 		return err
@@ -209,6 +206,7 @@ func (w *Writeback) createTasks(ctx context.Context, sink Sink, p *Plan, rep *Ap
 			if err := tx.TouchRun(ctx, rep.RunID, w.now()); err != nil {
 				return err
 			}
+			var created []store.TaskRecord
 			for i, c := range chunk {
 				r := results[i]
 				if !r.OK() {
@@ -220,11 +218,9 @@ func (w *Writeback) createTasks(ctx context.Context, sink Sink, p *Plan, rep *Ap
 					continue
 				}
 				rep.TasksCreated++
-				if err := tx.PutTask(ctx, w.Connection, taskRecord(c, r.ID, store.TaskOpen, now)); err != nil {
-					return err
-				}
+				created = append(created, taskRecord(c, r.ID, store.TaskOpen, now))
 			}
-			return nil
+			return tx.PutTasks(ctx, w.Connection, created)
 		})
 		if err != nil {
 			return err
@@ -278,6 +274,7 @@ func (w *Writeback) writeUpdates(ctx context.Context, sink Sink, p *Plan, rep *A
 			if err := tx.TouchRun(ctx, rep.RunID, now); err != nil {
 				return err
 			}
+			var written []store.LedgerEntry
 			for i, u := range chunk {
 				r := results[i]
 				if !r.OK() {
@@ -287,12 +284,10 @@ func (w *Writeback) writeUpdates(ctx context.Context, sink Sink, p *Plan, rep *A
 				rep.Records++
 				for _, c := range u.Changes {
 					rep.Fields++
-					if err := tx.RecordWrite(ctx, w.Connection, store.LedgerEntry{Object: p.Object, RecordID: u.RecordID, Field: c.Field, Value: c.New, WrittenAt: now}); err != nil {
-						return err
-					}
+					written = append(written, store.LedgerEntry{Object: p.Object, RecordID: u.RecordID, Field: c.Field, Value: c.New, WrittenAt: now})
 				}
 			}
-			return nil
+			return tx.RecordWrites(ctx, w.Connection, written)
 		})
 		if err != nil {
 			return err
@@ -370,6 +365,7 @@ func (w *Writeback) closeTasks(ctx context.Context, sink Sink, p *Plan, rep *App
 		if err := tx.TouchRun(ctx, rep.RunID, now); err != nil {
 			return err
 		}
+		var ended []store.TaskRecord
 		for _, c := range closes {
 			if failed[c.TaskID] {
 				continue
@@ -379,12 +375,9 @@ func (w *Writeback) closeTasks(ctx context.Context, sink Sink, p *Plan, rep *App
 			}
 			rep.EpisodesEnded++
 			closed := now
-			// created_at is kept by PutTask on conflict.
-			rec := store.TaskRecord{Key: c.Key, TaskID: c.TaskID, AccountID: c.AccountID, Flag: c.Flag, Status: store.TaskClosed, CreatedAt: now, ClosedAt: &closed}
-			if err := tx.PutTask(ctx, w.Connection, rec); err != nil {
-				return err
-			}
+			// created_at is kept by PutTasks on conflict.
+			ended = append(ended, store.TaskRecord{Key: c.Key, TaskID: c.TaskID, AccountID: c.AccountID, Flag: c.Flag, Status: store.TaskClosed, CreatedAt: now, ClosedAt: &closed})
 		}
-		return nil
+		return tx.PutTasks(ctx, w.Connection, ended)
 	})
 }

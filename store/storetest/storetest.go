@@ -52,6 +52,8 @@ func Run(t *testing.T, fresh Fresh) {
 		"ScoreHistoryOrder":     testScoreHistoryOrder,
 		"Ledger":                testLedger,
 		"Tasks":                 testTasks,
+		"LedgerBatch":           testLedgerBatch,
+		"TasksBatch":            testTasksBatch,
 		"TokenEncryption":       testTokenEncryption,
 		"Runs":                  testRuns,
 		"RunsInterrupted":       testRunsInterrupted,
@@ -469,6 +471,65 @@ func testLedger(t *testing.T, fresh Fresh) {
 	var n int
 	if err := s.ForEachLedger(ctx, conn, "Account", func(store.LedgerEntry) error { n++; return nil }); err != nil || n != 2 {
 		t.Fatalf("ForEachLedger = %d entries, %v", n, err)
+	}
+}
+
+// testLedgerBatch writes more entries than one statement takes, with a
+// field written twice in the same call (the later wins) and an entry that
+// updates an earlier call's.
+func testLedgerBatch(t *testing.T, fresh Fresh) {
+	ctx := context.Background()
+	s := Open(t, fresh(t), store.Options{})
+	const records = 1500 // × 2 fields: several statements on both backends
+	var es []store.LedgerEntry
+	for i := range records {
+		id := fmt.Sprintf("%05d", i)
+		es = append(es, store.LedgerEntry{Object: "Account", RecordID: id, Field: "Health_Score__c", Value: "50", WrittenAt: t0},
+			store.LedgerEntry{Object: "Account", RecordID: id, Field: "Health_Grade__c", Value: "yellow", WrittenAt: t0})
+	}
+	es = append(es, store.LedgerEntry{Object: "Account", RecordID: "00007", Field: "Health_Score__c", Value: "51", WrittenAt: t0.Add(time.Minute)})
+	mustTx(t, s, func(tx *store.Tx) error { return tx.RecordWrites(ctx, conn, es) })
+	mustTx(t, s, func(tx *store.Tx) error {
+		return tx.RecordWrites(ctx, conn, []store.LedgerEntry{{Object: "Account", RecordID: "01499", Field: "Health_Grade__c", Value: "red", WrittenAt: t0.Add(time.Hour)}})
+	})
+	mustTx(t, s, func(tx *store.Tx) error { return tx.RecordWrites(ctx, conn, nil) })
+	n := 0
+	byKey := map[string]string{}
+	if err := s.ForEachLedger(ctx, conn, "Account", func(e store.LedgerEntry) error {
+		n++
+		byKey[e.RecordID+"/"+e.Field] = e.Value
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2*records || byKey["00007/Health_Score__c"] != "51" || byKey["00008/Health_Score__c"] != "50" || byKey["01499/Health_Grade__c"] != "red" {
+		t.Fatalf("ledger: %d entries, 00007 score %q, 00008 score %q, 01499 grade %q", n, byKey["00007/Health_Score__c"], byKey["00008/Health_Score__c"], byKey["01499/Health_Grade__c"])
+	}
+}
+
+// testTasksBatch writes many task records at once; an update keeps
+// created_at and, when it names no owner, the owner.
+func testTasksBatch(t *testing.T, fresh Fresh) {
+	ctx := context.Background()
+	s := Open(t, fresh(t), store.Options{})
+	const n = 1200
+	var rs []store.TaskRecord
+	for i := range n {
+		rs = append(rs, store.TaskRecord{Key: fmt.Sprintf("A%04d/x/1", i), AccountID: fmt.Sprintf("A%04d", i), OwnerID: "005A", Flag: "x", Status: store.TaskPending, CreatedAt: t0})
+	}
+	mustTx(t, s, func(tx *store.Tx) error { return tx.PutTasks(ctx, conn, rs) })
+	for i := range rs {
+		rs[i].TaskID, rs[i].Status, rs[i].OwnerID, rs[i].CreatedAt = "00T"+rs[i].AccountID, store.TaskOpen, "", t0.Add(time.Hour)
+	}
+	mustTx(t, s, func(tx *store.Tx) error { return tx.PutTasks(ctx, conn, rs) })
+	open, err := s.Tasks(ctx, conn, store.TaskOpen)
+	if err != nil || len(open) != n {
+		t.Fatalf("open tasks = %d, %v", len(open), err)
+	}
+	for _, r := range open {
+		if r.TaskID != "00T"+r.AccountID || !r.CreatedAt.Equal(t0) || r.OwnerID != "005A" {
+			t.Fatalf("task = %+v", r)
+		}
 	}
 }
 
