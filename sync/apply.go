@@ -39,6 +39,10 @@ type ApplyReport struct {
 	EpisodesEnded int             `json:"episodes_ended"`
 	Failures      []RecordFailure `json:"failures"`
 	APICalls      int64           `json:"api_calls"`
+	// Replanned says when the updates written differ from the plan's
+	// counts: the scores changed between plan and apply (see
+	// Writeback.PlanToApply). Empty otherwise.
+	Replanned string `json:"replanned,omitempty"`
 }
 
 type apiCounter interface{ APICalls() int64 }
@@ -239,61 +243,101 @@ func (w *Writeback) writeUpdates(ctx context.Context, sink Sink, p *Plan, rep *A
 	// The connector says how many updates one call takes (the Salesforce
 	// connector writes a large call as one Bulk API job); the ledger
 	// follows every call.
-	batch := sink.WriteBatch()
-	size := batch.Updates
-	allowed := w.Mapping.AllowedOutputs(p.Object)
-	for start := 0; start < len(p.Updates); start += size {
-		chunk := p.Updates[start:min(start+size, len(p.Updates))]
-		updates := make([]connector.Update, len(chunk))
-		for i, u := range chunk {
-			fields := make(map[string]any, len(u.Changes))
-			for _, c := range u.Changes {
-				if !allowed[c.Field] {
-					return fmt.Errorf("writeback bug: refusing to write %s.%s, which the mapping does not name as an output", p.Object, c.Field)
-				}
-				fields[c.Field] = c.value
-			}
-			updates[i] = connector.Update{ID: u.RecordID, Fields: fields}
-		}
-		var results []connector.Result
-		err := countWrites(sink, rep, (len(chunk)+batch.Records-1)/batch.Records, func() (err error) {
-			results, err = sink.Update(ctx, p.Object, updates)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("update %s: %w", p.Object, err)
-		}
-		if len(results) != len(chunk) {
-			return fmt.Errorf("update %s: the CRM answered %d results for %d records; nothing recorded, the next run writes them again", p.Object, len(results), len(chunk))
-		}
-		if err := w.hook("updates", start/size+1); err != nil {
-			return err
-		}
-		now := w.now()
-		err = w.Store.InTx(ctx, func(tx *store.Tx) error {
-			if err := tx.TouchRun(ctx, rep.RunID, now); err != nil {
+	size := sink.WriteBatch().Updates
+	if !p.partial {
+		for start := 0; start < len(p.Updates); start += size {
+			if err := w.writeChunk(ctx, sink, p.Object, p.Updates[start:min(start+size, len(p.Updates))], start/size+1, rep); err != nil {
 				return err
 			}
-			var written []store.LedgerEntry
-			for i, u := range chunk {
-				r := results[i]
-				if !r.OK() {
-					rep.Failures = append(rep.Failures, RecordFailure{Object: p.Object, RecordID: u.RecordID, Error: r.Err.Error(), Retryable: r.Retryable})
-					continue
-				}
-				rep.Records++
-				for _, c := range u.Changes {
-					rep.Fields++
-					written = append(written, store.LedgerEntry{Object: p.Object, RecordID: u.RecordID, Field: c.Field, Value: c.New, WrittenAt: now})
-				}
-			}
-			return tx.RecordWrites(ctx, w.Connection, written)
-		})
-		if err != nil {
-			return err
 		}
+		return nil
+	}
+	// A plan that holds only a preview: plan the updates again, from the
+	// same scores and ledger, and write them a batch at a time as they
+	// come. Nothing but the batch in hand is held. The updates are what
+	// a plan made now would write, so a score stored since the first
+	// plan is written as it stands; the counts say whether that happened.
+	chunk := make([]RecordUpdate, 0, min(size, p.Records))
+	calls := 0
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		calls++
+		err := w.writeChunk(ctx, sink, p.Object, chunk, calls, rep)
+		chunk = chunk[:0]
+		return err
+	}
+	again, err := w.plan(ctx, nil, 0, func(u RecordUpdate) error {
+		chunk = append(chunk, u)
+		if len(chunk) < size {
+			return nil
+		}
+		return flush()
+	})
+	if err != nil {
+		return err
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if again.Records != p.Records || again.FieldWrites != p.FieldWrites {
+		rep.Replanned = fmt.Sprintf("the scores changed between plan and apply: the plan had %d records (%d fields), apply wrote the %d records (%d fields) a plan made at the time of writing held",
+			p.Records, p.FieldWrites, again.Records, again.FieldWrites)
 	}
 	return nil
+}
+
+// writeChunk writes one call's record updates and records the confirmed
+// ones in the ledger.
+func (w *Writeback) writeChunk(ctx context.Context, sink Sink, object string, chunk []RecordUpdate, call int, rep *ApplyReport) error {
+	batch := sink.WriteBatch()
+	allowed := w.Mapping.AllowedOutputs(object)
+	updates := make([]connector.Update, len(chunk))
+	for i, u := range chunk {
+		fields := make(map[string]any, len(u.Changes))
+		for _, c := range u.Changes {
+			if !allowed[c.Field] {
+				return fmt.Errorf("writeback bug: refusing to write %s.%s, which the mapping does not name as an output", object, c.Field)
+			}
+			fields[c.Field] = c.value
+		}
+		updates[i] = connector.Update{ID: u.RecordID, Fields: fields}
+	}
+	var results []connector.Result
+	err := countWrites(sink, rep, (len(chunk)+batch.Records-1)/batch.Records, func() (err error) {
+		results, err = sink.Update(ctx, object, updates)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("update %s: %w", object, err)
+	}
+	if len(results) != len(chunk) {
+		return fmt.Errorf("update %s: the CRM answered %d results for %d records; nothing recorded, the next run writes them again", object, len(results), len(chunk))
+	}
+	if err := w.hook("updates", call); err != nil {
+		return err
+	}
+	now := w.now()
+	return w.Store.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.TouchRun(ctx, rep.RunID, now); err != nil {
+			return err
+		}
+		var written []store.LedgerEntry
+		for i, u := range chunk {
+			r := results[i]
+			if !r.OK() {
+				rep.Failures = append(rep.Failures, RecordFailure{Object: object, RecordID: u.RecordID, Error: r.Err.Error(), Retryable: r.Retryable})
+				continue
+			}
+			rep.Records++
+			for _, c := range u.Changes {
+				rep.Fields++
+				written = append(written, store.LedgerEntry{Object: object, RecordID: u.RecordID, Field: c.Field, Value: c.New, WrittenAt: now})
+			}
+		}
+		return tx.RecordWrites(ctx, w.Connection, written)
+	})
 }
 
 func (w *Writeback) closeTasks(ctx context.Context, sink Sink, p *Plan, rep *ApplyReport) error {

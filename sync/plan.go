@@ -103,9 +103,16 @@ type Waiting struct {
 
 // Plan is what an apply would write, computed without writing anything.
 type Plan struct {
-	At      time.Time      `json:"at"`
-	Object  string         `json:"object"`
-	Updates []RecordUpdate `json:"updates"`
+	At     time.Time `json:"at"`
+	Object string    `json:"object"`
+	// Updates are the record updates: all of them from Plan, the first
+	// few from PlanToApply (Records and FieldWrites count all).
+	Updates     []RecordUpdate `json:"updates"`
+	Records     int            `json:"records"`
+	FieldWrites int            `json:"field_writes"`
+	// partial: Updates holds a preview; Apply plans the updates again from
+	// the store as it writes them.
+	partial bool
 	Creates []TaskCreate   `json:"task_creates"`
 	Closes  []TaskClose    `json:"task_closes"`
 	// Waiting are the warranted tasks held back by their owners' daily
@@ -144,13 +151,7 @@ func (p *Plan) WaitingTasks() int {
 }
 
 // Fields is the number of field writes in the plan.
-func (p *Plan) Fields() int {
-	n := 0
-	for _, u := range p.Updates {
-		n += len(u.Changes)
-	}
-	return n
-}
+func (p *Plan) Fields() int { return p.FieldWrites }
 
 // Empty reports whether applying the plan would write nothing.
 func (p *Plan) Empty() bool {
@@ -159,7 +160,7 @@ func (p *Plan) Empty() bool {
 			return false
 		}
 	}
-	return len(p.Updates) == 0 && len(p.Creates) == 0
+	return p.Records == 0 && len(p.Creates) == 0
 }
 
 // TaskFinder is the part of a Sink the planner needs: finding the tasks
@@ -258,6 +259,25 @@ type accountPlan struct {
 // healthsync's own and writable (ErrOutputs otherwise), then which open
 // tasks a CSM snoozed.
 func (w *Writeback) Plan(ctx context.Context, c PlanCRM) (*Plan, error) {
+	return w.plan(ctx, c, -1, nil)
+}
+
+// PreviewUpdates is how many record updates the plan of a worker's apply
+// holds to show (the apply command prints them).
+const PreviewUpdates = 5
+
+// PlanToApply is Plan for an apply that follows at once: the plan holds
+// only the first preview record updates (what a summary prints), so its
+// memory does not grow with the org; Apply derives the updates from the
+// store again, a batch at a time, as it writes them.
+func (w *Writeback) PlanToApply(ctx context.Context, c PlanCRM, preview int) (*Plan, error) {
+	return w.plan(ctx, c, max(preview, 0), nil)
+}
+
+// plan computes the plan. It holds the first keep record updates (all
+// when keep is negative) and hands every update to emit, when not nil, as
+// it is found, in account order.
+func (w *Writeback) plan(ctx context.Context, c PlanCRM, keep int, emit func(RecordUpdate) error) (*Plan, error) {
 	now := w.now()
 	m := w.Mapping
 	object := m.AccountObject()
@@ -407,7 +427,18 @@ func (w *Writeback) Plan(ctx context.Context, c PlanCRM) (*Plan, error) {
 				}
 				up.Changes = append(up.Changes, fc)
 			}
-			p.Updates = append(p.Updates, up)
+			p.Records++
+			p.FieldWrites += len(up.Changes)
+			if keep < 0 || len(p.Updates) < keep {
+				p.Updates = append(p.Updates, up)
+			} else {
+				p.partial = true
+			}
+			if emit != nil {
+				if err := emit(up); err != nil {
+					return err
+				}
+			}
 		}
 		if !a.live {
 			return nil // no flags, no tasks: its open tasks are closed below

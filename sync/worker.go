@@ -256,7 +256,9 @@ func (w *Worker) pull(ctx context.Context, opts SyncOptions) (*Report, error) {
 // apply plans and applies the writeback and tells the observer.
 func (w *Worker) apply(ctx context.Context, force bool) (*Plan, *ApplyReport, error) {
 	wb := NewWriteback(WritebackOptions{Store: w.store, Connection: w.sync.Connection, Mapping: w.mapping, Config: w.writeback, Clock: w.clock})
-	p, err := wb.Plan(ctx, w.crm)
+	// The plan holds a preview of its updates; apply derives them again
+	// as it writes, so a large org's apply does not hold them all.
+	p, err := wb.PlanToApply(ctx, w.crm, PreviewUpdates)
 	if err != nil {
 		if errors.Is(err, ErrOutputs) {
 			if rerr := wb.recordRefused(ctx, err); rerr != nil {

@@ -544,3 +544,102 @@ func exampleText(t *testing.T, old, new string) string {
 	}
 	return strings.Replace(text, old, new, 1)
 }
+
+// smallBatches is the rig's Salesforce client handing Update fewer
+// updates per call, so an apply of a 250-account org takes several calls.
+type smallBatches struct {
+	*salesforce.Client
+	updates int
+}
+
+func (s smallBatches) WriteBatch() connector.WriteBatch {
+	b := s.Client.WriteBatch()
+	b.Updates = s.updates
+	return b
+}
+
+// TestPlanToApplyWritesWhatPlanHolds: the plan a worker's apply makes
+// holds only a preview, and Apply, deriving the updates again a batch at
+// a time, writes exactly what the full plan lists, in as many calls as
+// batches, and says nothing about replanning; scores stored between plan
+// and apply are written as they stand, and the report says so.
+func TestPlanToApplyWritesWhatPlanHolds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := newWBRig(t, 250, "")
+	full := r.plan(t)
+	lean, err := r.wb(hsync.ApplyHooks{}).PlanToApply(ctx, r.c, hsync.PreviewUpdates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lean.Updates) != hsync.PreviewUpdates || lean.Records != len(full.Updates) || lean.Fields() != full.Fields() || lean.Records < 200 {
+		t.Fatalf("lean plan holds %d updates of %d records (%d fields); the full plan has %d records (%d fields)",
+			len(lean.Updates), lean.Records, lean.Fields(), len(full.Updates), full.Fields())
+	}
+	want := map[string]string{}
+	_, stamp, _ := r.m.OutputField(mapping.OutputUpdatedAt)
+	for _, u := range full.Updates {
+		for _, c := range u.Changes {
+			if c.Field != stamp {
+				want[u.RecordID+"."+c.Field] = c.New
+			}
+		}
+	}
+	const batch = 40
+	calls := 0
+	wb := r.wb(hsync.ApplyHooks{AfterWrite: func(kind string, call int) error {
+		if kind == "updates" {
+			calls = call
+		}
+		return nil
+	}})
+	rep, err := wb.Apply(ctx, smallBatches{r.c, batch}, lean, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Records != lean.Records || rep.Fields != lean.Fields() || rep.Replanned != "" || calls != (lean.Records+batch-1)/batch {
+		t.Fatalf("apply wrote %d records (%d fields) in %d update calls, replanned %q; want %d records (%d fields) in %d calls",
+			rep.Records, rep.Fields, calls, rep.Replanned, lean.Records, lean.Fields(), (lean.Records+batch-1)/batch)
+	}
+	got := map[string]string{}
+	if err := r.st.ForEachLedger(ctx, "default", "Account", func(e store.LedgerEntry) error {
+		if e.Field != stamp {
+			got[e.RecordID+"."+e.Field] = e.Value
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("ledger holds %d field values, the full plan %d", len(got), len(want))
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("ledger %s = %q, the full plan says %q", k, got[k], v)
+		}
+	}
+	r.assertEmptyPlan(t)
+	first := fmt.Sprintf("%d records in %d calls of %d", lean.Records, calls, batch)
+
+	// Scores stored between plan and apply: written as they stand, and
+	// the report says the counts moved.
+	if _, err := r.scorer(time.Now().AddDate(0, 4, 0)).ScoreAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lean, err = r.wb(hsync.ApplyHooks{}).PlanToApply(ctx, r.c, hsync.PreviewUpdates)
+	if err != nil || lean.Records <= hsync.PreviewUpdates {
+		t.Fatalf("plan four months on: %d records, %v", lean.Records, err)
+	}
+	if _, err := r.scorer(time.Now().AddDate(1, 0, 0)).ScoreAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lean.Creates = nil
+	rep, err = r.wb(hsync.ApplyHooks{}).Apply(ctx, smallBatches{r.c, batch}, lean, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Records == 0 || rep.Replanned == "" {
+		t.Fatalf("apply after rescoring wrote %d records, replanned %q", rep.Records, rep.Replanned)
+	}
+	t.Logf("%s; after rescoring: %s", first, rep.Replanned)
+}

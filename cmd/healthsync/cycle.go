@@ -108,6 +108,9 @@ func storedAnything(rep *hsync.Report) bool {
 func printApplyReport(w io.Writer, rep *hsync.ApplyReport) {
 	fmt.Fprintf(w, "Applied: %d records updated (%d fields), %d tasks created, %d tasks closed, in %d write calls (%d API calls in all).\n",
 		rep.Records, rep.Fields, rep.TasksCreated, rep.TasksClosed, rep.WriteCalls, rep.APICalls)
+	if rep.Replanned != "" {
+		fmt.Fprintf(w, "Note: %s.\n", rep.Replanned)
+	}
 	if rep.TasksFound > 0 {
 		fmt.Fprintf(w, "%d tasks created by an interrupted earlier apply were found by key and recorded (no duplicates).\n", rep.TasksFound)
 	}

@@ -34,7 +34,7 @@ func printPlan(w io.Writer, p *hsync.Plan, limit int, names map[crm.UserID]strin
 		}
 	}
 	fmt.Fprintf(w, "Plan: update %d %s records (%d fields), create %d tasks, close %d tasks.\n",
-		len(p.Updates), p.Object, p.Fields(), len(p.Creates), closes)
+		p.Records, p.Object, p.Fields(), len(p.Creates), closes)
 	if p.Written > 0 {
 		fmt.Fprintf(w, "Score jumps (grade or status change, or %d+ points) on %d of %d accounts written before.\n", hsync.JumpPoints, p.Changed, p.Written)
 	}
@@ -85,8 +85,8 @@ func printPlan(w io.Writer, p *hsync.Plan, limit int, names map[crm.UserID]strin
 			}
 		}
 	}
-	if len(p.Updates) > limit {
-		fmt.Fprintf(w, "\n… %d more records; `healthsync plan --json` lists everything.\n", len(p.Updates)-limit)
+	if p.Records > limit {
+		fmt.Fprintf(w, "\n… %d more records; `healthsync plan --json` lists everything.\n", p.Records-limit)
 	}
 	if p.Guard != "" {
 		fmt.Fprintf(w, "\nWARNING: apply will refuse this plan without --force: %s.\n", p.Guard)

@@ -180,7 +180,7 @@ func runEngine(ctx context.Context, spec childSpec) (childResult, error) {
 		w := hsync.NewWriteback(hsync.WritebackOptions{Store: st, Connection: "default", Mapping: m,
 			Config: hsync.WritebackConfig{MaxChangeShare: 1, MaxTasks: 1 << 30}})
 		start = time.Now()
-		p, err := w.Plan(ctx, c)
+		p, err := w.PlanToApply(ctx, c, hsync.PreviewUpdates)
 		if err != nil {
 			return res, fmt.Errorf("plan: %w", err)
 		}
