@@ -113,8 +113,8 @@ type Plan struct {
 	// partial: Updates holds a preview; Apply plans the updates again from
 	// the store as it writes them.
 	partial bool
-	Creates []TaskCreate   `json:"task_creates"`
-	Closes  []TaskClose    `json:"task_closes"`
+	Creates []TaskCreate `json:"task_creates"`
+	Closes  []TaskClose  `json:"task_closes"`
 	// Waiting are the warranted tasks held back by their owners' daily
 	// budget (tasks.daily_budget_per_owner); Budget is that budget (0: no
 	// limit).
