@@ -314,7 +314,7 @@ func (w *Writeback) plan(ctx context.Context, c PlanCRM, keep int, emit func(Rec
 	entry, ledgerErr, hasEntry := ledger()
 	seenFlags := map[string]bool{} // account|flag pairs raised now
 	notLive := map[string]string{} // account → why it is not a live customer
-	var candidates []TaskCreate
+	pool := w.newTaskPool(tasks, headers, now)
 
 	err = w.Store.ForEachLatestScore(ctx, w.Connection, func(sc store.Score) error {
 		hdr, known := headers[crm.AccountID(sc.AccountID)]
@@ -448,7 +448,9 @@ func (w *Writeback) plan(ctx context.Context, c PlanCRM, keep int, emit func(Rec
 			return fmt.Errorf("decode stored flags of %s: %w", sc.AccountID, err)
 		}
 		more, err := w.planTasks(&a, flags, episodes, seenFlags, now)
-		candidates = append(candidates, more...)
+		for _, c := range more {
+			pool.add(c)
+		}
 		return err
 	})
 	if err != nil {
@@ -457,7 +459,7 @@ func (w *Writeback) plan(ctx context.Context, c PlanCRM, keep int, emit func(Rec
 	if ledgerErr != nil {
 		return nil, fmt.Errorf("read what healthsync last wrote: %w", ledgerErr)
 	}
-	w.budget(p, candidates, tasks, headers, now)
+	pool.fill(p)
 	// Episodes whose flag no longer holds end, unless snoozed; those of an
 	// account that is no longer a live customer end and close in any case.
 	for key, ep := range episodes {
@@ -548,56 +550,90 @@ func (w *Writeback) guard(p *Plan) {
 	}
 }
 
-// budget keeps, of the warranted task creations, the most urgent within
+// taskPool keeps, of the warranted task creations, the most urgent within
 // each owner's daily budget (tasks created since the start of today, UTC,
-// count against it) and counts the rest as waiting. A creation an earlier
-// apply started is always kept: it may exist already.
-func (w *Writeback) budget(p *Plan, candidates []TaskCreate, tasks []store.TaskRecord, headers map[crm.AccountID]store.AccountHeader, now time.Time) {
-	p.Budget = w.Mapping.DailyTaskBudget()
-	slices.SortStableFunc(candidates, func(a, b TaskCreate) int {
-		switch {
-		case a.Retry != b.Retry:
-			if a.Retry {
-				return -1
-			}
-			return 1
-		case a.Urgency != b.Urgency:
-			if a.Urgency > b.Urgency {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a.Key, b.Key)
-	})
-	if p.Budget == 0 {
-		p.Creates = candidates
-		return
-	}
+// count against it) and counts the rest as waiting, holding no more than
+// the budget per owner however many accounts are flagged. A creation an
+// earlier apply started is always kept: it may exist already.
+type taskPool struct {
+	budget  int
+	used    map[crm.UserID]int // tasks created today, by owner
+	kept    map[crm.UserID][]TaskCreate
+	retries []TaskCreate
+	all     []TaskCreate // with no budget, every creation
+	waiting map[crm.UserID]int
+}
+
+func (w *Writeback) newTaskPool(tasks []store.TaskRecord, headers map[crm.AccountID]store.AccountHeader, now time.Time) *taskPool {
+	tp := &taskPool{budget: w.Mapping.DailyTaskBudget(), used: map[crm.UserID]int{}, kept: map[crm.UserID][]TaskCreate{}, waiting: map[crm.UserID]int{}}
 	today := crm.Date(now)
-	used := map[crm.UserID]int{}
 	for _, t := range tasks {
 		if !t.CreatedAt.Before(today) && t.Status != store.TaskPending {
 			owner := crm.UserID(t.OwnerID)
 			if owner == "" {
 				owner = headers[crm.AccountID(t.AccountID)].OwnerID
 			}
-			used[owner]++
+			tp.used[owner]++
 		}
 	}
-	waiting := map[crm.UserID]int{}
-	for _, c := range candidates {
-		owner := c.Task.OwnerID
-		if !c.Retry && used[owner] >= p.Budget {
-			waiting[owner]++
-			continue
+	return tp
+}
+
+// byUrgency orders creations: interrupted ones first, then the most
+// urgent, then by key.
+func byUrgency(a, b TaskCreate) int {
+	switch {
+	case a.Retry != b.Retry:
+		if a.Retry {
+			return -1
 		}
-		if !c.Retry {
-			used[owner]++
+		return 1
+	case a.Urgency != b.Urgency:
+		if a.Urgency > b.Urgency {
+			return -1
 		}
-		p.Creates = append(p.Creates, c)
+		return 1
 	}
-	for _, owner := range slices.Sorted(maps.Keys(waiting)) {
-		p.Waiting = append(p.Waiting, Waiting{OwnerID: string(owner), Tasks: waiting[owner]})
+	return strings.Compare(a.Key, b.Key)
+}
+
+func (tp *taskPool) add(c TaskCreate) {
+	switch {
+	case tp.budget == 0:
+		tp.all = append(tp.all, c)
+		return
+	case c.Retry:
+		tp.retries = append(tp.retries, c)
+		return
+	}
+	owner := c.Task.OwnerID
+	room := tp.budget - tp.used[owner]
+	if room <= 0 {
+		tp.waiting[owner]++
+		return
+	}
+	kept := tp.kept[owner]
+	i, _ := slices.BinarySearchFunc(kept, c, byUrgency)
+	kept = slices.Insert(kept, i, c)
+	if len(kept) > room {
+		kept = kept[:room]
+		tp.waiting[owner]++
+	}
+	tp.kept[owner] = kept
+}
+
+// fill puts the kept creations, most urgent first, and the waiting counts
+// into p.
+func (tp *taskPool) fill(p *Plan) {
+	p.Budget = tp.budget
+	creates := append(tp.all, tp.retries...)
+	for _, kept := range tp.kept {
+		creates = append(creates, kept...)
+	}
+	slices.SortStableFunc(creates, byUrgency)
+	p.Creates = creates
+	for _, owner := range slices.Sorted(maps.Keys(tp.waiting)) {
+		p.Waiting = append(p.Waiting, Waiting{OwnerID: string(owner), Tasks: tp.waiting[owner]})
 	}
 }
 

@@ -643,3 +643,49 @@ func TestPlanToApplyWritesWhatPlanHolds(t *testing.T) {
 	}
 	t.Logf("%s; after rescoring: %s", first, rep.Replanned)
 }
+
+// TestBudgetKeepsTheMostUrgentPerOwner: with the daily budget, each
+// owner's planned creations are exactly the most urgent of what the same
+// plan without a budget creates for them, and the rest are counted as
+// waiting.
+func TestBudgetKeepsTheMostUrgentPerOwner(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	r := newWBRig(t, 250, "")
+	budget := r.m.DailyTaskBudget()
+	o := r.wbOptions()
+	o.Mapping = exampleWith(t, "daily_budget_per_owner: 5", "daily_budget_per_owner: 0")
+	all, err := hsync.NewWriteback(o).Plan(ctx, r.c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := r.plan(t)
+	want := map[crm.UserID][]string{}
+	waiting := map[string]int{}
+	for _, c := range all.Creates { // most urgent first
+		owner := c.Task.OwnerID
+		if len(want[owner]) < budget {
+			want[owner] = append(want[owner], c.Key)
+		} else {
+			waiting[string(owner)]++
+		}
+	}
+	got := map[crm.UserID][]string{}
+	for i, c := range p.Creates {
+		got[c.Task.OwnerID] = append(got[c.Task.OwnerID], c.Key)
+		if i > 0 && p.Creates[i-1].Urgency < c.Urgency {
+			t.Fatalf("creations not most urgent first: %v before %v", p.Creates[i-1].Urgency, c.Urgency)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("budgeted creations by owner:\n got %v\nwant %v", got, want)
+	}
+	gotWaiting := map[string]int{}
+	for _, w := range p.Waiting {
+		gotWaiting[w.OwnerID] = w.Tasks
+	}
+	if fmt.Sprint(gotWaiting) != fmt.Sprint(waiting) || p.WaitingTasks() == 0 {
+		t.Fatalf("waiting = %v, want %v (and some)", gotWaiting, waiting)
+	}
+	t.Logf("%d creations kept of %d, %d waiting", len(p.Creates), len(all.Creates), p.WaitingTasks())
+}
