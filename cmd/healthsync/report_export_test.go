@@ -43,22 +43,32 @@ scoring:
 // environment for the store at dbURL.
 func exportOrg(t *testing.T, dbURL, mapping string) (map[string]string, string) {
 	t.Helper()
-	em := emusalesforce.New(emusalesforce.Options{
+	return exportOrgFrom(t, filepath.Join("testdata", "sfexport"), dbURL, mapping, nil)
+}
+
+// exportOrgFrom is exportOrg for the export in dir, with the emulator's
+// options changed by tweak (when not nil).
+func exportOrgFrom(t *testing.T, dir, dbURL, mapping string, tweak func(*emusalesforce.Options)) (map[string]string, string) {
+	t.Helper()
+	opts := emusalesforce.Options{
 		KeyFile:                filepath.Join(t.TempDir(), "jwt.key"),
 		HistoryRetentionMonths: -1,
 		FieldHistory: map[string][]string{
 			"Account":     {"ARR__c", "NPS__c", "CSAT__c", "Type"},
 			"Opportunity": {"StageName", "Amount", "CloseDate", "Type"},
 		},
-	})
+	}
+	if tweak != nil {
+		tweak(&opts)
+	}
+	em := emusalesforce.New(opts)
 	var loaded strings.Builder
-	if err := em.LoadExport(filepath.Join("testdata", "sfexport"), &loaded); err != nil {
+	if err := em.LoadExport(dir, &loaded); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(em)
 	t.Cleanup(srv.Close)
-	dir := t.TempDir()
-	mapFile := filepath.Join(dir, "healthsync.yaml")
+	mapFile := filepath.Join(t.TempDir(), "healthsync.yaml")
 	if err := os.WriteFile(mapFile, []byte(mapping), 0o600); err != nil {
 		t.Fatal(err)
 	}
