@@ -33,8 +33,8 @@ import (
 // names a record healthsync does not hold: a problem line, nothing
 // stored. On HubSpot, the batch read with history of a company archived
 // then (between the pull and the backfill) answers without it. The next
-// sync stores the deletion and the new
-// account, and the first sync's history of everyone else is intact.
+// sync stores the deletion and the new account, and the first sync's
+// history of everyone else is intact.
 func TestHistoryOfRecordsGoneMidSync(t *testing.T) {
 	t.Parallel()
 	t.Run("salesforce", func(t *testing.T) {
