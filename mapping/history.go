@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -203,6 +204,7 @@ func (m *Mapping) HistoryChanges(rec connector.Record, values []connector.FieldV
 			times = append(times, v.At)
 		}
 	}
+	problems = append(problems, brokenChains(rec, byField)...)
 	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
 	times = slices.CompactFunc(times, func(a, b time.Time) bool { return a.Equal(b) })
 
@@ -268,6 +270,57 @@ func (m *Mapping) HistoryChanges(rec connector.Record, values []connector.FieldV
 		emit(modified, cur)
 	}
 	return out, problems
+}
+
+// brokenChains reports each field whose history does not chain: a change
+// whose old value is not what the change before it set (timestamps out of
+// order, or rows missing). The values stay as dated; the problem says the
+// figures that read them may be off.
+func brokenChains(rec connector.Record, byField map[string][]connector.FieldValue) []string {
+	keys := make([]string, 0, len(byField))
+	for k := range byField {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []string
+	for _, k := range keys {
+		vs := byField[k]
+		for i := 1; i < len(vs); i++ {
+			prev, v := vs[i-1], vs[i]
+			if v.Old == nil || v.At.Equal(prev.At) || sameRaw(v.Old, prev.Value) {
+				continue
+			}
+			out = append(out, fmt.Sprintf("history of %s %s: %s changed on %s from %s, but the change before it (%s) set %s: the CRM's history of it is out of order or incomplete; its values are kept as dated",
+				rec.Object, rec.ID, v.Field, v.At.Format(time.RFC3339), rawText(v.Old), prev.At.Format(time.RFC3339), rawText(prev.Value)))
+			break
+		}
+	}
+	return out
+}
+
+// sameRaw reports whether two raw JSON values are the same value (numbers
+// by value, so 12000 and 12000.0 agree).
+func sameRaw(a, b json.RawMessage) bool {
+	if crm.SameValue(a, b) {
+		return true
+	}
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	if fx, ok := x.(float64); ok {
+		fy, ok := y.(float64)
+		return ok && fx == fy
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+// rawText is a raw value for a message ("empty" for null).
+func rawText(v json.RawMessage) string {
+	if len(v) == 0 || string(v) == "null" {
+		return "empty"
+	}
+	return string(v)
 }
 
 // snapshotOf maps rec as it is and returns its values of fields.

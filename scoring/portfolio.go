@@ -45,8 +45,9 @@ type KPIs struct {
 	// All are ARR movements between the period's start and end, each
 	// account's ARR read as of those dates (its field history): churned is
 	// the start ARR of cohort accounts that left, contraction and
-	// expansion the fall or rise of the others' ARR. Nil (null, "not
-	// mapped") when the mapping reads no ARR.
+	// expansion the fall or rise of the others' ARR between two known
+	// values (an ARR empty at either date is unknown and moves nothing).
+	// Nil (null, "not mapped") when the mapping reads no ARR.
 	StartARR       *float64 `json:"start_arr"`
 	ChurnedARR     *float64 `json:"churned_arr"`
 	ContractionARR *float64 `json:"contraction_arr"`
@@ -264,10 +265,14 @@ func (b *PortfolioBuilder) AddAsOf(a crm.Account, h crm.History, opps []crm.Oppo
 			k.RenewalsWon++
 		}
 	}
+	// The uplift over the ARR just before the renewal closed; an ARR
+	// never entered is unknown, not 0, so it gives none.
 	uplift := 0.0
 	if won && latest.Amount != nil {
 		before := crm.AccountAsOf(a, lenient, latest.CloseDate.Add(-time.Millisecond))
-		uplift = max(0, *latest.Amount-arrOf(&before))
+		if before.ARR != nil {
+			uplift = max(0, *latest.Amount-*before.ARR)
+		}
 	}
 	k.ExpansionRevenue += expansion + uplift
 
@@ -281,10 +286,14 @@ func (b *PortfolioBuilder) AddAsOf(a crm.Account, h crm.History, opps []crm.Oppo
 		if StatusAt(&aEnd, oEnd, endAt).Status == crm.StatusFormer {
 			k.ChurnedLogos++
 			b.churnedARR += start
-		} else if end := arrOf(&aEnd); end < start {
-			b.contractionARR += start - end
-		} else {
-			b.expansionARR += end - start
+		} else if aStart.ARR != nil && aEnd.ARR != nil {
+			// A movement between two known values: an ARR empty at
+			// either date (entered late, or cleared) is unknown, not 0.
+			if end := *aEnd.ARR; end < start {
+				b.contractionARR += start - end
+			} else {
+				b.expansionARR += end - start
+			}
 		}
 	}
 

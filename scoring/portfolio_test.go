@@ -151,3 +151,37 @@ func TestPortfolioScoreScaleNPSAndEmpty(t *testing.T) {
 		t.Error("want an error for a period that ends before it starts")
 	}
 }
+
+// TestPortfolioEmptyARRIsUnknown: an ARR that is empty at the start or
+// the end of the period (entered late, or cleared) moves no ARR, and a
+// renewal won by an account whose ARR was empty before it is no uplift:
+// an empty ARR is unknown, not 0 (issue 20: counted as 0, every such won
+// renewal became "expansion").
+func TestPortfolioEmptyARRIsUnknown(t *testing.T) {
+	t.Parallel()
+	since := day(2022, 1, 1)
+	arr := 12000.0
+	// L: ARR entered on 1 Jun 2024 (empty before); N: never entered,
+	// renewed at 8,000; K: 30,000 throughout, renewed at 30,000.
+	l := crm.Account{ID: "L", Name: "L", CustomerSince: &since, ARR: &arr}
+	n := crm.Account{ID: "N", Name: "N", CustomerSince: &since}
+	k30 := 30000.0
+	k := crm.Account{ID: "K", Name: "K", CustomerSince: &since, ARR: &k30}
+	accounts := []PortfolioAccount{
+		{Account: l, History: crm.History{Changes: []crm.FieldChange{{Entity: crm.HistoryAccount, RecordID: "L", Field: crm.FieldARR, Until: day(2024, 6, 1), Value: json.RawMessage("null")}}}},
+		{Account: n, Opportunities: []crm.Opportunity{closedOpp("N-R", crm.OpportunityRenewal, day(2024, 9, 1), 8000, true)}},
+		{Account: k, Opportunities: []crm.Opportunity{closedOpp("K-R", crm.OpportunityRenewal, day(2024, 5, 1), 30000, true)}},
+	}
+	got, err := ComputeKPIs(DefaultConfig(), Period{From: day(2024, 1, 1), To: day(2025, 1, 1)}, day(2025, 1, 2), accounts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.CustomersAtStart != 3 || *got.StartARR != 30000 || *got.ExpansionARR != 0 || *got.ContractionARR != 0 || *got.NRR != 1 || got.ExpansionRevenue != 0 {
+		t.Errorf("customers %d, start ARR %v, expansion %v, contraction %v, NRR %v, expansion revenue %v; want 3, 30000, 0, 0, 1, 0",
+			got.CustomersAtStart, *got.StartARR, *got.ExpansionARR, *got.ContractionARR, *got.NRR, got.ExpansionRevenue)
+	}
+	// ARPA still counts an account without ARR as 0 (documented).
+	if *got.EndARR != 42000 || *got.ARPA != 14000 {
+		t.Errorf("ARR at end %v, ARPA %v; want 42000, 14000", *got.EndARR, *got.ARPA)
+	}
+}

@@ -290,7 +290,7 @@ func (e *Engine) commitHistory(ctx context.Context, obj string, ent crm.HistoryE
 			raw, ok := raws[id]
 			if !ok || raw.Deleted {
 				problems = append(problems, store.Problem{Object: obj, ID: id,
-					Error: "field history of a record healthsync does not hold (deleted, or not visible to the integration user); left out"})
+					Error: "field history of a record healthsync does not hold (created in the CRM since this sync read it, deleted, or not visible to the integration user); left out: the next sync stores the record, and its history starts then"})
 				continue
 			}
 			rec := connector.Record{Object: obj, ID: id, ModifiedAt: raw.ModifiedAt, Raw: raw.Raw}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"time"
 
 	"healthsync/connector"
 	"healthsync/crm"
@@ -36,7 +37,9 @@ func (c *Client) HistoryTracked(_ context.Context, object string, fields []strin
 // PullHistory implements sync's history source: one batch read of
 // req.IDs (at most 50) with propertiesWithHistory of req.Fields, handed
 // to fn as one page. A record the portal no longer has is absent from the
-// page's values (it is still listed in its Records).
+// page's values (it is still listed in its Records). HubSpot's history
+// starts at the record's creation, so a property whose oldest value is
+// dated after it was empty before that value (its Old is null).
 func (c *Client) PullHistory(ctx context.Context, req connector.HistoryRequest, fn func(context.Context, connector.HistoryPage) error) error {
 	o, err := lookup(req.Object)
 	if err != nil {
@@ -56,8 +59,9 @@ func (c *Client) PullHistory(ctx context.Context, req connector.HistoryRequest, 
 		page := connector.HistoryPage{Records: ids, After: ids[len(ids)-1]}
 		for _, raw := range res.Results {
 			var w struct {
-				ID      string `json:"id"`
-				History map[string][]struct {
+				ID        string `json:"id"`
+				CreatedAt string `json:"createdAt"`
+				History   map[string][]struct {
 					Value     *string `json:"value"`
 					Timestamp string  `json:"timestamp"`
 				} `json:"propertiesWithHistory"`
@@ -65,7 +69,9 @@ func (c *Client) PullHistory(ctx context.Context, req connector.HistoryRequest, 
 			if err := json.Unmarshal(raw, &w); err != nil || w.ID == "" {
 				return fmt.Errorf("property history of %s: %w", o.name, connector.MalformedError(http.StatusOK, nil, raw, fmt.Errorf("a result without an id")))
 			}
+			created, _ := crm.ParseTime(w.CreatedAt)
 			for prop, entries := range w.History {
+				oldest := -1
 				for _, e := range entries {
 					at, err := crm.ParseTime(e.Timestamp)
 					if err != nil {
@@ -76,6 +82,16 @@ func (c *Client) PullHistory(ctx context.Context, req connector.HistoryRequest, 
 						v, _ = json.Marshal(*e.Value)
 					}
 					page.Values = append(page.Values, connector.FieldValue{RecordID: w.ID, Field: prop, At: at, Value: v})
+					if oldest < 0 || at.Before(page.Values[oldest].At) {
+						oldest = len(page.Values) - 1
+					}
+				}
+				// The history goes back to the record's creation: a
+				// property whose oldest value came later was empty until
+				// then (a minute's grace for values stamped just after
+				// the creation).
+				if oldest >= 0 && !created.IsZero() && page.Values[oldest].At.After(created.Add(time.Minute)) {
+					page.Values[oldest].Old = json.RawMessage("null")
 				}
 			}
 		}
