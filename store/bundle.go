@@ -308,6 +308,26 @@ type AccountHeader struct {
 	OwnerID crm.UserID
 }
 
+// ForEachAccountHeader streams the connection's account headers ordered by
+// account ID, in the order ForEachLatestScore and ForEachLedger use.
+func (s *Store) ForEachAccountHeader(ctx context.Context, connection string, fn func(crm.AccountID, AccountHeader) error) error {
+	rows, err := s.query(ctx, `SELECT id, name, owner_id FROM accounts WHERE connection = ? ORDER BY `+s.byKey("id"), connection)
+	if err != nil {
+		return fmt.Errorf("read accounts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, name, owner string
+		if err := rows.Scan(&id, &name, &owner); err != nil {
+			return fmt.Errorf("read accounts: %w", err)
+		}
+		if err := fn(crm.AccountID(id), AccountHeader{Name: name, OwnerID: crm.UserID(owner)}); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 // AccountHeaders returns every account's name and owner by ID.
 func (s *Store) AccountHeaders(ctx context.Context, connection string) (map[crm.AccountID]AccountHeader, error) {
 	rows, err := s.query(ctx, `SELECT id, name, owner_id FROM accounts WHERE connection = ?`, connection)

@@ -296,10 +296,6 @@ func (w *Writeback) plan(ctx context.Context, c PlanCRM, keep int, emit func(Rec
 	band := m.ScoreDeadBand()
 	grades := m.Config().Scoring.Grades
 
-	headers, err := w.Store.AccountHeaders(ctx, w.Connection)
-	if err != nil {
-		return nil, err
-	}
 	tasks, err := w.Store.Tasks(ctx, w.Connection, "")
 	if err != nil {
 		return nil, err
@@ -309,18 +305,37 @@ func (w *Writeback) plan(ctx context.Context, c PlanCRM, keep int, emit func(Rec
 	if err != nil {
 		return nil, err
 	}
+	pool, err := w.newTaskPool(ctx, tasks, now)
+	if err != nil {
+		return nil, err
+	}
+	// Scores, account headers and the ledger are all streamed in account
+	// order and merged: planning holds one account at a time.
+	headers, stopHeaders := iter.Pull2(headerStream(ctx, w.Store, w.Connection))
+	defer stopHeaders()
+	header, headerErr, hasHeader := headers()
 	ledger, stopLedger := iter.Pull2(ledgerStream(ctx, w.Store, w.Connection, object))
 	defer stopLedger()
 	entry, ledgerErr, hasEntry := ledger()
-	seenFlags := map[string]bool{} // account|flag pairs raised now
-	notLive := map[string]string{} // account → why it is not a live customer
-	pool := w.newTaskPool(tasks, headers, now)
+	// Only accounts with a task episode need remembering, to end it.
+	withEpisode := map[string]bool{}
+	for _, ep := range episodes {
+		withEpisode[ep.AccountID] = true
+	}
+	seenFlags := map[string]bool{} // account|flag pairs with an episode raised now
+	notLive := map[string]string{} // account with an episode → why it is not a live customer
 
 	err = w.Store.ForEachLatestScore(ctx, w.Connection, func(sc store.Score) error {
-		hdr, known := headers[crm.AccountID(sc.AccountID)]
-		if !known {
+		for hasHeader && headerErr == nil && string(header.ID) < sc.AccountID {
+			header, headerErr, hasHeader = headers()
+		}
+		if headerErr != nil {
+			return fmt.Errorf("read accounts: %w", headerErr)
+		}
+		if !hasHeader || string(header.ID) != sc.AccountID {
 			return nil // the account was deleted since it was scored
 		}
+		hdr := header.AccountHeader
 		p.Accounts++
 		a := accountPlan{score: sc, header: hdr, written: map[string]string{}}
 		for hasEntry && ledgerErr == nil && entry.RecordID < sc.AccountID {
@@ -345,7 +360,9 @@ func (w *Writeback) plan(ctx context.Context, c PlanCRM, keep int, emit func(Rec
 				p.DataGaps++
 			}
 		} else {
-			notLive[sc.AccountID] = notLiveNote(sc)
+			if withEpisode[sc.AccountID] {
+				notLive[sc.AccountID] = notLiveNote(sc)
+			}
 		}
 
 		up := RecordUpdate{Object: object, RecordID: sc.AccountID, Name: hdr.Name}
@@ -564,19 +581,27 @@ type taskPool struct {
 	waiting map[crm.UserID]int
 }
 
-func (w *Writeback) newTaskPool(tasks []store.TaskRecord, headers map[crm.AccountID]store.AccountHeader, now time.Time) *taskPool {
+func (w *Writeback) newTaskPool(ctx context.Context, tasks []store.TaskRecord, now time.Time) (*taskPool, error) {
 	tp := &taskPool{budget: w.Mapping.DailyTaskBudget(), used: map[crm.UserID]int{}, kept: map[crm.UserID][]TaskCreate{}, waiting: map[crm.UserID]int{}}
 	today := crm.Date(now)
+	var headers map[crm.AccountID]store.AccountHeader // read only for task records without an owner (older ones)
 	for _, t := range tasks {
-		if !t.CreatedAt.Before(today) && t.Status != store.TaskPending {
-			owner := crm.UserID(t.OwnerID)
-			if owner == "" {
-				owner = headers[crm.AccountID(t.AccountID)].OwnerID
-			}
-			tp.used[owner]++
+		if t.CreatedAt.Before(today) || t.Status == store.TaskPending {
+			continue
 		}
+		owner := crm.UserID(t.OwnerID)
+		if owner == "" {
+			if headers == nil {
+				var err error
+				if headers, err = w.Store.AccountHeaders(ctx, w.Connection); err != nil {
+					return nil, err
+				}
+			}
+			owner = headers[crm.AccountID(t.AccountID)].OwnerID
+		}
+		tp.used[owner]++
 	}
-	return tp
+	return tp, nil
 }
 
 // byUrgency orders creations: interrupted ones first, then the most
@@ -744,12 +769,14 @@ func (w *Writeback) planTasks(a *accountPlan, flags []scoring.Flag, episodes map
 	var out []TaskCreate
 	for _, f := range flags {
 		k := episodeKey(sc.AccountID, f.Name)
-		seen[k] = true
+		ep, has := episodes[k]
+		if has {
+			seen[k] = true // keeps its episode from ending
+		}
 		spec, ok := w.Mapping.Task(f.Name)
 		if !ok {
 			continue
 		}
-		ep, has := episodes[k]
 		if !spec.Warranted(intValue(a.values[scoring.MetricDaysToRenewal])) && !(has && ep.Status == store.TaskPending) {
 			// Shown as a flag, no task yet (e.g. single-threaded far from
 			// the renewal). An open episode stays open.
@@ -810,6 +837,29 @@ func intValue(raw json.RawMessage) *int {
 // ledgerStream yields the ledger of object in record order; a read
 // failure is yielded as an error, never taken for the end of the ledger
 // (which would read as "nothing written yet" and rewrite every field).
+// identifiedHeader is an account header with its ID, as headerStream
+// yields them.
+type identifiedHeader struct {
+	ID crm.AccountID
+	store.AccountHeader
+}
+
+// headerStream yields the connection's account headers in account order
+// (store.Store.ForEachAccountHeader), for merging with the scores.
+func headerStream(ctx context.Context, st *store.Store, connection string) iter.Seq2[identifiedHeader, error] {
+	return func(yield func(identifiedHeader, error) bool) {
+		err := st.ForEachAccountHeader(ctx, connection, func(id crm.AccountID, h store.AccountHeader) error {
+			if !yield(identifiedHeader{id, h}, nil) {
+				return errStopStream
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errStopStream) {
+			yield(identifiedHeader{}, err)
+		}
+	}
+}
+
 func ledgerStream(ctx context.Context, st *store.Store, connection, object string) iter.Seq2[store.LedgerEntry, error] {
 	return func(yield func(store.LedgerEntry, error) bool) {
 		err := st.ForEachLedger(ctx, connection, object, func(e store.LedgerEntry) error {

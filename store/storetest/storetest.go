@@ -182,6 +182,19 @@ func testStatusReads(t *testing.T, fresh Fresh) {
 	if len(headers) != len(want) || headers["001A"] != want["001A"] || headers["001B"] != want["001B"] {
 		t.Fatalf("headers = %v, want %v", headers, want)
 	}
+	var streamed []string
+	if err := s.ForEachAccountHeader(ctx, conn, func(id crm.AccountID, h store.AccountHeader) error {
+		if h != want[id] {
+			t.Errorf("streamed header of %s = %v, want %v", id, h, want[id])
+		}
+		streamed = append(streamed, string(id))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(streamed) != "[001A 001B]" {
+		t.Fatalf("streamed headers = %v, want 001A then 001B", streamed)
+	}
 	cursors, err := s.Cursors(ctx, conn)
 	if err != nil {
 		t.Fatal(err)
