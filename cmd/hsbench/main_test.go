@@ -142,3 +142,18 @@ func checkRow(t *testing.T, r row) {
 		}
 	}
 }
+
+// TestPeerSkippedWithoutNode: where node is not installed the peer is
+// skipped with the reason, which the table prints, and the bench goes on.
+func TestPeerSkippedWithoutNode(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	p := preparePeer(context.Background(), true)
+	if !strings.Contains(p.skipped, "node is not installed") {
+		t.Fatalf("peer without node: skipped %q, want the reason that node is not installed", p.skipped)
+	}
+	var b strings.Builder
+	printTable(&b, results{Runs: 1, Rows: []row{{CRM: "salesforce", Accounts: 10, Backend: "sqlite", Runs: 1, PeerSkipped: p.skipped}}})
+	if !strings.Contains(b.String(), "peer: skipped (node is not installed") {
+		t.Fatalf("the table does not say the peer was skipped:\n%s", b.String())
+	}
+}
