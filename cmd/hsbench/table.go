@@ -134,14 +134,14 @@ func printTable(w io.Writer, res results) {
 	key := func(r row) string { return fmt.Sprintf("%-10s %-8d %-9s", r.CRM, r.Accounts, r.Backend) }
 	head := fmt.Sprintf("%-10s %-8s %-9s", "crm", "accounts", "store")
 	fmt.Fprintf(w, "Throughput (full sync vs. a client that only fetches and decodes the pages the sync kept)\n")
-	fmt.Fprintf(w, "%s %9s %24s %11s %7s %11s %6s %7s %13s\n", head, "records", "sync s", "sync rec/s", "cpu s", "ceil rec/s", "calls", "ratio", "limit floor s")
+	fmt.Fprintf(w, "%s %9s %24s %11s %7s %24s %11s %6s %7s %13s\n", head, "records", "sync s", "sync rec/s", "cpu s", "ceil s", "ceil rec/s", "calls", "ratio", "limit floor s")
 	for _, r := range res.Rows {
 		floor := "-"
 		if r.LimitFloorSeconds > 0 {
 			floor = fmt.Sprintf("%.0f", r.LimitFloorSeconds)
 		}
-		fmt.Fprintf(w, "%s %9d %24s %11.0f %7.1f %11.0f %6d %6.0f%% %13s\n", key(r), r.Records, secs(r.FullSeconds, r.FullSpread, r.Runs),
-			r.FullRate, r.FullCPUSeconds, r.CeilingRate, r.CeilingCalls, 100*r.Ratio, floor)
+		fmt.Fprintf(w, "%s %9d %24s %11.0f %7.1f %24s %11.0f %6d %6.0f%% %13s\n", key(r), r.Records, secs(r.FullSeconds, r.FullSpread, r.Runs),
+			r.FullRate, r.FullCPUSeconds, secs(r.CeilingSeconds, r.CeilingSpread, r.Runs), r.CeilingRate, r.CeilingCalls, 100*r.Ratio, floor)
 	}
 	var peers []row
 	for _, r := range res.Rows {
