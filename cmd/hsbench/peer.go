@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -160,8 +161,12 @@ func (b *bench) runPeer(ctx context.Context, p peer) (peerResult, error) {
 	out := filepath.Join(b.dir, "peer.ndjson")
 	defer os.Remove(out)
 	// jsforce keeps every record of a query in memory (Query.records)
-	// however they are consumed; a larger heap lets it finish at 100k.
-	cmd := exec.CommandContext(ctx, p.node, "--max-old-space-size=16384", p.script,
+	// however they are consumed (about 5 KiB a Task): a larger heap lets
+	// it finish at 100k, bounded by half the memory available so that a
+	// peer too big for the machine fails alone ("JavaScript heap out of
+	// memory", reported in the table) instead of drawing the kernel's OOM
+	// killer onto the bench and its emulated org.
+	cmd := exec.CommandContext(ctx, p.node, fmt.Sprintf("--max-old-space-size=%d", peerHeapMiB()), p.script,
 		"--instance-url", instance, "--out", out, "--objects", peerObjects, "--version", "62.0")
 	cmd.Env = append(os.Environ(), "HSBENCH_PEER_TOKEN="+tok)
 	var stdout, stderr bytes.Buffer
@@ -178,4 +183,23 @@ func (b *bench) runPeer(ctx context.Context, p peer) (peerResult, error) {
 		return res, fmt.Errorf("it pulled %d records in %v s", res.Records, res.Seconds)
 	}
 	return res, nil
+}
+
+// peerHeapMiB is the peer's V8 heap limit: half of MemAvailable, between
+// 1 GiB and 16 GiB (4 GiB where /proc/meminfo is not there).
+func peerHeapMiB() int64 {
+	raw, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 4096
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
+			kib, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				break
+			}
+			return min(max(kib/1024/2, 1024), 16384)
+		}
+	}
+	return 4096
 }
