@@ -39,9 +39,13 @@ staticcheck:
 clean:
 	rm -rf bin
 
-## bench: throughput vs. ceiling, API calls vs. minimum, scoring speed and peak
-## RSS against the emulated Salesforce org and HubSpot portal (SQLite; Postgres
-## too when HEALTHSYNC_TEST_DATABASE_URL is set). Figures: docs/benchmarks.md.
+## bench: throughput vs. ceiling and vs. a jsforce script (the peer, Salesforce),
+## API calls vs. minimum (backfill included), scoring speed and peak RSS against
+## the emulated Salesforce org and HubSpot portal (SQLite; Postgres too when
+## HEALTHSYNC_TEST_DATABASE_URL is set). hsbench installs the peer's jsforce
+## with `npm ci --prefix bench` (pinned by bench/package-lock.json) when
+## bench/node_modules lacks it; without node or npm the peer is skipped, with
+## the reason printed. Figures: docs/benchmarks.md.
 ## BENCH_ARGS="-crm hubspot -sizes 10000,100000 -json-file bench.json"
 BENCH_ARGS ?= -sizes 2000,10000 -runs 3
 bench:

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"healthsync/connector"
@@ -38,6 +39,12 @@ type childSpec struct {
 	EncKey       string   `json:"enc_key"`
 	Queries      []query  `json:"queries,omitempty"` // ceiling only
 	Objects      []string `json:"objects,omitempty"`
+	// ClockOffsetMs is how far the bench moved the emulator's clock ahead
+	// of the system clock; the connector and engine run on the same.
+	ClockOffsetMs int64 `json:"clock_offset_ms,omitempty"`
+	// BulkThreshold overrides the Salesforce connector's Bulk threshold
+	// (tests use a small one to take the Bulk path on a small org).
+	BulkThreshold int `json:"bulk_threshold,omitempty"`
 }
 
 // childResult is what a child reports on stdout as one JSON document.
@@ -53,6 +60,15 @@ type childResult struct {
 	WriteCalls   int            `json:"write_calls,omitempty"`
 	Failures     int            `json:"failures,omitempty"`
 	PeakRSSKiB   int64          `json:"peak_rss_kib"` // VmHWM of the child's own address space
+	// CPUSeconds is the user+system CPU time of the measured part.
+	CPUSeconds float64 `json:"cpu_seconds,omitempty"`
+	// BackfillCalls are the calls of the field-history backfill, as the
+	// sync's report counts them; HistoryChanges the changes it stored.
+	BackfillCalls  int64 `json:"backfill_calls,omitempty"`
+	HistoryChanges int   `json:"history_changes,omitempty"`
+	// HistoryRows (ceiling) are the field-history rows (Salesforce) or
+	// records read with their history (HubSpot) among the pages.
+	HistoryRows int `json:"history_rows,omitempty"`
 
 	serverCalls, serverData, serverSearch int64 // filled in by the parent from the recorder
 }
@@ -104,6 +120,15 @@ func peakRSS() int64 {
 	return 0
 }
 
+// cpuTime is this process's user+system CPU time in seconds.
+func cpuTime() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
 // crmClient is what a connector offers the bench: a source, a sink and
 // the custom-field installer.
 type crmClient interface {
@@ -115,25 +140,27 @@ type crmClient interface {
 // openCRM connects the real connector to the emulator. The HubSpot client
 // is not paced to HubSpot's search limit (the emulator runs without
 // limits): the bench measures healthsync's own cost.
-func openCRM(ctx context.Context, system crm.System, spec childSpec, st *store.Store) (crmClient, error) {
+func openCRM(ctx context.Context, system crm.System, spec childSpec, st *store.Store, clk crm.Clock) (crmClient, error) {
 	switch system {
 	case crm.Salesforce:
 		sc := salesforce.DefaultConfig()
 		sc.LoginURL, sc.ClientID, sc.Username, sc.JWTKeyFile = spec.LoginURL, spec.ClientID, spec.Username, spec.KeyFile
+		if spec.BulkThreshold > 0 {
+			sc.BulkThreshold = spec.BulkThreshold
+		}
 		// Describes kept in the store between runs, as the CLI does.
-		return salesforce.Open(ctx, sc, salesforce.Deps{Connection: "default", DescribeCache: st.StateCache("default")})
+		return salesforce.Open(ctx, sc, salesforce.Deps{Connection: "default", DescribeCache: st.StateCache("default"), Clock: clk})
 	case crm.HubSpot:
 		hc := hubspot.DefaultConfig()
 		hc.BaseURL, hc.Token, hc.SearchRate = spec.BaseURL, spec.Token, 1000
-		return hubspot.Open(ctx, hc, hubspot.Deps{Connection: "default"})
+		return hubspot.Open(ctx, hc, hubspot.Deps{Connection: "default", Clock: clk})
 	}
 	return nil, fmt.Errorf("unknown CRM %q", system)
 }
 
 // runEngine runs a sync, a scoring pass or a plan+apply with the real
 // connector, engine and store.
-func runEngine(ctx context.Context, spec childSpec) (childResult, error) {
-	var res childResult
+func runEngine(ctx context.Context, spec childSpec) (res childResult, err error) {
 	st, err := store.Open(ctx, store.Config{DatabaseURL: spec.DatabaseURL, EncryptionKey: spec.EncKey}, store.Options{})
 	if err != nil {
 		return res, err
@@ -147,14 +174,18 @@ func runEngine(ctx context.Context, spec childSpec) (childResult, error) {
 	if err != nil {
 		return res, err
 	}
-	c, err := openCRM(ctx, system, spec, st)
+	clk := &offsetClock{}
+	clk.advance(time.Duration(spec.ClockOffsetMs) * time.Millisecond)
+	c, err := openCRM(ctx, system, spec, st, clk)
 	if err != nil {
 		return res, fmt.Errorf("connect: %w", err)
 	}
-	start := time.Now()
+	start, cpu0 := time.Now(), cpuTime()
+	defer func() { res.CPUSeconds = cpuTime() - cpu0 }()
 	switch spec.Scenario {
 	case "sync":
-		rep, err := hsync.NewEngine(hsync.EngineOptions{Store: st, Source: c, Mapping: m, Config: hsync.Config{Connection: "default", ReconcileEvery: time.Hour}}).Sync(ctx, hsync.SyncOptions{})
+		rep, err := hsync.NewEngine(hsync.EngineOptions{Store: st, Source: c, Mapping: m, Clock: clk,
+			Config: hsync.Config{Connection: "default", ReconcileEvery: time.Hour}}).Sync(ctx, hsync.SyncOptions{})
 		if err != nil {
 			return res, err
 		}
@@ -165,6 +196,10 @@ func runEngine(ctx context.Context, spec childSpec) (childResult, error) {
 			n := o.Counts.New + o.Counts.Changed + o.Counts.Deleted
 			res.PerObject[o.Object] = n
 			res.Records += n
+			if o.History != nil {
+				res.BackfillCalls += o.History.APICalls
+				res.HistoryChanges += o.History.Changes
+			}
 		}
 	case "score":
 		sum, err := hsync.NewScorer(hsync.ScorerOptions{Store: st, Connection: "default", Mapping: m}).ScoreAll(ctx)
@@ -179,7 +214,7 @@ func runEngine(ctx context.Context, spec childSpec) (childResult, error) {
 		}
 		w := hsync.NewWriteback(hsync.WritebackOptions{Store: st, Connection: "default", Mapping: m,
 			Config: hsync.WritebackConfig{MaxChangeShare: 1, MaxTasks: 1 << 30}})
-		start = time.Now()
+		start, cpu0 = time.Now(), cpuTime()
 		p, err := w.PlanToApply(ctx, c, hsync.PreviewUpdates)
 		if err != nil {
 			return res, fmt.Errorf("plan: %w", err)

@@ -54,6 +54,13 @@ type options struct {
 	jsonOut  bool
 	jsonFile string
 	seed     int64
+	peer     bool // run the jsforce peer (Salesforce)
+	history  bool // generate the org with field history
+	// bulkThreshold overrides the Salesforce connector's Bulk threshold
+	// (tests; 0 keeps the default).
+	bulkThreshold int
+	// prepared is the peer as preparePeer left it (once per hsbench run).
+	prepared *peer
 }
 
 func parseFlags(args []string) (options, error) {
@@ -66,10 +73,12 @@ func parseFlags(args []string) (options, error) {
 	js := fs.Bool("json", false, "print JSON instead of the table")
 	jsonFile := fs.String("json-file", "", "also write the JSON to this `file` (for comparing commits)")
 	seed := fs.Int64("seed", 7, "generator seed")
+	peerOn := fs.Bool("peer", true, "run the jsforce peer (bench/jsforce-pull.mjs, installed with npm ci) on Salesforce orgs; skipped with a reason when node or npm is missing")
+	history := fs.Bool("history", false, "generate the org with field history (AccountHistory, OpportunityFieldHistory, HubSpot property history), so the first sync's backfill reads real rows; off keeps the figures comparable with earlier tables")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
-	o := options{runs: *runs, bigRuns: *bigRuns, postgres: *pg, jsonOut: *js, jsonFile: *jsonFile, seed: *seed}
+	o := options{runs: *runs, bigRuns: *bigRuns, postgres: *pg, jsonOut: *js, jsonFile: *jsonFile, seed: *seed, peer: *peerOn, history: *history}
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 10 {
@@ -101,7 +110,14 @@ func run(args []string) error {
 		backends = append(backends, "postgres")
 	}
 	res := results{Cores: runtime.NumCPU(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, Runs: o.runs, BigRuns: o.bigRuns,
-		Command: "go run ./cmd/hsbench " + strings.Join(args, " "), At: time.Now().UTC().Format(time.RFC3339)}
+		Command: "go run ./cmd/hsbench " + strings.Join(args, " "), At: time.Now().UTC().Format(time.RFC3339), History: o.history}
+	if slices.Contains(o.crms, crm.Salesforce) {
+		p := preparePeer(context.Background(), o.peer)
+		o.prepared = &p
+		if p.skipped != "" {
+			fmt.Fprintf(os.Stderr, "hsbench: peer: skipped (%s)\n", p.skipped)
+		}
+	}
 	for _, sys := range o.crms {
 		for _, n := range o.sizes {
 			for _, be := range backends {
@@ -136,6 +152,7 @@ type bench struct {
 	o       options
 	backend string
 	dir     string
+	clk     *offsetClock // the emulator's clock; children run on its offset
 	org     emulated
 	rec     *recorder
 	base    string
@@ -153,20 +170,23 @@ func benchOne(o options, system crm.System, accounts int, backend string) (row, 
 	if err != nil {
 		return r, err
 	}
-	b := &bench{o: o, backend: backend, dir: dir, keyFile: filepath.Join(dir, "jwt.key")}
+	b := &bench{o: o, backend: backend, dir: dir, keyFile: filepath.Join(dir, "jwt.key"), clk: &offsetClock{}}
 	defer func() {
 		for _, f := range slices.Backward(b.cleanup) {
 			f()
 		}
 		os.RemoveAll(dir)
 	}()
-	// No field history: the benchmarks measure the sync as it is, and the
-	// history tables would raise the emulator's memory by half at 100k.
-	org, err := gen.Generate(gen.Options{Seed: o.seed, Accounts: accounts, Now: time.Now(), NoHistory: true})
+	// No field history unless -history: the figures stay comparable with
+	// the earlier tables, and the history rows raise the emulated
+	// Salesforce org's memory by a third. The backfill still runs (every
+	// history object is described and read, HubSpot's batch reads of 50
+	// are made), on no rows.
+	org, err := gen.Generate(gen.Options{Seed: o.seed, Accounts: accounts, Now: time.Now(), NoHistory: !o.history})
 	if err != nil {
 		return r, err
 	}
-	if b.org, err = newEmulated(system, org, b.keyFile); err != nil {
+	if b.org, err = newEmulated(system, org, b.keyFile, b.clk, o.bulkThreshold); err != nil {
 		return r, err
 	}
 	org = nil
@@ -188,9 +208,12 @@ func benchOne(o options, system crm.System, accounts int, backend string) (row, 
 		return r, err
 	}
 	objects := m.Objects()
-	live := map[string]int{}
+	live, rows := map[string]int{}, map[string]int{}
 	for _, obj := range objects {
-		live[obj] = b.org.live(obj)
+		live[obj], rows[obj] = b.org.live(obj), b.org.rows(obj)
+	}
+	if r.BackfillMin, err = b.org.backfillMinimum(m); err != nil {
+		return r, fmt.Errorf("backfill minimum: %w", err)
 	}
 
 	// 1. Full sync on fresh stores, then the ceiling on the same queries.
@@ -208,10 +231,13 @@ func benchOne(o options, system crm.System, accounts int, backend string) (row, 
 		full = append(full, c)
 	}
 	queries := b.rec.take()
-	r.Records = full[0].Records
-	r.FullSeconds = median(full, func(c childResult) float64 { return c.Seconds })
+	r.Records, r.FullPerObject, r.Live, r.Rows = full[0].Records, full[0].PerObject, live, rows
+	r.FullSeconds, r.FullSpread = spread(full, func(c childResult) float64 { return c.Seconds })
+	r.FullCPUSeconds, _ = spread(full, func(c childResult) float64 { return c.CPUSeconds })
 	r.FullCalls, r.FullDataCalls = full[0].serverCalls, full[0].serverData
+	r.BackfillCalls, r.HistoryChanges = full[0].BackfillCalls, full[0].HistoryChanges
 	r.FullMin, r.FullPath = b.org.fullMinimum(objects, live)
+	r.FullMin += r.BackfillMin
 	if system == crm.HubSpot {
 		r.LimitFloorSeconds = limitFloor(full[0].serverCalls, full[0].serverSearch)
 	}
@@ -224,11 +250,18 @@ func benchOne(o options, system crm.System, accounts int, backend string) (row, 
 		}
 		ceil = append(ceil, c)
 	}
-	r.CeilingRecords = ceil[0].Records
-	r.CeilingSeconds = median(ceil, func(c childResult) float64 { return c.Seconds })
+	r.CeilingRecords, r.CeilingHistoryRows, r.CeilingCalls, r.CeilingPerObject = ceil[0].Records, ceil[0].HistoryRows, ceil[0].serverCalls, ceil[0].PerObject
+	r.CeilingSeconds, r.CeilingSpread = spread(ceil, func(c childResult) float64 { return c.Seconds })
 	r.FullRate = float64(r.Records) / r.FullSeconds
 	r.CeilingRate = float64(r.CeilingRecords) / r.CeilingSeconds
-	r.Ratio = r.FullRate / r.CeilingRate
+	// The same pages in both: the ratio is of times (the sync counts the
+	// records it stored, the ceiling every row, deleted ones included).
+	r.Ratio = r.CeilingSeconds / r.FullSeconds
+
+	// The jsforce peer on the same org (Salesforce only).
+	if system == crm.Salesforce {
+		b.peer(&r)
+	}
 
 	// 2. Nothing changed.
 	c, err := b.child(&r, "unchanged sync", childSpec{Scenario: "sync", DatabaseURL: db})
@@ -238,10 +271,12 @@ func benchOne(o options, system crm.System, accounts int, backend string) (row, 
 	r.NoopCalls, r.NoopMin = c.serverCalls, len(objects)
 	r.NoopRecords = c.Records
 
-	// 3. 1% of every object's records changed (a different 1% each run).
+	// 3. 1% of every object's records changed: a different 1% each run,
+	// each run's last change stamped past the look-back (see mutate), so
+	// each sync reads its own round's changes only.
 	var incr []childResult
 	for i := range o.runs {
-		changed, err := b.org.mutate(objects, i)
+		changed, err := b.org.mutate(objects, i, b.clk)
 		if err != nil {
 			return r, err
 		}
@@ -250,15 +285,21 @@ func benchOne(o options, system crm.System, accounts int, backend string) (row, 
 			return r, err
 		}
 		incr = append(incr, c)
-		r.Changed = 0
-		for _, n := range changed {
-			r.Changed += n
+		n := 0
+		for _, k := range changed {
+			n += k
 		}
+		r.IncrRuns = append(r.IncrRuns, incrRun{Changed: n, Synced: c.Records, Calls: c.serverCalls, Seconds: c.Seconds})
+		r.Changed = n
 		r.IncrMin = b.org.incrMinimum(changed, objects)
 	}
-	r.IncrRecords = incr[0].Records
-	r.IncrCalls = incr[0].serverCalls
-	r.IncrSeconds = median(incr, func(c childResult) float64 { return c.Seconds })
+	// Per-run medians, each figure its own (with an odd -runs they are
+	// the same run's when time, records and calls rank alike).
+	var rec, calls float64
+	rec, r.IncrRecordsSpread = spread(incr, func(c childResult) float64 { return float64(c.Records) })
+	calls, _ = spread(incr, func(c childResult) float64 { return float64(c.serverCalls) })
+	r.IncrRecords, r.IncrCalls = int(rec), int64(calls)
+	r.IncrSeconds, r.IncrSpread = spread(incr, func(c childResult) float64 { return c.Seconds })
 	r.IncrTimeShare = r.IncrSeconds / r.FullSeconds
 	r.IncrCallShare = float64(r.IncrCalls) / float64(r.FullCalls)
 
@@ -271,7 +312,7 @@ func benchOne(o options, system crm.System, accounts int, backend string) (row, 
 		}
 		sc = append(sc, c)
 	}
-	r.ScoreSeconds = median(sc, func(c childResult) float64 { return c.Seconds })
+	r.ScoreSeconds, r.ScoreSpread = spread(sc, func(c childResult) float64 { return c.Seconds })
 	r.ScoreRate = float64(sc[0].Accounts) / r.ScoreSeconds
 
 	// 5. Apply (writes every account's outputs and the flag tasks).
@@ -327,6 +368,7 @@ func (b *bench) freshStore() (string, error) {
 // and the API calls the emulator saw.
 func (b *bench) child(r *row, name string, spec childSpec) (childResult, error) {
 	spec.CRM, spec.BaseURL, spec.LoginURL, spec.EncKey = string(b.org.system()), b.base, b.base, b.encKey
+	spec.ClockOffsetMs, spec.BulkThreshold = b.clk.offset().Milliseconds(), b.o.bulkThreshold
 	b.org.credentials(&spec)
 	raw, err := json.Marshal(spec)
 	if err != nil {
@@ -376,14 +418,52 @@ func (b *bench) child(r *row, name string, spec childSpec) (childResult, error) 
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-func median(cs []childResult, f func(childResult) float64) float64 {
+// spread is the median of f over the runs and its range (min, max).
+func spread[T any](cs []T, f func(T) float64) (float64, [2]float64) {
 	v := make([]float64, len(cs))
 	for i, c := range cs {
 		v[i] = f(c)
 	}
+	return medianOf(v), [2]float64{slices.Min(v), slices.Max(v)}
+}
+
+func medianOf(v []float64) float64 {
+	v = slices.Clone(v)
 	slices.Sort(v)
 	if len(v)%2 == 1 {
 		return v[len(v)/2]
 	}
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// peer runs the jsforce peer -runs times, or notes in r why it does not
+// run or failed: the peer failing is not the bench failing.
+func (b *bench) peer(r *row) {
+	p := peer{skipped: "not prepared"}
+	if b.o.prepared != nil {
+		p = *b.o.prepared
+	}
+	if p.skipped != "" {
+		r.PeerSkipped = p.skipped
+		return
+	}
+	var runs []peerResult
+	for range b.o.runs {
+		res, err := b.runPeer(context.Background(), p)
+		if err != nil {
+			r.PeerSkipped = "failed: " + err.Error()
+			fmt.Fprintf(os.Stderr, "hsbench: peer: %s\n", r.PeerSkipped)
+			return
+		}
+		runs = append(runs, res)
+		if r.RSSMiB == nil {
+			r.RSSMiB = map[string]int64{}
+		}
+		r.RSSMiB["peer"] = max(r.RSSMiB["peer"], res.PeakRSSKiB/1024)
+	}
+	r.PeerRecords, r.PeerCalls, r.PeerJSforce, r.PeerPerObject = runs[0].Records, runs[0].calls, runs[0].JSforce, runs[0].PerObject
+	r.PeerSeconds, r.PeerSpread = spread(runs, func(p peerResult) float64 { return p.Seconds })
+	r.PeerCPUSeconds, _ = spread(runs, func(p peerResult) float64 { return p.CPUSeconds })
+	r.PeerRate = float64(r.PeerRecords) / r.PeerSeconds
+	r.PeerRatio = r.FullRate / r.PeerRate
 }
