@@ -197,7 +197,7 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Client, error) {
 		return nil, fmt.Errorf("open HubSpot: %w", err)
 	}
 	opts := append(StackOptions(), connector.WithAuth(auth), connector.WithBudget(budget),
-		connector.WithClassLimiter(rateClassSearch, connector.NewLimiter(cfg.SearchRate, 1)),
+		connector.WithClassWindow(rateClassSearch, connector.NewWindowLimiter(cfg.SearchRate)),
 		connector.WithUnreachableHint(baseURLHint))
 	if deps.Transport != nil {
 		opts = append(opts, connector.WithTransport(deps.Transport))
