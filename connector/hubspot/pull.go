@@ -171,7 +171,9 @@ func (c *Client) Pull(ctx context.Context, req connector.PullRequest, fn func(co
 	if err != nil {
 		return err
 	}
-	if live.agrees() {
+	// A result that could not be stored is live in the portal and not in
+	// the store: it could hide an archive from the counts.
+	if live.agrees() && len(reported) == 0 {
 		c.log.Debug("recycle bin not read: the portal holds as many live records as are stored", "object", o.name, "live", live.live)
 		return nil
 	}
