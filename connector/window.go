@@ -42,6 +42,23 @@ func NewWindowLimiter(rps float64) *WindowLimiter {
 	return &WindowLimiter{n: n, per: per, now: time.Now, freed: make(chan struct{})}
 }
 
+// StartFull counts the window as full from now: no request is sent for
+// Per. A new process does not know what the one before it sent, and a
+// CRM counting per account still counts those requests for up to Per; a
+// limiter at the CRM's own rate starts full so that the first requests
+// of a process never find the window taken.
+func (l *WindowLimiter) StartFull() {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	for len(l.done)+l.inflight < l.n {
+		l.done = append(l.done, now)
+	}
+}
+
 // Window returns the limiter's N and Per.
 func (l *WindowLimiter) Window() (n int, per time.Duration) { return l.n, l.per }
 

@@ -102,3 +102,20 @@ func TestWindowLimiterNeverExceedsTheCRMsRollingWindow(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestWindowLimiterStartFull: a limiter that starts full sends nothing
+// for a window, since the searches of a process before it may still count.
+func TestWindowLimiterStartFull(t *testing.T) {
+	t.Parallel()
+	l := connector.NewWindowLimiter(5)
+	l.StartFull()
+	start := time.Now()
+	rel, err := l.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel()
+	if d := time.Since(start); d < time.Second {
+		t.Errorf("the first request of a full window went out after %s, want a second", d)
+	}
+}

@@ -100,6 +100,10 @@ func (c Config) oauth(httpClient *http.Client, clock crm.Clock) *oauth.Config {
 	}
 }
 
+// searchLimit is HubSpot's documented limit of search requests per second
+// (per account, counted in a rolling second).
+const searchLimit = 5
+
 // baseURLHint is what a HubSpot host that cannot be reached tells the user
 // to check.
 const baseURLHint = "check HEALTHSYNC_HUBSPOT_BASE_URL"
@@ -196,8 +200,15 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open HubSpot: %w", err)
 	}
+	search := connector.NewWindowLimiter(cfg.SearchRate)
+	if cfg.SearchRate <= searchLimit {
+		// The searches of the process before this one may still count for
+		// a second. (A rate above HubSpot's only makes sense against an
+		// emulator whose limits are off.)
+		search.StartFull()
+	}
 	opts := append(StackOptions(), connector.WithAuth(auth), connector.WithBudget(budget),
-		connector.WithClassWindow(rateClassSearch, connector.NewWindowLimiter(cfg.SearchRate)),
+		connector.WithClassWindow(rateClassSearch, search),
 		connector.WithUnreachableHint(baseURLHint))
 	if deps.Transport != nil {
 		opts = append(opts, connector.WithTransport(deps.Transport))
