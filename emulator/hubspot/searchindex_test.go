@@ -1,10 +1,12 @@
 package hubspot
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"healthsync/crm"
 	"healthsync/emulator/gen"
@@ -14,8 +16,7 @@ import (
 type f [3]string
 
 // compileQuery compiles filter groups as the search handler does.
-func compileQuery(t *testing.T, tb *table, groups [][]f, text string) *query {
-	t.Helper()
+func compileQuery(tb *table, groups [][]f, text string) *query {
 	q := &query{text: tokens(text)}
 	for gi, g := range groups {
 		var conds []cond
@@ -31,7 +32,7 @@ func compileQuery(t *testing.T, tb *table, groups [][]f, text string) *query {
 			}
 			c, e := compileFilter(tb, gi, fi, sf)
 			if e != nil {
-				t.Fatalf("filter %v: %v", x, e.Message)
+				panic(fmt.Sprintf("filter %v: %v", x, e.Message))
 			}
 			conds = append(conds, c)
 		}
@@ -99,7 +100,7 @@ func TestKeySearchAnswersAsTheScan(t *testing.T) {
 			search{groups: [][]f{{{"hs_object_id", "GT", "9"}, {"hs_object_id", "LT", "3"}}}, sort: "hs_object_id", want: true},
 		)
 		for i, se := range searches {
-			q := compileQuery(t, tb, se.groups, se.text)
+			q := compileQuery(tb, se.groups, se.text)
 			for _, pg := range [][2]int{{0, 200}, {0, 7}, {7, 7}, {150, 200}, {len(tb.ids) - 3, 200}} {
 				if pg[0] < 0 {
 					continue
@@ -135,7 +136,7 @@ func TestKeySearchAnswersAsTheScan(t *testing.T) {
 	// A filter's cached matches do not outlive a write: an activity moved
 	// into the filtered dates counts at once.
 	since := strconv.FormatInt(org.Now.Add(-3600e9).UnixMilli(), 10)
-	q := compileQuery(t, tb, [][]f{{{"hs_timestamp", "GTE", since}}}, "")
+	q := compileQuery(tb, [][]f{{{"hs_timestamp", "GTE", since}}}, "")
 	_, before, _ := s.keySearch(tb, q, "hs_object_id", false, 0, 200)
 	var moved *record
 	for _, id := range tb.ids {
@@ -149,5 +150,45 @@ func TestKeySearchAnswersAsTheScan(t *testing.T) {
 	}
 	if _, after, _ := s.keySearch(tb, q, "hs_object_id", false, 0, 200); after != before+1 {
 		t.Errorf("after an activity moved into the dates the search counts %d, want %d", after, before+1)
+	}
+}
+
+// BenchmarkKeysetPageOf200k compares one keyset page near the start of
+// 200,000 calls, (modified = T AND id > L) OR (modified > T) and the
+// association sweep's (hs_timestamp >= D AND id > L), answered from the
+// index and by the scan: the scan reads every record after the key to
+// count the total, so paging through a table that way is quadratic.
+func BenchmarkKeysetPageOf200k(b *testing.B) {
+	s := New(Options{RateLimits: RateLimits{Disabled: true}})
+	tb := s.tables["calls"]
+	base := int64(1_700_000_000_000)
+	for i := int64(1); i <= 200_000; i++ {
+		at := base + i/4*1000
+		tb.records[i] = &record{id: i, props: map[string]string{"hs_timestamp": strconv.FormatInt(at, 10)}}
+		tb.records[i].updatedAt = time.UnixMilli(at)
+	}
+	tb.rebuild()
+	t := strconv.FormatInt(base+1000, 10)
+	keyset := compileQuery(tb, [][]f{{{tb.typ.modProp, "EQ", t}, {"hs_object_id", "GT", "4"}}, {{tb.typ.modProp, "GT", t}}}, "")
+	sweep := compileQuery(tb, [][]f{{{"hs_timestamp", "GTE", t}, {"hs_object_id", "GT", "4"}}}, "")
+	for _, c := range []struct {
+		name string
+		q    *query
+		sort string
+	}{{"keyset", keyset, tb.typ.modProp}, {"sweep", sweep, "hs_object_id"}} {
+		b.Run(c.name+"/index", func(b *testing.B) {
+			for range b.N {
+				if page, _, ok := s.keySearch(tb, c.q, c.sort, false, 0, 200); !ok || len(page) != 200 {
+					b.Fatal("no page from the index")
+				}
+			}
+		})
+		b.Run(c.name+"/scan", func(b *testing.B) {
+			for range b.N {
+				if page, _ := s.scanSearch(tb, c.q, c.sort, false, 0, 200); len(page) != 200 {
+					b.Fatal("no page from the scan")
+				}
+			}
+		})
 	}
 }
