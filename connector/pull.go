@@ -1,5 +1,10 @@
 package connector
 
+import (
+	"context"
+	"encoding/json"
+)
+
 // PullRequest asks a connector for the changes of one object.
 type PullRequest struct {
 	// Object is the CRM's object name ("Account", "Task", "companies", "calls").
@@ -12,6 +17,24 @@ type PullRequest struct {
 	// connector re-reads its configured look-back window before it and
 	// returns records in (ModifiedAt, ID) order.
 	Since Cursor
+	// Stored is what the caller already stores of Object, for a connector
+	// that compares what it reads with it instead of keeping state of its
+	// own (HubSpot: an activity's associations, the count of live
+	// records). Nil: nothing is known, and the connector reads as if
+	// nothing were stored.
+	Stored Stored
+}
+
+// Stored answers what a caller stores of one object. Its answers may lag
+// behind pages handed on in the same pull (they may not be committed
+// yet): a connector uses it only for records of earlier pulls.
+type Stored interface {
+	// LiveCount returns how many records of the object are stored live
+	// (not deleted).
+	LiveCount(ctx context.Context) (int, error)
+	// Raw returns the raw JSON stored for those of ids stored live, by ID;
+	// IDs not stored, or stored as deleted, are absent.
+	Raw(ctx context.Context, ids []string) (map[string]json.RawMessage, error)
 }
 
 // Page is one page of pulled records. Deletions come as records with

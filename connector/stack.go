@@ -1,6 +1,7 @@
 package connector
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -31,7 +32,7 @@ type Stack struct {
 	usage   UsageReader
 	limiter *Limiter
 	window  WindowReader
-	classes map[string]*Limiter
+	classes map[string]classLimiter
 	base    http.RoundTripper
 	client  *http.Client
 	hint    string // what to check when a host cannot be reached
@@ -81,7 +82,27 @@ func WithLimiter(l *Limiter) Option { return func(s *Stack) { s.limiter = l } }
 // WithClassLimiter adds a limiter that requests marked with
 // WithRateClass(ctx, class) wait on, in addition to the connection's.
 func WithClassLimiter(class string, l *Limiter) Option {
+	return func(s *Stack) { s.classes[class] = bucketClass{l} }
+}
+
+// WithClassWindow is WithClassLimiter with a rolling-window limiter: the
+// requests of the class never exceed its N per Per as the CRM counts them
+// (see WindowLimiter).
+func WithClassWindow(class string, l *WindowLimiter) Option {
 	return func(s *Stack) { s.classes[class] = l }
+}
+
+// classLimiter is the limiter of one rate class: acquire blocks until a
+// request may be sent and returns what to call once its answer arrived.
+type classLimiter interface {
+	Acquire(ctx context.Context) (release func(), err error)
+}
+
+// bucketClass is a token-bucket Limiter as a class limiter.
+type bucketClass struct{ l *Limiter }
+
+func (b bucketClass) Acquire(ctx context.Context) (func(), error) {
+	return func() {}, b.l.Wait(ctx)
 }
 
 // WithUnreachableHint sets what a request that cannot reach its host
@@ -100,7 +121,7 @@ func NewStack(cfg HTTPConfig, logger hclog.Logger, opts ...Option) (*Stack, erro
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	s := &Stack{cfg: cfg, logger: logger, classes: map[string]*Limiter{}}
+	s := &Stack{cfg: cfg, logger: logger, classes: map[string]classLimiter{}}
 	for _, o := range opts {
 		o(s)
 	}

@@ -140,16 +140,22 @@ func (t *attemptTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if err := s.limiter.Wait(ctx); err != nil {
 		return nil, err
 	}
-	if class := RateClass(ctx); class != "" {
-		if err := s.classes[class].Wait(ctx); err != nil {
+	release := func() {}
+	if cl := s.classes[RateClass(ctx)]; cl != nil {
+		rel, err := cl.Acquire(ctx)
+		if err != nil {
 			return nil, err
 		}
+		release = rel
 	}
 	if err := s.budget.Acquire(); err != nil {
+		release()
 		return nil, err
 	}
 	actx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	resp, err := s.base.RoundTrip(req.WithContext(actx))
+	// The CRM counted the request by now, if it ever saw it.
+	release()
 	if err != nil {
 		cancel() // an expired deadline stays the context's error
 		if errors.Is(actx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {

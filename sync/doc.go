@@ -17,7 +17,10 @@
 // The parts, each built with NewX from an XOptions struct:
 //
 //   - [Engine] pulls changed records page by page, maps them, re-maps or
-//     re-pulls after a mapping change and reconciles hard deletes.
+//     re-pulls after a mapping change, re-reads on a schedule what changes
+//     without a modification stamp (Salesforce formula fields, HubSpot
+//     activity associations, compared with the stored records) and
+//     reconciles hard deletes.
 //   - [Scorer] feeds each stored account to the scoring package and stores
 //     the results.
 //   - [Writeback] plans the writeback from the stored scores and the ledger

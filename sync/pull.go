@@ -121,6 +121,9 @@ func (e *Engine) sync(ctx context.Context, opts SyncOptions, rep *Report) error 
 		if err := e.maybeRefreshCalculated(ctx, obj, rep); err != nil {
 			return fmt.Errorf("refresh calculated fields of %s: %w", obj, err)
 		}
+		if err := e.maybeSweepAssociations(ctx, obj, rep); err != nil {
+			return err
+		}
 		if err := e.maybeReconcile(ctx, obj, opts.Reconcile, rep); err != nil {
 			return fmt.Errorf("reconcile %s: %w", obj, err)
 		}
@@ -162,7 +165,7 @@ func (e *Engine) pullObject(ctx context.Context, obj string, rep *Report) (err e
 		return err
 	}
 	full := cur.ModifiedAt.IsZero() && cur.LastID == ""
-	req := connector.PullRequest{Object: obj, Fields: fields, Since: connector.Cursor{ModifiedAt: cur.ModifiedAt, LastID: cur.LastID}}
+	req := connector.PullRequest{Object: obj, Fields: fields, Since: connector.Cursor{ModifiedAt: cur.ModifiedAt, LastID: cur.LastID}, Stored: e.stored(obj)}
 	e.progress.Start(obj)
 	defer func() {
 		if err != nil {

@@ -152,7 +152,7 @@ func badConfigSalesforce(t *testing.T, bin string) {
 func badConfigHubSpot(t *testing.T, bin string) {
 	rows := []configRow{
 		{name: "search_rate_inf", env: []string{"HEALTHSYNC_HUBSPOT_SEARCH_RATE=Inf"}, code: exitFailure,
-			want: []string{`HEALTHSYNC_HUBSPOT_SEARCH_RATE="Inf"`, "want a finite number such as 4 (the default)"}},
+			want: []string{`HEALTHSYNC_HUBSPOT_SEARCH_RATE="Inf"`, "want a finite number such as 5 (the default)"}},
 	}
 	runConfigRows(t, newCRMRig(t, bin, crm.HubSpot), rows)
 }

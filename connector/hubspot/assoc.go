@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"net/http"
 	"sort"
 	"strconv"
+	"time"
 
 	"healthsync/connector"
 	"healthsync/crm"
@@ -29,12 +29,45 @@ type assocGroup struct {
 // associations of one record, by target object type.
 type associations map[string]assocGroup
 
-// fingerprint hashes associations (refs are sorted) for change detection.
-func (a associations) fingerprint() uint64 {
-	h := fnv.New64a()
-	b, _ := json.Marshal(a) // map keys are sorted by encoding/json
-	h.Write(b)
-	return h.Sum64()
+// normal returns a with its empty groups dropped and every group's refs
+// sorted by ID then type, so two readings of the same links compare equal.
+func (a associations) normal() associations {
+	out := associations{}
+	for to, g := range a {
+		if len(g.Results) == 0 {
+			continue
+		}
+		refs := append([]assocRef(nil), g.Results...)
+		sort.Slice(refs, func(i, j int) bool {
+			if refs[i].ID != refs[j].ID {
+				return idLess(refs[i].ID, refs[j].ID)
+			}
+			return refs[i].Type < refs[j].Type
+		})
+		out[to] = assocGroup{Results: refs}
+	}
+	return out
+}
+
+// same reports whether a and b link to the same records with the same
+// types, whatever their order.
+func (a associations) same(b associations) bool {
+	x, _ := json.Marshal(a.normal()) // map keys are sorted by encoding/json
+	y, _ := json.Marshal(b.normal())
+	return string(x) == string(y)
+}
+
+// storedAssociations reads the "associations" member of a stored raw
+// record; ok is false when the record has none readable (then it is
+// treated as changed).
+func storedAssociations(raw json.RawMessage) (a associations, ok bool) {
+	var m struct {
+		Associations *associations `json:"associations"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil || m.Associations == nil {
+		return nil, false
+	}
+	return *m.Associations, true
 }
 
 type assocBatchResponse struct {
@@ -115,70 +148,49 @@ func withAssociations(raw json.RawMessage, a associations) (json.RawMessage, err
 	return json.Marshal(m)
 }
 
-// inWindow reports whether an activity's date lies within the
-// association window.
-func (c *Client) inWindow(r record) bool {
-	if c.window <= 0 {
-		return false
+// AssociationSweep says whether the associations of object are swept
+// (SweepAssociations) and how often: ok for the activity objects while
+// the association window (HEALTHSYNC_HUBSPOT_ASSOCIATION_WINDOW) is on;
+// every is HEALTHSYNC_HUBSPOT_ASSOCIATION_SWEEP (0: on every sync). The
+// connector has no store: the sync engine remembers when the last sweep
+// of an object ran and calls SweepAssociations after the object's Pull
+// when every has passed since (see docs/adr/0011-association-sweep.md).
+func (c *Client) AssociationSweep(object string) (every time.Duration, ok bool) {
+	o, err := lookup(object)
+	if err != nil || !o.activity || c.window <= 0 {
+		return 0, false
 	}
-	t, err := crm.ParseTime(r.prop("hs_timestamp"))
-	if err != nil {
-		return false
-	}
-	return !t.Before(c.clock.Now().Add(-c.window))
+	return c.sweep, true
 }
 
-// remember keeps the associations fingerprint of an activity in the window.
-func (c *Client) remember(o object, r record, a associations) {
-	if !c.inWindow(r) {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	m := c.seen[o.name]
-	if m == nil {
-		m = map[string]uint64{}
-		c.seen[o.name] = m
-	}
-	m[r.ID] = a.fingerprint()
-}
-
-// forget drops deleted records from the fingerprint cache.
-func (c *Client) forget(o object, recs []connector.Record) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, r := range recs {
-		delete(c.seen[o.name], r.ID)
-	}
-}
-
-// changed reports whether an activity's associations differ from the ones
-// last seen (true when never seen by this client).
-func (c *Client) changed(o object, id string, a associations) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	fp, ok := c.seen[o.name][id]
-	return !ok || fp != a.fingerprint()
-}
-
-// rereadWindow re-reads the associations of the activities dated within
-// the window and re-emits those whose associations differ from what this
-// client last saw (the ones the incremental search just returned were
-// remembered then, so they are not emitted twice). It runs only on incremental pulls: a full pull has just read
-// them all.
+// SweepAssociations re-reads the associations of the activities of
+// req.Object dated within the association window and hands on, through fn,
+// those whose associations differ from the ones stored with them
+// (req.Stored; every one of them when req.Stored is nil), with their
+// current associations. Re-linking an activity does not change its
+// modification date, so Pull alone never sees it. Page.Cursor is
+// req.Since: a sweep never moves the cursor. It costs one search per 200
+// activities in the window and three association reads per 1,000.
 //
-// A result that cannot be stored is handed on as a Page.Skipped entry,
-// once per pull (reported).
-func (c *Client) rereadWindow(ctx context.Context, o object, props []string, since, cur connector.Cursor, reported map[string]bool, fn func(context.Context, connector.Page) error) error {
-	if c.window <= 0 || since.IsZero() {
+// A result that cannot be stored is handed on as a Page.Skipped entry.
+func (c *Client) SweepAssociations(ctx context.Context, req connector.PullRequest, fn func(context.Context, connector.Page) error) error {
+	o, err := lookup(req.Object)
+	if err != nil {
+		return err
+	}
+	if !o.activity || c.window <= 0 {
 		return nil
 	}
+	props := properties(o, req.Fields)
+	cur := req.Since
 	from := c.clock.Now().Add(-c.window)
 	lastID := "0"
 	var pending []record
 	var skippedRecs []connector.Skipped
+	reported := map[string]bool{}
+	emitted, swept := 0, 0
 	// flush reads the associations of the gathered activities in one batch
-	// per target type and emits those whose links changed.
+	// per target type and hands on those whose links changed.
 	flush := func() error {
 		if len(pending) == 0 && len(skippedRecs) == 0 {
 			return nil
@@ -191,25 +203,31 @@ func (c *Client) rereadWindow(ctx context.Context, o object, props []string, sin
 		if err != nil {
 			return err
 		}
+		var stored map[string]json.RawMessage
+		if req.Stored != nil && len(ids) > 0 {
+			if stored, err = req.Stored.Raw(ctx, ids); err != nil {
+				return fmt.Errorf("sweep %s associations: read the stored records: %w", o.name, err)
+			}
+		}
 		var emit []connector.Record
 		for _, r := range pending {
 			a := assocs[r.ID]
-			if !c.changed(o, r.ID, a) {
+			if was, ok := storedAssociations(stored[r.ID]); ok && was.same(a) {
 				continue
 			}
 			raw, err := withAssociations(r.raw, a)
 			if err != nil {
 				return fmt.Errorf("%s %s: %w", o.singular, r.ID, err)
 			}
-			c.remember(o, r, a)
 			emit = append(emit, connector.Record{Object: o.name, ID: r.ID, ModifiedAt: crm.Normalize(r.modified), Raw: raw})
 		}
+		swept += len(pending)
+		emitted += len(emit)
 		skip := skippedRecs
 		pending, skippedRecs = pending[:0], nil
 		if len(emit) == 0 && len(skip) == 0 {
 			return nil
 		}
-		c.log.Debug("activities re-linked without a modification", "object", o.name, "count", len(emit))
 		return fn(ctx, connector.Page{Records: emit, Cursor: cur, Skipped: skip})
 	}
 	for n := 1; ; n++ {
@@ -224,11 +242,11 @@ func (c *Client) rereadWindow(ctx context.Context, o object, props []string, sin
 		}
 		res, err := c.search(ctx, o, body)
 		if err != nil {
-			return fmt.Errorf("re-read association window: %w", err)
+			return fmt.Errorf("sweep %s associations: %w", o.name, err)
 		}
-		recs, err := decodeRecords(o, res.Results, "association window page "+itoa(n))
+		recs, err := decodeRecords(o, res.Results, "association sweep page "+itoa(n))
 		if err != nil {
-			return fmt.Errorf("re-read association window of %s: %w", o.name, err)
+			return fmt.Errorf("sweep %s associations: %w", o.name, err)
 		}
 		keyed, prevID := false, lastID
 		for _, r := range recs {
@@ -248,14 +266,14 @@ func (c *Client) rereadWindow(ctx context.Context, o object, props []string, sin
 			if err := flush(); err != nil {
 				return err
 			}
-			return fmt.Errorf("re-read association window of %s: %w", o.name, connector.MalformedError(http.StatusOK, nil, nil,
-				fmt.Errorf("none of the %d results of association window page %d has an id, so the search cannot continue after them", len(recs), n)))
+			return fmt.Errorf("sweep %s associations: %w", o.name, connector.MalformedError(http.StatusOK, nil, nil,
+				fmt.Errorf("none of the %d results of association sweep page %d has an id, so the search cannot continue after them", len(recs), n)))
 		}
 		if !done && !idLess(prevID, lastID) {
 			if err := flush(); err != nil {
 				return err
 			}
-			return fmt.Errorf("re-read association window of %s: %w", o.name, c.keyStalled(o, "association window page", n, "id "+lastID))
+			return fmt.Errorf("sweep %s associations: %w", o.name, c.keyStalled(o, "association sweep page", n, "id "+lastID))
 		}
 		if done || len(pending) >= emitBatch {
 			if err := flush(); err != nil {
@@ -263,6 +281,7 @@ func (c *Client) rereadWindow(ctx context.Context, o object, props []string, sin
 			}
 		}
 		if done {
+			c.log.Debug("association sweep", "object", o.name, "activities", swept, "re-linked", emitted)
 			return nil
 		}
 	}

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	stdsync "sync"
 	"sync/atomic"
 	"time"
 
@@ -40,10 +39,11 @@ type Client struct {
 	// private-app tokens (probed per scope instead).
 	tokenScopes func(ctx context.Context) ([]string, error)
 
-	calls atomic.Int64
+	// sweep is how often the engine sweeps activity associations
+	// (AssociationSweep).
+	sweep time.Duration
 
-	mu   stdsync.Mutex
-	seen map[string]map[string]uint64 // object → activity id → associations fingerprint
+	calls atomic.Int64
 }
 
 // option configures a Client.
@@ -64,10 +64,14 @@ func withLogger(l hclog.Logger) option { return func(c *Client) { c.log = l } }
 // (default 1 minute).
 func withLookback(d time.Duration) option { return func(c *Client) { c.lookback = d } }
 
-// withAssociationWindow sets the rolling window over which activity
-// associations are re-read on every incremental pull (default 720h; 0
-// turns the re-read off).
+// withAssociationWindow sets the rolling window (by activity date) over
+// which activity associations are swept (default 720h; 0 turns the sweep
+// off).
 func withAssociationWindow(d time.Duration) option { return func(c *Client) { c.window = d } }
+
+// withAssociationSweep sets how often the associations are swept (default
+// 24h; 0: on every sync).
+func withAssociationSweep(d time.Duration) option { return func(c *Client) { c.sweep = d } }
 
 // withTaskKeyField names the task property holding healthsync's task key
 // (default "healthsync_key").
@@ -106,8 +110,7 @@ func newClient(httpClient *http.Client, baseURL string, opts ...option) (*Client
 	}
 	c := &Client{
 		http: httpClient, base: u, clock: crm.SystemClock{}, log: hclog.NewNullLogger(),
-		lookback: time.Minute, window: 720 * time.Hour, taskKey: "healthsync_key", closed: DefaultClosedStatus,
-		seen: map[string]map[string]uint64{},
+		lookback: time.Minute, window: 720 * time.Hour, sweep: 24 * time.Hour, taskKey: "healthsync_key", closed: DefaultClosedStatus,
 	}
 	for _, o := range opts {
 		o(c)
@@ -115,8 +118,8 @@ func newClient(httpClient *http.Client, baseURL string, opts ...option) (*Client
 	if c.stack != nil {
 		c.http = c.stack.Client()
 	}
-	if c.lookback < 0 || c.window < 0 {
-		return nil, errors.New("HubSpot look-back and association window must not be negative")
+	if c.lookback < 0 || c.window < 0 || c.sweep < 0 {
+		return nil, errors.New("HubSpot look-back, association window and association sweep interval must not be negative")
 	}
 	if c.snooze.Status != "" && strings.EqualFold(c.snooze.Status, c.closed) {
 		return nil, fmt.Errorf("HubSpot: the closed task status %q is also the snooze status: a task healthsync closes would read as snoozed by a CSM; choose another", c.closed)

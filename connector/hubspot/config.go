@@ -32,20 +32,22 @@ type Config struct {
 	// authorize URL.
 	AuthURL string `env:"HEALTHSYNC_HUBSPOT_AUTH_URL, default=https://app.hubspot.com"`
 	// AssociationWindow is the rolling window (by activity date) over which
-	// activity associations are re-read on every incremental sync; 0 turns
-	// the re-read off.
+	// activity associations are swept for re-links; 0 turns the sweep off.
 	AssociationWindow time.Duration `env:"HEALTHSYNC_HUBSPOT_ASSOCIATION_WINDOW, default=720h"`
+	// AssociationSweep is how often the sweep runs: an activity re-linked
+	// without being modified is seen within this long (0: every sync).
+	AssociationSweep time.Duration `env:"HEALTHSYNC_HUBSPOT_ASSOCIATION_SWEEP, default=24h"`
 	// Lookback is how far before the cursor an incremental sync re-reads.
 	Lookback time.Duration `env:"HEALTHSYNC_HUBSPOT_LOOKBACK, default=1m"`
 	// SearchRate is the search requests per second (HubSpot allows 5).
-	SearchRate float64 `env:"HEALTHSYNC_HUBSPOT_SEARCH_RATE, default=4"`
+	SearchRate float64 `env:"HEALTHSYNC_HUBSPOT_SEARCH_RATE, default=5"`
 }
 
 // DefaultConfig returns the configuration the environment defaults give
 // (without credentials).
 func DefaultConfig() Config {
 	return Config{BaseURL: "https://api.hubapi.com", AuthURL: "https://app.hubspot.com",
-		AssociationWindow: 720 * time.Hour, Lookback: time.Minute, SearchRate: 4}
+		AssociationWindow: 720 * time.Hour, AssociationSweep: 24 * time.Hour, Lookback: time.Minute, SearchRate: 5}
 }
 
 // Validate reports every invalid setting, naming its variable.
@@ -67,6 +69,9 @@ func (c Config) Validate() error {
 	}
 	if c.AssociationWindow < 0 {
 		errs = append(errs, fmt.Errorf("HEALTHSYNC_HUBSPOT_ASSOCIATION_WINDOW must be 0 (off) or positive (e.g. 720h), got %s", c.AssociationWindow))
+	}
+	if c.AssociationSweep < 0 {
+		errs = append(errs, fmt.Errorf("HEALTHSYNC_HUBSPOT_ASSOCIATION_SWEEP must be 0 (every sync) or positive (e.g. 24h), got %s", c.AssociationSweep))
 	}
 	if c.Lookback < 0 || c.Lookback > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("HEALTHSYNC_HUBSPOT_LOOKBACK must be between 0 and 24h (e.g. 1m), got %s", c.Lookback))
@@ -94,6 +99,10 @@ func (c Config) oauth(httpClient *http.Client, clock crm.Clock) *oauth.Config {
 		HTTPClient: httpClient, Now: clock.Now, UnreachableHint: baseURLHint,
 	}
 }
+
+// searchLimit is HubSpot's documented limit of search requests per second
+// (per account, counted in a rolling second).
+const searchLimit = 5
 
 // baseURLHint is what a HubSpot host that cannot be reached tells the user
 // to check.
@@ -191,8 +200,15 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open HubSpot: %w", err)
 	}
+	search := connector.NewWindowLimiter(cfg.SearchRate)
+	if cfg.SearchRate <= searchLimit {
+		// The searches of the process before this one may still count for
+		// a second. (A rate above HubSpot's only makes sense against an
+		// emulator whose limits are off.)
+		search.StartFull()
+	}
 	opts := append(StackOptions(), connector.WithAuth(auth), connector.WithBudget(budget),
-		connector.WithClassLimiter(rateClassSearch, connector.NewLimiter(cfg.SearchRate, 1)),
+		connector.WithClassWindow(rateClassSearch, search),
 		connector.WithUnreachableHint(baseURLHint))
 	if deps.Transport != nil {
 		opts = append(opts, connector.WithTransport(deps.Transport))
@@ -202,7 +218,7 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Client, error) {
 		return nil, fmt.Errorf("open HubSpot: %w", err)
 	}
 	copts := []option{withStack(stack), withClock(deps.Clock), withLogger(deps.Log), withLookback(cfg.Lookback),
-		withAssociationWindow(cfg.AssociationWindow), withTaskKeyField(deps.TaskKeyField), withSnooze(deps.Snooze), withClosedStatus(deps.ClosedStatus)}
+		withAssociationWindow(cfg.AssociationWindow), withAssociationSweep(cfg.AssociationSweep), withTaskKeyField(deps.TaskKeyField), withSnooze(deps.Snooze), withClosedStatus(deps.ClosedStatus)}
 	if tokenScopes != nil {
 		copts = append(copts, withTokenScopes(tokenScopes))
 	}

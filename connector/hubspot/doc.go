@@ -31,22 +31,34 @@
 // records at the cursor's timestamp with an ID not above the cursor's are
 // skipped.
 //
-// Deletions: HubSpot's search never returns archived records, so each pull
-// also lists the object's recycle bin (GET /crm/v3/objects/{type}?archived=true,
-// 100 per page) and emits the records archived since the cursor (minus the
-// association window, which also covers an earlier run stopped before it
-// got there) as deletions, stamped with their archivedAt.
+// Deletions: HubSpot's search never returns archived records. A full pull
+// lists the object's recycle bin (GET /crm/v3/objects/{type}?archived=true,
+// 100 per page) and emits its records as deletions, stamped with their
+// archivedAt. An incremental pull that is told what is stored
+// (PullRequest.Stored) first searches newest first without a filter: the
+// answer's total is the portal's live count, and when its 200 results
+// reach back past the look-back they are every change, so an unchanged
+// object costs that one search. It lists the recycle bin (the records
+// archived since the cursor minus the association window) only when the
+// live count differs from the stored one plus the records the pull added.
 //
 // Associations: an activity's links to companies, contacts and deals are
-// read with the v4 batch read (100 IDs per call and target type) and
+// read with the v4 batch read (1,000 IDs per call and target type) and
 // attached to the raw record as
 // "associations":{"companies":{"results":[{"id","type"}]},...}, the shape
 // the mapping reads. Re-linking an activity does not change its
-// modification date, so every incremental pull also re-reads the
+// modification date, so [Client.SweepAssociations] re-reads the
 // associations of the activities whose hs_timestamp lies within the
-// association window (HEALTHSYNC_HUBSPOT_ASSOCIATION_WINDOW) and re-emits
-// those whose associations differ from what this client last saw (all of
-// them the first time a process looks).
+// association window (HEALTHSYNC_HUBSPOT_ASSOCIATION_WINDOW) and emits
+// those whose associations differ from the stored record's. The sync
+// engine runs it every HEALTHSYNC_HUBSPOT_ASSOCIATION_SWEEP (default a
+// day; [Client.AssociationSweep]) and keeps the time of the last sweep in
+// the store (docs/adr/0011-association-sweep.md).
+//
+// Searches are paced by a rolling-window limiter
+// (HEALTHSYNC_HUBSPOT_SEARCH_RATE, default HubSpot's 5 per second): each
+// holds its place from its send until a second after its answer, so
+// HubSpot, counting arrivals in a rolling second, never refuses one.
 //
 // Owners have no incremental API: every pull lists them all (live and
 // archived; archived owners carry "archived":true and map to inactive

@@ -105,31 +105,66 @@ func (r *replica) pull(t *testing.T, c *hubspot.Client, object string, fields []
 		r.live[object], r.deleted[object] = map[string]connector.Record{}, map[string]bool{}
 	}
 	r.emitted[object] = 0
-	return c.Pull(context.Background(), connector.PullRequest{Object: object, Fields: fields, Since: r.cursor[object]},
-		func(_ context.Context, p connector.Page) error {
-			r.pages++
-			for _, rec := range p.Records {
-				if rec.Object != object {
-					t.Errorf("record of %s in a pull of %s", rec.Object, object)
-				}
-				if rec.Deleted {
-					delete(r.live[object], rec.ID)
-					r.deleted[object][rec.ID] = true
-					continue
-				}
-				delete(r.deleted[object], rec.ID)
-				r.emitted[object]++
-				r.live[object][rec.ID] = rec
+	return c.Pull(context.Background(), connector.PullRequest{Object: object, Fields: fields, Since: r.cursor[object], Stored: r.stored(object)}, r.apply(t, object))
+}
+
+// sweep runs an association sweep of object against the replica.
+func (r *replica) sweep(t *testing.T, c *hubspot.Client, object string, fields []string) error {
+	t.Helper()
+	r.emitted[object] = 0
+	return c.SweepAssociations(context.Background(), connector.PullRequest{Object: object, Fields: fields, Since: r.cursor[object], Stored: r.stored(object)}, r.apply(t, object))
+}
+
+// stored is what the replica holds of object, as the store would answer.
+func (r *replica) stored(object string) connector.Stored { return replicaStored{r: r, object: object} }
+
+type replicaStored struct {
+	r      *replica
+	object string
+}
+
+func (s replicaStored) LiveCount(context.Context) (int, error) { return len(s.r.live[s.object]), nil }
+
+func (s replicaStored) Raw(_ context.Context, ids []string) (map[string]json.RawMessage, error) {
+	out := map[string]json.RawMessage{}
+	for _, id := range ids {
+		if rec, ok := s.r.live[s.object][id]; ok {
+			out[id] = rec.Raw
+		}
+	}
+	return out, nil
+}
+
+// apply returns the page callback that applies pages of object.
+func (r *replica) apply(t *testing.T, object string) func(context.Context, connector.Page) error {
+	t.Helper()
+	if r.live[object] == nil {
+		r.live[object], r.deleted[object] = map[string]connector.Record{}, map[string]bool{}
+	}
+	return func(_ context.Context, p connector.Page) error {
+		r.pages++
+		for _, rec := range p.Records {
+			if rec.Object != object {
+				t.Errorf("record of %s in a pull of %s", rec.Object, object)
 			}
-			if p.Cursor.ModifiedAt.Before(r.cursor[object].ModifiedAt) {
-				t.Errorf("%s cursor went backwards: %v after %v", object, p.Cursor, r.cursor[object])
+			if rec.Deleted {
+				delete(r.live[object], rec.ID)
+				r.deleted[object][rec.ID] = true
+				continue
 			}
-			r.cursor[object] = p.Cursor
-			if r.onPage != nil {
-				r.onPage()
-			}
-			return nil
-		})
+			delete(r.deleted[object], rec.ID)
+			r.emitted[object]++
+			r.live[object][rec.ID] = rec
+		}
+		if p.Cursor.ModifiedAt.Before(r.cursor[object].ModifiedAt) {
+			t.Errorf("%s cursor went backwards: %v after %v", object, p.Cursor, r.cursor[object])
+		}
+		r.cursor[object] = p.Cursor
+		if r.onPage != nil {
+			r.onPage()
+		}
+		return nil
+	}
 }
 
 // props returns a raw record's properties.

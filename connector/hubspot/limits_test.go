@@ -49,7 +49,7 @@ func TestSyncSurvivesA429StormWithinTheLimits(t *testing.T) {
 	loadOrg(t, b, 6)
 	m := loadDefaults(t)
 	cfg := b.config()
-	cfg.SearchRate = 4 // the default
+	cfg.SearchRate = hubspot.DefaultConfig().SearchRate // 5, HubSpot's limit
 	ct := &countingTransport{policy: map[string]int{}, next: http.DefaultTransport}
 	c := b.open(cfg, hubspot.Deps{Transport: ct, Clock: crm.SystemClock{}})
 	r := newReplica()

@@ -143,9 +143,9 @@ func properties(o object, fields []string) []string {
 }
 
 // Pull streams the records of req.Object changed since req.Since, page by
-// page, then its deletions, then (for activities) the records of the
-// association window whose associations changed. See the package
-// documentation for the queries.
+// page, then its deletions. See the package documentation for the
+// queries. Associations re-linked without a modification are not Pull's
+// business: SweepAssociations finds them.
 func (c *Client) Pull(ctx context.Context, req connector.PullRequest, fn func(context.Context, connector.Page) error) error {
 	if req.Object == Owners {
 		return c.pullOwners(ctx, req.Since, fn)
@@ -157,21 +157,46 @@ func (c *Client) Pull(ctx context.Context, req connector.PullRequest, fn func(co
 	props := properties(o, req.Fields)
 	// reported holds the results skipped so far in this pull (by their raw
 	// JSON), so one is reported once although a search continued by key
-	// or the association window answers it again.
+	// answers it again.
 	reported := map[string]bool{}
-	cur, err := c.pullChanged(ctx, o, props, req.Since, reported, fn)
+	var live *liveCount
+	if !req.Since.IsZero() && req.Stored != nil {
+		n, err := req.Stored.LiveCount(ctx)
+		if err != nil {
+			return fmt.Errorf("pull %s: count the stored records: %w", o.name, err)
+		}
+		live = &liveCount{stored: n, live: -1, added: map[string]bool{}}
+	}
+	cur, err := c.pullChanged(ctx, o, props, req, reported, live, fn)
 	if err != nil {
 		return err
 	}
-	if err := c.pullArchived(ctx, o, props, req.Since, cur, fn); err != nil {
-		return err
+	// A result that could not be stored is live in the portal and not in
+	// the store: it could hide an archive from the counts.
+	if live.agrees() && len(reported) == 0 {
+		c.log.Debug("recycle bin not read: the portal holds as many live records as are stored", "object", o.name, "live", live.live)
+		return nil
 	}
-	if o.activity {
-		if err := c.rereadWindow(ctx, o, props, req.Since, cur, reported, fn); err != nil {
-			return err
-		}
-	}
-	return nil
+	return c.pullArchived(ctx, o, props, req.Since, cur, fn)
+}
+
+// liveCount compares the live records of the portal with those stored, so
+// an incremental pull reads the recycle bin only when something may have
+// been archived: HubSpot's search never returns archived records, and its
+// answers carry the total of the records matching, which for a search
+// without filters is every live record.
+type liveCount struct {
+	stored int             // live records stored before the pull
+	live   int             // live records in the portal (-1: not known)
+	added  map[string]bool // records handed on live that were not stored live before
+}
+
+// agrees reports whether the portal's live records are exactly those
+// stored plus those the pull added: then nothing stored was archived
+// (an archive and a create between two syncs leave the portal's count as
+// it was, but not the stored one, which gains the created record).
+func (l *liveCount) agrees() bool {
+	return l != nil && l.live >= 0 && l.stored+len(l.added) == l.live
 }
 
 // search runs one search call.
@@ -189,10 +214,18 @@ func (c *Client) search(ctx context.Context, o object, body searchRequest) (*pag
 // emitBatch records, so an activity's associations cost one batch read per
 // target type for every 1,000 records instead of every 200.
 //
+// When live is set (an incremental pull of an object whose stored records
+// the caller can count), the first search is a probe: no filter, sorted by
+// modification date descending. Its total is the portal's live count, and
+// when its 200 results reach back past the look-back they are every
+// change, handed on in ascending order, and the pull is that one call;
+// otherwise the pull goes on from the cursor as usual.
+//
 // A result that cannot be stored (see decodeRecord) is handed on as a
 // Page.Skipped entry, and the cursor stays before it for the rest of the
 // pull; the records after it are handed on all the same.
-func (c *Client) pullChanged(ctx context.Context, o object, props []string, since connector.Cursor, reported map[string]bool, fn func(context.Context, connector.Page) error) (connector.Cursor, error) {
+func (c *Client) pullChanged(ctx context.Context, o object, props []string, req connector.PullRequest, reported map[string]bool, live *liveCount, fn func(context.Context, connector.Page) error) (connector.Cursor, error) {
+	since := req.Since
 	cur := since
 	body := searchRequest{
 		FilterGroups: []filterGroup{},
@@ -200,8 +233,9 @@ func (c *Client) pullChanged(ctx context.Context, o object, props []string, sinc
 		Properties:   props,
 		Limit:        searchPageSize,
 	}
+	var start time.Time // the first modification date read again
 	if !since.IsZero() {
-		start := crm.Normalize(since.ModifiedAt).Add(-c.lookback)
+		start = time.UnixMilli(crm.Normalize(since.ModifiedAt).Add(-c.lookback).UnixMilli()).UTC()
 		body.FilterGroups = []filterGroup{{Filters: []searchFilter{{PropertyName: o.modProp, Operator: "GTE", Value: crm.FormatMillis(start)}}}}
 	}
 	var pending []record
@@ -228,6 +262,21 @@ func (c *Client) pullChanged(ctx context.Context, o object, props []string, sinc
 				next = advance(next, r.modified, r.ID)
 			}
 		}
+		if live != nil && len(good) > 0 {
+			ids := make([]string, len(good))
+			for i, r := range good {
+				ids[i] = r.ID
+			}
+			stored, err := req.Stored.Raw(ctx, ids)
+			if err != nil {
+				return fmt.Errorf("pull %s: look up the stored records: %w", o.name, err)
+			}
+			for _, id := range ids {
+				if _, ok := stored[id]; !ok {
+					live.added[id] = true
+				}
+			}
+		}
 		page, err := c.page(ctx, o, good, true)
 		if err != nil {
 			return err
@@ -237,6 +286,54 @@ func (c *Client) pullChanged(ctx context.Context, o object, props []string, sinc
 		}
 		cur, pending = next, pending[:0]
 		return nil
+	}
+	// take queues one result, unless it is a skipped one already reported
+	// or the look-back's read of a record the cursor has passed.
+	take := func(r record) {
+		if r.skip != nil {
+			if reported[string(r.raw)] {
+				return
+			}
+			reported[string(r.raw)] = true
+		}
+		// At the cursor's own timestamp only IDs above it are new;
+		// earlier ones are the look-back, re-read on purpose.
+		if r.skip == nil && !since.IsZero() && crm.Normalize(r.modified).Equal(crm.Normalize(since.ModifiedAt)) && !idLess(since.LastID, r.ID) {
+			return
+		}
+		pending = append(pending, r)
+	}
+	if live != nil {
+		probe := searchRequest{FilterGroups: []filterGroup{}, Sorts: []searchSort{{PropertyName: o.modProp, Direction: "DESCENDING"}},
+			Properties: props, Limit: searchPageSize}
+		res, err := c.search(ctx, o, probe)
+		if err != nil {
+			return cur, err
+		}
+		live.live = res.Total
+		recs, err := decodeRecords(o, res.Results, "search page 1 (newest first)")
+		if err != nil {
+			return cur, fmt.Errorf("search %s: %w", o.name, err)
+		}
+		if covers(recs, res.next() == "", start) {
+			var changed []record
+			for _, r := range recs {
+				if !crm.Normalize(r.modified).Before(start) {
+					changed = append(changed, r)
+				}
+			}
+			sort.Slice(changed, func(i, j int) bool {
+				a, b := crm.Normalize(changed[i].modified), crm.Normalize(changed[j].modified)
+				if !a.Equal(b) {
+					return a.Before(b)
+				}
+				return idLess(changed[i].ID, changed[j].ID)
+			})
+			for _, r := range changed {
+				take(r)
+			}
+			return cur, flush()
+		}
 	}
 	for n := 1; ; n++ {
 		res, err := c.search(ctx, o, body)
@@ -254,22 +351,10 @@ func (c *Client) pullChanged(ctx context.Context, o object, props []string, sinc
 		}
 		var last *record // the last placed record: the next page's key
 		for i := range recs {
-			r := recs[i]
-			if r.placed() {
+			if recs[i].placed() {
 				last = &recs[i]
 			}
-			if r.skip != nil {
-				if reported[string(r.raw)] {
-					continue
-				}
-				reported[string(r.raw)] = true
-			}
-			// At the cursor's own timestamp only IDs above it are new;
-			// earlier ones are the look-back, re-read on purpose.
-			if r.skip == nil && !since.IsZero() && crm.Normalize(r.modified).Equal(crm.Normalize(since.ModifiedAt)) && !idLess(since.LastID, r.ID) {
-				continue
-			}
-			pending = append(pending, r)
+			take(recs[i])
 		}
 		done := len(recs) == 0 || res.next() == ""
 		if !done && last == nil {
@@ -308,6 +393,20 @@ func (c *Client) pullChanged(ctx context.Context, o object, props []string, sinc
 	}
 }
 
+// covers reports whether a page of the newest records (sorted by
+// modification date descending; last: nothing comes after it) holds every
+// record modified at or after start: it is the whole object, or its
+// oldest record is older than start. A page with a result that cannot be
+// placed or stored does not: the ascending search handles those.
+func covers(recs []record, last bool, start time.Time) bool {
+	for _, r := range recs {
+		if r.skip != nil || !r.placed() {
+			return false
+		}
+	}
+	return last || (len(recs) > 0 && crm.Normalize(recs[len(recs)-1].modified).Before(start))
+}
+
 // page turns decoded records into connector records, attaching the
 // associations of activities.
 func (c *Client) page(ctx context.Context, o object, recs []record, live bool) ([]connector.Record, error) {
@@ -331,7 +430,6 @@ func (c *Client) page(ctx context.Context, o object, recs []record, live bool) (
 			if raw, err = withAssociations(r.raw, a); err != nil {
 				return nil, fmt.Errorf("%s %s: %w", o.singular, r.ID, err)
 			}
-			c.remember(o, r, a)
 		}
 		out[i] = connector.Record{Object: o.name, ID: r.ID, ModifiedAt: crm.Normalize(r.modified), Raw: raw}
 	}
@@ -398,7 +496,6 @@ func (c *Client) pullArchived(ctx context.Context, o object, props []string, sin
 			page = append(page, connector.Record{Object: o.name, ID: r.ID, ModifiedAt: at, Deleted: true, Raw: raw})
 		}
 		if len(page) > 0 || len(skip) > 0 {
-			c.forget(o, page)
 			if err := fn(ctx, connector.Page{Records: page, Cursor: cur, Skipped: skip}); err != nil {
 				return err
 			}

@@ -304,21 +304,113 @@ func TestActivitiesReassociatedAfterSyncArePickedUp(t *testing.T) {
 		t.Fatal("the emulator bumped the activity's modified date; the test needs it unchanged")
 	}
 	b.clock.Add(time.Hour)
-	lookback := 0 // records the look-back re-reads
-	recs, _ := b.srv.Records(act.Type)
-	for _, rec := range recs {
-		if !rec.UpdatedAt.Before(r.cursor[act.Type].ModifiedAt.Add(-time.Minute)) && rec.ID != id {
-			lookback++
-		}
-	}
+	// The pull alone does not see the re-link: the activity's modified
+	// date did not move.
 	if err := r.pull(t, c, act.Type, m.Fields(act.Type)); err != nil {
+		t.Fatal(err)
+	}
+	if got := assocIDs(t, r.live[act.Type][id], "companies"); slices.Equal(got, []string{target}) {
+		t.Fatalf("the pull picked up the re-link of %s %s by itself: the test needs a re-link the pull cannot see", act.Type, id)
+	}
+	// The sweep does, and hands on that activity alone: every other one in
+	// the window has the associations the replica stores.
+	calls0 := c.APICalls()
+	if err := r.sweep(t, c, act.Type, m.Fields(act.Type)); err != nil {
 		t.Fatal(err)
 	}
 	got := assocIDs(t, r.live[act.Type][id], "companies")
 	if !slices.Equal(got, []string{target}) {
 		t.Errorf("after re-association the replica links %s %s to companies %v, want [%s]", act.Type, id, got, target)
 	}
-	if r.emitted[act.Type] > 1+lookback {
-		t.Errorf("incremental pull of %s emitted %d records, want only the re-associated one (and %d of the look-back)", act.Type, r.emitted[act.Type], lookback)
+	if r.emitted[act.Type] != 1 {
+		t.Errorf("the sweep of %s emitted %d records, want only the re-associated one", act.Type, r.emitted[act.Type])
 	}
+	inWindow := 0
+	recs, _ := b.srv.Records(act.Type)
+	for _, rec := range recs {
+		if ts, err := crm.ParseTime(rec.Properties["hs_timestamp"]); err == nil && !ts.Before(b.clock.Now().Add(-720*time.Hour)) {
+			inWindow++
+		}
+	}
+	if got, want := c.APICalls()-calls0, int64(max(1, ceilDiv(inWindow, 200))+3*ceilDiv(inWindow, 1000)); got != want {
+		t.Errorf("the sweep of %d activities made %d calls, want %d (search pages of 200, 3 association reads per 1,000)", inWindow, got, want)
+	}
+	// A second sweep finds nothing to hand on.
+	if err := r.sweep(t, c, act.Type, m.Fields(act.Type)); err != nil {
+		t.Fatal(err)
+	}
+	if r.emitted[act.Type] != 0 {
+		t.Errorf("a second sweep emitted %d records, want none", r.emitted[act.Type])
+	}
+}
+
+// TestRecycleBinReadOnlyWhenCountsDiffer: an incremental pull that knows
+// what is stored makes one search per object when nothing changed (the
+// newest-first probe, whose total is the live count), reads the recycle
+// bin only when the portal's live count differs from the stored one plus
+// what the pull added, and so still finds an archive hidden by a create.
+func TestRecycleBinReadOnlyWhenCountsDiffer(t *testing.T) {
+	t.Parallel()
+	b := setup(t, noLimits())
+	ids := loadOrg(t, b, 30)
+	m := loadDefaults(t)
+	c := b.open(b.config(), hubspot.Deps{})
+	r := newReplica()
+	pullAll := func() int64 {
+		t.Helper()
+		calls0 := c.APICalls()
+		for _, obj := range allObjects {
+			if err := r.pull(t, c, obj, m.Fields(obj)); err != nil {
+				t.Fatalf("pull %s: %v", obj, err)
+			}
+		}
+		return c.APICalls() - calls0
+	}
+	pullAll()
+	b.clock.Add(time.Hour)
+	// Unchanged: one probe per object, and the owners' two lists.
+	if got, want := pullAll(), int64(len(allObjects)-1+2); got != want {
+		t.Errorf("unchanged incremental sync made %d calls, want %d (one search per object, two owner lists)", got, want)
+	}
+	verify(t, b, r, m)
+
+	// One contact archived and another created: the count is as before,
+	// but the stored one gains the new contact, so the bin is read.
+	gone := strconv.FormatInt(ids.Contacts[3], 10)
+	b.api(http.MethodDelete, "/crm/v3/objects/contacts/"+gone, "")
+	if _, err := b.srv.Create("contacts", map[string]string{"email": "new@example.com", "firstname": "New"}); err != nil {
+		t.Fatal(err)
+	}
+	b.clock.Add(time.Hour)
+	calls0 := c.APICalls()
+	if err := r.pull(t, c, "contacts", m.Fields("contacts")); err != nil {
+		t.Fatal(err)
+	}
+	if !r.deleted["contacts"][gone] {
+		t.Error("the contact archived while another was created was not emitted as a deletion")
+	}
+	if got := c.APICalls() - calls0; got != 2 {
+		t.Errorf("the pull made %d calls, want 2 (the probe and one recycle-bin page)", got)
+	}
+	// A company archived alone.
+	company := strconv.FormatInt(ids.Companies[2], 10)
+	b.api(http.MethodDelete, "/crm/v3/objects/companies/"+company, "")
+	b.clock.Add(time.Hour)
+	if err := r.pull(t, c, "companies", m.Fields("companies")); err != nil {
+		t.Fatal(err)
+	}
+	if !r.deleted["companies"][company] {
+		t.Error("the archived company was not emitted as a deletion")
+	}
+	// A changed company: the probe carries it, no bin read.
+	b.api(http.MethodPatch, fmt.Sprintf("/crm/v3/objects/companies/%d", ids.Companies[0]), `{"properties":{"industry":"Aerospace"}}`)
+	b.clock.Add(time.Hour)
+	calls0 = c.APICalls()
+	if err := r.pull(t, c, "companies", m.Fields("companies")); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.APICalls() - calls0; got != 1 || r.emitted["companies"] != 1 {
+		t.Errorf("one changed company took %d calls and emitted %d records, want 1 and 1", got, r.emitted["companies"])
+	}
+	verify(t, b, r, m)
 }

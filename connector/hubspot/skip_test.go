@@ -259,3 +259,48 @@ func TestUnreadableArchivedResultIsSkipped(t *testing.T) {
 		t.Errorf("skipped %+v, want %s with its dates", got.skipped, bad)
 	}
 }
+
+// TestSkippedResultDoesNotHideAnArchive: a company created unreadable (so
+// not stored) while another is archived leaves the portal's live count
+// equal to the stored one; the pull still reads the recycle bin, because
+// a result it could not store is live in the portal and not in the store.
+func TestSkippedResultDoesNotHideAnArchive(t *testing.T) {
+	t.Parallel()
+	b, proxy, c, first := corruptedPortal(t, 10)
+	r := newReplica()
+	r.live["companies"], r.deleted["companies"] = map[string]connector.Record{}, map[string]bool{}
+	for _, id := range first.ids {
+		r.live["companies"][id] = connector.Record{Object: "companies", ID: id, Raw: json.RawMessage(`{}`)}
+	}
+	b.clock.Add(time.Hour)
+	gone := first.ids[4]
+	if err := b.srv.Archive("companies", gone); err != nil {
+		t.Fatal(err)
+	}
+	bad, err := b.srv.Create("companies", map[string]string{"name": "Unreadable Co"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy.set(bad, func(rec map[string]any) { rec["properties"].(map[string]any)["name"] = 12345 })
+	var deleted []string
+	var skipped []connector.Skipped
+	err = c.Pull(context.Background(), connector.PullRequest{Object: "companies", Fields: []string{"name"}, Since: first.cursor, Stored: r.stored("companies")},
+		func(_ context.Context, p connector.Page) error {
+			for _, rec := range p.Records {
+				if rec.Deleted {
+					deleted = append(deleted, rec.ID)
+				}
+			}
+			skipped = append(skipped, p.Skipped...)
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(skipped) != 1 || skipped[0].ID != bad {
+		t.Errorf("skipped %+v, want the unreadable company %s", skipped, bad)
+	}
+	if len(deleted) != 1 || deleted[0] != gone {
+		t.Errorf("deletions %v, want the archived company %s", deleted, gone)
+	}
+}

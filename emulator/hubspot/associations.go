@@ -168,7 +168,7 @@ func (s *Server) handleRecordAssociations(w http.ResponseWriter, r *http.Request
 		return
 	}
 	if write {
-		s.mu.Lock()
+		s.lockWrite()
 		defer s.mu.Unlock()
 	} else {
 		s.mu.RLock()
@@ -329,7 +329,7 @@ func (s *Server) handleAssociationBatch(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	if write {
-		s.mu.Lock()
+		s.lockWrite()
 		defer s.mu.Unlock()
 	} else {
 		s.mu.RLock()

@@ -155,7 +155,7 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request, t *objectType, op
 		s.mu.RLock()
 		defer s.mu.RUnlock()
 	} else {
-		s.mu.Lock()
+		s.lockWrite()
 		defer s.mu.Unlock()
 	}
 	tb := s.tables[t.name]

@@ -126,7 +126,7 @@ func (s *Server) LoadExport(dir string, out io.Writer) error {
 // loadCSV loads one object type's file and returns the associations its
 // rows ask for and how many records it loaded.
 func (s *Server) loadCSV(objectType, name string, r io.Reader, out io.Writer) ([]pendingAssoc, int, error) {
-	s.mu.Lock()
+	s.lockWrite()
 	defer s.mu.Unlock()
 	tb, err := s.tableOf(objectType)
 	if err != nil {
@@ -214,7 +214,7 @@ func (s *Server) loadCSV(objectType, name string, r io.Reader, out io.Writer) ([
 }
 
 func (s *Server) applyPending(pending []pendingAssoc) error {
-	s.mu.Lock()
+	s.lockWrite()
 	defer s.mu.Unlock()
 	for _, p := range pending {
 		if err := s.associateLocked(p.fromType, p.fromID, p.toType, p.toID); err != nil {

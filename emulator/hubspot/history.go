@@ -265,7 +265,7 @@ func (s *Server) loadGenHistory(org *gen.Org, hist []gen.Change, company *record
 // file's newest differs, the current value is recorded at the record's
 // modified date.
 func (s *Server) loadHistoryCSV(objectType, name string, r io.Reader, out io.Writer) (int, error) {
-	s.mu.Lock()
+	s.lockWrite()
 	defer s.mu.Unlock()
 	tb, err := s.tableOf(objectType)
 	if err != nil {

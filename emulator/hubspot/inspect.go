@@ -137,7 +137,7 @@ func (s *Server) Associations(fromType, fromID, toType string) ([]Association, e
 // validates them, except that the read-only creation and modification dates
 // may be given to load history; missing ones take the clock's now.
 func (s *Server) Create(objectType string, props map[string]string) (string, error) {
-	s.mu.Lock()
+	s.lockWrite()
 	defer s.mu.Unlock()
 	tb, err := s.tableOf(objectType)
 	if err != nil {
@@ -204,7 +204,7 @@ func (s *Server) load(tb *table, props map[string]string, id int64) (*record, er
 // Associate links two records with their default association type (and
 // the inverse) in-process; modification dates stay as they are.
 func (s *Server) Associate(fromType, fromID, toType, toID string) error {
-	s.mu.Lock()
+	s.lockWrite()
 	defer s.mu.Unlock()
 	return s.associateLocked(fromType, fromID, toType, toID)
 }
@@ -252,7 +252,7 @@ func (s *Server) associateLocked(fromType, fromID, toType, toID string) error {
 // HubSpot would: values are validated, read-only ones refused, and the
 // modified date moves to the clock's now when something changed.
 func (s *Server) Update(objectType, id string, props map[string]string) error {
-	s.mu.Lock()
+	s.lockWrite()
 	defer s.mu.Unlock()
 	tb, err := s.tableOf(objectType)
 	if err != nil {
@@ -275,7 +275,7 @@ func (s *Server) Update(objectType, id string, props map[string]string) error {
 // Archive moves a record to the recycle bin in-process, as a user deleting
 // it in HubSpot would.
 func (s *Server) Archive(objectType, id string) error {
-	s.mu.Lock()
+	s.lockWrite()
 	defer s.mu.Unlock()
 	tb, err := s.tableOf(objectType)
 	if err != nil {
@@ -296,7 +296,7 @@ func (s *Server) Archive(objectType, id string) error {
 // Unassociate removes every association between two records in-process;
 // modification dates stay as they are (as in HubSpot).
 func (s *Server) Unassociate(fromType, fromID, toType, toID string) error {
-	s.mu.Lock()
+	s.lockWrite()
 	defer s.mu.Unlock()
 	from, err := s.tableOf(fromType)
 	if err != nil {

@@ -101,7 +101,7 @@ func (s *Server) LoadOrg(org *gen.Org) (*OrgIDs, error) {
 	if org == nil {
 		return nil, fmt.Errorf("load org: nil org")
 	}
-	s.mu.Lock()
+	s.lockWrite()
 	defer s.mu.Unlock()
 	companies, contacts, deals := s.tables["companies"], s.tables["contacts"], s.tables["deals"]
 	s.ensureProps(companies, "customer_success", "Customer success", csCompanyProps)

@@ -269,7 +269,7 @@ func (s *Server) createObject(w http.ResponseWriter, r *http.Request, t *objectT
 		s.writeError(w, e)
 		return
 	}
-	s.mu.Lock()
+	s.lockWrite()
 	defer s.mu.Unlock()
 	tb := s.tables[t.name]
 	props, links, e := s.prepareCreate(tb, in)
@@ -326,7 +326,7 @@ func (s *Server) updateObject(w http.ResponseWriter, r *http.Request, t *objectT
 		s.writeError(w, e)
 		return
 	}
-	s.mu.Lock()
+	s.lockWrite()
 	defer s.mu.Unlock()
 	tb := s.tables[t.name]
 	rec := s.findRecord(tb, idS, r.URL.Query().Get("idProperty"), false)
@@ -349,7 +349,7 @@ func (s *Server) archive(tb *table, rec *record, now time.Time) {
 }
 
 func (s *Server) archiveObject(w http.ResponseWriter, t *objectType, idS string) {
-	s.mu.Lock()
+	s.lockWrite()
 	defer s.mu.Unlock()
 	tb := s.tables[t.name]
 	rec := s.findRecord(tb, idS, "", false)

@@ -41,7 +41,7 @@ func (o *Owner) wire() wireOwner {
 
 // AddOwner adds an owner (a HubSpot user) and returns its id.
 func (s *Server) AddOwner(email, firstName, lastName string) string {
-	s.mu.Lock()
+	s.lockWrite()
 	defer s.mu.Unlock()
 	return s.addOwnerLocked(email, firstName, lastName, s.now()).ID
 }

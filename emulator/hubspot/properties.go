@@ -53,7 +53,7 @@ func (s *Server) handleProperties(w http.ResponseWriter, r *http.Request, c *cal
 		return
 	}
 	if write {
-		s.mu.Lock()
+		s.lockWrite()
 		defer s.mu.Unlock()
 	} else {
 		s.mu.RLock()

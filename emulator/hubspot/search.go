@@ -498,7 +498,18 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, t *objectType) {
 
 // runSearch finds the matching records in order and returns the page
 // [after, after+limit) (never past the 10,000th result) and the total.
+// Searches a sync sends are answered from the indexes (keySearch); the
+// others by reading the records in range (scanSearch).
 func (s *Server) runSearch(tb *table, q *query, sortProp string, desc bool, after, limit int) ([]*record, int) {
+	if page, count, ok := s.keySearch(tb, q, sortProp, desc, after, limit); ok {
+		return page, count
+	}
+	return s.scanSearch(tb, q, sortProp, desc, after, limit)
+}
+
+// scanSearch is runSearch reading every record in the range the filters
+// bound.
+func (s *Server) scanSearch(tb *table, q *query, sortProp string, desc bool, after, limit int) ([]*record, int) {
 	end := min(after+limit, maxSearchResults)
 	var page []*record
 	count := 0

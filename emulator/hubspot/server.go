@@ -77,7 +77,11 @@ type Server struct {
 	opts  Options
 	clock crm.Clock
 
+	// mu guards the portal's data; writers take it with lockWrite, which
+	// also starts a new generation (gen) so searches drop cached matches.
 	mu        stdsync.RWMutex
+	gen       atomic.Uint64
+	matches   matchCache
 	tables    map[string]*table
 	nextID    int64
 	owners    map[string]*Owner

@@ -68,6 +68,7 @@ func Run(t *testing.T, fresh Fresh) {
 		"BatchLarge":            testBatchLarge,
 		"BatchInvalidRaw":       testBatchInvalidRaw,
 		"FieldHistory":          testFieldHistory,
+		"RawRecordsByID":        testRawRecordsByID,
 	}
 	names := make([]string, 0, len(tests))
 	for n := range tests {
