@@ -20,6 +20,13 @@ const lateAccount = "0015g0000000015AAA,false,,Nutmeg Studio,Customer,,,Leeds,Un
 // its Account.csv.
 func exportWithLateAccount(t *testing.T) string {
 	t.Helper()
+	return exportWith(t, map[string]string{"Account.csv": lateAccount})
+}
+
+// exportWith copies testdata/sfexport to a temporary directory with the
+// rows of extra appended to the files it names.
+func exportWith(t *testing.T, extra map[string]string) string {
+	t.Helper()
 	src, dir := filepath.Join("testdata", "sfexport"), t.TempDir()
 	entries, err := os.ReadDir(src)
 	if err != nil {
@@ -30,9 +37,7 @@ func exportWithLateAccount(t *testing.T) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if e.Name() == "Account.csv" {
-			b = append(b, lateAccount...)
-		}
+		b = append(b, extra[e.Name()]...)
 		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
