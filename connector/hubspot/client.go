@@ -44,6 +44,10 @@ type Client struct {
 
 	mu   stdsync.Mutex
 	seen map[string]map[string]uint64 // object → activity id → associations fingerprint
+	// stages are the portal's deal stages, read at stagesAt, for
+	// deriving closed/won history from dealstage's.
+	stages   map[string]dealStageFlags
+	stagesAt time.Time
 }
 
 // option configures a Client.
