@@ -127,3 +127,42 @@ func TestReportAccountCreatedLater(t *testing.T) {
 		})
 	}
 }
+
+// TestUpgradeReadsAccountCreation: a store synced by a version that did
+// not read Account.CreatedDate (here: a mapping with created_at "")
+// lacks it in its raw records; the first sync with it mapped pulls
+// Account again once, by itself, and the report's 2024 start ARR then
+// leaves out the account created in April (257,000 before, 239,000
+// after); the sync after that pulls nothing again.
+func TestUpgradeReadsAccountCreation(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "hs.db")
+	old := strings.Replace(exportMapping, "    csat: CSAT__c\n", "    csat: CSAT__c\n    created_at: \"\"\n", 1)
+	oldVars, _ := exportOrgFrom(t, exportWithLateAccount(t), db, old, nil)
+	if code, out, errOut := run(t, oldVars, "sync"); code != exitOK {
+		t.Fatalf("sync without created_at: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if k := exportReport(t, oldVars, "2024-01-01", "2025-01-01"); k.StartARR == nil || *k.StartARR != 257000 {
+		t.Fatalf("without the creation date, start ARR %v; want the overstated 257000", deref(k.StartARR))
+	}
+	// The same store and org, with the mapping as shipped now.
+	vars := map[string]string{}
+	for k, v := range oldVars {
+		vars[k] = v
+	}
+	mapFile := filepath.Join(t.TempDir(), "healthsync.yaml")
+	if err := os.WriteFile(mapFile, []byte(exportMapping), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vars["HEALTHSYNC_MAPPING_FILE"] = mapFile
+	code, out, errOut := run(t, vars, "sync")
+	if code != exitOK || !strings.Contains(out, "pulled again for new fields [CreatedDate]") {
+		t.Fatalf("first sync after the upgrade did not pull Account again for CreatedDate: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if k := exportReport(t, vars, "2024-01-01", "2025-01-01"); k.StartARR == nil || *k.StartARR != 239000 || k.CustomersAtStart != 11 {
+		t.Errorf("after the upgrade: start ARR %v, customers at start %d; want 239000, 11", deref(k.StartARR), k.CustomersAtStart)
+	}
+	if code, out, errOut := run(t, vars, "sync"); code != exitOK || strings.Contains(out, "pulled again") {
+		t.Errorf("second sync after the upgrade: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
