@@ -2,12 +2,20 @@ package sync_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"healthsync/connector/salesforce"
 	"healthsync/crm"
+	emusalesforce "healthsync/emulator/salesforce"
+	"healthsync/mapping"
 	"healthsync/store"
+	"healthsync/store/storetest"
 	hsync "healthsync/sync"
 )
 
@@ -79,5 +87,59 @@ func TestStageHistoryBackfillCalls(t *testing.T) {
 				t.Fatalf("only %d stage changes checked: the generated org's stage history is too thin", checked)
 			}
 		})
+	}
+}
+
+// TestStagesUnreadable: an integration user who cannot read the org's
+// OpportunityStage records (Salesforce answers INSUFFICIENT_ACCESS) still
+// syncs: StageName's history is backfilled, IsClosed and IsWon are
+// reported untracked (their history starts at the first sync) rather than
+// read at today's value for every past date.
+func TestStagesUnreadable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	em := emusalesforce.New(emusalesforce.Options{})
+	if err := em.LoadOrg(org(t, 8)); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.RawQuery, "OpportunityStage") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`[{"message":"insufficient access rights on object id","errorCode":"INSUFFICIENT_ACCESS"}]`))
+			return
+		}
+		em.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	key := filepath.Join(t.TempDir(), "jwt.key")
+	if err := em.WritePrivateKey(key); err != nil {
+		t.Fatal(err)
+	}
+	creds := em.Credentials()
+	sc := salesforce.DefaultConfig()
+	sc.LoginURL, sc.ClientID, sc.Username, sc.JWTKeyFile = srv.URL, creds.ClientID, creds.Username, key
+	c, err := salesforce.Open(ctx, sc, salesforce.Deps{Connection: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mapping.New(crm.Salesforce, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := storetest.Open(t, store.Config{DatabaseURL: filepath.Join(t.TempDir(), "hs.db"), EncryptionKey: storetest.Key}, store.Options{})
+	rep, err := hsync.NewEngine(hsync.EngineOptions{Store: st, Source: c, Mapping: m, Config: hsync.Config{Connection: "default", ReconcileEvery: time.Hour}}).Sync(ctx, hsync.SyncOptions{})
+	if err != nil {
+		t.Fatalf("sync with OpportunityStage unreadable: %v", err)
+	}
+	for _, o := range rep.Objects {
+		if o.Object != "Opportunity" {
+			continue
+		}
+		h := o.History
+		if h == nil || !slices.Contains(h.Backfilled, crm.FieldStage) || !slices.Contains(h.Untracked, crm.FieldIsClosed) ||
+			!slices.Contains(h.Untracked, crm.FieldIsWon) || slices.Contains(h.Backfilled, crm.FieldIsWon) {
+			t.Errorf("Opportunity history: %+v; want stage backfilled, is_closed and is_won untracked", h)
+		}
 	}
 }

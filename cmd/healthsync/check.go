@@ -115,6 +115,11 @@ func checkHistory(ctx context.Context, e *env, m *mapping.Mapping, c any) error 
 		}
 		sort.Strings(srcs)
 		for _, src := range srcs {
+			if slices.ContainsFunc(tracked, func(t string) bool { return strings.EqualFold(t, src) }) {
+				derivedNotes = append(derivedNotes, fmt.Sprintf("%s %s is tracked, but the integration user cannot read the org's stages (OpportunityStage), which say how %s follow it: grant it read access to backfill them too.",
+					obj, src, strings.Join(from[src], " and ")))
+				continue
+			}
 			derivedNotes = append(derivedNotes, fmt.Sprintf("%s %s is not tracked, so the history of %s, which the CRM derives from it and cannot track, also starts at the first sync: track %s to backfill them all.",
 				obj, src, strings.Join(from[src], " and "), src))
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,7 +38,8 @@ func (c *Client) HistoryByID() int { return 0 }
 // keeps: the values of the history object's Field picklist, as the
 // describe of the history object lists them (one call). An object without
 // field history, or whose history the user cannot see, tracks none.
-// Opportunity IsClosed and IsWon count as tracked when StageName is:
+// Opportunity IsClosed and IsWon count as tracked when StageName is and
+// the org's OpportunityStage records can be read (one more call):
 // PullHistory derives their history from it.
 func (c *Client) HistoryTracked(ctx context.Context, object string, fields []string) ([]string, error) {
 	h, ok := historyObjects[strings.ToLower(object)]
@@ -74,10 +76,19 @@ func (c *Client) HistoryTracked(ctx context.Context, object string, fields []str
 			}
 		}
 	}
-	// IsClosed and IsWon follow StageName: its history is theirs.
-	for f := range derivedFromStage {
-		if tracked["stagename"] && strings.EqualFold(object, "Opportunity") {
-			tracked[f] = true
+	// IsClosed and IsWon follow StageName: its history is theirs, read
+	// through the org's stages (one query, kept for the backfill). A user
+	// who cannot read the stages gets no history of them.
+	if tracked["stagename"] && strings.EqualFold(object, "Opportunity") &&
+		slices.ContainsFunc(fields, func(f string) bool { return derivedFromStage[strings.ToLower(f)] }) {
+		if _, err := c.opportunityStages(ctx); err == nil {
+			for f := range derivedFromStage {
+				tracked[f] = true
+			}
+		} else if !untracked(err) {
+			return nil, fmt.Errorf("field history of %s: %w", object, err)
+		} else {
+			c.log.Warn("the integration user cannot read OpportunityStage: IsClosed and IsWon history starts at the first sync", "error", err)
 		}
 	}
 	var out []string

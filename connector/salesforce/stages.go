@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"healthsync/connector"
 )
@@ -34,10 +36,27 @@ func (c *Client) HistoryDerivedFrom(object, field string) string {
 // stageFlags is whether a stage closes and wins the deal.
 type stageFlags struct{ closed, won bool }
 
+// stagesTTL is how long the stages read for a backfill (or a check)
+// serve before they are read again.
+const stagesTTL = 10 * time.Minute
+
+// stageCache holds the org's stages between HistoryTracked and
+// PullHistory, so a backfill reads them once.
+type stageCache struct {
+	mu sync.Mutex
+	m  map[string]stageFlags
+	at time.Time
+}
+
 // opportunityStages reads the org's stages (active or not: an old
 // history row may name a retired one) by API name and by label, lower
-// case: one query call.
+// case: one query call, kept for stagesTTL.
 func (c *Client) opportunityStages(ctx context.Context) (map[string]stageFlags, error) {
+	c.stages.mu.Lock()
+	defer c.stages.mu.Unlock()
+	if c.stages.m != nil && c.clock.Now().Sub(c.stages.at) < stagesTTL {
+		return c.stages.m, nil
+	}
 	out := map[string]stageFlags{}
 	err := c.queryPages(ctx, "query", "SELECT ApiName, MasterLabel, IsClosed, IsWon FROM OpportunityStage", func(recs []rawRecord, _ int) error {
 		for _, r := range recs {
@@ -56,6 +75,7 @@ func (c *Client) opportunityStages(ctx context.Context) (map[string]stageFlags, 
 	if err != nil {
 		return nil, fmt.Errorf("read the opportunity stages: %w", err)
 	}
+	c.stages.m, c.stages.at = out, c.clock.Now()
 	return out, nil
 }
 
