@@ -43,6 +43,11 @@ type Account struct {
 	OverrideComment string
 	OverrideExpires *time.Time
 
+	// CreatedAt is when the account was created in the CRM (Salesforce
+	// CreatedDate, HubSpot createdate): before it the account did not
+	// exist, unless the CRM records it as a customer earlier (see
+	// scoring.StatusAt). Zero when unknown.
+	CreatedAt  time.Time
 	ModifiedAt time.Time
 }
 

@@ -70,6 +70,7 @@ type AccountFields struct {
 	GradeOverride    string `yaml:"grade_override" kind:"string" doc:"A CSM's manual grade (green, yellow, red)."`
 	OverrideComment  string `yaml:"override_comment" kind:"string" doc:"Why the CSM overrode the score."`
 	OverrideExpires  string `yaml:"override_expires" kind:"date" doc:"When the override stops applying."`
+	CreatedAt        string `yaml:"created_at" kind:"datetime" doc:"When the account was created in the CRM (Salesforce CreatedDate; HubSpot: the record's createdAt when empty). Before it the account counts as not existing yet in past KPIs, backtests and scores as of a date, unless a customer-since date or a deal closed earlier says it was a customer before (records imported from an older system)."`
 }
 
 // ContactFields maps the canonical contact fields.

@@ -138,6 +138,7 @@ func salesforceFields() FieldsConfig {
 			Status:        "Type",
 			Employees:     "NumberOfEmployees",
 			AnnualRevenue: "AnnualRevenue",
+			CreatedAt:     "CreatedDate",
 		},
 		Contact: ContactFields{
 			AccountID:  "AccountId",

@@ -36,7 +36,7 @@ fields:
 	fmt.Println(field)
 	// Output:
 	// [Account Contact Opportunity Task Event User]
-	// [Adoption__c AnnualRevenue CSM_Sentiment__c Industry Name NumberOfEmployees OwnerId Type]
+	// [Adoption__c AnnualRevenue CSM_Sentiment__c CreatedDate Industry Name NumberOfEmployees OwnerId Type]
 	// Acme 62.5 50
 	// Health_Score__c
 }

@@ -70,7 +70,7 @@ func TestEmptyFileUsesDefaults(t *testing.T) {
 		fields  map[string]string
 	}{
 		{crm.Salesforce, "", "Account Contact Opportunity Task Event User", map[string]string{
-			"Account":     "AnnualRevenue Industry Name NumberOfEmployees OwnerId Type",
+			"Account":     "AnnualRevenue CreatedDate Industry Name NumberOfEmployees OwnerId Type",
 			"Contact":     "AccountId Department Email FirstName LastName OwnerId Title",
 			"Opportunity": "AccountId Amount CloseDate CreatedDate IsClosed IsWon Name OwnerId Probability StageName Type",
 			"Task":        "AccountId ActivityDate CallType CompletedDateTime IsClosed OwnerId Status Subject TaskSubtype Type WhatId WhoId",

@@ -165,6 +165,15 @@ func (m *Mapping) mapAccount(r *reader, id string, modified time.Time) crm.Accou
 		OverrideExpires:  r.date(f.OverrideExpires),
 		ModifiedAt:       modified,
 	}
+	if t := r.instant(f.CreatedAt); t != nil {
+		a.CreatedAt = *t
+	} else if m.sys == crm.HubSpot && f.CreatedAt == "" {
+		// Every HubSpot record read carries createdAt: no property to
+		// download for it.
+		if t := r.instantTop("createdAt"); t != nil {
+			a.CreatedAt = *t
+		}
+	}
 	a.Churned, _ = r.boolean(f.Churned)
 	if a.ChurnedAt != nil && f.Churned == "" {
 		a.Churned = true

@@ -40,6 +40,7 @@ outputs:
 	account := []connector.Field{
 		sfField("Id", "id", false), sfField("Name", "string", true), sfField("Type", "picklist", true),
 		sfField("NumberOfEmployees", "int", true), sfField("AnnualRevenue", "currency", true),
+		sfField("CreatedDate", "datetime", false),
 		// Industry is missing; Adoption__c has the wrong type; Renewal_Date__c is missing.
 		sfField("Adoption__c", "string", true), sfField("CSM_Sentiment__c", "picklist", true),
 		ownField("health_score__c", "double", true), ownField("Health_Grade__c", "string", true),

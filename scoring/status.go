@@ -25,6 +25,10 @@ func (s Status) Live() bool { return s.Status == crm.StatusCustomer }
 // a former customer at t. The same rules serve scoring, the portfolio
 // KPIs, the backtest and every command, so they all agree:
 //
+//  0. Before the account existed (its creation in the CRM, or an earlier
+//     customer-since date or deal close date, for records imported from
+//     an older system) it is not a customer of any kind: a prospect, in
+//     no cohort and not scored.
 //  1. A churn field set (with a churn date at or before t, or none) makes
 //     a former customer.
 //  2. The mapped status field (account type, lifecycle stage) holds its
@@ -40,6 +44,9 @@ func (s Status) Live() bool { return s.Status == crm.StatusCustomer }
 //     account with ARR and no deal won after t is a paying customer, and
 //     anything else is a prospect.
 func StatusAt(a *crm.Account, opps []crm.Opportunity, t time.Time) Status {
+	if from := ExistsFrom(a, opps); !from.IsZero() && t.Before(from) {
+		return Status{Status: crm.StatusProspect, Why: "it did not exist yet: created in the CRM on " + longDate(from)}
+	}
 	if a.Churned && (a.ChurnedAt == nil || !a.ChurnedAt.After(t)) {
 		s := Status{Status: crm.StatusFormer, Why: "marked as churned"}
 		if a.ChurnedAt != nil && !a.ChurnedAt.IsZero() {
@@ -105,6 +112,27 @@ func StatusAt(a *crm.Account, opps []crm.Opportunity, t time.Time) Status {
 		return Status{Status: crm.StatusCustomer, Why: "it has ARR on record"}
 	}
 	return Status{Status: crm.StatusProspect, Why: "no won deal, no open renewal, no customer-since date and no ARR"}
+}
+
+// ExistsFrom is when the account began to exist for healthsync: its
+// creation in the CRM, or earlier when the CRM itself dates it earlier (a
+// customer-since date, or a deal closed before the creation: records
+// migrated from an older system keep their own dates). Zero when the
+// creation date is unknown: the account then counts as always existing.
+func ExistsFrom(a *crm.Account, opps []crm.Opportunity) time.Time {
+	from := a.CreatedAt
+	if from.IsZero() {
+		return time.Time{}
+	}
+	if s := a.CustomerSince; s != nil && !s.IsZero() && s.Before(from) {
+		from = *s
+	}
+	for i := range opps {
+		if c := opps[i].CloseDate; opps[i].IsClosed && c != nil && c.Before(from) {
+			from = *c
+		}
+	}
+	return from
 }
 
 // StatusWords is the status as a CSM reads it.

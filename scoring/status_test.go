@@ -42,6 +42,10 @@ func TestStatusAt(t *testing.T) {
 		{"ARR without a deal history", crm.Account{ARR: fp(12000)}, nil, crm.StatusCustomer, "ARR"},
 		{"ARR but the first deal is won after t", crm.Account{ARR: fp(12000)}, []crm.Opportunity{closedOppKind("N2", crm.OpportunityNew, day(2026, 2, 1), true)}, crm.StatusProspect, "no won deal"},
 		{"nothing known", crm.Account{}, nil, crm.StatusProspect, "no won deal"},
+		{"created after t: did not exist", crm.Account{CreatedAt: day(2025, 12, 2), Status: crm.StatusCustomer, StatusValue: "Customer", ARR: fp(18000)}, nil, crm.StatusProspect, "created in the CRM on 2 Dec 2025"},
+		{"created before t", crm.Account{CreatedAt: day(2025, 11, 30), Status: crm.StatusCustomer, StatusValue: "Customer"}, nil, crm.StatusCustomer, `"Customer"`},
+		{"created after t but a deal closed before: migrated, existed", crm.Account{CreatedAt: day(2026, 1, 5), Status: crm.StatusCustomer, StatusValue: "Customer"}, []crm.Opportunity{newWon}, crm.StatusCustomer, `"Customer"`},
+		{"created after t but a customer since before: migrated, existed", crm.Account{CreatedAt: day(2026, 1, 5), CustomerSince: tp(day(2024, 1, 1))}, nil, crm.StatusCustomer, "customer since 1 Jan 2024"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 
 	"healthsync/connector/hubspot"
@@ -72,7 +73,8 @@ func checkHistory(ctx context.Context, e *env, m *mapping.Mapping, c any) error 
 	if !ok {
 		return nil
 	}
-	var lines []string
+	var lines, derivedNotes []string
+	dv, _ := c.(historyDeriver)
 	for _, obj := range m.Objects() {
 		ent, ok := m.HistoryEntity(obj)
 		if !ok {
@@ -85,8 +87,41 @@ func checkHistory(ctx context.Context, e *env, m *mapping.Mapping, c any) error 
 		_, no := m.Backfillable(ent, func(f string) bool {
 			return slices.ContainsFunc(tracked, func(t string) bool { return strings.EqualFold(t, f) })
 		})
+		// Fields the CRM derives from another one (Salesforce's IsClosed
+		// and IsWon from StageName) have no tracking of their own: name
+		// the field to track instead.
+		from := map[string][]string{} // source field -> the derived CRM fields
 		for _, f := range no {
-			lines = append(lines, fmt.Sprintf("  %s %s (%s)", obj, f.Field, strings.Join(f.Sources, ", ")))
+			var own, derived []string
+			for _, s := range f.Sources {
+				if src := derivedSource(dv, obj, s); src != "" {
+					derived = append(derived, s)
+					if !slices.Contains(from[src], s) {
+						from[src] = append(from[src], s)
+					}
+				} else {
+					own = append(own, s)
+				}
+			}
+			line := fmt.Sprintf("  %s %s (%s)", obj, f.Field, strings.Join(own, ", "))
+			if len(own) == 0 {
+				line = fmt.Sprintf("  %s %s (%s: follows %s)", obj, f.Field, strings.Join(derived, ", "), derivedSource(dv, obj, derived[0]))
+			}
+			lines = append(lines, line)
+		}
+		srcs := make([]string, 0, len(from))
+		for src := range from {
+			srcs = append(srcs, src)
+		}
+		sort.Strings(srcs)
+		for _, src := range srcs {
+			if slices.ContainsFunc(tracked, func(t string) bool { return strings.EqualFold(t, src) }) {
+				derivedNotes = append(derivedNotes, fmt.Sprintf("%s %s is tracked, but the integration user cannot read the org's stages (OpportunityStage), which say how %s follow it: grant it read access to backfill them too.",
+					obj, src, strings.Join(from[src], " and ")))
+				continue
+			}
+			derivedNotes = append(derivedNotes, fmt.Sprintf("%s %s is not tracked, so the history of %s, which the CRM derives from it and cannot track, also starts at the first sync: track %s to backfill them all.",
+				obj, src, strings.Join(from[src], " and "), src))
 		}
 	}
 	if len(lines) == 0 {
@@ -95,6 +130,24 @@ func checkHistory(ctx context.Context, e *env, m *mapping.Mapping, c any) error 
 	}
 	fmt.Fprintf(e.stdout, "Field history: the CRM keeps no history of %d mapped fields (field history tracking off for them, or not visible to the integration user):\n%s\n",
 		len(lines), strings.Join(lines, "\n"))
-	fmt.Fprintln(e.stdout, "Their history starts at the first sync: backtests and past KPIs that read them are exact only from then (before it a backtest leaves them out, a report reads their earliest known value). Turn on field history tracking for them (Salesforce Setup → Object Manager → Fields & Relationships → Set History Tracking) before the first sync to backfill them.")
+	for _, n := range derivedNotes {
+		fmt.Fprintln(e.stdout, n)
+	}
+	fmt.Fprintln(e.stdout, "Their history starts at the first sync: backtests and past KPIs that read them are exact only from then (before it a backtest leaves them out, a report reads their earliest known value). Turn on field history tracking for them (Salesforce Setup → Object Manager → Fields & Relationships → Set History Tracking; for a field that follows another, that one) before the first sync to backfill them.")
 	return nil
+}
+
+// historyDeriver is a CRM client that knows which fields take their
+// history from another field (Salesforce: Opportunity IsClosed and IsWon
+// from StageName).
+type historyDeriver interface {
+	HistoryDerivedFrom(object, field string) string
+}
+
+// derivedSource is the field whose history stands for field's, or "".
+func derivedSource(dv historyDeriver, object, field string) string {
+	if dv == nil {
+		return ""
+	}
+	return dv.HistoryDerivedFrom(object, field)
 }

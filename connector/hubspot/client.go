@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	stdsync "sync"
 	"sync/atomic"
 	"time"
 
@@ -44,6 +45,12 @@ type Client struct {
 	sweep time.Duration
 
 	calls atomic.Int64
+
+	mu stdsync.Mutex
+	// stages are the portal's deal stages, read at stagesAt, for
+	// deriving closed/won history from dealstage's.
+	stages   map[string]dealStageFlags
+	stagesAt time.Time
 }
 
 // option configures a Client.

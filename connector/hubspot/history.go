@@ -39,11 +39,38 @@ func (c *Client) HistoryTracked(_ context.Context, object string, fields []strin
 // to fn as one page. A record the portal no longer has is absent from the
 // page's values (it is still listed in its Records). HubSpot's history
 // starts at the record's creation, so a property whose oldest value is
-// dated after it was empty before that value (its Old is null).
+// dated after it was empty before that value (its Old is null). A deal's
+// hs_is_closed and hs_is_closed_won are read from its dealstage history
+// through the portal's pipelines (one more call per backfill; see
+// deriveDealHistory).
 func (c *Client) PullHistory(ctx context.Context, req connector.HistoryRequest, fn func(context.Context, connector.HistoryPage) error) error {
 	o, err := lookup(req.Object)
 	if err != nil {
 		return fmt.Errorf("property history: %w", err)
+	}
+	props, derive, keepStage := req.Fields, []string(nil), false
+	if o.name == "deals" {
+		props = nil
+		for _, f := range req.Fields {
+			switch {
+			case derivedDealProps[f] != nil:
+				derive = append(derive, f)
+			case f == "dealstage":
+				keepStage = true
+				props = append(props, f)
+			default:
+				props = append(props, f)
+			}
+		}
+		if len(derive) > 0 && !keepStage {
+			props = append(props, "dealstage")
+		}
+	}
+	var stages map[string]dealStageFlags
+	if len(derive) > 0 && len(req.IDs) > 0 {
+		if stages, err = c.dealStages(ctx); err != nil {
+			return fmt.Errorf("property history of %s: %w", o.name, err)
+		}
 	}
 	for start := 0; start < len(req.IDs); start += historyBatch {
 		ids := req.IDs[start:min(start+historyBatch, len(req.IDs))]
@@ -51,7 +78,7 @@ func (c *Client) PullHistory(ctx context.Context, req connector.HistoryRequest, 
 		for i, id := range ids {
 			inputs[i] = map[string]string{"id": id}
 		}
-		body := map[string]any{"inputs": inputs, "properties": []string{"hs_object_id"}, "propertiesWithHistory": req.Fields}
+		body := map[string]any{"inputs": inputs, "properties": []string{"hs_object_id"}, "propertiesWithHistory": props}
 		var res batchResponse
 		if _, err := c.call(ctx, http.MethodPost, "/crm/v3/objects/"+objPath(o.name)+"/batch/read", nil, body, &res); err != nil {
 			return fmt.Errorf("property history of %s: %w", o.name, err)
@@ -59,15 +86,15 @@ func (c *Client) PullHistory(ctx context.Context, req connector.HistoryRequest, 
 		page := connector.HistoryPage{Records: ids, After: ids[len(ids)-1]}
 		for _, raw := range res.Results {
 			var w struct {
-				ID        string `json:"id"`
-				CreatedAt string `json:"createdAt"`
-				History   map[string][]struct {
-					Value     *string `json:"value"`
-					Timestamp string  `json:"timestamp"`
-				} `json:"propertiesWithHistory"`
+				ID        string                    `json:"id"`
+				CreatedAt string                    `json:"createdAt"`
+				History   map[string][]historyEntry `json:"propertiesWithHistory"`
 			}
 			if err := json.Unmarshal(raw, &w); err != nil || w.ID == "" {
 				return fmt.Errorf("property history of %s: %w", o.name, connector.MalformedError(http.StatusOK, nil, raw, fmt.Errorf("a result without an id")))
+			}
+			if len(derive) > 0 && w.History != nil {
+				deriveDealHistory(w.History, derive, keepStage, stages)
 			}
 			created, _ := crm.ParseTime(w.CreatedAt)
 			for prop, entries := range w.History {

@@ -88,6 +88,7 @@ type Client struct {
 	descCache   DescribeCache
 	fingerprint map[string]map[string]uint64 // object → Id → hash of calculated values
 	offered     []string                     // API versions of the org, once asked
+	stages      stageCache                   // the org's opportunity stages, for closed/won history
 }
 
 // Open wires a Client from the configuration: JWT bearer when

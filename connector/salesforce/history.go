@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +38,9 @@ func (c *Client) HistoryByID() int { return 0 }
 // keeps: the values of the history object's Field picklist, as the
 // describe of the history object lists them (one call). An object without
 // field history, or whose history the user cannot see, tracks none.
+// Opportunity IsClosed and IsWon count as tracked when StageName is and
+// the org's OpportunityStage records can be read (one more call):
+// PullHistory derives their history from it.
 func (c *Client) HistoryTracked(ctx context.Context, object string, fields []string) ([]string, error) {
 	h, ok := historyObjects[strings.ToLower(object)]
 	if !ok {
@@ -72,6 +76,21 @@ func (c *Client) HistoryTracked(ctx context.Context, object string, fields []str
 			}
 		}
 	}
+	// IsClosed and IsWon follow StageName: its history is theirs, read
+	// through the org's stages (one query, kept for the backfill). A user
+	// who cannot read the stages gets no history of them.
+	if tracked["stagename"] && strings.EqualFold(object, "Opportunity") &&
+		slices.ContainsFunc(fields, func(f string) bool { return derivedFromStage[strings.ToLower(f)] }) {
+		if _, err := c.opportunityStages(ctx); err == nil {
+			for f := range derivedFromStage {
+				tracked[f] = true
+			}
+		} else if !untracked(err) {
+			return nil, fmt.Errorf("field history of %s: %w", object, err)
+		} else {
+			c.log.Warn("the integration user cannot read OpportunityStage: IsClosed and IsWon history starts at the first sync", "error", err)
+		}
+	}
 	var out []string
 	for _, f := range fields {
 		if tracked[strings.ToLower(f)] {
@@ -102,6 +121,10 @@ func untracked(err error) bool {
 //
 // in REST pages of 2,000, or as one Bulk API 2.0 job when the first page
 // says more rows are pending than HEALTHSYNC_SALESFORCE_BULK_THRESHOLD.
+// Opportunity IsClosed and IsWon have no history rows (Salesforce derives
+// them from StageName and cannot track them): asked for, they are read
+// as StageName's changes through the org's OpportunityStage records (one
+// more query call).
 // Each page handed to fn holds whole records: the rows of the last record
 // of a query page wait for the next page. An object without field history
 // (INVALID_TYPE) has nothing to read.
@@ -110,8 +133,16 @@ func (c *Client) PullHistory(ctx context.Context, req connector.HistoryRequest, 
 	if !ok || len(req.Fields) == 0 {
 		return nil
 	}
-	quoted := make([]string, 0, len(req.Fields))
-	for _, f := range req.Fields {
+	queryFields, derive := newStageDeriver(req.Object, req.Fields)
+	if derive != nil {
+		stages, err := c.opportunityStages(ctx)
+		if err != nil {
+			return fmt.Errorf("field history of %s: %w", req.Object, err)
+		}
+		derive.stages = stages
+	}
+	quoted := make([]string, 0, len(queryFields))
+	for _, f := range queryFields {
 		if err := soqlName(f); err != nil {
 			return fmt.Errorf("field history of %s: %w", req.Object, err)
 		}
@@ -126,7 +157,7 @@ func (c *Client) PullHistory(ctx context.Context, req connector.HistoryRequest, 
 	}
 	fields := []string{"Id", h.parent, "Field", "DataType", "OldValue", "NewValue", "CreatedDate"}
 	soql := "SELECT " + strings.Join(fields, ", ") + " FROM " + h.name + where + " ORDER BY " + h.parent + ", CreatedDate, Id"
-	hp := &historyPager{parent: h.parent, fn: fn}
+	hp := &historyPager{parent: h.parent, fn: fn, derive: derive}
 	first, pending := true, 0
 	err := c.queryPages(ctx, "query", soql, func(recs []rawRecord, total int) error {
 		if first && total > c.cfg.BulkThreshold {
@@ -138,7 +169,7 @@ func (c *Client) PullHistory(ctx context.Context, req connector.HistoryRequest, 
 	})
 	if errors.Is(err, errUseBulk) {
 		c.log.Info("reading field history with a Bulk API 2.0 job", "object", h.name, "pending", pending)
-		hp = &historyPager{parent: h.parent, fn: fn, csv: true}
+		hp = &historyPager{parent: h.parent, fn: fn, csv: true, derive: derive}
 		d := historyDescribe(h.name, h.parent)
 		err = c.bulkQuery(ctx, h.name, soql, d, fields, func(ctx context.Context, recs []rawRecord) error { return hp.add(ctx, recs) })
 	}
@@ -166,6 +197,7 @@ type historyPager struct {
 	parent  string
 	fn      func(context.Context, connector.HistoryPage) error
 	csv     bool // values are CSV text: typed by DataType
+	derive  *stageDeriver
 	held    []connector.FieldValue
 	heldID  string
 	records []string
@@ -187,8 +219,13 @@ func (p *historyPager) add(ctx context.Context, recs []rawRecord) error {
 			p.heldID, p.held = id, nil
 		}
 		dt := r.str("DataType")
-		p.held = append(p.held, connector.FieldValue{RecordID: id, Field: r.str("Field"), At: at,
-			Value: historyJSON(r["NewValue"], dt, p.csv), Old: historyJSON(r["OldValue"], dt, p.csv)})
+		v := connector.FieldValue{RecordID: id, Field: r.str("Field"), At: at,
+			Value: historyJSON(r["NewValue"], dt, p.csv), Old: historyJSON(r["OldValue"], dt, p.csv)}
+		if p.derive != nil {
+			p.held = append(p.held, p.derive.derive(v)...)
+		} else {
+			p.held = append(p.held, v)
+		}
 	}
 	if len(p.records) == 0 {
 		return nil

@@ -43,7 +43,15 @@
 //     orgs and from AccountHistory.csv / OpportunityFieldHistory.csv.
 //     Which fields are tracked is [Options].FieldHistory (default
 //     [DefaultFieldHistory]) or [Server.SetFieldHistory]; an object that
-//     tracks nothing has no history object (INVALID_TYPE).
+//     tracks nothing has no history object (INVALID_TYPE). Fields no user
+//     sets (Opportunity IsClosed and IsWon, which follow StageName) cannot
+//     be tracked, as in Setup.
+//   - OpportunityStage: the org's stages (ApiName, MasterLabel, IsActive,
+//     IsClosed, IsWon, DefaultProbability, ForecastCategory[Name],
+//     SortOrder), read-only and queryable; the standard stages, or an
+//     export's own (OpportunityStage.csv, else inferred from
+//     Opportunity.csv), which also decide every opportunity's IsClosed and
+//     IsWon.
 //   - Field-level security for custom fields added through the Tooling
 //     API: writes fail with INVALID_FIELD until a
 //     FieldPermissions record on a permission set assigned to the user

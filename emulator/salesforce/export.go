@@ -148,6 +148,9 @@ type exportLoad struct {
 	lines   map[*record]string // "path:line" of each loaded record, for messages
 	written map[*record]map[int]any
 	cleared map[string]int // "path: column" → references cleared
+	// oldStages are the org's stages before the load, for undo (nil:
+	// the load did not change them).
+	oldStages []stage
 }
 
 // pendingRef is a reference cell resolved once every file is loaded.
@@ -208,6 +211,9 @@ func (l *exportLoad) run() error {
 }
 
 func (l *exportLoad) undo() {
+	if l.oldStages != nil {
+		l.s.setStages(l.oldStages, l.s.clock.Now(), l.s.userID)
+	}
 	for _, r := range append(l.added, l.history...) {
 		delete(r.t.byID, r.id)
 		delete(l.s.db.byID, r.id)
@@ -464,6 +470,7 @@ func (l *exportLoad) stages() error {
 		}
 		name, closed, won, prob, fc, active, order := col("ApiName", "MasterLabel"), col("IsClosed"), col("IsWon"),
 			col("DefaultProbability"), col("ForecastCategoryName"), col("IsActive"), col("SortOrder")
+		label, idCol := col("MasterLabel"), col("Id")
 		if name < 0 {
 			return fmt.Errorf("%s:1: no MasterLabel or ApiName column: the stage names are needed", f.path)
 		}
@@ -485,7 +492,11 @@ func (l *exportLoad) stages() error {
 			if strings.EqualFold(get(row, active), "false") {
 				continue
 			}
-			st := stage{name: get(row, name), closed: strings.EqualFold(get(row, closed), "true"), won: strings.EqualFold(get(row, won), "true"), forecast: get(row, fc)}
+			st := stage{name: get(row, name), closed: strings.EqualFold(get(row, closed), "true"), won: strings.EqualFold(get(row, won), "true"),
+				forecast: get(row, fc), label: get(row, label), id: get(row, idCol)}
+			if st.won {
+				st.closed = true // a won stage is closed, as Setup enforces
+			}
 			st.prob, _ = strconv.ParseFloat(get(row, prob), 64)
 			if st.forecast == "" {
 				st.forecast = forecastOf(st)
@@ -535,13 +546,8 @@ func (l *exportLoad) stages() error {
 	if len(out) == 0 {
 		return nil
 	}
-	d := l.s.db
-	d.stages = out
-	f, _ := d.schema["opportunity"].field("StageName")
-	f.picklist = nil
-	for _, st := range out {
-		f.picklist = append(f.picklist, st.name)
-	}
+	l.oldStages = l.s.db.stages
+	l.s.setStages(out, l.s.clock.Now(), l.s.userID)
 	return nil
 }
 

@@ -126,12 +126,23 @@ func (s *Server) SetFieldHistory(object string, on bool, fields ...string) error
 		return fmt.Errorf("field history of %s: the emulator tracks Account and Opportunity fields only", object)
 	}
 	for _, f := range fields {
-		if fld, _ := o.field(f); fld == nil {
+		fld, _ := o.field(f)
+		if fld == nil {
 			return fmt.Errorf("field history of %s: no field %s", o.name, f)
+		}
+		if on && !trackable(fld) {
+			return fmt.Errorf("field history of %s: Salesforce does not track %s: it is derived or set by the system (IsClosed and IsWon follow StageName)", o.name, fld.name)
 		}
 		s.db.tracking.track(o.name, f, on)
 	}
 	return nil
+}
+
+// trackable reports whether Setup offers field history tracking of f:
+// not for fields no user can set (formulas, roll-ups, system fields, and
+// Opportunity's IsClosed and IsWon, which follow StageName).
+func trackable(f *field) bool {
+	return f.createable || f.updateable
 }
 
 // historyFieldName is the Field value of a change of f: the API name, but

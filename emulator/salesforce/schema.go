@@ -221,21 +221,24 @@ type stage struct {
 	forecast string
 	closed   bool
 	won      bool
+	// label is the stage's MasterLabel ("" : the same as name, its
+	// ApiName); id its OpportunityStage record ID when an export gave one.
+	label, id string
 }
 
 // stagesProbability are the stages of a new org; an org loaded from an
 // export has its own (db.stages).
 var stagesProbability = []stage{
-	{"Prospecting", 10, "Pipeline", false, false},
-	{"Qualification", 10, "Pipeline", false, false},
-	{"Needs Analysis", 20, "Pipeline", false, false},
-	{"Value Proposition", 50, "Pipeline", false, false},
-	{"Id. Decision Makers", 60, "Pipeline", false, false},
-	{"Perception Analysis", 70, "Pipeline", false, false},
-	{"Proposal/Price Quote", 75, "Pipeline", false, false},
-	{"Negotiation/Review", 90, "Pipeline", false, false},
-	{"Closed Won", 100, "Closed", true, true},
-	{"Closed Lost", 0, "Omitted", true, false},
+	{"Prospecting", 10, "Pipeline", false, false, "", ""},
+	{"Qualification", 10, "Pipeline", false, false, "", ""},
+	{"Needs Analysis", 20, "Pipeline", false, false, "", ""},
+	{"Value Proposition", 50, "Pipeline", false, false, "", ""},
+	{"Id. Decision Makers", 60, "Pipeline", false, false, "", ""},
+	{"Perception Analysis", 70, "Pipeline", false, false, "", ""},
+	{"Proposal/Price Quote", 75, "Pipeline", false, false, "", ""},
+	{"Negotiation/Review", 90, "Pipeline", false, false, "", ""},
+	{"Closed Won", 100, "Closed", true, true, "", ""},
+	{"Closed Lost", 0, "Omitted", true, false, "", ""},
 }
 
 func stageNames() []string {
@@ -419,6 +422,22 @@ func newSchema() map[string]*object {
 		fPick("Type", "Type", "Call", "Email", "Meeting", "Other"),
 		evSubtype,
 	)
+
+	// The org's opportunity stages: read-only over the API (an admin
+	// edits the StageName picklist in Setup), one record per stage.
+	add(&object{name: "OpportunityStage", label: "Opportunity Stage", prefix: "01J"},
+		append([]*field{fID(),
+			readOnly(fStr("ApiName", "API Name", 255)),
+			readOnly(fStr("MasterLabel", "Master Label", 255)),
+			readOnly(fStr("Description", "Description", 255)),
+			readOnly(fBool("IsActive", "Is Active")),
+			readOnly(fBool("IsClosed", "Closed")),
+			readOnly(fBool("IsWon", "Won")),
+			readOnly(fNum(tPercent, "DefaultProbability", "Probability (%)", 3, 0)),
+			readOnly(fPick("ForecastCategory", "Forecast Category", "Omitted", "Pipeline", "BestCase", "Forecast", "Closed")),
+			readOnly(fPick("ForecastCategoryName", "Forecast Category Name", "Omitted", "Pipeline", "Best Case", "Commit", "Closed")),
+			readOnly(fNum(tInt, "SortOrder", "Sort Order", 9, 0)),
+		}, auditFields(false)...)...)
 
 	// Tooling-only objects.
 	cf := add(&object{name: "CustomField", label: "Custom Field", prefix: "00N", tooling: true, createable: true, deletable: true},

@@ -225,6 +225,7 @@ func (s *Server) bootstrap() {
 	d.insert(d.table("PermissionSetAssignment"), s.vals("PermissionSetAssignment", map[string]any{
 		"AssigneeId": user.id, "PermissionSetId": ps.id,
 	}), now, user.id)
+	s.setStages(d.stages, now, user.id)
 }
 
 // vals maps field names to field indexes of object name.
