@@ -182,6 +182,26 @@ func TestHubSpotDealsBelongToTheirCompany(t *testing.T) {
 					t.Errorf("the sweep stored %d deals, want only the moved one", or.Counts.Changed+or.Counts.New)
 				}
 			}
+
+			// A store written before deals' companies were read has no sweep
+			// of deals recorded: its next sync sweeps them at once, not a day
+			// later, so the deals it holds without a company gain it.
+			if err := em.Unassociate("deals", deal, "companies", to); err != nil {
+				t.Fatal(err)
+			}
+			if err := em.Associate("deals", deal, "companies", from); err != nil {
+				t.Fatal(err)
+			}
+			if err := st.InTx(ctx, func(tx *store.Tx) error {
+				return tx.SetState(ctx, "default", "associations_swept_at:deals", "")
+			}); err != nil {
+				t.Fatal(err)
+			}
+			clock.Add(time.Hour)
+			syncOnce()
+			if got := storedAccount(); got != from {
+				t.Errorf("a store with no sweep of deals recorded did not sweep them at its next sync: deal %s is stored under %q, want %s", deal, got, from)
+			}
 		})
 	}
 }
