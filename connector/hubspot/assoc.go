@@ -281,9 +281,9 @@ func (c *Client) SweepAssociations(ctx context.Context, req connector.PullReques
 		}
 		body := searchRequest{
 			FilterGroups: []filterGroup{{Filters: filters}},
-			Sorts:      []searchSort{{PropertyName: "hs_object_id", Direction: "ASCENDING"}},
-			Properties: props,
-			Limit:      searchPageSize,
+			Sorts:        []searchSort{{PropertyName: "hs_object_id", Direction: "ASCENDING"}},
+			Properties:   props,
+			Limit:        searchPageSize,
 		}
 		res, err := c.search(ctx, o, body)
 		if err != nil {
