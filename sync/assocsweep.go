@@ -65,9 +65,11 @@ func (s storedObject) Raw(ctx context.Context, ids []string) (map[string]json.Ra
 // maybeSweepAssociations sweeps obj's associations when the Source has
 // them and the interval has passed since the last sweep; the records
 // whose links changed are stored like pulled ones, and the cursor stays
-// where the pull left it. The first sync that finds no sweep recorded only
-// starts the clock: a full pull has just read every association (and
-// before this was recorded, every sync re-read them).
+// where the pull left it. The first sync of obj that finds no sweep
+// recorded only starts the clock: a full pull has just read every
+// association. A later sync that finds none sweeps at once: the store was
+// written by a version that did not read these associations (HubSpot
+// deals' companies before they were read), so its records lack them.
 func (e *Engine) maybeSweepAssociations(ctx context.Context, obj string, rep *Report) error {
 	sw, ok := e.src.(associationSweeper)
 	if !ok {
@@ -87,11 +89,16 @@ func (e *Engine) maybeSweepAssociations(ctx context.Context, obj string, rep *Re
 	if err != nil {
 		return err
 	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return mark()
-	}
-	if start.Before(time.UnixMilli(n).Add(every)) {
+	if n, err := strconv.ParseInt(v, 10, 64); err != nil {
+		before, err := e.syncedBefore(ctx, obj, rep.RunID)
+		if err != nil {
+			return err
+		}
+		if !before {
+			return mark()
+		}
+		e.log.Info("no association sweep recorded for an object synced before: sweeping now so its stored records gain their associations", "object", obj)
+	} else if start.Before(time.UnixMilli(n).Add(every)) {
 		return nil
 	}
 	cur, err := e.store.Cursor(ctx, e.cfg.Connection, obj)
@@ -117,3 +124,21 @@ func (e *Engine) maybeSweepAssociations(ctx context.Context, obj string, rep *Re
 	}
 	return mark()
 }
+
+// syncedBefore reports whether a run of the connection before run (among
+// the latest runsLookedAt) synced obj.
+func (e *Engine) syncedBefore(ctx context.Context, obj string, run int64) (bool, error) {
+	runs, err := e.store.Runs(ctx, e.cfg.Connection, runsLookedAt)
+	if err != nil {
+		return false, err
+	}
+	for _, r := range runs {
+		if _, ok := r.Counts[obj]; ok && r.ID != run {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// runsLookedAt is how many of the latest runs syncedBefore reads.
+const runsLookedAt = 20

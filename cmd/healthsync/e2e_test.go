@@ -209,6 +209,20 @@ func TestEndToEndHubSpot(t *testing.T) {
 	if out := runBinary(t, bin, env, "apply"); !strings.Contains(out, "No changes") {
 		t.Fatalf("second apply was not empty:\n%s", out)
 	}
+	// Deals reach the report through their company (read from the
+	// associations: HubSpot's search returns none): the past year's
+	// renewals are counted.
+	var kpis struct {
+		RenewalsDue int `json:"renewals_due"`
+		RenewalsWon int `json:"renewals_won"`
+	}
+	out := runBinary(t, bin, env, "report", "--period", "year", "--json")
+	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &kpis); err != nil {
+		t.Fatalf("report --json: %v\n%s", err, out)
+	}
+	if kpis.RenewalsDue == 0 || kpis.RenewalsWon == 0 || kpis.RenewalsWon > kpis.RenewalsDue {
+		t.Errorf("report over the past year: %d renewals due, %d won; the generated portal renews every year", kpis.RenewalsDue, kpis.RenewalsWon)
+	}
 	m, err := mapping.Load(mapFile, mapping.Options{})
 	if err != nil {
 		t.Fatal(err)

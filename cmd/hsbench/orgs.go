@@ -424,12 +424,15 @@ func (o *hsOrg) mutate(objects []string, round int, clk *offsetClock) (map[strin
 
 func (o *hsOrg) credentials(spec *childSpec) { spec.Token = o.Credentials().PrivateAppToken }
 
-// hsActivities are the objects whose associations are read: three batch
-// reads (companies, contacts, deals) of up to 1,000 IDs.
-var hsActivities = map[string]bool{mapping.HSCalls: true, mapping.HSEmails: true, mapping.HSMeetings: true, mapping.HSNotes: true, mapping.HSTasks: true}
+// hsAssocTargets is how many target types the associations of an object
+// are read for, in batch reads of up to 1,000 IDs: an activity's
+// companies, contacts and deals; a deal's companies.
+var hsAssocTargets = map[string]int{mapping.HSCalls: 3, mapping.HSEmails: 3, mapping.HSMeetings: 3, mapping.HSNotes: 3, mapping.HSTasks: 3,
+	mapping.HSDeals: 1}
 
 // fullMinimum: search pages of 200 per object, association batch reads of
-// 1,000 per activity object and target type, owner list pages of 500.
+// 1,000 per object and target type (three per activity object, one for
+// deals), owner list pages of 500.
 // Recycle-bin lists (the deletions) are fixed calls, not in the minimum,
 // like Salesforce's deleted/.
 func (o *hsOrg) fullMinimum(objects []string, live map[string]int) (int, string) {
@@ -445,9 +448,7 @@ func (o *hsOrg) readMinimum(obj string, n int) int {
 		return max(1, ceilDiv(n, 500))
 	}
 	calls := max(1, ceilDiv(n, 200))
-	if hsActivities[obj] {
-		calls += 3 * ceilDiv(n, 1000)
-	}
+	calls += hsAssocTargets[obj] * ceilDiv(n, 1000)
 	return calls
 }
 

@@ -13,8 +13,28 @@ import (
 	"healthsync/crm"
 )
 
-// assocTargets are the object types activity associations are read for.
-var assocTargets = []string{Companies, Contacts, Deals}
+// activityTargets are the object types activity associations are read for.
+var activityTargets = []string{Companies, Contacts, Deals}
+
+// assocTargets returns the object types whose associations are read with
+// o's records: companies, contacts and deals for an activity, the
+// company for a deal (HubSpot's search does not return associations, and
+// a deal has no company property), none for the others.
+func assocTargets(o object) []string {
+	switch {
+	case o.activity:
+		return activityTargets
+	case o.name == Deals:
+		return []string{Companies}
+	}
+	return nil
+}
+
+// primaryTypes are the HUBSPOT_DEFINED association type ids that mark the
+// primary record of a pair: a deal's primary company is type 5 (the
+// unlabelled deal-to-company type is 341). HubSpot says to rely on the
+// typeId, not on the label, which it renamed in 2024.
+var primaryTypes = map[[2]string]int{{Deals, Companies}: 5}
 
 // assocRef is one associated record in the raw record's "associations".
 type assocRef struct {
@@ -86,11 +106,19 @@ type assocBatchResponse struct {
 	} `json:"results"`
 }
 
-// readAssociations reads the associations of activities to companies,
-// contacts and deals with the v4 batch read, up to 1,000 IDs per call.
+// readAssociations reads the associations of o's records (activities to
+// companies, contacts and deals, deals to companies) with the v4 batch
+// read, up to 1,000 IDs per call and target type.
+//
+// A ref's type is the label HubSpot gives it, or "<from>_to_<to>". For a
+// pair with a primary type (a deal's company) it is the name CRM v3 gives
+// it instead: "deal_to_company" for the primary company and
+// "deal_to_company_unlabeled" for the others, so the mapping, which puts
+// labelled refs first, takes the primary one.
 func (c *Client) readAssociations(ctx context.Context, o object, ids []string) (map[string]associations, error) {
 	out := make(map[string]associations, len(ids))
-	for _, to := range assocTargets {
+	for _, to := range assocTargets(o) {
+		primary, hasPrimary := primaryTypes[[2]string{o.name, to}]
 		toSingular := objects[to].singular
 		for start := 0; start < len(ids); start += assocBatchSize {
 			chunk := ids[start:min(start+assocBatchSize, len(ids))]
@@ -109,7 +137,17 @@ func (c *Client) readAssociations(ctx context.Context, o object, ids []string) (
 				var refs []assocRef
 				for _, t := range r.To {
 					typ := o.singular + "_to_" + toSingular
+					if hasPrimary {
+						typ += "_unlabeled"
+					}
 					for _, at := range t.Types {
+						if hasPrimary {
+							if at.Category == "HUBSPOT_DEFINED" && at.TypeID == primary {
+								typ = o.singular + "_to_" + toSingular
+								break
+							}
+							continue
+						}
 						if at.Label != nil && *at.Label != "" {
 							typ = *at.Label
 							break
@@ -149,28 +187,34 @@ func withAssociations(raw json.RawMessage, a associations) (json.RawMessage, err
 }
 
 // AssociationSweep says whether the associations of object are swept
-// (SweepAssociations) and how often: ok for the activity objects while
-// the association window (HEALTHSYNC_HUBSPOT_ASSOCIATION_WINDOW) is on;
-// every is HEALTHSYNC_HUBSPOT_ASSOCIATION_SWEEP (0: on every sync). The
-// connector has no store: the sync engine remembers when the last sweep
-// of an object ran and calls SweepAssociations after the object's Pull
-// when every has passed since (see docs/adr/0011-association-sweep.md).
+// (SweepAssociations) and how often: ok for the activity objects and
+// deals while the association sweep is on (HEALTHSYNC_HUBSPOT_ASSOCIATION_WINDOW
+// not 0); every is HEALTHSYNC_HUBSPOT_ASSOCIATION_SWEEP (0: on every
+// sync). The connector has no store: the sync engine remembers when the
+// last sweep of an object ran and calls SweepAssociations after the
+// object's Pull when every has passed since (see
+// docs/adr/0011-association-sweep.md).
 func (c *Client) AssociationSweep(object string) (every time.Duration, ok bool) {
 	o, err := lookup(object)
-	if err != nil || !o.activity || c.window <= 0 {
+	if err != nil || !sweepable(o) || c.window <= 0 {
 		return 0, false
 	}
 	return c.sweep, true
 }
 
+// sweepable reports whether o's associations are swept: those of activities
+// (within the association window) and of every live deal.
+func sweepable(o object) bool { return o.activity || o.name == Deals }
+
 // SweepAssociations re-reads the associations of the activities of
-// req.Object dated within the association window and hands on, through fn,
-// those whose associations differ from the ones stored with them
-// (req.Stored; every one of them when req.Stored is nil), with their
-// current associations. Re-linking an activity does not change its
-// modification date, so Pull alone never sees it. Page.Cursor is
-// req.Since: a sweep never moves the cursor. It costs one search per 200
-// activities in the window and three association reads per 1,000.
+// req.Object dated within the association window, or of every live deal,
+// and hands on, through fn, those whose associations differ from the ones
+// stored with them (req.Stored; every one of them when req.Stored is nil),
+// with their current associations. Re-linking an activity or a deal does
+// not change its modification date, so Pull alone never sees it.
+// Page.Cursor is req.Since: a sweep never moves the cursor. It costs one
+// search per 200 records swept and one association read per 1,000 and
+// target type (three for an activity, one for a deal).
 //
 // A result that cannot be stored is handed on as a Page.Skipped entry.
 func (c *Client) SweepAssociations(ctx context.Context, req connector.PullRequest, fn func(context.Context, connector.Page) error) error {
@@ -178,7 +222,7 @@ func (c *Client) SweepAssociations(ctx context.Context, req connector.PullReques
 	if err != nil {
 		return err
 	}
-	if !o.activity || c.window <= 0 {
+	if !sweepable(o) || c.window <= 0 {
 		return nil
 	}
 	props := properties(o, req.Fields)
@@ -189,7 +233,7 @@ func (c *Client) SweepAssociations(ctx context.Context, req connector.PullReques
 	var skippedRecs []connector.Skipped
 	reported := map[string]bool{}
 	emitted, swept := 0, 0
-	// flush reads the associations of the gathered activities in one batch
+	// flush reads the associations of the gathered records in one batch
 	// per target type and hands on those whose links changed.
 	flush := func() error {
 		if len(pending) == 0 && len(skippedRecs) == 0 {
@@ -231,14 +275,15 @@ func (c *Client) SweepAssociations(ctx context.Context, req connector.PullReques
 		return fn(ctx, connector.Page{Records: emit, Cursor: cur, Skipped: skip})
 	}
 	for n := 1; ; n++ {
+		filters := []searchFilter{{PropertyName: "hs_object_id", Operator: "GT", Value: lastID}}
+		if o.activity {
+			filters = append([]searchFilter{{PropertyName: "hs_timestamp", Operator: "GTE", Value: crm.FormatMillis(from)}}, filters...)
+		}
 		body := searchRequest{
-			FilterGroups: []filterGroup{{Filters: []searchFilter{
-				{PropertyName: "hs_timestamp", Operator: "GTE", Value: crm.FormatMillis(from)},
-				{PropertyName: "hs_object_id", Operator: "GT", Value: lastID},
-			}}},
-			Sorts:      []searchSort{{PropertyName: "hs_object_id", Direction: "ASCENDING"}},
-			Properties: props,
-			Limit:      searchPageSize,
+			FilterGroups: []filterGroup{{Filters: filters}},
+			Sorts:        []searchSort{{PropertyName: "hs_object_id", Direction: "ASCENDING"}},
+			Properties:   props,
+			Limit:        searchPageSize,
 		}
 		res, err := c.search(ctx, o, body)
 		if err != nil {
@@ -281,7 +326,7 @@ func (c *Client) SweepAssociations(ctx context.Context, req connector.PullReques
 			}
 		}
 		if done {
-			c.log.Debug("association sweep", "object", o.name, "activities", swept, "re-linked", emitted)
+			c.log.Debug("association sweep", "object", o.name, "records", swept, "re-linked", emitted)
 			return nil
 		}
 	}

@@ -32,10 +32,12 @@ type Config struct {
 	// authorize URL.
 	AuthURL string `env:"HEALTHSYNC_HUBSPOT_AUTH_URL, default=https://app.hubspot.com"`
 	// AssociationWindow is the rolling window (by activity date) over which
-	// activity associations are swept for re-links; 0 turns the sweep off.
+	// activity associations are swept for re-links (the sweep also re-reads
+	// every live deal's company); 0 turns the sweep off.
 	AssociationWindow time.Duration `env:"HEALTHSYNC_HUBSPOT_ASSOCIATION_WINDOW, default=720h"`
-	// AssociationSweep is how often the sweep runs: an activity re-linked
-	// without being modified is seen within this long (0: every sync).
+	// AssociationSweep is how often the sweep runs: an activity re-linked,
+	// or a deal moved to another company, without being modified is seen
+	// within this long (0: every sync).
 	AssociationSweep time.Duration `env:"HEALTHSYNC_HUBSPOT_ASSOCIATION_SWEEP, default=24h"`
 	// Lookback is how far before the cursor an incremental sync re-reads.
 	Lookback time.Duration `env:"HEALTHSYNC_HUBSPOT_LOOKBACK, default=1m"`

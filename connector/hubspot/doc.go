@@ -42,15 +42,20 @@
 // archived since the cursor minus the association window) only when the
 // live count differs from the stored one plus the records the pull added.
 //
-// Associations: an activity's links to companies, contacts and deals are
-// read with the v4 batch read (1,000 IDs per call and target type) and
-// attached to the raw record as
+// Associations: HubSpot's search returns none. An activity's links to
+// companies, contacts and deals, and a deal's links to companies (a deal
+// has no company property), are read with the v4 batch read (1,000 IDs
+// per call and target type) and attached to the raw record as
 // "associations":{"companies":{"results":[{"id","type"}]},...}, the shape
-// the mapping reads. Re-linking an activity does not change its
-// modification date, so [Client.SweepAssociations] re-reads the
-// associations of the activities whose hs_timestamp lies within the
-// association window (HEALTHSYNC_HUBSPOT_ASSOCIATION_WINDOW) and emits
-// those whose associations differ from the stored record's. The sync
+// the mapping reads. A deal's primary company (HUBSPOT_DEFINED type 5)
+// gets the type "deal_to_company", its other companies
+// "deal_to_company_unlabeled" (CRM v3's names), so the mapping takes the
+// primary one as the opportunity's account. Re-linking an activity or a
+// deal does not change its modification date, so
+// [Client.SweepAssociations] re-reads the associations of the activities
+// whose hs_timestamp lies within the association window
+// (HEALTHSYNC_HUBSPOT_ASSOCIATION_WINDOW) and of every live deal, and
+// emits those whose associations differ from the stored record's. The sync
 // engine runs it every HEALTHSYNC_HUBSPOT_ASSOCIATION_SWEEP (default a
 // day; [Client.AssociationSweep]) and keeps the time of the last sweep in
 // the store (docs/adr/0011-association-sweep.md).

@@ -211,8 +211,8 @@ func (c *Client) search(ctx context.Context, o object, body searchRequest) (*pag
 // pullChanged pages through the records modified at or after the cursor's
 // timestamp minus the look-back, by key, and returns the cursor after the
 // last one handed on. Search pages (200) are gathered into pages of up to
-// emitBatch records, so an activity's associations cost one batch read per
-// target type for every 1,000 records instead of every 200.
+// emitBatch records, so the associations of an activity or a deal cost one
+// batch read per target type for every 1,000 records instead of every 200.
 //
 // When live is set (an incremental pull of an object whose stored records
 // the caller can count), the first search is a probe: no filter, sorted by
@@ -408,11 +408,11 @@ func covers(recs []record, last bool, start time.Time) bool {
 }
 
 // page turns decoded records into connector records, attaching the
-// associations of activities.
+// associations of activities and deals (see assocTargets).
 func (c *Client) page(ctx context.Context, o object, recs []record, live bool) ([]connector.Record, error) {
 	out := make([]connector.Record, len(recs))
 	var assocs map[string]associations
-	if o.activity && live {
+	if len(assocTargets(o)) > 0 && live {
 		ids := make([]string, len(recs))
 		for i, r := range recs {
 			ids[i] = r.ID
