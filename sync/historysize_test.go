@@ -2,6 +2,8 @@ package sync_test
 
 import (
 	"context"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -18,12 +20,21 @@ import (
 // every history row counted twice (the table and its account index both
 // hold them), against the canonical account and opportunity rows. The
 // ratio does not depend on the org's size: both sides grow with the number
-// of records.
+// of records. HEALTHSYNC_HISTORY_SIZE_ACCOUNTS=100000 runs it on the
+// benchmark's size (about ten minutes per store without -race).
 func TestFieldHistoryStaysSmall(t *testing.T) {
 	t.Parallel()
+	size := 200
+	if v := os.Getenv("HEALTHSYNC_HISTORY_SIZE_ACCOUNTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 100 {
+			t.Fatalf("HEALTHSYNC_HISTORY_SIZE_ACCOUNTS=%q: want a number of accounts, at least 100", v)
+		}
+		size = n
+	}
 	eachStore(t, func(t *testing.T, storeAt func(testing.TB) store.Config) {
 		ctx := context.Background()
-		r := newWBRigAt(t, 200, "", time.Now(), nil, storeAt)
+		r := newWBRigAt(t, size, "", time.Now(), nil, storeAt)
 		engine := hsync.NewEngine(hsync.EngineOptions{Store: r.st, Source: r.c, Mapping: r.m, Config: r.cfg})
 		db := storetest.RawDB(t, r.storeCfg)
 		size := func() (history, mapped int64, rows int) {
