@@ -24,17 +24,17 @@ import (
 // benchmark's size (about ten minutes per store without -race).
 func TestFieldHistoryStaysSmall(t *testing.T) {
 	t.Parallel()
-	size := 200
+	orgSize := 200
 	if v := os.Getenv("HEALTHSYNC_HISTORY_SIZE_ACCOUNTS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 100 {
 			t.Fatalf("HEALTHSYNC_HISTORY_SIZE_ACCOUNTS=%q: want a number of accounts, at least 100", v)
 		}
-		size = n
+		orgSize = n
 	}
 	eachStore(t, func(t *testing.T, storeAt func(testing.TB) store.Config) {
 		ctx := context.Background()
-		r := newWBRigAt(t, size, "", time.Now(), nil, storeAt)
+		r := newWBRigAt(t, orgSize, "", time.Now(), nil, storeAt)
 		engine := hsync.NewEngine(hsync.EngineOptions{Store: r.st, Source: r.c, Mapping: r.m, Config: r.cfg})
 		db := storetest.RawDB(t, r.storeCfg)
 		size := func() (history, mapped int64, rows int) {
