@@ -72,7 +72,9 @@ func TestBenchSalesforceBulkCeiling(t *testing.T) {
 		t.Errorf("the org has field history, yet the backfill stored %d changes and the ceiling read %d history rows", r.HistoryChanges, r.CeilingHistoryRows)
 	}
 	switch {
-	case strings.Contains(p.skipped, "not installed"):
+	case strings.Contains(p.skipped, "not installed"), strings.HasPrefix(p.skipped, "npm ci"):
+		// No node, or the npm registry out of reach: the bench prints the
+		// reason; the rest of the row is still checked.
 		t.Logf("peer not run: %s", p.skipped)
 	case r.PeerSkipped != "":
 		t.Errorf("peer: %s", r.PeerSkipped)
