@@ -21,8 +21,9 @@ type Store struct {
 	db      *sql.DB
 	loc     Location
 	sealer  *sealer
-	lock    *sqliteLock // SQLite only: the single-process lock
-	keyPath string      // a key file generated on this open, if any
+	lock    *sqliteLock   // SQLite only: the single-process lock
+	keyPath string        // a key file generated on this open, if any
+	ckpt    *checkpointer // SQLite only: checkpoints the WAL outside commits
 	// warnings are problems found on open that do not stop the store,
 	// such as a database file others can read.
 	warnings []string
@@ -95,8 +96,7 @@ func (s *Store) openSQLite(ctx context.Context, opts Options) error {
 		}
 		s.lock = lock
 	}
-	dsn := "file:" + sqliteURIPath(path) + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sql.Open("sqlite", sqliteDSN(path))
 	if err != nil {
 		return fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -109,6 +109,7 @@ func (s *Store) openSQLite(ctx context.Context, opts Options) error {
 		}
 		return fmt.Errorf("open sqlite %s: %w", path, s.fault(err))
 	}
+	s.ckpt = startCheckpointer(db)
 	return nil
 }
 
@@ -170,6 +171,8 @@ func redactErr(err error, dsn string) string {
 // Close releases the database and, for SQLite, the process lock.
 func (s *Store) Close() error {
 	var err error
+	// Before the database: the checkpointer uses it.
+	s.ckpt.stop()
 	if s.db != nil {
 		err = s.db.Close()
 	}
@@ -259,6 +262,7 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err = sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", s.fault(err))
 	}
+	s.ckpt.afterCommit(ctx)
 	return nil
 }
 
@@ -277,6 +281,7 @@ func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 
 func (s *Store) exec(ctx context.Context, q string, args ...any) error {
 	_, err := s.db.ExecContext(ctx, rebind(s.loc.Backend, q), args...)
+	s.ckpt.afterCommit(ctx)
 	return s.fault(err)
 }
 
