@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	stdsync "sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -24,6 +25,8 @@ type Store struct {
 	lock    *sqliteLock   // SQLite only: the single-process lock
 	keyPath string        // a key file generated on this open, if any
 	ckpt    *checkpointer // SQLite only: checkpoints the WAL outside commits
+	stmts   stdsync.Map   // SQLite only: batch statement text -> *sql.Stmt
+	prepMu  stdsync.Mutex // one preparation of a text at a time
 	// warnings are problems found on open that do not stop the store,
 	// such as a database file others can read.
 	warnings []string
@@ -173,6 +176,10 @@ func (s *Store) Close() error {
 	var err error
 	// Before the database: the checkpointer uses it.
 	s.ckpt.stop()
+	s.stmts.Range(func(_, st any) bool {
+		st.(*sql.Stmt).Close()
+		return true
+	})
 	if s.db != nil {
 		err = s.db.Close()
 	}
