@@ -172,11 +172,12 @@ func (e *Engine) pullObject(ctx context.Context, obj string, rep *Report) (err e
 		e.progress.Done(obj)
 	}()
 	page := 0
+	known := accountSet{}
 	err = e.src.Pull(ctx, req, func(pctx context.Context, p connector.Page) error {
 		page++
 		// A page that arrived is committed even if a stop was asked for
 		// meanwhile: the stop takes effect before the next request.
-		if err := e.commitPage(context.WithoutCancel(pctx), obj, page, p, string(fieldsJSON), or, rep); err != nil {
+		if err := e.commitPage(context.WithoutCancel(pctx), obj, page, p, string(fieldsJSON), known, or, rep); err != nil {
 			return err
 		}
 		e.progress.Page(obj, len(p.Records))
@@ -236,10 +237,11 @@ func (e *Engine) maybeRefreshCalculated(ctx context.Context, obj string, rep *Re
 	or := rep.object(obj)
 	since := connector.Cursor{ModifiedAt: cur.ModifiedAt, LastID: cur.LastID}
 	page := 0
+	known := accountSet{}
 	err = cr.RefreshCalculated(ctx, connector.PullRequest{Object: obj, Fields: fields, Since: since}, func(pctx context.Context, p connector.Page) error {
 		page++
 		p.Cursor = since
-		return e.commitPage(context.WithoutCancel(pctx), obj, page, p, string(fieldsJSON), or, rep)
+		return e.commitPage(context.WithoutCancel(pctx), obj, page, p, string(fieldsJSON), known, or, rep)
 	})
 	if err != nil {
 		return err
@@ -256,7 +258,10 @@ type mapped struct {
 	ok     bool // entity usable
 }
 
-func (e *Engine) commitPage(ctx context.Context, obj string, pageNo int, p connector.Page, fieldsJSON string, or *ObjectReport, rep *Report) error {
+// commitPage maps a page and stores it with its cursor in one transaction.
+// known caches which accounts are stored, across the pages of one pull of
+// obj.
+func (e *Engine) commitPage(ctx context.Context, obj string, pageNo int, p connector.Page, fieldsJSON string, known accountSet, or *ObjectReport, rep *Report) error {
 	conn := e.cfg.Connection
 	items := make([]mapped, 0, len(p.Records))
 	ids := make([]string, 0, len(p.Records))
@@ -293,7 +298,7 @@ func (e *Engine) commitPage(ctx context.Context, obj string, pageNo int, p conne
 		if err := e.linkActivities(ctx, tx, items); err != nil {
 			return err
 		}
-		unknown, err := e.unknownAccounts(ctx, tx, items)
+		unknown, err := e.unknownAccounts(ctx, tx, items, known)
 		if err != nil {
 			return err
 		}
@@ -419,29 +424,46 @@ func (e *Engine) linkActivities(ctx context.Context, tx *store.Tx, items []mappe
 	return nil
 }
 
+// accountSet remembers, during one pull of one object, whether each
+// account a page pointed at is stored live. It is a cache of committed
+// state and lives no longer than the pull: the accounts are another
+// object, which this pull does not write, and the connection's lease keeps
+// other writers out, so nothing can change them meanwhile; reconciliation
+// and the next object's pull, which can, start with a new set. A crash
+// loses nothing but the cache.
+type accountSet map[string]bool
+
 // unknownAccounts returns the accounts the page's entities point at that
-// are not stored.
-func (e *Engine) unknownAccounts(ctx context.Context, tx *store.Tx, items []mapped) (map[crm.AccountID]bool, error) {
-	set := map[string]bool{}
+// are not stored. Only accounts known not yet are looked up in the store,
+// so a pull of activities asks once per account, not once per page.
+func (e *Engine) unknownAccounts(ctx context.Context, tx *store.Tx, items []mapped, known accountSet) (map[crm.AccountID]bool, error) {
+	var ids []string
+	seen := map[string]bool{}
 	for _, it := range items {
-		if acc := accountOf(it.entity); it.ok && acc != "" {
-			set[string(acc)] = true
+		acc := string(accountOf(it.entity))
+		if !it.ok || acc == "" || seen[acc] {
+			continue
+		}
+		seen[acc] = true
+		if _, ok := known[acc]; !ok {
+			ids = append(ids, acc)
 		}
 	}
-	if len(set) == 0 {
+	if len(seen) == 0 {
 		return nil, nil
 	}
-	ids := make([]string, 0, len(set))
-	for id := range set {
-		ids = append(ids, id)
-	}
-	found, err := tx.ExistingRaw(ctx, e.cfg.Connection, e.mapping.AccountObject(), ids)
-	if err != nil {
-		return nil, err
+	if len(ids) > 0 {
+		found, err := tx.ExistingRaw(ctx, e.cfg.Connection, e.mapping.AccountObject(), ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			known[id] = found[id] // false: never stored, or deleted
+		}
 	}
 	out := map[crm.AccountID]bool{}
-	for _, id := range ids {
-		if !found[id] { // never stored, or deleted
+	for id := range seen {
+		if !known[id] {
 			out[crm.AccountID(id)] = true
 		}
 	}
