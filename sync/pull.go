@@ -171,23 +171,7 @@ func (e *Engine) pullObject(ctx context.Context, obj string, rep *Report) (err e
 		}
 		e.progress.Done(obj)
 	}()
-	page := 0
-	known := accountSet{}
-	err = e.src.Pull(ctx, req, func(pctx context.Context, p connector.Page) error {
-		page++
-		// A page that arrived is committed even if a stop was asked for
-		// meanwhile: the stop takes effect before the next request.
-		if err := e.commitPage(context.WithoutCancel(pctx), obj, page, p, string(fieldsJSON), known, or, rep); err != nil {
-			return err
-		}
-		e.progress.Page(obj, len(p.Records))
-		if e.hooks.AfterCommit != nil {
-			if err := e.hooks.AfterCommit(obj, page); err != nil {
-				return err
-			}
-		}
-		return ctx.Err()
-	})
+	err = e.pullOverlapped(ctx, obj, req, string(fieldsJSON), or, rep)
 	if err != nil {
 		return err
 	}
@@ -206,6 +190,70 @@ func (e *Engine) pullObject(ctx context.Context, obj string, rep *Report) (err e
 		})
 	}
 	return nil
+}
+
+// pipelineDepth is how many mapped pages may wait for the store while the
+// source fetches the next: memory holds at most this many, plus the one
+// being stored and the one being fetched.
+const pipelineDepth = 1
+
+// errStoreStopped ends a source's pull after the page committer stopped;
+// the committer's own error is what the pull returns.
+var errStoreStopped = errors.New("the store stopped taking pages")
+
+// pullOverlapped pulls obj and stores its pages in order, one transaction
+// each with its cursor. Fetching and mapping a page (this goroutine, in the
+// source's callback) overlaps storing the page before (a committer
+// goroutine), through a queue of pipelineDepth pages. The committer stores
+// pages strictly in order, each with the cursor that follows it, so a
+// cursor is never committed past a page that is not: a crash at any point
+// loses at most the queued pages, which the next run reads again. Once a
+// commit fails (or the AfterCommit hook ends the run, as a crash), no later
+// page is stored. A page that arrived is stored even if a stop was asked
+// for meanwhile: the stop takes effect before the next request.
+func (e *Engine) pullOverlapped(ctx context.Context, obj string, req connector.PullRequest, fieldsJSON string, or *ObjectReport, rep *Report) error {
+	queue := make(chan mappedPage, pipelineDepth)
+	stopped := make(chan struct{}) // closed when the committer fails
+	done := make(chan error, 1)
+	bg := context.WithoutCancel(ctx)
+	go func() {
+		known := accountSet{}
+		var err error
+		for mp := range queue {
+			if err != nil {
+				continue // drop what is queued: nothing after a failure is stored
+			}
+			if err = e.storePage(bg, obj, mp, fieldsJSON, known, or, rep); err == nil {
+				e.progress.Page(obj, len(mp.page.Records))
+				if e.hooks.AfterCommit != nil {
+					err = e.hooks.AfterCommit(obj, mp.no)
+				}
+			}
+			if err != nil {
+				close(stopped)
+			}
+		}
+		done <- err
+	}()
+	page := 0
+	pullErr := e.src.Pull(ctx, req, func(pctx context.Context, p connector.Page) error {
+		page++
+		mp := e.mapPage(obj, page, p)
+		select {
+		case queue <- mp:
+		case <-stopped:
+			return errStoreStopped
+		}
+		if e.hooks.Queued != nil {
+			e.hooks.Queued(obj, page)
+		}
+		return ctx.Err()
+	})
+	close(queue)
+	if err := <-done; err != nil {
+		return err
+	}
+	return pullErr
 }
 
 // maybeRefreshCalculated re-reads obj's calculated fields when the Source
@@ -258,33 +306,55 @@ type mapped struct {
 	ok     bool // entity usable
 }
 
-// commitPage maps a page and stores it with its cursor in one transaction.
-// known caches which accounts are stored, across the pages of one pull of
-// obj.
-func (e *Engine) commitPage(ctx context.Context, obj string, pageNo int, p connector.Page, fieldsJSON string, known accountSet, or *ObjectReport, rep *Report) error {
-	conn := e.cfg.Connection
-	items := make([]mapped, 0, len(p.Records))
-	ids := make([]string, 0, len(p.Records))
+// mappedPage is a page as received, mapped and ready to be stored.
+type mappedPage struct {
+	no       int
+	page     connector.Page
+	items    []mapped
+	ids      []string
+	problems []store.Problem // records the mapping could not (wholly) read
+}
+
+// mapPage maps every record of a page. It touches nothing shared, so it
+// runs while the page before is being stored.
+func (e *Engine) mapPage(obj string, pageNo int, p connector.Page) mappedPage {
+	mp := mappedPage{no: pageNo, page: p, items: make([]mapped, 0, len(p.Records)), ids: make([]string, 0, len(p.Records))}
 	for _, rec := range p.Records {
 		if rec.Object == "" {
 			rec.Object = obj
 		}
-		ids = append(ids, rec.ID)
+		mp.ids = append(mp.ids, rec.ID)
 		ent, err := e.mapping.Map(rec)
 		var recErr *mapping.RecordError
 		switch {
 		case err == nil:
-			items = append(items, mapped{rec: rec, entity: ent, ok: true})
+			mp.items = append(mp.items, mapped{rec: rec, entity: ent, ok: true})
 		case errors.As(err, &recErr):
 			// Bad values: keep the record with those fields empty, and say so.
-			rep.addProblem(store.Problem{Object: obj, ID: rec.ID, Error: err.Error()})
-			or.Counts.Problems++
-			items = append(items, mapped{rec: rec, entity: ent, ok: true})
+			mp.problems = append(mp.problems, store.Problem{Object: obj, ID: rec.ID, Error: err.Error()})
+			mp.items = append(mp.items, mapped{rec: rec, entity: ent, ok: true})
 		default:
-			rep.addProblem(store.Problem{Object: obj, ID: rec.ID, Error: err.Error()})
-			or.Counts.Problems++
-			items = append(items, mapped{rec: rec})
+			mp.problems = append(mp.problems, store.Problem{Object: obj, ID: rec.ID, Error: err.Error()})
+			mp.items = append(mp.items, mapped{rec: rec})
 		}
+	}
+	return mp
+}
+
+// commitPage maps a page and stores it with its cursor in one transaction.
+// known caches which accounts are stored, across the pages of one pull of
+// obj.
+func (e *Engine) commitPage(ctx context.Context, obj string, pageNo int, p connector.Page, fieldsJSON string, known accountSet, or *ObjectReport, rep *Report) error {
+	return e.storePage(ctx, obj, e.mapPage(obj, pageNo, p), fieldsJSON, known, or, rep)
+}
+
+// storePage stores a mapped page with its cursor in one transaction.
+func (e *Engine) storePage(ctx context.Context, obj string, mp mappedPage, fieldsJSON string, known accountSet, or *ObjectReport, rep *Report) error {
+	conn := e.cfg.Connection
+	p, pageNo, items, ids := mp.page, mp.no, mp.items, mp.ids
+	for _, pr := range mp.problems {
+		rep.addProblem(pr)
+		or.Counts.Problems++
 	}
 	var counts store.ObjectCounts
 	var problems []store.Problem
