@@ -354,9 +354,28 @@ func (t *Tx) MarkRawDeleted(ctx context.Context, connection, object string, ids 
 }
 
 // queryIn runs query (which ends with the column to match, e.g. "... AND
-// id") with args and an IN list of keys, in chunks of 500 so no backend's
-// parameter limit is reached, calling scan for every row.
+// id") with args and the keys, calling scan for every row: on Postgres
+// one query with the keys as an array, on SQLite IN lists in chunks of 512
+// so its parameter limit is not reached.
 func (t *Tx) queryIn(ctx context.Context, query string, args []any, keys []string, scan func(*sql.Rows) error) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	if t.s.loc.Backend == Postgres {
+		// One query for any number of keys: the keys as one array.
+		all := append(append(make([]any, 0, len(args)+1), args...), keys)
+		rows, err := t.tx.QueryContext(ctx, rebind(Postgres, query+` = ANY(?::text[])`), all...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
 	// Chunks of 512 keys, the last padded with its last key to a power of
 	// two (a key twice in IN matches its row once): a few statement texts,
 	// each prepared once per connection (see execBound).
@@ -370,11 +389,7 @@ func (t *Tx) queryIn(ctx context.Context, query string, args []any, keys []strin
 		}
 		q := rebind(t.s.loc.Backend, query+` IN (?`+strings.Repeat(", ?", n-1)+`)`)
 		var rows *sql.Rows
-		var err error
-		var st *sql.Stmt
-		if t.s.loc.Backend == SQLite {
-			st, err = t.s.prepared(ctx, q)
-		}
+		st, err := t.s.prepared(ctx, q)
 		switch {
 		case err != nil:
 		case st != nil:
