@@ -239,6 +239,13 @@ func (e *Engine) pullOverlapped(ctx context.Context, obj string, req connector.P
 	pullErr := e.src.Pull(ctx, req, func(pctx context.Context, p connector.Page) error {
 		page++
 		mp := e.mapPage(obj, page, p)
+		// A failed committer first: with room in the queue too, select
+		// would pick at random and the source could go on fetching.
+		select {
+		case <-stopped:
+			return errStoreStopped
+		default:
+		}
 		select {
 		case queue <- mp:
 		case <-stopped:
@@ -319,12 +326,15 @@ type mappedPage struct {
 // runs while the page before is being stored.
 func (e *Engine) mapPage(obj string, pageNo int, p connector.Page) mappedPage {
 	mp := mappedPage{no: pageNo, page: p, items: make([]mapped, 0, len(p.Records)), ids: make([]string, 0, len(p.Records))}
-	for _, rec := range p.Records {
+	for i, rec := range p.Records {
 		if rec.Object == "" {
 			rec.Object = obj
 		}
 		mp.ids = append(mp.ids, rec.ID)
 		ent, err := e.mapping.Map(rec)
+		// The decoded fields served the mapping; the page waits for the
+		// store without them (they are larger than the raw JSON).
+		rec.Fields, p.Records[i].Fields = nil, nil
 		var recErr *mapping.RecordError
 		switch {
 		case err == nil:
