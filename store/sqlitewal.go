@@ -16,15 +16,16 @@ import (
 //     and a commit appends to the WAL without an fsync (a power loss may
 //     drop the last commits, never corrupt the file; a crash of the process
 //     loses nothing committed).
-//   - cache_size=-8192: a page cache of up to 8 MiB per connection
-//     instead of SQLite's 2 MiB, so the B-tree pages a page commit reads
+//   - cache_size: SQLite's 2 MiB on every connection, and 8 MiB
+//     (writerCacheSize) on a connection once it has run a write
+//     transaction (InTx sets it), so the B-tree pages a page commit reads
 //     (the primary-key lookups of the records it replaces, the indexes it
 //     updates) stay in memory. A full sync of 2,000 accounts read 71,000
 //     pages from the file with 2 MiB and 30,000 with 8, 16 or 64 MiB
 //     (strace; the rest are checkpoints reading the WAL back); a larger
-//     cache bought no more and added its size to the resident set (the
-//     bench's full sync went from 58 MiB to 72 MiB with 8 MiB, to 116 MiB
-//     with 16 MiB).
+//     cache bought no more. Readers keep the default: scoring streams
+//     accounts, contacts, opportunities and activities on as many
+//     connections at once, and 8 MiB each doubled its resident set.
 //   - mmap_size is left at 0: memory-mapped reads would save a copy per
 //     page read, but an I/O error on a mapped page kills the process
 //     (SIGBUS) instead of failing the statement, which the store reports
@@ -41,8 +42,12 @@ import (
 //   - journal_size_limit=67108864: a WAL that was reset is truncated back to
 //     64 MiB, so its file does not keep the size of its largest burst.
 const sqliteParams = "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)" +
-	"&_pragma=cache_size(-8192)&_pragma=temp_store(MEMORY)" +
+	"&_pragma=temp_store(MEMORY)" +
 	"&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(67108864)&_txlock=immediate"
+
+// writerCacheSize is the page cache of a connection that writes (see
+// sqliteParams).
+const writerCacheSize = "PRAGMA cache_size = -8192"
 
 // sqliteDSN is the modernc.org/sqlite data source name of the database file
 // at path with the store's settings.

@@ -263,6 +263,12 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 			sqlTx.Rollback()
 		}
 	}()
+	if s.loc.Backend == SQLite {
+		// A connection setting, kept by the connection: see sqliteParams.
+		if _, err = sqlTx.ExecContext(ctx, writerCacheSize); err != nil {
+			return fmt.Errorf("begin transaction: %w", s.fault(err))
+		}
+	}
 	if err = fn(&Tx{tx: sqlTx, s: s}); err != nil {
 		return s.fault(err)
 	}
