@@ -22,6 +22,11 @@ type Record struct {
 	ModifiedAt time.Time
 	Deleted    bool
 	Raw        json.RawMessage
+	// Fields is Raw decoded, when the connector has it at hand (nil
+	// otherwise): a JSON object with numbers as json.Number, exactly what
+	// encoding/json's Decoder with UseNumber makes of Raw. The mapping reads
+	// it instead of decoding Raw again; Raw is what is stored.
+	Fields map[string]any
 }
 
 // Cursor is the incremental-sync watermark of one object: the modification

@@ -41,7 +41,7 @@ func (m *Mapping) Map(rec connector.Record) (Entity, error) {
 	if rec.Deleted && len(rec.Raw) == 0 {
 		return e, nil
 	}
-	r, err := newReader(m.sys, rec.Raw)
+	r, err := readerOf(m.sys, rec)
 	if err != nil {
 		return Entity{}, fmt.Errorf("map %s %s: %w", rec.Object, rec.ID, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"healthsync/connector"
 	"healthsync/crm"
 )
 
@@ -19,6 +20,21 @@ type reader struct {
 	top      map[string]any
 	props    map[string]any // HubSpot properties; nil for Salesforce
 	problems []FieldProblem
+}
+
+// readerOf reads a record from the fields the connector decoded, or
+// decodes its raw JSON when it has none.
+func readerOf(sys crm.System, rec connector.Record) (*reader, error) {
+	if rec.Fields == nil {
+		return newReader(sys, rec.Raw)
+	}
+	r := &reader{sys: sys, top: rec.Fields}
+	if sys == crm.HubSpot {
+		if p, ok := rec.Fields["properties"].(map[string]any); ok {
+			r.props = p
+		}
+	}
+	return r, nil
 }
 
 func newReader(sys crm.System, raw json.RawMessage) (*reader, error) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math/bits"
@@ -240,6 +241,9 @@ func (b *Batch) flushTable(ctx context.Context, t table, p *pending) error {
 		}
 	}
 	backend := b.tx.s.loc.Backend
+	if backend == Postgres {
+		return b.flushArrays(ctx, t, dels, ups)
+	}
 	for part := range chunks(dels, maxRows(backend, 1)) {
 		args := make([]any, 0, 1+len(part))
 		args = append(args, b.conn)
@@ -264,10 +268,151 @@ func (b *Batch) flushTable(ctx context.Context, t table, p *pending) error {
 	return nil
 }
 
-// execBound runs a statement whose placeholders are already the backend's.
+// flushArrays writes a table's deletions and upserts on Postgres with one
+// statement each, whatever their number: the rows go as one array per
+// column (unnest), so a page of 2,000 records is one round trip per table
+// instead of one per power-of-two chunk, and the server plans a statement
+// of a few parameters instead of a VALUES list of thousands (plans are
+// made for every execution: see openPostgres).
+func (b *Batch) flushArrays(ctx context.Context, t table, dels, ups []pendingRow) error {
+	if len(dels) > 0 {
+		keys := make([]string, len(dels))
+		for i, r := range dels {
+			keys[i] = r.key
+		}
+		q := "DELETE FROM " + t.name + " WHERE connection = $1 AND " + t.key[0] + " = ANY($2::text[])"
+		if _, err := b.tx.tx.ExecContext(ctx, q, b.conn, keys); err != nil {
+			return fmt.Errorf("delete %s %s: %w", t.name, span(dels[0].key, dels[len(dels)-1].key), err)
+		}
+	}
+	if len(ups) == 0 {
+		return nil
+	}
+	cols := make([]any, len(t.cols))
+	for i := range t.cols {
+		switch ups[0].vals[i].(type) {
+		case int64:
+			col := make([]int64, len(ups))
+			for j, r := range ups {
+				col[j] = r.vals[i].(int64)
+			}
+			cols[i] = col
+		case bool:
+			col := make([]bool, len(ups))
+			for j, r := range ups {
+				col[j] = r.vals[i].(bool)
+			}
+			cols[i] = col
+		default:
+			col := make([]string, len(ups))
+			for j, r := range ups {
+				col[j] = r.vals[i].(string)
+			}
+			cols[i] = col
+		}
+	}
+	args := append([]any{b.conn}, cols...)
+	if _, err := b.tx.tx.ExecContext(ctx, arrayUpsert(t, cols), args...); err != nil {
+		return fmt.Errorf("store %s %s: %w", t.name, span(keyText(ups[0].key), keyText(ups[len(ups)-1].key)), err)
+	}
+	return nil
+}
+
+// arrayUpsert is the Postgres upsert of t from one array parameter per
+// column (after connection, $1), typed like cols.
+func arrayUpsert(t table, cols []any) string {
+	var q strings.Builder
+	q.WriteString("INSERT INTO " + t.name + " (connection, " + strings.Join(t.cols, ", ") + ") SELECT $1")
+	for _, c := range t.cols {
+		if c == "data" {
+			q.WriteString(", u." + c + "::jsonb")
+		} else {
+			q.WriteString(", u." + c)
+		}
+	}
+	q.WriteString(" FROM unnest(")
+	for i := range t.cols {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		typ := "text[]"
+		switch cols[i].(type) {
+		case []int64:
+			typ = "bigint[]"
+		case []bool:
+			typ = "boolean[]"
+		}
+		fmt.Fprintf(&q, "$%d::%s", i+2, typ)
+	}
+	q.WriteString(") AS u(" + strings.Join(t.cols, ", ") + ")")
+	q.WriteString(" ON CONFLICT (connection, " + strings.Join(t.key, ", ") + ") DO UPDATE SET ")
+	first := true
+	for _, c := range t.cols {
+		if slices.Contains(t.key, c) {
+			continue
+		}
+		if !first {
+			q.WriteString(", ")
+		}
+		first = false
+		q.WriteString(c + " = excluded." + c)
+	}
+	return q.String()
+}
+
+// execBound runs a batch statement whose placeholders are already the
+// backend's.
+//
+// On SQLite the statement is prepared once per connection and kept
+// (Store.prepared): modernc.org/sqlite compiles every statement it is
+// handed text for, and a 1,024-row upsert of 7,000 parameters took as long
+// to compile as to run. database/sql keeps a prepared statement per
+// connection and hands the transaction the one on its connection. The
+// texts are few (statement: power-of-two row counts per table), so the
+// cache is bounded. On Postgres pgx already keeps a prepared statement per
+// connection and text (its default statement cache), without the extra
+// round trips of preparing per transaction.
 func (t *Tx) execBound(ctx context.Context, q string, args ...any) error {
-	_, err := t.tx.ExecContext(ctx, q, args...)
+	if t.s.loc.Backend != SQLite {
+		_, err := t.tx.ExecContext(ctx, q, args...)
+		return err
+	}
+	st, err := t.s.prepared(ctx, q)
+	switch {
+	case err != nil:
+		return err
+	case st == nil:
+		_, err = t.tx.ExecContext(ctx, q, args...)
+	default:
+		_, err = t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
 	return err
+}
+
+// prepared returns the store's prepared statement of q, preparing it on
+// first use; nil (and no error) when it cannot be prepared now.
+//
+// Preparing takes a second connection from the pool (the transaction holds
+// its own); when the pool has a limit and it is reached (a test limits it
+// to one) waiting for one would deadlock, so the caller runs q unprepared.
+func (s *Store) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(q); ok {
+		return st.(*sql.Stmt), nil
+	}
+	if st := s.db.Stats(); st.MaxOpenConnections > 0 && st.InUse >= st.MaxOpenConnections {
+		return nil, nil
+	}
+	s.prepMu.Lock()
+	defer s.prepMu.Unlock()
+	if st, ok := s.stmts.Load(q); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	s.stmts.Store(q, st)
+	return st, nil
 }
 
 // span names the rows of a statement by its first and last key in a

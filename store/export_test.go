@@ -7,3 +7,21 @@ import "database/sql"
 // page limit standing in for a full disk) or run SQL beside its API.
 // Tests of other packages use storetest.RawDB.
 func DBOf(s *Store) *sql.DB { return s.db }
+
+// SetWALForceFrames lowers the WAL length past which the checkpointer
+// waits for a full checkpoint, so a test need not write 64 MiB; it
+// returns the function that restores it.
+func SetWALForceFrames(n int) (restore func()) {
+	old := walForceFrames
+	walForceFrames = n
+	return func() { walForceFrames = old }
+}
+
+// CheckpointCounts reports the checkpoints the store's checkpointer ran
+// and how many of them waited for a full one (0, 0 on Postgres).
+func CheckpointCounts(s *Store) (runs, forced int) {
+	if s.ckpt == nil {
+		return 0, 0
+	}
+	return s.ckpt.counts()
+}

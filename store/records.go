@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math/bits"
 	"strings"
 	"time"
 
@@ -353,15 +354,49 @@ func (t *Tx) MarkRawDeleted(ctx context.Context, connection, object string, ids 
 }
 
 // queryIn runs query (which ends with the column to match, e.g. "... AND
-// id") with args and an IN list of keys, in chunks of 500 so no backend's
-// parameter limit is reached, calling scan for every row.
+// id") with args and the keys, calling scan for every row: on Postgres
+// one query with the keys as an array, on SQLite IN lists in chunks of 512
+// so its parameter limit is not reached.
 func (t *Tx) queryIn(ctx context.Context, query string, args []any, keys []string, scan func(*sql.Rows) error) error {
-	const chunk = 500
+	if len(keys) == 0 {
+		return nil
+	}
+	if t.s.loc.Backend == Postgres {
+		// One query for any number of keys: the keys as one array.
+		all := append(append(make([]any, 0, len(args)+1), args...), keys)
+		rows, err := t.tx.QueryContext(ctx, rebind(Postgres, query+` = ANY(?::text[])`), all...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	// Chunks of 512 keys, the last padded with its last key to a power of
+	// two (a key twice in IN matches its row once): a few statement texts,
+	// each prepared once per connection (see execBound).
+	const chunk = 512
 	for start := 0; start < len(keys); start += chunk {
 		part := keys[start:min(start+chunk, len(keys))]
-		all := append(append(make([]any, 0, len(args)+len(part)), args...), toAny(part)...)
-		q := query + ` IN (?` + strings.Repeat(", ?", len(part)-1) + `)`
-		rows, err := t.tx.QueryContext(ctx, rebind(t.s.loc.Backend, q), all...)
+		n := 1 << bits.Len(uint(len(part)-1))
+		all := append(append(make([]any, 0, len(args)+n), args...), toAny(part)...)
+		for len(all) < len(args)+n {
+			all = append(all, part[len(part)-1])
+		}
+		q := rebind(t.s.loc.Backend, query+` IN (?`+strings.Repeat(", ?", n-1)+`)`)
+		var rows *sql.Rows
+		st, err := t.s.prepared(ctx, q)
+		switch {
+		case err != nil:
+		case st != nil:
+			rows, err = t.tx.StmtContext(ctx, st).QueryContext(ctx, all...)
+		default:
+			rows, err = t.tx.QueryContext(ctx, q, all...)
+		}
 		if err != nil {
 			return err
 		}

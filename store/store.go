@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	stdsync "sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,8 +22,11 @@ type Store struct {
 	db      *sql.DB
 	loc     Location
 	sealer  *sealer
-	lock    *sqliteLock // SQLite only: the single-process lock
-	keyPath string      // a key file generated on this open, if any
+	lock    *sqliteLock   // SQLite only: the single-process lock
+	keyPath string        // a key file generated on this open, if any
+	ckpt    *checkpointer // SQLite only: checkpoints the WAL outside commits
+	stmts   stdsync.Map   // SQLite only: batch statement text -> *sql.Stmt
+	prepMu  stdsync.Mutex // one preparation of a text at a time
 	// warnings are problems found on open that do not stop the store,
 	// such as a database file others can read.
 	warnings []string
@@ -95,8 +99,7 @@ func (s *Store) openSQLite(ctx context.Context, opts Options) error {
 		}
 		s.lock = lock
 	}
-	dsn := "file:" + sqliteURIPath(path) + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sql.Open("sqlite", sqliteDSN(path))
 	if err != nil {
 		return fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -109,6 +112,7 @@ func (s *Store) openSQLite(ctx context.Context, opts Options) error {
 		}
 		return fmt.Errorf("open sqlite %s: %w", path, s.fault(err))
 	}
+	s.ckpt = startCheckpointer(db)
 	return nil
 }
 
@@ -170,6 +174,12 @@ func redactErr(err error, dsn string) string {
 // Close releases the database and, for SQLite, the process lock.
 func (s *Store) Close() error {
 	var err error
+	// Before the database: the checkpointer uses it.
+	s.ckpt.stop()
+	s.stmts.Range(func(_, st any) bool {
+		st.(*sql.Stmt).Close()
+		return true
+	})
 	if s.db != nil {
 		err = s.db.Close()
 	}
@@ -253,12 +263,19 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 			sqlTx.Rollback()
 		}
 	}()
+	if s.loc.Backend == SQLite {
+		// A connection setting, kept by the connection: see sqliteParams.
+		if _, err = sqlTx.ExecContext(ctx, writerCacheSize); err != nil {
+			return fmt.Errorf("begin transaction: %w", s.fault(err))
+		}
+	}
 	if err = fn(&Tx{tx: sqlTx, s: s}); err != nil {
 		return s.fault(err)
 	}
 	if err = sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", s.fault(err))
 	}
+	s.ckpt.afterCommit(ctx)
 	return nil
 }
 
@@ -277,6 +294,7 @@ func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 
 func (s *Store) exec(ctx context.Context, q string, args ...any) error {
 	_, err := s.db.ExecContext(ctx, rebind(s.loc.Backend, q), args...)
+	s.ckpt.afterCommit(ctx)
 	return s.fault(err)
 }
 

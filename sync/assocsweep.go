@@ -101,24 +101,7 @@ func (e *Engine) maybeSweepAssociations(ctx context.Context, obj string, rep *Re
 	} else if start.Before(time.UnixMilli(n).Add(every)) {
 		return nil
 	}
-	cur, err := e.store.Cursor(ctx, e.cfg.Connection, obj)
-	if err != nil {
-		return err
-	}
-	fields := e.mapping.Fields(obj)
-	fieldsJSON, err := json.Marshal(fields)
-	if err != nil {
-		return err
-	}
-	or := rep.object(obj)
-	since := connector.Cursor{ModifiedAt: cur.ModifiedAt, LastID: cur.LastID}
-	page := 0
-	err = sw.SweepAssociations(ctx, connector.PullRequest{Object: obj, Fields: fields, Since: since, Stored: e.stored(obj)},
-		func(pctx context.Context, p connector.Page) error {
-			page++
-			p.Cursor = since
-			return e.commitPage(context.WithoutCancel(pctx), obj, page, p, string(fieldsJSON), or, rep)
-		})
+	err = e.reread(ctx, obj, rep, true, sw.SweepAssociations)
 	if err != nil {
 		return fmt.Errorf("sweep associations of %s: %w", obj, err)
 	}

@@ -43,6 +43,10 @@ type Hooks struct {
 	BeforeCommit func(object string, page int) error
 	// AfterCommit runs after a page committed; an error ends the run there.
 	AfterCommit func(object string, page int) error
+	// Queued runs when a page of a pull has been fetched and mapped and
+	// waits for the store, perhaps while the page before it is being
+	// stored (the pipeline of pullOverlapped).
+	Queued func(object string, page int)
 }
 
 // Engine runs syncs of one CRM connection into the store. Build it with

@@ -174,22 +174,7 @@ func (e *Engine) pullObject(ctx context.Context, obj string, rep *Report) (err e
 		}
 		e.progress.Done(obj)
 	}()
-	page := 0
-	err = e.src.Pull(ctx, req, func(pctx context.Context, p connector.Page) error {
-		page++
-		// A page that arrived is committed even if a stop was asked for
-		// meanwhile: the stop takes effect before the next request.
-		if err := e.commitPage(context.WithoutCancel(pctx), obj, page, p, string(fieldsJSON), or, rep); err != nil {
-			return err
-		}
-		e.progress.Page(obj, len(p.Records))
-		if e.hooks.AfterCommit != nil {
-			if err := e.hooks.AfterCommit(obj, page); err != nil {
-				return err
-			}
-		}
-		return ctx.Err()
-	})
+	err = e.pullOverlapped(ctx, obj, req, string(fieldsJSON), or, rep)
 	if err != nil {
 		return err
 	}
@@ -210,6 +195,77 @@ func (e *Engine) pullObject(ctx context.Context, obj string, rep *Report) (err e
 	return nil
 }
 
+// pipelineDepth is how many mapped pages may wait for the store while the
+// source fetches the next: memory holds at most this many, plus the one
+// being stored and the one being fetched.
+const pipelineDepth = 1
+
+// errStoreStopped ends a source's pull after the page committer stopped;
+// the committer's own error is what the pull returns.
+var errStoreStopped = errors.New("the store stopped taking pages")
+
+// pullOverlapped pulls obj and stores its pages in order, one transaction
+// each with its cursor. Fetching and mapping a page (this goroutine, in the
+// source's callback) overlaps storing the page before (a committer
+// goroutine), through a queue of pipelineDepth pages. The committer stores
+// pages strictly in order, each with the cursor that follows it, so a
+// cursor is never committed past a page that is not: a crash at any point
+// loses at most the queued pages, which the next run reads again. Once a
+// commit fails (or the AfterCommit hook ends the run, as a crash), no later
+// page is stored. A page that arrived is stored even if a stop was asked
+// for meanwhile: the stop takes effect before the next request.
+func (e *Engine) pullOverlapped(ctx context.Context, obj string, req connector.PullRequest, fieldsJSON string, or *ObjectReport, rep *Report) error {
+	queue := make(chan mappedPage, pipelineDepth)
+	stopped := make(chan struct{}) // closed when the committer fails
+	done := make(chan error, 1)
+	bg := context.WithoutCancel(ctx)
+	go func() {
+		known := accountSet{}
+		var err error
+		for mp := range queue {
+			if err != nil {
+				continue // drop what is queued: nothing after a failure is stored
+			}
+			if err = e.storePage(bg, obj, mp, fieldsJSON, known, or, rep); err == nil {
+				e.progress.Page(obj, len(mp.page.Records))
+				if e.hooks.AfterCommit != nil {
+					err = e.hooks.AfterCommit(obj, mp.no)
+				}
+			}
+			if err != nil {
+				close(stopped)
+			}
+		}
+		done <- err
+	}()
+	page := 0
+	pullErr := e.src.Pull(ctx, req, func(pctx context.Context, p connector.Page) error {
+		page++
+		mp := e.mapPage(obj, page, p)
+		// A failed committer first: with room in the queue too, select
+		// would pick at random and the source could go on fetching.
+		select {
+		case <-stopped:
+			return errStoreStopped
+		default:
+		}
+		select {
+		case queue <- mp:
+		case <-stopped:
+			return errStoreStopped
+		}
+		if e.hooks.Queued != nil {
+			e.hooks.Queued(obj, page)
+		}
+		return ctx.Err()
+	})
+	close(queue)
+	if err := <-done; err != nil {
+		return err
+	}
+	return pullErr
+}
+
 // maybeRefreshCalculated re-reads obj's calculated fields when the Source
 // has them and they are due; changed records are stored like pulled ones,
 // and the cursor stays where the pull left it.
@@ -227,6 +283,21 @@ func (e *Engine) maybeRefreshCalculated(ctx context.Context, obj string, rep *Re
 	if !cr.CalculatedDue(last) {
 		return nil
 	}
+	err := e.reread(ctx, obj, rep, false, cr.RefreshCalculated)
+	if err != nil {
+		return err
+	}
+	return e.store.InTx(ctx, func(tx *store.Tx) error {
+		return tx.SetState(ctx, e.cfg.Connection, stateCalculated+obj, strconv.FormatInt(e.clock.Now().UnixMilli(), 10))
+	})
+}
+
+// reread stores what read hands back of obj (a refresh of calculated
+// fields, an association sweep) like pulled pages, each page committed
+// with the cursor where the pull left it, so a re-read never moves it.
+// withStored lets the source compare with the stored records.
+func (e *Engine) reread(ctx context.Context, obj string, rep *Report, withStored bool,
+	read func(context.Context, connector.PullRequest, func(context.Context, connector.Page) error) error) error {
 	cur, err := e.store.Cursor(ctx, e.cfg.Connection, obj)
 	if err != nil {
 		return err
@@ -238,17 +309,16 @@ func (e *Engine) maybeRefreshCalculated(ctx context.Context, obj string, rep *Re
 	}
 	or := rep.object(obj)
 	since := connector.Cursor{ModifiedAt: cur.ModifiedAt, LastID: cur.LastID}
+	req := connector.PullRequest{Object: obj, Fields: fields, Since: since}
+	if withStored {
+		req.Stored = e.stored(obj)
+	}
 	page := 0
-	err = cr.RefreshCalculated(ctx, connector.PullRequest{Object: obj, Fields: fields, Since: since}, func(pctx context.Context, p connector.Page) error {
+	known := accountSet{}
+	return read(ctx, req, func(pctx context.Context, p connector.Page) error {
 		page++
 		p.Cursor = since
-		return e.commitPage(context.WithoutCancel(pctx), obj, page, p, string(fieldsJSON), or, rep)
-	})
-	if err != nil {
-		return err
-	}
-	return e.store.InTx(ctx, func(tx *store.Tx) error {
-		return tx.SetState(ctx, e.cfg.Connection, stateCalculated+obj, strconv.FormatInt(e.clock.Now().UnixMilli(), 10))
+		return e.commitPage(context.WithoutCancel(pctx), obj, page, p, string(fieldsJSON), known, or, rep)
 	})
 }
 
@@ -259,30 +329,58 @@ type mapped struct {
 	ok     bool // entity usable
 }
 
-func (e *Engine) commitPage(ctx context.Context, obj string, pageNo int, p connector.Page, fieldsJSON string, or *ObjectReport, rep *Report) error {
-	conn := e.cfg.Connection
-	items := make([]mapped, 0, len(p.Records))
-	ids := make([]string, 0, len(p.Records))
-	for _, rec := range p.Records {
+// mappedPage is a page as received, mapped and ready to be stored.
+type mappedPage struct {
+	no       int
+	page     connector.Page
+	items    []mapped
+	ids      []string
+	problems []store.Problem // records the mapping could not (wholly) read
+}
+
+// mapPage maps every record of a page. It touches nothing shared, so it
+// runs while the page before is being stored.
+func (e *Engine) mapPage(obj string, pageNo int, p connector.Page) mappedPage {
+	mp := mappedPage{no: pageNo, page: p, items: make([]mapped, 0, len(p.Records)), ids: make([]string, 0, len(p.Records))}
+	for i, rec := range p.Records {
 		if rec.Object == "" {
 			rec.Object = obj
 		}
-		ids = append(ids, rec.ID)
+		mp.ids = append(mp.ids, rec.ID)
 		ent, err := e.mapping.Map(rec)
+		// The decoded fields served the mapping; the page waits for the
+		// store without them (they are larger than the raw JSON).
+		rec.Fields, p.Records[i].Fields = nil, nil
 		var recErr *mapping.RecordError
 		switch {
 		case err == nil:
-			items = append(items, mapped{rec: rec, entity: ent, ok: true})
+			mp.items = append(mp.items, mapped{rec: rec, entity: ent, ok: true})
 		case errors.As(err, &recErr):
 			// Bad values: keep the record with those fields empty, and say so.
-			rep.addProblem(store.Problem{Object: obj, ID: rec.ID, Error: err.Error()})
-			or.Counts.Problems++
-			items = append(items, mapped{rec: rec, entity: ent, ok: true})
+			mp.problems = append(mp.problems, store.Problem{Object: obj, ID: rec.ID, Error: err.Error()})
+			mp.items = append(mp.items, mapped{rec: rec, entity: ent, ok: true})
 		default:
-			rep.addProblem(store.Problem{Object: obj, ID: rec.ID, Error: err.Error()})
-			or.Counts.Problems++
-			items = append(items, mapped{rec: rec})
+			mp.problems = append(mp.problems, store.Problem{Object: obj, ID: rec.ID, Error: err.Error()})
+			mp.items = append(mp.items, mapped{rec: rec})
 		}
+	}
+	return mp
+}
+
+// commitPage maps a page and stores it with its cursor in one transaction.
+// known caches which accounts are stored, across the pages of one pull of
+// obj.
+func (e *Engine) commitPage(ctx context.Context, obj string, pageNo int, p connector.Page, fieldsJSON string, known accountSet, or *ObjectReport, rep *Report) error {
+	return e.storePage(ctx, obj, e.mapPage(obj, pageNo, p), fieldsJSON, known, or, rep)
+}
+
+// storePage stores a mapped page with its cursor in one transaction.
+func (e *Engine) storePage(ctx context.Context, obj string, mp mappedPage, fieldsJSON string, known accountSet, or *ObjectReport, rep *Report) error {
+	conn := e.cfg.Connection
+	p, pageNo, items, ids := mp.page, mp.no, mp.items, mp.ids
+	for _, pr := range mp.problems {
+		rep.addProblem(pr)
+		or.Counts.Problems++
 	}
 	var counts store.ObjectCounts
 	var problems []store.Problem
@@ -296,7 +394,7 @@ func (e *Engine) commitPage(ctx context.Context, obj string, pageNo int, p conne
 		if err := e.linkActivities(ctx, tx, items); err != nil {
 			return err
 		}
-		unknown, err := e.unknownAccounts(ctx, tx, items)
+		unknown, err := e.unknownAccounts(ctx, tx, items, known)
 		if err != nil {
 			return err
 		}
@@ -422,29 +520,46 @@ func (e *Engine) linkActivities(ctx context.Context, tx *store.Tx, items []mappe
 	return nil
 }
 
+// accountSet remembers, during one pull of one object, whether each
+// account a page pointed at is stored live. It is a cache of committed
+// state and lives no longer than the pull: the accounts are another
+// object, which this pull does not write, and the connection's lease keeps
+// other writers out, so nothing can change them meanwhile; reconciliation
+// and the next object's pull, which can, start with a new set. A crash
+// loses nothing but the cache.
+type accountSet map[string]bool
+
 // unknownAccounts returns the accounts the page's entities point at that
-// are not stored.
-func (e *Engine) unknownAccounts(ctx context.Context, tx *store.Tx, items []mapped) (map[crm.AccountID]bool, error) {
-	set := map[string]bool{}
+// are not stored. Only accounts known not yet are looked up in the store,
+// so a pull of activities asks once per account, not once per page.
+func (e *Engine) unknownAccounts(ctx context.Context, tx *store.Tx, items []mapped, known accountSet) (map[crm.AccountID]bool, error) {
+	var ids []string
+	seen := map[string]bool{}
 	for _, it := range items {
-		if acc := accountOf(it.entity); it.ok && acc != "" {
-			set[string(acc)] = true
+		acc := string(accountOf(it.entity))
+		if !it.ok || acc == "" || seen[acc] {
+			continue
+		}
+		seen[acc] = true
+		if _, ok := known[acc]; !ok {
+			ids = append(ids, acc)
 		}
 	}
-	if len(set) == 0 {
+	if len(seen) == 0 {
 		return nil, nil
 	}
-	ids := make([]string, 0, len(set))
-	for id := range set {
-		ids = append(ids, id)
-	}
-	found, err := tx.ExistingRaw(ctx, e.cfg.Connection, e.mapping.AccountObject(), ids)
-	if err != nil {
-		return nil, err
+	if len(ids) > 0 {
+		found, err := tx.ExistingRaw(ctx, e.cfg.Connection, e.mapping.AccountObject(), ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			known[id] = found[id] // false: never stored, or deleted
+		}
 	}
 	out := map[crm.AccountID]bool{}
-	for _, id := range ids {
-		if !found[id] { // never stored, or deleted
+	for id := range seen {
+		if !known[id] {
 			out[crm.AccountID(id)] = true
 		}
 	}

@@ -296,7 +296,8 @@ func (c *Client) record(obj string, r rawRecord) (rec connector.Record, problem 
 		return connector.Record{}, "", err
 	}
 	deleted, _ := r["IsDeleted"].(bool)
-	return connector.Record{Object: obj, ID: id, ModifiedAt: stamp, Deleted: deleted, Raw: raw}, "", nil
+	fields, _ := r.jsonFields() // nil: the mapping decodes raw
+	return connector.Record{Object: obj, ID: id, ModifiedAt: stamp, Deleted: deleted, Raw: raw, Fields: fields}, "", nil
 }
 
 // describeValue says what a decoded JSON value is, for a message: "a

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/simpleforce/simpleforce"
 
@@ -166,6 +169,94 @@ type rawRecord map[string]any
 func (r rawRecord) str(k string) string {
 	s, _ := r[k].(string)
 	return s
+}
+
+// jsonFields returns what encoding/json's Decoder with UseNumber makes of
+// marshal's output, without encoding and decoding: a deep copy with
+// numbers as json.Number in encoding/json's float format and strings with
+// each invalid UTF-8 byte replaced by U+FFFD, as json.Marshal writes them.
+// ok is false for a value of another type (the reader then decodes Raw).
+func (r rawRecord) jsonFields() (map[string]any, bool) {
+	v, ok := jsonValue(map[string]any(r))
+	if !ok {
+		return nil, false
+	}
+	return v.(map[string]any), true
+}
+
+func jsonValue(v any) (any, bool) {
+	switch x := v.(type) {
+	case nil, bool, json.Number:
+		return x, true
+	case string:
+		return jsonString(x), true
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, false
+		}
+		return json.Number(jsonFloat(x)), true
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			k = jsonString(k)
+			if _, dup := out[k]; dup {
+				return nil, false
+			}
+			ev, ok := jsonValue(e)
+			if !ok {
+				return nil, false
+			}
+			out[k] = ev
+		}
+		return out, true
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			ev, ok := jsonValue(e)
+			if !ok {
+				return nil, false
+			}
+			out[i] = ev
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// jsonFloat formats f as encoding/json does.
+func jsonFloat(f float64) string {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b := strconv.AppendFloat(nil, f, format, -1, 64)
+	if format == 'e' {
+		// clean up e-09 to e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return string(b)
+}
+
+// jsonString is s as it reads back after json.Marshal: every byte of an
+// invalid UTF-8 sequence becomes U+FFFD.
+func jsonString(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 // marshal encodes the record as its raw JSON (keys sorted, so REST and

@@ -1,0 +1,67 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"healthsync/store"
+	"healthsync/store/storetest"
+)
+
+// TestSQLiteWALBounded: commits do not checkpoint (wal_autocheckpoint=0
+// on every connection), the store's checkpointer does it after them, and
+// a writer that commits without pause still cannot grow the WAL past the
+// forced-checkpoint bound plus one transaction. Without the checkpointer
+// the WAL would hold every page written (30 MiB here).
+func TestSQLiteWALBounded(t *testing.T) {
+	defer store.SetWALForceFrames(1000)() // 4 MiB at 4 KiB pages
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "hs.db")
+	s := storetest.Open(t, store.Config{DatabaseURL: path, EncryptionKey: storetest.Key}, store.Options{})
+	db := store.DBOf(s)
+	var auto int
+	if err := db.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&auto); err != nil {
+		t.Fatal(err)
+	}
+	if auto != 0 {
+		t.Fatalf("wal_autocheckpoint = %d on a store connection, want 0: commits must not checkpoint", auto)
+	}
+	filler := `{"Description":"` + strings.Repeat("x", 900) + `"}`
+	var largest int64
+	const txs, perTx = 60, 512 // ~0.5 MiB of raw JSON per transaction, 30 MiB in all
+	for i := range txs {
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			b := tx.Batch("c")
+			for j := range perTx {
+				b.UpsertRaw(store.RawRecord{Object: "Task", ID: fmt.Sprintf("00T%06d%06d", i, j), ModifiedAt: time.Now(), Raw: []byte(filler)})
+			}
+			return b.Flush(ctx)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > largest {
+			largest = fi.Size()
+		}
+	}
+	// The bound: 1000 pages before a forced checkpoint, one transaction
+	// (~0.6 MiB with its index pages) while it waits, and slack for the
+	// passive checkpoints' timing.
+	if limit := int64(12 << 20); largest > limit {
+		t.Errorf("the WAL grew to %d MiB while 30 MiB were written; want at most %d MiB", largest>>20, limit>>20)
+	}
+	runs, _ := store.CheckpointCounts(s)
+	if runs == 0 {
+		t.Error("the checkpointer never ran")
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM raw_records").Scan(&n); err != nil || n != txs*perTx {
+		t.Fatalf("raw records: %d, %v; want %d", n, err, txs*perTx)
+	}
+	t.Logf("largest WAL %.1f MiB, %d checkpoints", float64(largest)/(1<<20), runs)
+}
