@@ -1,6 +1,7 @@
 package hubspot_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
@@ -8,8 +9,6 @@ import (
 	"time"
 
 	"healthsync/connector/hubspot"
-	"healthsync/crm"
-	"healthsync/mapping"
 )
 
 // primaryCompany is the company a deal is associated with under
@@ -40,23 +39,35 @@ func TestDealsCarryTheirPrimaryCompany(t *testing.T) {
 	b := setup(t, noLimits())
 	ids := loadOrg(t, b, 10)
 	d := loadDefaults(t)
-	m, err := mapping.New(crm.HubSpot, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	c := b.open(b.config(), hubspot.Deps{})
 	r := newReplica()
+	// accountOf is the company the record names as the deal's primary one
+	// (type deal_to_company; the others are deal_to_company_unlabeled),
+	// which the mapping takes as the opportunity's account.
 	accountOf := func(id string) string {
 		t.Helper()
 		rec, ok := r.live["deals"][id]
 		if !ok {
 			t.Fatalf("deal %s missing from the replica", id)
 		}
-		o, err := m.MapOpportunity(rec)
-		if err != nil {
+		var raw struct {
+			Associations map[string]struct {
+				Results []struct{ ID, Type string }
+			}
+		}
+		if err := json.Unmarshal(rec.Raw, &raw); err != nil {
 			t.Fatal(err)
 		}
-		return string(o.AccountID)
+		primary := ""
+		for _, ref := range raw.Associations["companies"].Results {
+			if ref.Type == "deal_to_company" {
+				if primary != "" {
+					t.Fatalf("deal %s names two primary companies, %s and %s", id, primary, ref.ID)
+				}
+				primary = ref.ID
+			}
+		}
+		return primary
 	}
 	if err := r.pull(t, c, "deals", d.Fields("deals")); err != nil {
 		t.Fatal(err)
