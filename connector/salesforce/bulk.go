@@ -27,6 +27,10 @@ type bulkJob struct {
 	ErrorMessage string `json:"errorMessage"`
 }
 
+// bulkPollMax is the longest wait between two status polls of a job (with
+// the default first wait; a shorter first wait caps at 40 times itself).
+const bulkPollMax = 10 * time.Second
+
 // waitJob polls a job until it is JobComplete. Failed and Aborted jobs
 // give an error wrapping ErrBulkJob with the job's message.
 func (c *Client) waitJob(ctx context.Context, jobURL string) error {
@@ -53,7 +57,7 @@ func (c *Client) waitJob(ctx context.Context, jobURL string) error {
 			return ctx.Err()
 		case <-t.C:
 		}
-		wait = min(wait*3/2, c.pollWait*10)
+		wait = min(wait*3/2, min(bulkPollMax, 40*c.pollWait))
 	}
 }
 

@@ -51,7 +51,9 @@ type Deps struct {
 	// retryably are sent again; it doubles per round (default 200ms).
 	WriteRetryWait time.Duration
 	// BulkPollInterval is the first wait between Bulk API job status polls;
-	// it grows to 10 times that (default 1s).
+	// it grows by half each poll up to bulkPollMax (default 250ms: a job
+	// that is done in a moment is read at once, a job of a minute costs
+	// a couple of polls more than a 1 s start).
 	BulkPollInterval time.Duration
 	// BulkResultPage is maxRecords of one Bulk API query result request
 	// (default 50,000).
@@ -189,7 +191,7 @@ func newClient(cfg Config, tokens *oauth.Source, deps Deps) (*Client, error) {
 		deps.WriteRetryWait = 200 * time.Millisecond
 	}
 	if deps.BulkPollInterval <= 0 {
-		deps.BulkPollInterval = time.Second
+		deps.BulkPollInterval = 250 * time.Millisecond
 	}
 	if deps.BulkResultPage <= 0 {
 		deps.BulkResultPage = 50_000
