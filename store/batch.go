@@ -345,6 +345,14 @@ func arrayUpsert(t table, cols []any) string {
 		fmt.Fprintf(&q, "$%d::%s", i+2, typ)
 	}
 	q.WriteString(") AS u(" + strings.Join(t.cols, ", ") + ")")
+	q.WriteString(onConflictUpdate(t))
+	return q.String()
+}
+
+// onConflictUpdate is the upsert clause of t: on its key, every other
+// column takes the new row's value.
+func onConflictUpdate(t table) string {
+	var q strings.Builder
 	q.WriteString(" ON CONFLICT (connection, " + strings.Join(t.key, ", ") + ") DO UPDATE SET ")
 	first := true
 	for _, c := range t.cols {
@@ -488,18 +496,7 @@ func statement(backend Backend, t table, upsert bool, n int) string {
 			q.WriteString(", ")
 			q.WriteString(row)
 		}
-		q.WriteString(" ON CONFLICT (connection, " + strings.Join(t.key, ", ") + ") DO UPDATE SET ")
-		first := true
-		for _, c := range t.cols {
-			if slices.Contains(t.key, c) {
-				continue
-			}
-			if !first {
-				q.WriteString(", ")
-			}
-			first = false
-			q.WriteString(c + " = excluded." + c)
-		}
+		q.WriteString(onConflictUpdate(t))
 	}
 	s := rebind(backend, q.String())
 	statements.Store(k, s)
