@@ -54,15 +54,22 @@ const writerCacheSize = "PRAGMA cache_size = -8192"
 func sqliteDSN(path string) string { return "file:" + sqliteURIPath(path) + sqliteParams }
 
 // walForceFrames is the WAL length (in pages; 64 MiB at SQLite's 4 KiB
-// pages) beyond which a commit waits for a full checkpoint. Passive
-// checkpoints never wait, and one running while the writer commits again
-// ends one transaction short of the WAL's end; SQLite starts the WAL from
-// its beginning again only when a commit finds it wholly checkpointed, so
-// a writer that commits without pause (a sync whose next page is already
+// pages) beyond which the committer checkpoints itself. The checkpointer's
+// passive checkpoints run while the writer commits again, so each ends one
+// transaction short of the WAL's end; SQLite starts the WAL from its
+// beginning again only when a commit finds it wholly checkpointed, so a
+// writer that commits without pause (a sync whose next page is already
 // decoded) would grow it without bound. Past this length the committing
-// goroutine runs a RESTART checkpoint itself, after its commit: it copies
-// the few frames the passive ones left and lets the next commit start the
-// WAL again.
+// goroutine runs the passive checkpoint itself, after its commit and
+// before its next transaction: it copies every frame no reader still
+// needs and lets the next commit start the WAL again.
+//
+// It is PASSIVE, never RESTART or FULL: those wait for every reader to
+// leave the WAL and block new writers meanwhile, and the store's own
+// readers (scoring streams the accounts while it commits their scores)
+// leave only when the writer goes on, so a 100,000-account score waited
+// out the busy timeout at every commit. While a reader holds an old
+// snapshot the WAL grows, as it does under SQLite's own checkpoints.
 var walForceFrames = 16384
 
 // checkpointer copies the WAL into the database file after commits, on its
@@ -77,7 +84,7 @@ type checkpointer struct {
 	wg     stdsync.WaitGroup
 	frames atomic.Int64 // the WAL length the last checkpoint saw, in pages
 	runs   atomic.Int64 // passive checkpoints run, for tests
-	forced atomic.Int64 // RESTART checkpoints run by committers, for tests
+	forced atomic.Int64 // checkpoints run by committers past walForceFrames, for tests
 }
 
 func startCheckpointer(db *sql.DB) *checkpointer {
@@ -97,10 +104,10 @@ func (c *checkpointer) afterCommit(ctx context.Context) {
 	}
 	if c.frames.Load() > int64(walForceFrames) {
 		var busy, frames, done int
-		err := c.db.QueryRowContext(context.WithoutCancel(ctx), "PRAGMA wal_checkpoint(RESTART)").Scan(&busy, &frames, &done)
+		err := c.db.QueryRowContext(context.WithoutCancel(ctx), "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &done)
 		c.forced.Add(1)
-		if err == nil && busy == 0 {
-			c.frames.Store(0)
+		if err == nil && done == frames {
+			c.frames.Store(0) // wholly copied: the next commit starts the WAL again
 		}
 	}
 	select {

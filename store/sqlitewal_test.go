@@ -65,3 +65,59 @@ func TestSQLiteWALBounded(t *testing.T) {
 	}
 	t.Logf("largest WAL %.1f MiB, %d checkpoints", float64(largest)/(1<<20), runs)
 }
+
+// TestSQLiteCommitsWithAReaderOpen: a reader that stays open while the
+// same store commits (scoring streams the accounts while it commits their
+// scores) never makes a commit wait for it, however long the WAL grows.
+// The committer's checkpoint past walForceFrames was a RESTART, which
+// waits for readers: every commit then waited out the busy timeout (10 s),
+// and a 100,000-account score never ended.
+func TestSQLiteCommitsWithAReaderOpen(t *testing.T) {
+	defer store.SetWALForceFrames(100)()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "hs.db")
+	s := storetest.Open(t, store.Config{DatabaseURL: path, EncryptionKey: storetest.Key}, store.Options{})
+	filler := `{"Description":"` + strings.Repeat("x", 900) + `"}`
+	write := func(i int) error {
+		return s.InTx(ctx, func(tx *store.Tx) error {
+			b := tx.Batch("c")
+			for j := range 512 {
+				b.UpsertRaw(store.RawRecord{Object: "Task", ID: fmt.Sprintf("00T%06d%06d", i, j), ModifiedAt: time.Now(), Raw: []byte(filler)})
+			}
+			return b.Flush(ctx)
+		})
+	}
+	if err := write(0); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := store.DBOf(s).QueryContext(ctx, "SELECT id FROM raw_records")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	if !rows.Next() { // the reader now holds its snapshot
+		t.Fatal("no row to read")
+	}
+	const commits = 20 // each ~0.6 MiB: well past 100 pages of WAL
+	done := make(chan error, 1)
+	go func() {
+		for i := 1; i <= commits; i++ {
+			if err := write(i); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Minute): // the old checkpoint: 20 × the 10 s busy timeout
+		t.Fatal("commits with a reader open did not end: the committer's checkpoint waits for the reader")
+	}
+	if _, forced := store.CheckpointCounts(s); forced == 0 {
+		t.Error("no commit ran its own checkpoint: the test did not pass walForceFrames")
+	}
+}
