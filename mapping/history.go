@@ -214,9 +214,8 @@ func (m *Mapping) HistoryChanges(rec connector.Record, values []connector.FieldV
 		if err != nil {
 			return nil
 		}
-		ent, err := m.Map(connector.Record{Object: rec.Object, ID: rec.ID, ModifiedAt: rec.ModifiedAt, Raw: raw})
-		var recErr *RecordError
-		if err != nil && errors.As(err, &recErr) {
+		out, recErr := snapshotOf(m, connector.Record{Object: rec.Object, ID: rec.ID, ModifiedAt: rec.ModifiedAt, Raw: raw}, fields)
+		if recErr != nil {
 			for _, p := range recErr.Problems {
 				msg := fmt.Sprintf("history of %s %s: field %s: value %s is not %s", rec.Object, rec.ID, p.Field, p.Value, p.Want)
 				if !seen[msg] {
@@ -224,19 +223,6 @@ func (m *Mapping) HistoryChanges(rec connector.Record, values []connector.FieldV
 					problems = append(problems, msg+"; read as empty")
 				}
 			}
-		} else if err != nil {
-			return nil
-		}
-		var all map[string]json.RawMessage
-		switch {
-		case ent.Account != nil:
-			all = ent.Account.FieldValues()
-		case ent.Opportunity != nil:
-			all = ent.Opportunity.FieldValues()
-		}
-		out := make(map[string]json.RawMessage, len(fields))
-		for _, f := range fields {
-			out[f] = all[f]
 		}
 		return out
 	}
@@ -266,7 +252,7 @@ func (m *Mapping) HistoryChanges(rec connector.Record, values []connector.FieldV
 	// The history ends at the current values; a change it missed (made
 	// while the field was not tracked) took effect by the last
 	// modification.
-	if cur := snapshotOf(m, rec, fields); cur != nil && !modified.IsZero() && modified.After(times[len(times)-1]) {
+	if cur, _ := snapshotOf(m, rec, fields); cur != nil && !modified.IsZero() && modified.After(times[len(times)-1]) {
 		emit(modified, cur)
 	}
 	return out, problems
@@ -323,12 +309,15 @@ func rawText(v json.RawMessage) string {
 	return string(v)
 }
 
-// snapshotOf maps rec as it is and returns its values of fields.
-func snapshotOf(m *Mapping, rec connector.Record, fields []string) map[string]json.RawMessage {
+// snapshotOf maps rec as it is and returns its values of fields (nil when
+// it does not map as an account or opportunity), with the record's
+// problems when some of its values do not read as their types (read as
+// empty).
+func snapshotOf(m *Mapping, rec connector.Record, fields []string) (map[string]json.RawMessage, *RecordError) {
 	ent, err := m.Map(rec)
 	var recErr *RecordError
 	if err != nil && !errors.As(err, &recErr) {
-		return nil
+		return nil, nil
 	}
 	var all map[string]json.RawMessage
 	switch {
@@ -337,13 +326,13 @@ func snapshotOf(m *Mapping, rec connector.Record, fields []string) map[string]js
 	case ent.Opportunity != nil:
 		all = ent.Opportunity.FieldValues()
 	default:
-		return nil
+		return nil, nil
 	}
 	out := make(map[string]json.RawMessage, len(fields))
 	for _, f := range fields {
 		out[f] = all[f]
 	}
-	return out
+	return out, recErr
 }
 
 // overlay returns the raw record top with the CRM fields of state (lower
