@@ -64,13 +64,7 @@ func salesforceRig(t *testing.T, cfg store.Config) *rig {
 	}
 	srv := httptest.NewServer(em)
 	t.Cleanup(srv.Close)
-	key := filepath.Join(t.TempDir(), "jwt.key")
-	if err := em.WritePrivateKey(key); err != nil {
-		t.Fatal(err)
-	}
-	creds := em.Credentials()
-	sc := salesforce.DefaultConfig()
-	sc.LoginURL, sc.ClientID, sc.Username, sc.JWTKeyFile = srv.URL, creds.ClientID, creds.Username, key
+	sc := salesforceConfig(t, em, srv.URL)
 	c, err := salesforce.Open(context.Background(), sc, salesforce.Deps{Connection: "default"})
 	if err != nil {
 		t.Fatal(err)

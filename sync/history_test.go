@@ -3,8 +3,6 @@ package sync_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -34,15 +32,7 @@ func TestBacktestCannotSeeTheFuture(t *testing.T) {
 			if err := em.LoadOrg(org(t, 60)); err != nil {
 				t.Fatal(err)
 			}
-			srv := httptest.NewServer(em)
-			t.Cleanup(srv.Close)
-			key := filepath.Join(t.TempDir(), "jwt.key")
-			if err := em.WritePrivateKey(key); err != nil {
-				t.Fatal(err)
-			}
-			creds := em.Credentials()
-			sc := salesforce.DefaultConfig()
-			sc.LoginURL, sc.ClientID, sc.Username, sc.JWTKeyFile = srv.URL, creds.ClientID, creds.Username, key
+			sc := serveSalesforce(t, em)
 			c, err := salesforce.Open(ctx, sc, salesforce.Deps{Connection: "default"})
 			if err != nil {
 				t.Fatal(err)

@@ -54,16 +54,10 @@ func TestHistoryBackfillBulkEqualsREST(t *testing.T) {
 		em.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	key := filepath.Join(t.TempDir(), "jwt.key")
-	if err := em.WritePrivateKey(key); err != nil {
-		t.Fatal(err)
-	}
-	creds := em.Credentials()
 	m := wbMapping(t, "")
 
 	backfill := func(threshold int) (map[string][]crm.FieldChange, []store.HistoryStart, *hsync.Report) {
-		sc := salesforce.DefaultConfig()
-		sc.LoginURL, sc.ClientID, sc.Username, sc.JWTKeyFile = srv.URL, creds.ClientID, creds.Username, key
+		sc := salesforceConfig(t, em, srv.URL)
 		sc.BulkThreshold = threshold
 		c, err := salesforce.Open(ctx, sc, salesforce.Deps{Connection: "default"})
 		if err != nil {

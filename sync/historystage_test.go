@@ -112,13 +112,7 @@ func TestStagesUnreadable(t *testing.T) {
 		em.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	key := filepath.Join(t.TempDir(), "jwt.key")
-	if err := em.WritePrivateKey(key); err != nil {
-		t.Fatal(err)
-	}
-	creds := em.Credentials()
-	sc := salesforce.DefaultConfig()
-	sc.LoginURL, sc.ClientID, sc.Username, sc.JWTKeyFile = srv.URL, creds.ClientID, creds.Username, key
+	sc := salesforceConfig(t, em, srv.URL)
 	c, err := salesforce.Open(ctx, sc, salesforce.Deps{Connection: "default"})
 	if err != nil {
 		t.Fatal(err)

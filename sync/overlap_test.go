@@ -3,8 +3,6 @@ package sync_test
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
-	"path/filepath"
 	stdsync "sync"
 	"testing"
 	"time"
@@ -26,15 +24,7 @@ func overlapRig(t *testing.T, cfg store.Config) *rig {
 	if err := em.LoadOrg(org(t, 200)); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(em)
-	t.Cleanup(srv.Close)
-	key := filepath.Join(t.TempDir(), "jwt.key")
-	if err := em.WritePrivateKey(key); err != nil {
-		t.Fatal(err)
-	}
-	creds := em.Credentials()
-	sc := salesforce.DefaultConfig()
-	sc.LoginURL, sc.ClientID, sc.Username, sc.JWTKeyFile = srv.URL, creds.ClientID, creds.Username, key
+	sc := serveSalesforce(t, em)
 	c, err := salesforce.Open(context.Background(), sc, salesforce.Deps{Connection: "default"})
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package sync_test
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,15 +27,7 @@ func stalledRig(t *testing.T) (*emusalesforce.Server, *hsync.Engine, *store.Stor
 	if err := em.LoadOrg(org(t, 4)); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(em)
-	t.Cleanup(srv.Close)
-	key := filepath.Join(t.TempDir(), "jwt.key")
-	if err := em.WritePrivateKey(key); err != nil {
-		t.Fatal(err)
-	}
-	creds := em.Credentials()
-	sc := salesforce.DefaultConfig()
-	sc.LoginURL, sc.ClientID, sc.Username, sc.JWTKeyFile = srv.URL, creds.ClientID, creds.Username, key
+	sc := serveSalesforce(t, em)
 	h := connector.DefaultHTTPConfig()
 	h.Timeout, h.MaxRetries, h.RetryWaitMin, h.RetryWaitMax = 150*time.Millisecond, 1, time.Millisecond, 5*time.Millisecond
 	c, err := salesforce.Open(context.Background(), sc, salesforce.Deps{Connection: "default", HTTP: h})

@@ -76,13 +76,7 @@ func newWBRigAt(t *testing.T, accounts int, mappingText string, orgNow time.Time
 		em.ServeHTTP(w, req)
 	}))
 	t.Cleanup(srv.Close)
-	key := filepath.Join(t.TempDir(), "jwt.key")
-	if err := em.WritePrivateKey(key); err != nil {
-		t.Fatal(err)
-	}
-	creds := em.Credentials()
-	sc := salesforce.DefaultConfig()
-	sc.LoginURL, sc.ClientID, sc.Username, sc.JWTKeyFile = srv.URL, creds.ClientID, creds.Username, key
+	sc := salesforceConfig(t, em, srv.URL)
 	for _, tweak := range tweaks {
 		tweak(&sc)
 	}
