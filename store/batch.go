@@ -482,23 +482,13 @@ func statement(backend Backend, t table, upsert bool, n int) string {
 	if q, ok := statements.Load(k); ok {
 		return q.(string)
 	}
-	var q strings.Builder
-	if !upsert {
-		// Only canonical tables are deleted from, by their one-column key.
-		q.WriteString("DELETE FROM " + t.name + " WHERE connection = ? AND " + t.key[0] + " IN (?")
-		q.WriteString(strings.Repeat(", ?", n-1))
-		q.WriteString(")")
+	var s string
+	if upsert {
+		s = multiRow(backend, "INSERT INTO "+t.name+" (connection, "+strings.Join(t.cols, ", ")+") VALUES ", 1+len(t.cols), n, onConflictUpdate(t))
 	} else {
-		row := "(?" + strings.Repeat(", ?", len(t.cols)) + ")"
-		q.WriteString("INSERT INTO " + t.name + " (connection, " + strings.Join(t.cols, ", ") + ") VALUES ")
-		q.WriteString(row)
-		for range n - 1 {
-			q.WriteString(", ")
-			q.WriteString(row)
-		}
-		q.WriteString(onConflictUpdate(t))
+		// Only canonical tables are deleted from, by their one-column key.
+		s = rebind(backend, "DELETE FROM "+t.name+" WHERE connection = ? AND "+t.key[0]+" IN (?"+strings.Repeat(", ?", n-1)+")")
 	}
-	s := rebind(backend, q.String())
 	statements.Store(k, s)
 	return s
 }

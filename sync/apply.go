@@ -244,7 +244,7 @@ func (w *Writeback) writeUpdates(ctx context.Context, sink Sink, p *Plan, rep *A
 	// connector writes a large call as one Bulk API job); the ledger
 	// follows every call.
 	size := sink.WriteBatch().Updates
-	if !p.partial {
+	if !p.partial() {
 		for start := 0; start < len(p.Updates); start += size {
 			if err := w.writeChunk(ctx, sink, p.Object, p.Updates[start:min(start+size, len(p.Updates))], start/size+1, rep); err != nil {
 				return err

@@ -110,11 +110,8 @@ type Plan struct {
 	Updates     []RecordUpdate `json:"updates"`
 	Records     int            `json:"records"`
 	FieldWrites int            `json:"field_writes"`
-	// partial: Updates holds a preview; Apply plans the updates again from
-	// the store as it writes them.
-	partial bool
-	Creates []TaskCreate `json:"task_creates"`
-	Closes  []TaskClose  `json:"task_closes"`
+	Creates     []TaskCreate   `json:"task_creates"`
+	Closes      []TaskClose    `json:"task_closes"`
 	// Waiting are the warranted tasks held back by their owners' daily
 	// budget (tasks.daily_budget_per_owner); Budget is that budget (0: no
 	// limit).
@@ -149,6 +146,10 @@ func (p *Plan) WaitingTasks() int {
 	}
 	return n
 }
+
+// partial reports whether Updates holds only a preview (PlanToApply):
+// Apply then plans the updates again from the store as it writes them.
+func (p *Plan) partial() bool { return p.Records > len(p.Updates) }
 
 // Fields is the number of field writes in the plan.
 func (p *Plan) Fields() int { return p.FieldWrites }
@@ -448,8 +449,6 @@ func (w *Writeback) plan(ctx context.Context, c PlanCRM, keep int, emit func(Rec
 			p.FieldWrites += len(up.Changes)
 			if keep < 0 || len(p.Updates) < keep {
 				p.Updates = append(p.Updates, up)
-			} else {
-				p.partial = true
 			}
 			if emit != nil {
 				if err := emit(up); err != nil {
