@@ -121,3 +121,36 @@ func TestSQLiteCommitsWithAReaderOpen(t *testing.T) {
 		t.Error("no commit ran its own checkpoint: the test did not pass walForceFrames")
 	}
 }
+
+// TestSQLiteCheckpointsAfterABurst: commits do not each run a checkpoint
+// (a sync's commits rewrite the same pages, and copying them after every
+// commit cost a tenth of its CPU), yet the WAL a short burst of commits
+// leaves is copied into the database file soon after the burst, without
+// waiting for more commits or for the store to close.
+func TestSQLiteCheckpointsAfterABurst(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.Open(t, store.Config{DatabaseURL: filepath.Join(t.TempDir(), "hs.db"), EncryptionKey: storetest.Key}, store.Options{})
+	for i := range 3 {
+		err := s.InTx(ctx, func(tx *store.Tx) error {
+			b := tx.Batch("c")
+			b.UpsertRaw(store.RawRecord{Object: "Task", ID: fmt.Sprintf("00T%015d", i), ModifiedAt: time.Now(), Raw: []byte(`{}`)})
+			return b.Flush(ctx)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if runs, _ := store.CheckpointCounts(s); runs != 0 {
+		t.Errorf("%d checkpoints after 3 commits; want none until the burst ends", runs)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if runs, _ := store.CheckpointCounts(s); runs > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the WAL of a burst of 3 commits was not checkpointed 10 s after it")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -85,6 +89,10 @@ func runChild(specFile string) error {
 		return fmt.Errorf("child spec: %w", err)
 	}
 	ctx := context.Background()
+	stop, err := startProfile(spec)
+	if err != nil {
+		return err
+	}
 	var res childResult
 	switch spec.Scenario {
 	case "ceiling":
@@ -94,11 +102,88 @@ func runChild(specFile string) error {
 	default:
 		err = fmt.Errorf("unknown scenario %q", spec.Scenario)
 	}
+	if perr := stop(); err == nil {
+		err = perr
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", spec.Scenario, err)
 	}
 	res.PeakRSSKiB = peakRSS()
 	return json.NewEncoder(os.Stdout).Encode(res)
+}
+
+// profileEnv names a directory where each child writes a CPU profile
+// and, at its end, a heap profile of its run (for finding where the time
+// and memory go; the figures of a profiled run are not comparable).
+const profileEnv = "HSBENCH_PROFILE_DIR"
+
+// startProfile starts the CPU profile when profileEnv is set; the
+// function it returns stops it and writes the heap profile.
+func startProfile(spec childSpec) (func() error, error) {
+	dir := os.Getenv(profileEnv)
+	if dir == "" {
+		return func() error { return nil }, nil
+	}
+	base := filepath.Join(dir, fmt.Sprintf("%s-%s-%s-%d", spec.CRM, storeKind(spec.DatabaseURL), spec.Scenario, os.Getpid()))
+	cpu, err := os.Create(base + ".cpu.pprof")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", profileEnv, err)
+	}
+	if err := pprof.StartCPUProfile(cpu); err != nil {
+		cpu.Close()
+		return nil, fmt.Errorf("%s: %w", profileEnv, err)
+	}
+	done := make(chan struct{})
+	peak := make(chan []byte, 1)
+	go watchHeap(done, peak)
+	return func() error {
+		pprof.StopCPUProfile()
+		close(done)
+		if err := cpu.Close(); err != nil {
+			return err
+		}
+		if err := os.WriteFile(base+".peakheap.pprof", <-peak, 0o644); err != nil {
+			return err
+		}
+		allocs, err := os.Create(base + ".allocs.pprof")
+		if err != nil {
+			return err
+		}
+		defer allocs.Close()
+		return pprof.Lookup("allocs").WriteTo(allocs, 0)
+	}, nil
+}
+
+// watchHeap keeps the heap profile taken when the Go heap was largest
+// (checked every 200 ms) and sends it when done closes.
+func watchHeap(done <-chan struct{}, peak chan<- []byte) {
+	var best uint64
+	var prof bytes.Buffer
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-done:
+			peak <- prof.Bytes()
+			return
+		case <-tick.C:
+		}
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		if ms.HeapInuse > best+best/20 {
+			best = ms.HeapInuse
+			prof.Reset()
+			_ = pprof.Lookup("heap").WriteTo(&prof, 0)
+		}
+	}
+}
+
+// storeKind names the store a database URL opens, for profile names.
+func storeKind(url string) string {
+	if strings.HasPrefix(url, "postgres") {
+		return "postgres"
+	}
+	return "sqlite"
 }
 
 // peakRSS reads the high-water mark of this process's resident set from

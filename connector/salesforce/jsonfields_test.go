@@ -10,14 +10,17 @@ import (
 	"testing"
 )
 
-// TestJSONFieldsEqualDecodedRaw: the fields a record hands the mapping are
-// exactly what decoding its raw JSON with UseNumber gives, for the values
-// Salesforce records carry and their edges (floats on both sides of the
-// exponent switch, -0, invalid UTF-8 in values and keys, nested
-// relationship objects and arrays).
-func TestJSONFieldsEqualDecodedRaw(t *testing.T) {
+// TestEncodeIsMarshalAndItsDecoding: a record's raw JSON is byte for
+// byte what json.Marshal writes (the stored raw records of earlier
+// versions stay equal, and REST and Bulk records of equal content too),
+// and the fields it hands the mapping are exactly what decoding that JSON
+// with UseNumber gives, for the values Salesforce records carry and their
+// edges (floats on both sides of the exponent switch, -0, invalid UTF-8
+// in values and keys, HTML characters, control characters, U+2028,
+// nested relationship objects and arrays).
+func TestEncodeIsMarshalAndItsDecoding(t *testing.T) {
 	t.Parallel()
-	values := []any{nil, true, false, "", "plain", "<b>&amp;</b>", "caf\xe9", "\xff\xfe ok \xc3", "\u2028", "emoji 🙂",
+	values := []any{nil, true, false, "", "plain", "<b>&amp;</b>", "caf\xe9", "\xff\xfe ok \xc3", "\u2028", "emoji 🙂", "tab\tand\nnew line", "quote \" and \\", "\x00\x1f\x7f", "Zoë & Söhne <GmbH>",
 		0.0, math.Copysign(0, -1), 1.0, 1.5, -2.25, 0.1, 1e-6, 9.99e-7, 1e-7, 1e20, 1e21, 123456789012345678.0, 3.14159e-300, math.MaxFloat64, math.SmallestNonzeroFloat64,
 		json.Number("12.50"), map[string]any{"type": "Account", "url": "/x"}, []any{1.0, "a", nil, map[string]any{"k": 2.5}}}
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -32,13 +35,15 @@ func TestJSONFieldsEqualDecodedRaw(t *testing.T) {
 			}
 			r[strings.Repeat("F", j+1)+"__c"] = v
 		}
-		raw, err := r.marshal()
+		raw, got, err := r.encode()
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, ok := r.jsonFields()
-		if !ok {
-			t.Fatalf("record %d: jsonFields refused %v", i, r)
+		if got == nil {
+			t.Fatalf("record %d: encode left the fields to the reader: %v", i, r)
+		}
+		if want, err := json.Marshal(map[string]any(r)); err != nil || !bytes.Equal(raw, want) {
+			t.Fatalf("record %d: raw\n%s\njson.Marshal writes\n%s (%v)", i, raw, want, err)
 		}
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber()
@@ -50,7 +55,19 @@ func TestJSONFieldsEqualDecodedRaw(t *testing.T) {
 			t.Fatalf("record %d:\ngot  %#v\nwant %#v\nraw %s", i, got, want, raw)
 		}
 	}
-	if _, ok := (rawRecord{"x": int32(1)}).jsonFields(); ok {
-		t.Error("a value of a type the encoder may write differently was accepted; the reader must decode raw then")
+	for _, odd := range []rawRecord{{"x": int32(1)}, {"a\xff": 1.0, "a\xfe": 2.0}} {
+		raw, fields, err := odd.encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fields != nil {
+			t.Errorf("%q: encode handed on fields; the reader must decode raw then", raw)
+		}
+		if want, _ := json.Marshal(map[string]any(odd)); !bytes.Equal(raw, want) {
+			t.Errorf("raw %s, json.Marshal writes %s", raw, want)
+		}
+	}
+	if _, _, err := (rawRecord{"x": math.NaN()}).encode(); err == nil {
+		t.Error("NaN encoded; json.Marshal refuses it")
 	}
 }

@@ -291,12 +291,11 @@ func (c *Client) record(obj string, r rawRecord) (rec connector.Record, problem 
 	if _, ok := r["attributes"]; !ok {
 		r["attributes"] = map[string]any{"type": obj, "url": "/services/data/v" + c.cfg.APIVersion + "/sobjects/" + obj + "/" + id}
 	}
-	raw, err := r.marshal()
+	raw, fields, err := r.encode() // fields nil: the mapping decodes raw
 	if err != nil {
 		return connector.Record{}, "", err
 	}
 	deleted, _ := r["IsDeleted"].(bool)
-	fields, _ := r.jsonFields() // nil: the mapping decodes raw
 	return connector.Record{Object: obj, ID: id, ModifiedAt: stamp, Deleted: deleted, Raw: raw, Fields: fields}, "", nil
 }
 
