@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"healthsync/connector"
 	"healthsync/crm"
@@ -186,7 +187,7 @@ func (m *Mapping) HistoryChanges(rec connector.Record, values []connector.FieldV
 	if len(byField) == 0 {
 		return nil, problems
 	}
-	base, err := newReader(m.sys, rec.Raw)
+	base, err := readerOf(m.sys, rec)
 	if err != nil {
 		return nil, append(problems, fmt.Sprintf("history of %s %s: %v", rec.Object, rec.ID, err))
 	}
@@ -210,11 +211,8 @@ func (m *Mapping) HistoryChanges(rec connector.Record, values []connector.FieldV
 
 	seen := map[string]bool{}
 	snapshot := func() map[string]json.RawMessage {
-		raw, err := overlay(m.sys, base.top, wanted, state)
-		if err != nil {
-			return nil
-		}
-		out, recErr := snapshotOf(m, connector.Record{Object: rec.Object, ID: rec.ID, ModifiedAt: rec.ModifiedAt, Raw: raw}, fields)
+		top := overlay(m.sys, base.top, wanted, state)
+		out, recErr := snapshotOf(m, connector.Record{Object: rec.Object, ID: rec.ID, ModifiedAt: rec.ModifiedAt, Fields: top}, fields)
 		if recErr != nil {
 			for _, p := range recErr.Problems {
 				msg := fmt.Sprintf("history of %s %s: field %s: value %s is not %s", rec.Object, rec.ID, p.Field, p.Value, p.Want)
@@ -338,8 +336,10 @@ func snapshotOf(m *Mapping, rec connector.Record, fields []string) (map[string]j
 // overlay returns the raw record top with the CRM fields of state (lower
 // case, spelled as in names) set to their values: Salesforce fields at the
 // top level (matching the record's own spelling), HubSpot properties under
-// "properties".
-func overlay(sys crm.System, top map[string]any, names map[string]string, state map[string]json.RawMessage) (json.RawMessage, error) {
+// "properties". It is the record as decoding its JSON would give it
+// (connector.Record.Fields), so the mapping reads it without a round trip
+// through JSON for every point of a record's history.
+func overlay(sys crm.System, top map[string]any, names map[string]string, state map[string]json.RawMessage) map[string]any {
 	out := make(map[string]any, len(top))
 	for k, v := range top {
 		out[k] = v
@@ -368,10 +368,21 @@ func overlay(sys crm.System, top map[string]any, names map[string]string, state 
 		var val any
 		if len(v) > 0 {
 			if err := dec.Decode(&val); err != nil {
-				val = string(v)
+				val = jsonText(string(v))
 			}
 		}
 		target[key] = val
 	}
-	return json.Marshal(out)
+	return out
+}
+
+// jsonText is s as it reads back from JSON: each byte of invalid UTF-8
+// replaced by U+FFFD, as json.Marshal writes it.
+func jsonText(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	b, _ := json.Marshal(s)
+	_ = json.Unmarshal(b, &s)
+	return s
 }

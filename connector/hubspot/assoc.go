@@ -1,6 +1,7 @@
 package hubspot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -169,21 +170,49 @@ func (c *Client) readAssociations(ctx context.Context, o object, ids []string) (
 	return out, nil
 }
 
-// withAssociations returns raw with an "associations" member.
-func withAssociations(raw json.RawMessage, a associations) (json.RawMessage, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, fmt.Errorf("record is not a JSON object: %w", err)
-	}
+// withAssociations returns the record's raw JSON with a as its
+// associations member, and its decoded fields with the same. The member is
+// appended to the JSON as HubSpot sent it (one pass over the bytes, not a
+// decode and encode of the whole record); a result that already carries an
+// associations member has it replaced.
+func withAssociations(r record, a associations) (json.RawMessage, map[string]any, error) {
 	if a == nil {
 		a = associations{}
 	}
 	b, err := json.Marshal(a)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	m["associations"] = b
-	return json.Marshal(m)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var decoded any
+	if err := dec.Decode(&decoded); err != nil {
+		return nil, nil, err
+	}
+	fields := make(map[string]any, len(r.fields)+1)
+	for k, v := range r.fields {
+		fields[k] = v
+	}
+	fields["associations"] = decoded
+	raw := bytes.TrimRight(r.raw, " \t\r\n")
+	if _, had := r.fields["associations"]; had || len(raw) == 0 || raw[len(raw)-1] != '}' {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(r.raw, &m); err != nil {
+			return nil, nil, fmt.Errorf("record is not a JSON object: %w", err)
+		}
+		m["associations"] = b
+		out, err := json.Marshal(m)
+		return out, fields, err
+	}
+	out := make([]byte, 0, len(raw)+len(b)+17)
+	out = append(out, raw[:len(raw)-1]...)
+	if len(r.fields) > 0 {
+		out = append(out, ',')
+	}
+	out = append(out, `"associations":`...)
+	out = append(out, b...)
+	out = append(out, '}')
+	return out, fields, nil
 }
 
 // AssociationSweep says whether the associations of object are swept
@@ -259,11 +288,11 @@ func (c *Client) SweepAssociations(ctx context.Context, req connector.PullReques
 			if was, ok := storedAssociations(stored[r.ID]); ok && was.same(a) {
 				continue
 			}
-			raw, err := withAssociations(r.raw, a)
+			raw, fields, err := withAssociations(r, a)
 			if err != nil {
 				return fmt.Errorf("%s %s: %w", o.singular, r.ID, err)
 			}
-			emit = append(emit, connector.Record{Object: o.name, ID: r.ID, ModifiedAt: crm.Normalize(r.modified), Raw: raw})
+			emit = append(emit, connector.Record{Object: o.name, ID: r.ID, ModifiedAt: crm.Normalize(r.modified), Raw: raw, Fields: fields})
 		}
 		swept += len(pending)
 		emitted += len(emit)

@@ -83,44 +83,43 @@ func (a *assocBatchResponse) UnmarshalJSON(b []byte) error {
 // be stored: no id, a property or updatedAt that is not a string (HubSpot
 // sends every property as a string or null), or no readable modification
 // stamp. The record keeps what could be read (its ID and stamp when
-// readable), so the caller can still page by key after it.
+// readable), so the caller can still page by key after it. The result is
+// decoded once: the record keeps the decoded JSON (fields) for the
+// mapping, which then does not decode it again.
 func decodeRecord(o object, raw json.RawMessage) (r record, problem string, err error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil || m == nil {
 		return record{}, "", fmt.Errorf("a %s result is not a JSON object", o.singular)
 	}
-	r.raw = raw
+	r.raw, r.fields = raw, m
 	var problems []string
-	id, idProblem := readID(m["id"])
+	idv, ok := m["id"]
+	id, idProblem := readID(idv, ok)
 	if idProblem != "" {
 		problems = append(problems, idProblem)
 	}
 	r.ID = id
-	if p, ok := m["properties"]; ok && string(p) != "null" {
-		var props map[string]json.RawMessage
-		if json.Unmarshal(p, &props) != nil || props == nil {
-			_, what := jsonString(p)
-			problems = append(problems, "properties is "+what+", not an object")
+	if p, ok := m["properties"]; ok && p != nil {
+		props, isObj := p.(map[string]any)
+		if !isObj {
+			problems = append(problems, "properties is "+whatIs(p)+", not an object")
 		} else {
 			r.Properties = make(map[string]*string, len(props))
-			names := make([]string, 0, len(props))
-			for name := range props {
-				names = append(names, name)
-			}
-			sort.Strings(names)
 			var wrong []string
-			for _, name := range names {
-				v, bad := jsonString(props[name])
-				switch bad {
-				case "":
+			for name, v := range props {
+				switch v := v.(type) {
+				case string:
 					r.Properties[name] = &v
-				case "null":
+				case nil:
 					r.Properties[name] = nil
 				default:
-					wrong = append(wrong, "property "+name+" is "+bad)
+					wrong = append(wrong, "property "+name+" is "+whatIs(v))
 				}
 			}
 			if len(wrong) > 0 {
+				sort.Strings(wrong)
 				problems = append(problems, strings.Join(wrong, ", ")+", HubSpot sends strings")
 			}
 		}
@@ -129,11 +128,12 @@ func decodeRecord(o object, raw json.RawMessage) (r record, problem string, err 
 		name string
 		dst  *string
 	}{{"updatedAt", &r.UpdatedAt}, {"archivedAt", &r.ArchivedAt}} {
-		v, bad := jsonString(m[f.name])
-		if bad != "" && bad != "missing" && bad != "null" {
-			problems = append(problems, f.name+" is "+bad+", HubSpot sends a string")
+		v, present := m[f.name]
+		if s, isStr := v.(string); isStr {
+			*f.dst = s
+		} else if present && v != nil {
+			problems = append(problems, f.name+" is "+whatIs(v)+", HubSpot sends a string")
 		}
-		*f.dst = v
 	}
 	stamp := r.prop(o.modProp)
 	if stamp == "" {
@@ -147,42 +147,38 @@ func decodeRecord(o object, raw json.RawMessage) (r record, problem string, err 
 	return r, strings.Join(problems, "; "), nil
 }
 
-// readID reads a result's id member: the ID, or what is wrong with it.
-func readID(raw json.RawMessage) (id, problem string) {
-	id, bad := jsonString(raw)
+// readID reads a result's decoded id member (present: the member is
+// there): the ID, or what is wrong with it.
+func readID(v any, present bool) (id, problem string) {
+	id, isStr := v.(string)
 	switch {
-	case bad != "" && bad != "missing" && bad != "null":
-		return "", "id is " + bad + ", HubSpot sends a string"
+	case present && v != nil && !isStr:
+		return "", "id is " + whatIs(v) + ", HubSpot sends a string"
 	case strings.TrimSpace(id) == "":
 		return "", "it has no id"
 	}
 	return id, ""
 }
 
-// jsonString reads a JSON string. For anything else it returns what the
-// value is instead ("missing", "null", "a number (12345)", "a boolean
-// (true)", "an object", "an array"), for a message.
-func jsonString(raw json.RawMessage) (s, notString string) {
-	if raw == nil {
-		return "", "missing"
+// whatIs says what a decoded JSON value (decoded with UseNumber) is, for
+// a message: "null", "a string", "a number (12345)", "a boolean (true)",
+// "an object", "an array".
+func whatIs(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case bool:
+		return fmt.Sprintf("a boolean (%t)", v)
+	case json.Number:
+		return "a number (" + connector.Excerpt([]byte(v), 24) + ")"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "an array"
 	}
-	if json.Unmarshal(raw, &s) == nil {
-		return s, ""
-	}
-	switch t := bytes.TrimSpace(raw); {
-	case len(t) == 0:
-		return "", "missing"
-	case string(t) == "null":
-		return "", "null"
-	case t[0] == '{':
-		return "", "an object"
-	case t[0] == '[':
-		return "", "an array"
-	case string(t) == "true" || string(t) == "false":
-		return "", "a boolean (" + string(t) + ")"
-	default:
-		return "", "a number (" + connector.Excerpt(t, 24) + ")"
-	}
+	return fmt.Sprintf("a %T", v)
 }
 
 // identify returns text that helps find a record whose id is unusable:

@@ -86,6 +86,8 @@ type record struct {
 	wireRecord
 	modified time.Time
 	raw      json.RawMessage
+	// fields is raw decoded (with UseNumber), for connector.Record.Fields.
+	fields map[string]any
 	// skip is set when the record cannot be stored (see decodeRecord):
 	// it is reported, not emitted, and the cursor does not pass it.
 	skip *connector.Skipped
@@ -423,15 +425,14 @@ func (c *Client) page(ctx context.Context, o object, recs []record, live bool) (
 		}
 	}
 	for i, r := range recs {
-		raw := r.raw
+		raw, fields := r.raw, r.fields
 		if assocs != nil {
-			a := assocs[r.ID]
 			var err error
-			if raw, err = withAssociations(r.raw, a); err != nil {
+			if raw, fields, err = withAssociations(r, assocs[r.ID]); err != nil {
 				return nil, fmt.Errorf("%s %s: %w", o.singular, r.ID, err)
 			}
 		}
-		out[i] = connector.Record{Object: o.name, ID: r.ID, ModifiedAt: crm.Normalize(r.modified), Raw: raw}
+		out[i] = connector.Record{Object: o.name, ID: r.ID, ModifiedAt: crm.Normalize(r.modified), Raw: raw, Fields: fields}
 	}
 	return out, nil
 }
@@ -471,11 +472,8 @@ func (c *Client) pullArchived(ctx context.Context, o object, props []string, sin
 				return fmt.Errorf("list archived %s: %w", o.name, connector.MalformedError(http.StatusOK, nil, raw, fmt.Errorf("result %d of %s: %w", i+1, where, err)))
 			}
 			if r.ID == "" {
-				var m struct {
-					ID json.RawMessage `json:"id"`
-				}
-				_ = json.Unmarshal(raw, &m) // an object: decodeRecord read it
-				_, problem := readID(m.ID)
+				idv, present := r.fields["id"]
+				_, problem := readID(idv, present)
 				skip = append(skip, skipped(o, where, i+1, r, problem))
 				continue
 			}
