@@ -245,6 +245,10 @@ func rebind(b Backend, q string) string {
 type Tx struct {
 	tx *sql.Tx
 	s  *Store
+	// bound holds the store's prepared statements bound to this
+	// transaction (execBound), by text: a page's thousands of one-row
+	// statements bind each once.
+	bound map[string]*sql.Stmt
 }
 
 // InTx runs fn in a transaction and commits it when fn returns nil. Any

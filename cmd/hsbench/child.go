@@ -112,9 +112,11 @@ func runChild(specFile string) error {
 	return json.NewEncoder(os.Stdout).Encode(res)
 }
 
-// profileEnv names a directory where each child writes a CPU profile
-// and, at its end, a heap profile of its run (for finding where the time
-// and memory go; the figures of a profiled run are not comparable).
+// profileEnv names a directory where each child writes, for its run, a
+// CPU profile (<crm>-<store>-<scenario>-<pid>.cpu.pprof), the heap profile
+// taken when its Go heap was largest (.peakheap.pprof) and its
+// allocations (.allocs.pprof): for finding where the time and memory go.
+// The figures of a profiled run are not comparable with others.
 const profileEnv = "HSBENCH_PROFILE_DIR"
 
 // startProfile starts the CPU profile when profileEnv is set; the
@@ -135,7 +137,8 @@ func startProfile(spec childSpec) (func() error, error) {
 	}
 	done := make(chan struct{})
 	peak := make(chan []byte, 1)
-	go watchHeap(done, peak)
+	var memo string
+	go watchHeap(done, peak, &memo)
 	return func() error {
 		pprof.StopCPUProfile()
 		close(done)
@@ -143,6 +146,9 @@ func startProfile(spec childSpec) (func() error, error) {
 			return err
 		}
 		if err := os.WriteFile(base+".peakheap.pprof", <-peak, 0o644); err != nil {
+			return err
+		}
+		if err := os.WriteFile(base+".mem.txt", []byte(memo), 0o644); err != nil {
 			return err
 		}
 		allocs, err := os.Create(base + ".allocs.pprof")
@@ -155,15 +161,18 @@ func startProfile(spec childSpec) (func() error, error) {
 }
 
 // watchHeap keeps the heap profile taken when the Go heap was largest
-// (checked every 200 ms) and sends it when done closes.
-func watchHeap(done <-chan struct{}, peak chan<- []byte) {
+// (checked every 200 ms) and sends it when done closes, with a line saying
+// the Go heap's and the process's memory at that moment.
+func watchHeap(done <-chan struct{}, peak chan<- []byte, memo *string) {
 	var best uint64
 	var prof bytes.Buffer
+	var line string
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {
 		case <-done:
+			*memo = line
 			peak <- prof.Bytes()
 			return
 		case <-tick.C:
@@ -174,6 +183,15 @@ func watchHeap(done <-chan struct{}, peak chan<- []byte) {
 			best = ms.HeapInuse
 			prof.Reset()
 			_ = pprof.Lookup("heap").WriteTo(&prof, 0)
+			status, _ := os.ReadFile("/proc/self/status")
+			var rss []string
+			for _, l := range strings.Split(string(status), "\n") {
+				if strings.HasPrefix(l, "Rss") || strings.HasPrefix(l, "VmRSS") || strings.HasPrefix(l, "VmHWM") {
+					rss = append(rss, strings.Join(strings.Fields(l), " "))
+				}
+			}
+			line = fmt.Sprintf("at the Go heap's peak: in use %d MiB (of %d MiB from the OS, GC goal %d MiB); %s\n",
+				ms.HeapInuse>>20, ms.Sys>>20, ms.NextGC>>20, strings.Join(rss, ", "))
 		}
 	}
 }

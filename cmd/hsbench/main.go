@@ -56,6 +56,7 @@ type options struct {
 	seed     int64
 	peer     bool // run the jsforce peer (Salesforce)
 	history  bool // generate the org with field history
+	fullOnly bool // measure the full sync alone (profiling)
 	// bulkThreshold overrides the Salesforce connector's Bulk threshold
 	// (tests; 0 keeps the default).
 	bulkThreshold int
@@ -75,10 +76,11 @@ func parseFlags(args []string) (options, error) {
 	seed := fs.Int64("seed", 7, "generator seed")
 	peerOn := fs.Bool("peer", true, "run the jsforce peer (bench/jsforce-pull.mjs, installed with npm ci) on Salesforce orgs; skipped with a reason when node or npm is missing")
 	history := fs.Bool("history", false, "generate the org with field history (AccountHistory, OpportunityFieldHistory, HubSpot property history), so the first sync's backfill reads real rows; off keeps the figures comparable with earlier tables")
+	fullOnly := fs.Bool("full-only", false, "measure the full sync alone, for profiling (with "+profileEnv+"=dir) or a quick comparison; the other tables print nothing for it")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
-	o := options{runs: *runs, bigRuns: *bigRuns, postgres: *pg, jsonOut: *js, jsonFile: *jsonFile, seed: *seed, peer: *peerOn, history: *history}
+	o := options{runs: *runs, bigRuns: *bigRuns, postgres: *pg, jsonOut: *js, jsonFile: *jsonFile, seed: *seed, peer: *peerOn, history: *history, fullOnly: *fullOnly}
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 10 {
@@ -241,6 +243,10 @@ func benchOne(o options, system crm.System, accounts int, backend string) (row, 
 	if system == crm.HubSpot {
 		r.LimitFloorSeconds = limitFloor(full[0].serverCalls, full[0].serverSearch)
 	}
+	r.FullRate = float64(r.Records) / r.FullSeconds
+	if o.fullOnly {
+		return r, nil
+	}
 
 	var ceil []childResult
 	for range o.runs {
@@ -252,7 +258,6 @@ func benchOne(o options, system crm.System, accounts int, backend string) (row, 
 	}
 	r.CeilingRecords, r.CeilingHistoryRows, r.CeilingCalls, r.CeilingPerObject = ceil[0].Records, ceil[0].HistoryRows, ceil[0].serverCalls, ceil[0].PerObject
 	r.CeilingSeconds, r.CeilingSpread = spread(ceil, func(c childResult) float64 { return c.Seconds })
-	r.FullRate = float64(r.Records) / r.FullSeconds
 	r.CeilingRate = float64(r.CeilingRecords) / r.CeilingSeconds
 	// The same pages in both: the ratio is of times (the sync counts the
 	// records it stored, the ceiling every row, deleted ones included).
