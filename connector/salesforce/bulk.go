@@ -1,6 +1,7 @@
 package salesforce
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -10,6 +11,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -102,21 +104,24 @@ func (c *Client) bulkQuery(ctx context.Context, obj, soql string, d *objectDescr
 		// The page is read whole before any row is handed on: handing rows
 		// to the store while the answer is still arriving would count the
 		// store's time against the request's timeout (a 50,000-row page
-		// into a busy Postgres outlasted it). A page is maxRecords rows, so
-		// memory stays bounded by the page, not the org.
-		body, err := connector.ReadBody(resp.Body, math.MaxInt64)
+		// into a busy Postgres outlasted it). It is read into a temporary
+		// file, not memory: a full page is 10–25 MiB, which the pipeline's
+		// pages of 2,000 records would otherwise hold on to besides.
+		body, err := spool(resp.Body)
 		resp.Body.Close()
 		if err != nil {
-			return fmt.Errorf("bulk query results: read the page: %w", err)
+			return fmt.Errorf("bulk query results: %w", err)
 		}
 		locator = resp.Header.Get("Sforce-Locator")
 		last := locator == "" || locator == "null"
 		if !last {
 			if err := guard.Follow(locator); err != nil {
+				body.Close()
 				return fmt.Errorf("bulk query results: %w", err)
 			}
 		}
-		n, err := c.streamCSV(ctx, bytes.NewReader(body), obj, d, page)
+		n, err := c.streamCSV(ctx, bufio.NewReaderSize(body, 64<<10), obj, d, page)
+		body.Close()
 		if err != nil {
 			return fmt.Errorf("bulk query results: %w", err)
 		}
@@ -132,6 +137,27 @@ func (c *Client) bulkQuery(ctx context.Context, obj, soql string, d *objectDescr
 			return nil
 		}
 	}
+}
+
+// spool copies a response body into a temporary file (in $TMPDIR) and
+// returns it positioned at its start. The file is removed at once, so
+// nothing is left behind however the process ends; its space is freed
+// when it is closed.
+func spool(body io.Reader) (*os.File, error) {
+	f, err := os.CreateTemp("", "healthsync-bulk-*.csv")
+	if err != nil {
+		return nil, fmt.Errorf("create a temporary file for the page (set TMPDIR to a writable directory): %w", err)
+	}
+	os.Remove(f.Name())
+	if _, err := io.Copy(f, body); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("read the page into a temporary file: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("read the page back from its temporary file: %w", err)
+	}
+	return f, nil
 }
 
 // streamCSV reads one result page, hands its rows on in pages and returns

@@ -150,7 +150,7 @@ func (c *Client) remember(obj string, d *objectDescribe, r rawRecord) {
 		m = map[string]uint64{}
 		c.fingerprint[obj] = m
 	}
-	m[r.str("Id")] = h
+	m[strings.Clone(r.str("Id"))] = h // a copy: the Id points into the whole record
 }
 
 // fingerprint hashes the calculated fields of r (sorted by name).

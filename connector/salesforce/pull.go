@@ -244,7 +244,7 @@ func (p *puller) page(ctx context.Context, recs []rawRecord) error {
 		}
 		out = append(out, rec)
 		if rec.Deleted {
-			p.deleted[rec.ID] = true
+			p.deleted[strings.Clone(rec.ID)] = true // a copy: the ID points into the whole record
 		}
 		if !p.held {
 			p.cursor = p.cursor.Advance(rec)

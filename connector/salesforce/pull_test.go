@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -456,5 +458,37 @@ func TestBulkPageOutlivesASlowStore(t *testing.T) {
 	}
 	if got != n {
 		t.Errorf("pulled %d tasks, want %d", got, n)
+	}
+}
+
+// TestBulkPagesSpoolToTempFiles: a Bulk result page is read into a
+// temporary file in $TMPDIR, not memory, and the file is gone once the
+// pull is over; where no temporary file can be made, the pull fails
+// saying so and what to set, and stores nothing of that object.
+func TestBulkPagesSpoolToTempFiles(t *testing.T) {
+	b := setup(t, 30, emu.Options{})
+	cfg := b.cfg
+	cfg.BulkThreshold = 10
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	bulk := newMirror()
+	if err := b.pullObject(b.open(cfg), bulk, "Contact"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(b.srv.IDs("Contact", false)); n <= 10 || len(bulk.recs["Contact"]) != n {
+		t.Fatalf("%d of %d contacts pulled; the test needs more than the Bulk threshold of 10", len(bulk.recs["Contact"]), n)
+	}
+	if left, err := os.ReadDir(tmp); err != nil || len(left) != 0 {
+		t.Errorf("the temporary directory holds %v after the pull (%v), want nothing", left, err)
+	}
+
+	t.Setenv("TMPDIR", filepath.Join(tmp, "missing"))
+	none := newMirror()
+	err := b.pullObject(b.open(cfg), none, "Contact")
+	if err == nil || !strings.Contains(err.Error(), "TMPDIR") {
+		t.Fatalf("pull with no temporary directory: %v, want an error naming TMPDIR", err)
+	}
+	if len(none.recs["Contact"]) != 0 {
+		t.Errorf("%d contacts stored from a page that could not be read", len(none.recs["Contact"]))
 	}
 }
