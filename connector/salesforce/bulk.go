@@ -151,7 +151,7 @@ func spool(body io.Reader) (*os.File, error) {
 	os.Remove(f.Name())
 	if _, err := io.Copy(f, body); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("read the page into a temporary file: %w", err)
+		return nil, fmt.Errorf("read the page into a temporary file (TMPDIR needs room for a page, up to about 25 MiB): %w", err)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		f.Close()
