@@ -25,3 +25,7 @@ func CheckpointCounts(s *Store) (runs, forced int) {
 	}
 	return s.ckpt.counts()
 }
+
+// SQLTxOf is a store transaction's own database transaction, for tests
+// that read a setting inside it.
+func SQLTxOf(t *Tx) *sql.Tx { return t.tx }

@@ -57,3 +57,49 @@ func TestPostgresForeignAndNewer(t *testing.T) {
 		t.Fatalf("migrate newer: %v", err)
 	}
 }
+
+// TestPostgresAsyncCommitIsTheTransactions: AsyncCommit lets its own
+// transaction's commit skip the flush to disk (the apply's ledger), and no
+// other: the next transaction on the store waits for the disk again.
+func TestPostgresAsyncCommitIsTheTransactions(t *testing.T) {
+	t.Parallel()
+	if os.Getenv("HEALTHSYNC_TEST_DATABASE_URL") == "" {
+		t.Skip("Postgres suite SKIPPED: set HEALTHSYNC_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run it")
+	}
+	ctx := context.Background()
+	s := storetest.Open(t, freshPostgres(t), store.Options{})
+	setting := func(tx *store.Tx) string {
+		var v string
+		if err := store.SQLTxOf(tx).QueryRowContext(ctx, "SHOW synchronous_commit").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	err := s.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.AsyncCommit(ctx); err != nil {
+			return err
+		}
+		if v := setting(tx); v != "off" {
+			t.Errorf("synchronous_commit = %q after AsyncCommit, want off", v)
+		}
+		return tx.RecordWrites(ctx, "c", []store.LedgerEntry{{Object: "Account", RecordID: "001", Field: "Health_Score__c", Value: "71", WrittenAt: time.Now()}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // the pool's connections: none keeps the setting
+		err = s.InTx(ctx, func(tx *store.Tx) error {
+			if v := setting(tx); v != "on" {
+				t.Errorf("synchronous_commit = %q in a later transaction, want on", v)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var n int
+	if err := s.ForEachLedger(ctx, "c", "Account", func(store.LedgerEntry) error { n++; return nil }); err != nil || n != 1 {
+		t.Fatalf("ledger entries after the async commit: %d (%v), want 1", n, err)
+	}
+}

@@ -320,6 +320,11 @@ func (w *Writeback) writeChunk(ctx context.Context, sink Sink, object string, ch
 	}
 	now := w.now()
 	return w.Store.InTx(ctx, func(tx *store.Tx) error {
+		// Only the ledger of this call and the run's heartbeat: losing
+		// them to a database crash costs a repeated write, not a wrong one.
+		if err := tx.AsyncCommit(ctx); err != nil {
+			return err
+		}
 		if err := tx.TouchRun(ctx, rep.RunID, now); err != nil {
 			return err
 		}
