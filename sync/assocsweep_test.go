@@ -3,13 +3,11 @@ package sync_test
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
 
-	"healthsync/connector/hubspot"
 	"healthsync/crm"
 	"healthsync/emulator/gen"
 	emuhubspot "healthsync/emulator/hubspot"
@@ -43,29 +41,14 @@ func TestHubSpotReLinkCaughtByTheAssociationSweep(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			srv := httptest.NewServer(em)
-			t.Cleanup(srv.Close)
+			hc := serveHubSpot(t, em)
 			m, err := mapping.New(crm.HubSpot, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			st := storetest.Open(t, be.fresh(t), store.Options{})
 			// Each sync in a new process: a new client and engine.
-			syncOnce := func() *hsync.Report {
-				t.Helper()
-				hc := hubspot.DefaultConfig()
-				hc.BaseURL, hc.Token, hc.SearchRate = srv.URL, em.Credentials().PrivateAppToken, 1000
-				c, err := hubspot.Open(ctx, hc, hubspot.Deps{Connection: "default", Clock: clock})
-				if err != nil {
-					t.Fatal(err)
-				}
-				rep, err := hsync.NewEngine(hsync.EngineOptions{Store: st, Source: c, Mapping: m, Clock: clock,
-					Config: hsync.Config{Connection: "default", ReconcileEvery: 365 * 24 * time.Hour}}).Sync(ctx, hsync.SyncOptions{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return rep
-			}
+			syncOnce := func() *hsync.Report { return syncHubSpot(t, ctx, hc, st, m, clock) }
 			companyOf := func(obj, id string) []string {
 				t.Helper()
 				recs, err := st.RawRecords(ctx, "default", obj, []string{id})

@@ -3,7 +3,6 @@ package sync_test
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -62,10 +61,7 @@ func salesforceRig(t *testing.T, cfg store.Config) *rig {
 	if err := em.LoadOrg(org(t, 12)); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(em)
-	t.Cleanup(srv.Close)
-	sc := salesforceConfig(t, em, srv.URL)
-	c, err := salesforce.Open(context.Background(), sc, salesforce.Deps{Connection: "default"})
+	c, err := salesforce.Open(context.Background(), serveSalesforce(t, em), salesforce.Deps{Connection: "default"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,11 +88,7 @@ func hubspotRig(t *testing.T, cfg store.Config) *rig {
 	if _, err := em.LoadOrg(org(t, 12)); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(em)
-	t.Cleanup(srv.Close)
-	hc := hubspot.DefaultConfig()
-	hc.BaseURL, hc.Token, hc.SearchRate = srv.URL, em.Credentials().PrivateAppToken, 1000
-	c, err := hubspot.Open(context.Background(), hc, hubspot.Deps{Connection: "default"})
+	c, err := hubspot.Open(context.Background(), serveHubSpot(t, em), hubspot.Deps{Connection: "default"})
 	if err != nil {
 		t.Fatal(err)
 	}

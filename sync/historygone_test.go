@@ -143,9 +143,7 @@ func TestHistoryOfRecordsGoneMidSync(t *testing.T) {
 			em.ServeHTTP(w, r)
 		}))
 		t.Cleanup(srv.Close)
-		hc := hubspot.DefaultConfig()
-		hc.BaseURL, hc.Token, hc.SearchRate = srv.URL, em.Credentials().PrivateAppToken, 1000
-		c, err := hubspot.Open(ctx, hc, hubspot.Deps{Connection: "default"})
+		c, err := hubspot.Open(ctx, hubspotConfig(em, srv.URL), hubspot.Deps{Connection: "default"})
 		if err != nil {
 			t.Fatal(err)
 		}

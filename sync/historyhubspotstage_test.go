@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"slices"
 	"sort"
 	"testing"
@@ -42,11 +41,7 @@ func TestHubSpotStageHistoryGivesClosedAndWon(t *testing.T) {
 			if _, err := em.LoadOrg(o); err != nil {
 				t.Fatal(err)
 			}
-			srv := httptest.NewServer(em)
-			t.Cleanup(srv.Close)
-			hc := hubspot.DefaultConfig()
-			hc.BaseURL, hc.Token, hc.SearchRate = srv.URL, em.Credentials().PrivateAppToken, 1000
-			c, err := hubspot.Open(ctx, hc, hubspot.Deps{Connection: "default"})
+			c, err := hubspot.Open(ctx, serveHubSpot(t, em), hubspot.Deps{Connection: "default"})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,12 +2,10 @@ package sync_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
 
-	"healthsync/connector/hubspot"
 	"healthsync/crm"
 	"healthsync/emulator/gen"
 	emuhubspot "healthsync/emulator/hubspot"
@@ -42,8 +40,7 @@ func TestHubSpotDealsBelongToTheirCompany(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			srv := httptest.NewServer(em)
-			t.Cleanup(srv.Close)
+			hc := serveHubSpot(t, em)
 			// The generated portal tells renewals by its deal_category
 			// dropdown, as the demo's mapping says.
 			m, err := mapping.Parse("deals.yaml", []byte("crm: {system: hubspot}\nfields:\n  opportunity:\n    record_type: deal_category\n"+
@@ -52,21 +49,7 @@ func TestHubSpotDealsBelongToTheirCompany(t *testing.T) {
 				t.Fatal(err)
 			}
 			st := storetest.Open(t, be.fresh(t), store.Options{})
-			syncOnce := func() *hsync.Report {
-				t.Helper()
-				hc := hubspot.DefaultConfig()
-				hc.BaseURL, hc.Token, hc.SearchRate = srv.URL, em.Credentials().PrivateAppToken, 1000
-				c, err := hubspot.Open(ctx, hc, hubspot.Deps{Connection: "default", Clock: clock})
-				if err != nil {
-					t.Fatal(err)
-				}
-				rep, err := hsync.NewEngine(hsync.EngineOptions{Store: st, Source: c, Mapping: m, Clock: clock,
-					Config: hsync.Config{Connection: "default", ReconcileEvery: 365 * 24 * time.Hour}}).Sync(ctx, hsync.SyncOptions{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return rep
-			}
+			syncOnce := func() *hsync.Report { return syncHubSpot(t, ctx, hc, st, m, clock) }
 			syncOnce()
 
 			p := scoring.Period{From: now.AddDate(-1, 0, 0), To: now}

@@ -81,8 +81,8 @@ func TestUnreadableRecordIsAProblemNotAFailure(t *testing.T) {
 			proxy := &dropID{next: em}
 			srv := httptest.NewServer(proxy)
 			t.Cleanup(srv.Close)
-			hc := hubspot.DefaultConfig()
-			hc.BaseURL, hc.Token, hc.SearchRate, hc.Lookback = srv.URL, em.Credentials().PrivateAppToken, 1000, 0
+			hc := hubspotConfig(em, srv.URL)
+			hc.Lookback = 0
 			src, err := hubspot.Open(ctx, hc, hubspot.Deps{Connection: "default"})
 			if err != nil {
 				t.Fatal(err)

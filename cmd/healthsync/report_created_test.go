@@ -20,29 +20,7 @@ const lateAccount = "0015g0000000015AAA,false,,Nutmeg Studio,Customer,,,Leeds,Un
 // its Account.csv.
 func exportWithLateAccount(t *testing.T) string {
 	t.Helper()
-	return exportWith(t, map[string]string{"Account.csv": lateAccount})
-}
-
-// exportWith copies testdata/sfexport to a temporary directory with the
-// rows of extra appended to the files it names.
-func exportWith(t *testing.T, extra map[string]string) string {
-	t.Helper()
-	src, dir := filepath.Join("testdata", "sfexport"), t.TempDir()
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b = append(b, extra[e.Name()]...)
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
+	return copyExport(t, map[string]string{"Account.csv": lateAccount})
 }
 
 // TestReportAccountCreatedLater: an account created in the CRM on

@@ -47,7 +47,7 @@ func TestStageHistoryGivesClosedAndWon(t *testing.T) {
 		t.Run(be.name, func(t *testing.T) {
 			t.Parallel()
 			base, _ := exportOrg(t, be.db(t), exportMapping)
-			vars, loaded := exportOrgFrom(t, exportWith(t, flippedRenewal), be.db(t), exportMapping, nil)
+			vars, loaded := exportOrgFrom(t, copyExport(t, flippedRenewal), be.db(t), exportMapping, nil)
 			if !strings.Contains(loaded, "loaded 15 Account") || !strings.Contains(loaded, "loaded 38 Opportunity") || !strings.Contains(loaded, "loaded 10 OpportunityFieldHistory") {
 				t.Fatalf("the CSV import did not load A16:\n%s", loaded)
 			}
