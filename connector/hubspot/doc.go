@@ -27,9 +27,13 @@
 // (T, L) is the last record seen, so the search's 10,000-result cap is
 // never reached however many records share one timestamp, and a record
 // modified while the sync runs never shifts another out of a page. The
-// first page starts at the cursor's timestamp minus a small look-back;
-// records at the cursor's timestamp with an ID not above the cursor's are
-// skipped.
+// first page starts at the cursor's timestamp minus a small look-back and
+// leaves out the records at the cursor's timestamp with an ID not above
+// the cursor's (the run before stored them last): an import that stamped
+// thousands of records with one millisecond is not paged through again on
+// every run. A record the look-back reads again whose properties are
+// those stored (PullRequest.Stored) is not handed on, so its
+// associations are not read again either.
 //
 // Deletions: HubSpot's search never returns archived records. A full pull
 // lists the object's recycle bin (GET /crm/v3/objects/{type}?archived=true,
