@@ -115,53 +115,106 @@ func (b *Batch) fail(err error) {
 	}
 }
 
+// Row is one row of a raw or canonical table, encoded outside any
+// transaction (EncodeRaw, EncodeAccount, ...) and added to a batch with
+// Put: a pipeline encodes the next page while the page before is written.
+type Row struct {
+	ent  Entity // "" for a raw record
+	key  string
+	vals []any
+}
+
+// EncodeRaw encodes a raw record for Batch.Put. A record whose Raw is not
+// valid JSON is an error that names it.
+func EncodeRaw(r RawRecord) (Row, error) {
+	if !json.Valid(r.Raw) {
+		return Row{}, fmt.Errorf("store raw %s %s: %w; the page was not stored", r.Object, r.ID, ErrInvalidRaw)
+	}
+	return Row{key: r.Object + "\x00" + r.ID, vals: []any{r.Object, r.ID, ms(r.ModifiedAt), r.Deleted, string(r.Raw), time.Now().UnixMilli()}}, nil
+}
+
+// EncodeAccount encodes a canonical account for Batch.Put.
+func EncodeAccount(a crm.Account) (Row, error) {
+	return encodeEntity(Accounts, string(a.ID), a, func(data string) []any {
+		return []any{string(a.ID), a.Name, string(a.OwnerID), ms(a.ModifiedAt), data}
+	})
+}
+
+// EncodeContact encodes a canonical contact for Batch.Put.
+func EncodeContact(c crm.Contact) (Row, error) {
+	return encodeEntity(Contacts, string(c.ID), c, func(data string) []any {
+		return []any{string(c.ID), string(c.AccountID), ms(c.ModifiedAt), data}
+	})
+}
+
+// EncodeOpportunity encodes a canonical opportunity for Batch.Put.
+func EncodeOpportunity(o crm.Opportunity) (Row, error) {
+	return encodeEntity(Opportunities, string(o.ID), o, func(data string) []any {
+		return []any{string(o.ID), string(o.AccountID), ms(o.ModifiedAt), data}
+	})
+}
+
+// EncodeActivity encodes a canonical activity for Batch.Put. object is
+// the CRM object it came from (Task, Event, calls, ...), so a deletion of
+// that object can find it.
+func EncodeActivity(object string, a crm.Activity) (Row, error) {
+	return encodeEntity(Activities, string(a.ID), a, func(data string) []any {
+		return []any{string(a.ID), object, string(a.AccountID), ms(a.OccurredAt), ms(a.ModifiedAt), data}
+	})
+}
+
+// EncodeUser encodes a canonical user for Batch.Put.
+func EncodeUser(u crm.User) (Row, error) {
+	return encodeEntity(Users, string(u.ID), u, func(data string) []any {
+		return []any{string(u.ID), ms(u.ModifiedAt), data}
+	})
+}
+
+func encodeEntity(e Entity, id string, v any, cols func(data string) []any) (Row, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return Row{}, fmt.Errorf("encode %s %s: %w", e, id, err)
+	}
+	return Row{ent: e, key: id, vals: cols(string(data))}, nil
+}
+
+// Put adds an encoded row, replacing the stored one with the same key.
+func (b *Batch) Put(r Row) {
+	if r.ent == "" {
+		b.raw.put(r.key, r.vals)
+		return
+	}
+	b.put(r.ent, r.key, r.vals)
+}
+
+// add puts what an Encode function returned, or keeps its error for Flush.
+func (b *Batch) add(r Row, err error) {
+	if err != nil {
+		b.fail(err)
+		return
+	}
+	b.Put(r)
+}
+
 // UpsertRaw adds a raw record, replacing the stored one with the same
 // object and ID. A record whose Raw is not valid JSON makes Flush fail
 // without writing anything.
-func (b *Batch) UpsertRaw(r RawRecord) {
-	if !json.Valid(r.Raw) {
-		b.fail(fmt.Errorf("store raw %s %s: %w; the page was not stored", r.Object, r.ID, ErrInvalidRaw))
-		return
-	}
-	b.raw.put(r.Object+"\x00"+r.ID, []any{r.Object, r.ID, ms(r.ModifiedAt), r.Deleted, string(r.Raw), time.Now().UnixMilli()})
-}
+func (b *Batch) UpsertRaw(r RawRecord) { b.add(EncodeRaw(r)) }
 
 // UpsertAccount adds the canonical account.
-func (b *Batch) UpsertAccount(a crm.Account) {
-	if data, ok := b.encode(Accounts, string(a.ID), a); ok {
-		b.put(Accounts, string(a.ID), []any{string(a.ID), a.Name, string(a.OwnerID), ms(a.ModifiedAt), data})
-	}
-}
+func (b *Batch) UpsertAccount(a crm.Account) { b.add(EncodeAccount(a)) }
 
 // UpsertContact adds the canonical contact.
-func (b *Batch) UpsertContact(c crm.Contact) {
-	if data, ok := b.encode(Contacts, string(c.ID), c); ok {
-		b.put(Contacts, string(c.ID), []any{string(c.ID), string(c.AccountID), ms(c.ModifiedAt), data})
-	}
-}
+func (b *Batch) UpsertContact(c crm.Contact) { b.add(EncodeContact(c)) }
 
 // UpsertOpportunity adds the canonical opportunity.
-func (b *Batch) UpsertOpportunity(o crm.Opportunity) {
-	if data, ok := b.encode(Opportunities, string(o.ID), o); ok {
-		b.put(Opportunities, string(o.ID), []any{string(o.ID), string(o.AccountID), ms(o.ModifiedAt), data})
-	}
-}
+func (b *Batch) UpsertOpportunity(o crm.Opportunity) { b.add(EncodeOpportunity(o)) }
 
-// UpsertActivity adds the canonical activity. object is the CRM object it
-// came from (Task, Event, calls, ...), so a deletion of that object can
-// find it.
-func (b *Batch) UpsertActivity(object string, a crm.Activity) {
-	if data, ok := b.encode(Activities, string(a.ID), a); ok {
-		b.put(Activities, string(a.ID), []any{string(a.ID), object, string(a.AccountID), ms(a.OccurredAt), ms(a.ModifiedAt), data})
-	}
-}
+// UpsertActivity adds the canonical activity (see EncodeActivity).
+func (b *Batch) UpsertActivity(object string, a crm.Activity) { b.add(EncodeActivity(object, a)) }
 
 // UpsertUser adds the canonical user.
-func (b *Batch) UpsertUser(u crm.User) {
-	if data, ok := b.encode(Users, string(u.ID), u); ok {
-		b.put(Users, string(u.ID), []any{string(u.ID), ms(u.ModifiedAt), data})
-	}
-}
+func (b *Batch) UpsertUser(u crm.User) { b.add(EncodeUser(u)) }
 
 // Delete adds the removal of a canonical entity. Deleting a row that is not
 // there is not an error (deletions are replayed after a crash).
@@ -171,15 +224,6 @@ func (b *Batch) Delete(e Entity, id string) {
 		return
 	}
 	b.put(e, id, nil)
-}
-
-func (b *Batch) encode(e Entity, id string, v any) (string, bool) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		b.fail(fmt.Errorf("encode %s %s: %w", e, id, err))
-		return "", false
-	}
-	return string(data), true
 }
 
 func (b *Batch) put(e Entity, id string, vals []any) {

@@ -110,7 +110,7 @@ func hubspotRig(t *testing.T, cfg store.Config) *rig {
 		return ids
 	}
 	st := storetest.Open(t, cfg, store.Options{})
-	return &rig{name: "hubspot", sys: crm.HubSpot, src: c, m: m, st: st, liveIDs: live,
+	return &rig{name: "hubspot", sys: crm.HubSpot, src: c, m: m, st: st, liveIDs: live, emulator: em,
 		debug: func(obj string, got, want []string) {
 			for _, id := range want {
 				if !slices.Contains(got, id) {

@@ -323,11 +323,19 @@ func (e *Engine) reread(ctx context.Context, obj string, rep *Report, withStored
 	})
 }
 
-// mapped is one record of a page, mapped.
+// mapped is one record of a page, mapped and encoded for the store.
 type mapped struct {
 	rec    connector.Record
 	entity mapping.Entity
 	ok     bool // entity usable
+	// raw and row are the record's raw row and its entity's row, encoded
+	// while the page before is being stored; hasRow is false when there is
+	// no entity to write (a deletion, an unusable record). err is the
+	// first encoding error, which fails the page.
+	raw    store.Row
+	row    store.Row
+	hasRow bool
+	err    error
 }
 
 // mappedPage is a page as received, mapped and ready to be stored.
@@ -352,18 +360,27 @@ func (e *Engine) mapPage(obj string, pageNo int, p connector.Page) mappedPage {
 		// The decoded fields served the mapping; the page waits for the
 		// store without them (they are larger than the raw JSON).
 		rec.Fields, p.Records[i].Fields = nil, nil
+		it := mapped{rec: rec}
 		var recErr *mapping.RecordError
 		switch {
 		case err == nil:
-			mp.items = append(mp.items, mapped{rec: rec, entity: ent, ok: true})
+			it.entity, it.ok = ent, true
 		case errors.As(err, &recErr):
 			// Bad values: keep the record with those fields empty, and say so.
 			mp.problems = append(mp.problems, store.Problem{Object: obj, ID: rec.ID, Error: err.Error()})
-			mp.items = append(mp.items, mapped{rec: rec, entity: ent, ok: true})
+			it.entity, it.ok = ent, true
 		default:
 			mp.problems = append(mp.problems, store.Problem{Object: obj, ID: rec.ID, Error: err.Error()})
-			mp.items = append(mp.items, mapped{rec: rec})
 		}
+		raw := rec.Raw
+		if len(raw) == 0 {
+			raw = []byte("{}")
+		}
+		it.raw, it.err = store.EncodeRaw(store.RawRecord{Object: obj, ID: rec.ID, ModifiedAt: rec.ModifiedAt, Deleted: rec.Deleted, Raw: raw})
+		if it.err == nil && it.ok && !rec.Deleted && !needsLink(ent) {
+			it.row, it.hasRow, it.err = encodeEntity(ent)
+		}
+		mp.items = append(mp.items, it)
 	}
 	return mp
 }
@@ -405,11 +422,10 @@ func (e *Engine) storePage(ctx context.Context, obj string, mp mappedPage, field
 		kind, _ := e.mapping.Entity(obj)
 		batch := tx.Batch(conn)
 		for _, it := range items {
-			raw := it.rec.Raw
-			if len(raw) == 0 {
-				raw = []byte("{}")
+			if it.err != nil {
+				return it.err
 			}
-			batch.UpsertRaw(store.RawRecord{Object: obj, ID: it.rec.ID, ModifiedAt: it.rec.ModifiedAt, Deleted: it.rec.Deleted, Raw: raw})
+			batch.Put(it.raw)
 			switch {
 			case it.rec.Deleted:
 				if existing[it.rec.ID] {
@@ -435,7 +451,15 @@ func (e *Engine) storePage(ctx context.Context, obj string, mp mappedPage, field
 				problems = append(problems, store.Problem{Object: obj, ID: it.rec.ID,
 					Error: fmt.Sprintf("references account %s, which is not in the CRM data synced (deleted, or not visible to the integration user); kept without it counting for any account", acc)})
 			}
-			addEntity(batch, it.entity)
+			if !it.hasRow {
+				// Linked to its account in this transaction (linkActivities).
+				if it.row, it.hasRow, it.err = encodeEntity(it.entity); it.err != nil {
+					return it.err
+				}
+			}
+			if it.hasRow {
+				batch.Put(it.row)
+			}
 		}
 		if err := e.trackHistory(ctx, tx, items); err != nil {
 			return err
@@ -497,8 +521,8 @@ func accountOf(ent mapping.Entity) crm.AccountID {
 func (e *Engine) linkActivities(ctx context.Context, tx *store.Tx, items []mapped) error {
 	var need []crm.ContactID
 	for _, it := range items {
-		if a := it.entity.Activity; it.ok && a != nil && a.AccountID == "" && len(a.ContactIDs) > 0 {
-			need = append(need, a.ContactIDs...)
+		if it.ok && needsLink(it.entity) {
+			need = append(need, it.entity.Activity.ContactIDs...)
 		}
 	}
 	if len(need) == 0 {
@@ -573,25 +597,40 @@ func (e *Engine) unknownAccounts(ctx context.Context, tx *store.Tx, items []mapp
 
 // upsertEntity stores one mapped entity.
 func upsertEntity(ctx context.Context, tx *store.Tx, conn string, ent mapping.Entity) error {
+	row, ok, err := encodeEntity(ent)
+	if err != nil || !ok {
+		return err
+	}
 	b := tx.Batch(conn)
-	addEntity(b, ent)
+	b.Put(row)
 	return b.Flush(ctx)
 }
 
-// addEntity adds a mapped entity to a batch.
-func addEntity(b *store.Batch, ent mapping.Entity) {
+// needsLink reports whether ent is an activity without an account whose
+// account linkActivities looks up through its contacts.
+func needsLink(ent mapping.Entity) bool {
+	a := ent.Activity
+	return a != nil && a.AccountID == "" && len(a.ContactIDs) > 0
+}
+
+// encodeEntity encodes a mapped entity for the store; ok is false when it
+// holds none.
+func encodeEntity(ent mapping.Entity) (row store.Row, ok bool, err error) {
 	switch {
 	case ent.Account != nil:
-		b.UpsertAccount(*ent.Account)
+		row, err = store.EncodeAccount(*ent.Account)
 	case ent.Contact != nil:
-		b.UpsertContact(*ent.Contact)
+		row, err = store.EncodeContact(*ent.Contact)
 	case ent.Opportunity != nil:
-		b.UpsertOpportunity(*ent.Opportunity)
+		row, err = store.EncodeOpportunity(*ent.Opportunity)
 	case ent.Activity != nil:
-		b.UpsertActivity(ent.Object, *ent.Activity)
+		row, err = store.EncodeActivity(ent.Object, *ent.Activity)
 	case ent.User != nil:
-		b.UpsertUser(*ent.User)
+		row, err = store.EncodeUser(*ent.User)
+	default:
+		return store.Row{}, false, nil
 	}
+	return row, err == nil, err
 }
 
 // reconciledAt reads when obj was last reconciled.
