@@ -8,13 +8,13 @@ import "database/sql"
 // Tests of other packages use storetest.RawDB.
 func DBOf(s *Store) *sql.DB { return s.db }
 
-// SetWALForceFrames lowers the WAL length past which the checkpointer
-// waits for a full checkpoint, so a test need not write 64 MiB; it
-// returns the function that restores it.
-func SetWALForceFrames(n int) (restore func()) {
-	old := walForceFrames
-	walForceFrames = n
-	return func() { walForceFrames = old }
+// SetWALForceBytes lowers the WAL length past which a committer runs the
+// checkpoint itself, so a test need not write 64 MiB; it returns the
+// function that restores it.
+func SetWALForceBytes(n int64) (restore func()) {
+	old := walForceBytes
+	walForceBytes = n
+	return func() { walForceBytes = old }
 }
 
 // CheckpointCounts reports the checkpoints the store's checkpointer ran

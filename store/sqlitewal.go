@@ -13,6 +13,15 @@ import (
 // sync that writes pages of 2,000 records, one transaction each, into a
 // database that grows to a few hundred MiB at 10,000 accounts:
 //
+//   - page_size=16384, for a new file only (an existing one keeps its
+//     size): a page commit of 2,000 records appends a quarter of the WAL
+//     frames, each a write of its own, and splits a quarter of the B-tree
+//     pages. A 10,000-account Salesforce full sync took 9.47 s (11.8 s of
+//     CPU) against 11.30 s (14.2 s) with SQLite's 4 KiB, medians of 3.
+//     The journal mode is set with the driver's _journal_mode key, which
+//     it applies after the _pragma list: WAL on a new file fixes its page
+//     size, and the driver runs the _pragma list sorted by name, so
+//     journal_mode(WAL) would come before page_size.
 //   - journal_mode=WAL, synchronous=NORMAL: readers do not block the writer,
 //     and a commit appends to the WAL without an fsync (a power loss may
 //     drop the last commits, never corrupt the file; a crash of the process
@@ -50,7 +59,7 @@ import (
 //     last commit of a burst.
 //   - journal_size_limit=67108864: a WAL that was reset is truncated back to
 //     64 MiB, so its file does not keep the size of its largest burst.
-const sqliteParams = "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)" +
+const sqliteParams = "?_pragma=page_size(16384)&_pragma=busy_timeout(10000)&_journal_mode=WAL&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)" +
 	"&_pragma=temp_store(FILE)" +
 	"&_pragma=wal_autocheckpoint(0)&_pragma=journal_size_limit(67108864)&_txlock=immediate"
 
@@ -62,8 +71,8 @@ const writerCacheSize = "PRAGMA cache_size = -8192"
 // at path with the store's settings.
 func sqliteDSN(path string) string { return "file:" + sqliteURIPath(path) + sqliteParams }
 
-// walForceFrames is the WAL length (in pages; 64 MiB at SQLite's 4 KiB
-// pages) beyond which the committer checkpoints itself. The checkpointer's
+// walForceBytes is the WAL length beyond which the committer checkpoints
+// itself. The checkpointer's
 // passive checkpoints run while the writer commits again, so each ends one
 // transaction short of the WAL's end; SQLite starts the WAL from its
 // beginning again only when a commit finds it wholly checkpointed, so a
@@ -79,7 +88,7 @@ func sqliteDSN(path string) string { return "file:" + sqliteURIPath(path) + sqli
 // leave only when the writer goes on, so a 100,000-account score waited
 // out the busy timeout at every commit. While a reader holds an old
 // snapshot the WAL grows, as it does under SQLite's own checkpoints.
-var walForceFrames = 16384
+var walForceBytes int64 = 64 << 20
 
 // checkpointEvery is how many commits the checkpointer lets pass before it
 // copies the WAL into the database file. A checkpoint copies the newest
@@ -89,7 +98,7 @@ var walForceFrames = 16384
 // 19 s of CPU copying those pages again and again; after every eighth,
 // 15.3 s in all, and 13.4 s against 15.7 s of wall time. At a sync's page of
 // 2,000 records eight commits are 10–20 MiB of WAL, well inside
-// walForceFrames.
+// walForceBytes.
 const checkpointEvery = 8
 
 // checkpointIdle is how long after a commit with no other one the
@@ -110,26 +119,29 @@ type checkpointer struct {
 	wg      stdsync.WaitGroup
 	commits atomic.Int64 // commits since the store opened
 	frames  atomic.Int64 // the WAL length the last checkpoint saw, in pages
+	page    int64        // the database's page size, in bytes
 	runs    atomic.Int64 // passive checkpoints run, for tests
-	forced  atomic.Int64 // checkpoints run by committers past walForceFrames, for tests
+	forced  atomic.Int64 // checkpoints run by committers past walForceBytes, for tests
 }
 
-func startCheckpointer(db *sql.DB) *checkpointer {
+// startCheckpointer starts the checkpointer of db, whose pages are page
+// bytes long.
+func startCheckpointer(db *sql.DB, page int64) *checkpointer {
 	ctx, cancel := context.WithCancel(context.Background())
-	c := &checkpointer{db: db, kicks: make(chan struct{}, 1), cancel: cancel}
+	c := &checkpointer{db: db, kicks: make(chan struct{}, 1), cancel: cancel, page: page}
 	c.wg.Add(1)
 	go c.loop(ctx)
 	return c
 }
 
 // afterCommit is called by a goroutine whose write transaction committed:
-// it bounds the WAL (walForceFrames) and asks for a passive checkpoint
+// it bounds the WAL (walForceBytes) and asks for a passive checkpoint
 // without waiting for it. A nil checkpointer (Postgres) does nothing.
 func (c *checkpointer) afterCommit(ctx context.Context) {
 	if c == nil {
 		return
 	}
-	if c.frames.Load() > int64(walForceFrames) {
+	if c.frames.Load()*c.page > walForceBytes {
 		var busy, frames, done int
 		err := c.db.QueryRowContext(context.WithoutCancel(ctx), "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &done)
 		c.forced.Add(1)

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,7 +20,7 @@ import (
 // forced-checkpoint bound plus one transaction. Without the checkpointer
 // the WAL would hold every page written (30 MiB here).
 func TestSQLiteWALBounded(t *testing.T) {
-	defer store.SetWALForceFrames(1000)() // 4 MiB at 4 KiB pages
+	defer store.SetWALForceBytes(4 << 20)()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "hs.db")
 	s := storetest.Open(t, store.Config{DatabaseURL: path, EncryptionKey: storetest.Key}, store.Options{})
@@ -49,7 +50,7 @@ func TestSQLiteWALBounded(t *testing.T) {
 			largest = fi.Size()
 		}
 	}
-	// The bound: 1000 pages before a forced checkpoint, one transaction
+	// The bound: 4 MiB before a forced checkpoint, one transaction
 	// (~0.6 MiB with its index pages) while it waits, and slack for the
 	// passive checkpoints' timing.
 	if limit := int64(12 << 20); largest > limit {
@@ -69,11 +70,11 @@ func TestSQLiteWALBounded(t *testing.T) {
 // TestSQLiteCommitsWithAReaderOpen: a reader that stays open while the
 // same store commits (scoring streams the accounts while it commits their
 // scores) never makes a commit wait for it, however long the WAL grows.
-// The committer's checkpoint past walForceFrames was a RESTART, which
+// The committer's checkpoint past walForceBytes was a RESTART, which
 // waits for readers: every commit then waited out the busy timeout (10 s),
 // and a 100,000-account score never ended.
 func TestSQLiteCommitsWithAReaderOpen(t *testing.T) {
-	defer store.SetWALForceFrames(100)()
+	defer store.SetWALForceBytes(400 << 10)()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "hs.db")
 	s := storetest.Open(t, store.Config{DatabaseURL: path, EncryptionKey: storetest.Key}, store.Options{})
@@ -98,7 +99,7 @@ func TestSQLiteCommitsWithAReaderOpen(t *testing.T) {
 	if !rows.Next() { // the reader now holds its snapshot
 		t.Fatal("no row to read")
 	}
-	const commits = 20 // each ~0.6 MiB: well past 100 pages of WAL
+	const commits = 20 // each ~0.6 MiB: well past 400 KiB of WAL
 	done := make(chan error, 1)
 	go func() {
 		for i := 1; i <= commits; i++ {
@@ -118,7 +119,7 @@ func TestSQLiteCommitsWithAReaderOpen(t *testing.T) {
 		t.Fatal("commits with a reader open did not end: the committer's checkpoint waits for the reader")
 	}
 	if _, forced := store.CheckpointCounts(s); forced == 0 {
-		t.Error("no commit ran its own checkpoint: the test did not pass walForceFrames")
+		t.Error("no commit ran its own checkpoint: the test did not pass walForceBytes")
 	}
 }
 
@@ -152,5 +153,49 @@ func TestSQLiteCheckpointsAfterABurst(t *testing.T) {
 			t.Fatal("the WAL of a burst of 3 commits was not checkpointed 10 s after it")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestSQLitePageSize: a new file gets 16 KiB pages and WAL mode; a file
+// an earlier version made with 4 KiB pages keeps them and works as before.
+func TestSQLitePageSize(t *testing.T) {
+	ctx := context.Background()
+	pageSize := func(s *store.Store) (int, string) {
+		t.Helper()
+		var page int
+		var mode string
+		db := store.DBOf(s)
+		if err := db.QueryRowContext(ctx, "PRAGMA page_size").Scan(&page); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		return page, mode
+	}
+	fresh := filepath.Join(t.TempDir(), "hs.db")
+	s := storetest.Open(t, store.Config{DatabaseURL: fresh, EncryptionKey: storetest.Key}, store.Options{})
+	if page, mode := pageSize(s); page != 16384 || mode != "wal" {
+		t.Errorf("new file: page_size %d, journal_mode %s; want 16384, wal", page, mode)
+	}
+
+	// An older file: made with 4 KiB pages before the store opens it.
+	old := filepath.Join(t.TempDir(), "old.db")
+	raw, err := sql.Open("sqlite", "file:"+old+"?_pragma=page_size(4096)&_journal_mode=WAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.PingContext(ctx); err != nil { // WAL mode fixes the page size
+		t.Fatal(err)
+	}
+	raw.Close()
+	s = storetest.Open(t, store.Config{DatabaseURL: old, EncryptionKey: storetest.Key}, store.Options{})
+	if page, mode := pageSize(s); page != 4096 || mode != "wal" {
+		t.Errorf("older file: page_size %d, journal_mode %s; want 4096 kept, wal", page, mode)
+	}
+	if err := s.InTx(ctx, func(tx *store.Tx) error {
+		return tx.UpsertRaw(ctx, "c", store.RawRecord{Object: "Account", ID: "001A", ModifiedAt: time.Now(), Raw: []byte(`{"Id":"001A"}`)})
+	}); err != nil {
+		t.Fatalf("write to the 4 KiB file: %v", err)
 	}
 }

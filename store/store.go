@@ -112,7 +112,11 @@ func (s *Store) openSQLite(ctx context.Context, opts Options) error {
 		}
 		return fmt.Errorf("open sqlite %s: %w", path, s.fault(err))
 	}
-	s.ckpt = startCheckpointer(db)
+	var page int64
+	if err := db.QueryRowContext(ctx, "PRAGMA page_size").Scan(&page); err != nil {
+		return fmt.Errorf("open sqlite %s: read the page size: %w", path, s.fault(err))
+	}
+	s.ckpt = startCheckpointer(db, page)
 	return nil
 }
 
