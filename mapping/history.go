@@ -238,14 +238,22 @@ func (m *Mapping) HistoryChanges(rec connector.Record, values []connector.FieldV
 		prev = next
 	}
 	for _, at := range times {
+		// A snapshot is mapped only when a value changed at this time: the
+		// first version of a field (a value set, then read back as it is)
+		// changes nothing, and mapping the record again for it was most of
+		// a HubSpot backfill's work.
+		changed := false
 		for lf, vs := range byField {
 			for _, v := range vs {
 				if v.At.Equal(at) {
+					changed = changed || !bytes.Equal(state[lf], v.Value)
 					state[lf] = v.Value
 				}
 			}
 		}
-		emit(at, snapshot())
+		if changed {
+			emit(at, snapshot())
+		}
 	}
 	// The history ends at the current values; a change it missed (made
 	// while the field was not tracked) took effect by the last
