@@ -288,7 +288,8 @@ func (c *Client) pullChanged(ctx context.Context, o object, props []string, req 
 			}
 			good = changed
 		}
-		if len(good) == 0 && len(skippedRecs) == 0 && next == cur {
+		if len(good) == 0 && len(skippedRecs) == 0 && next.LastID == cur.LastID && next.ModifiedAt.Equal(cur.ModifiedAt) {
+			// Nothing new, and the cursor stays: no page to hand on.
 			pending = pending[:0]
 			return nil
 		}
