@@ -72,9 +72,8 @@ const writerCacheSize = "PRAGMA cache_size = -8192"
 func sqliteDSN(path string) string { return "file:" + sqliteURIPath(path) + sqliteParams }
 
 // walForceBytes is the WAL length beyond which the committer checkpoints
-// itself. The checkpointer's
-// passive checkpoints run while the writer commits again, so each ends one
-// transaction short of the WAL's end; SQLite starts the WAL from its
+// itself. The checkpointer's passive checkpoints run while the writer
+// commits again, so each ends one transaction short of the WAL's end; SQLite starts the WAL from its
 // beginning again only when a commit finds it wholly checkpointed, so a
 // writer that commits without pause (a sync whose next page is already
 // decoded) would grow it without bound. Past this length the committing

@@ -452,7 +452,8 @@ func (e *Engine) storePage(ctx context.Context, obj string, mp mappedPage, field
 					Error: fmt.Sprintf("references account %s, which is not in the CRM data synced (deleted, or not visible to the integration user); kept without it counting for any account", acc)})
 			}
 			if !it.hasRow {
-				// Linked to its account in this transaction (linkActivities).
+				// Not encoded with the page: an activity whose account
+				// linkActivities set in this transaction.
 				if it.row, it.hasRow, it.err = encodeEntity(it.entity); it.err != nil {
 					return it.err
 				}
